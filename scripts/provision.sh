@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the external tools the tests use (idempotent, cached outside the repo).
+# Each scripts/provision/<tool>.sh is sourced in turn; it installs into $SENTINEL_TOOLS/bin.
+# Usage: scripts/provision.sh [tool ...]   (no argument: all of them)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export SENTINEL_CACHE="${SENTINEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinelml}"
+export SENTINEL_TOOLS="${SENTINEL_TOOLS:-$SENTINEL_CACHE/tools}"
+mkdir -p "$SENTINEL_TOOLS/bin"
+export PATH="$SENTINEL_TOOLS/bin:$PATH"
+
+apt_updated=0
+# apt_install PKG...: installs Debian packages once per run of this script (apt lists may be stale).
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ $apt_updated -eq 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+export -f apt_install
+
+if [ $# -gt 0 ]; then tools=("$@"); else tools=(); for f in "$here"/provision/*.sh; do tools+=("$(basename "$f" .sh)"); done; fi
+for t in "${tools[@]}"; do
+  f="$here/provision/$t.sh"
+  [ -f "$f" ] || { echo "provision: no such tool script: $f" >&2; exit 2; }
+  start=$SECONDS
+  echo "provision: $t" >&2
+  # shellcheck source=/dev/null
+  ( source "$f" ) || { echo "provision: $t FAILED (see above)" >&2; exit 1; }
+  echo "provision: $t ready ($((SECONDS - start)) s)" >&2
+done

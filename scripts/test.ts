@@ -1,0 +1,21 @@
+// `npm test`: provision the external tools the tests use (cached), then run every test under test/.
+// Tests find those tools through SENTINEL_TOOLS/bin on PATH; a missing tool fails its test, never skips it.
+import { spawnSync } from 'node:child_process';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const cache = process.env.SENTINEL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sentinelml');
+const tools = process.env.SENTINEL_TOOLS ?? join(cache, 'tools');
+const env = { ...process.env, SENTINEL_CACHE: cache, SENTINEL_TOOLS: tools, PATH: `${join(tools, 'bin')}:${process.env.PATH}` };
+
+const args = process.argv.slice(2);
+if (process.env.SENTINEL_SKIP_PROVISION !== '1') {
+  const p = spawnSync('bash', ['scripts/provision.sh'], { stdio: 'inherit', env });
+  if (p.status !== 0) {
+    console.error('npm test: provisioning failed; see the lines above.');
+    process.exit(p.status ?? 1);
+  }
+}
+const files = args.length > 0 ? args : ['test/**/*.test.ts'];
+const t = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', ...files], { stdio: 'inherit', env });
+process.exit(t.status ?? 1);

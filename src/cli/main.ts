@@ -1,0 +1,39 @@
+import { SentinelError } from '../errors.ts';
+
+/** A subcommand: parses its own flags, returns the process exit code. */
+export type Command = (argv: string[], env: Record<string, string | undefined>) => Promise<number>;
+
+// Each command lives in its own module, loaded on demand so `sentinel drift` never loads onnxruntime.
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  serve: { load: async () => (await import('./serve.ts')).serveCommand, summary: 'run the inference API' },
+  drift: { load: async () => (await import('./drift.ts')).driftCommand, summary: 'run one drift comparison' },
+  reports: { load: async () => (await import('./reports.ts')).reportsCommand, summary: 'serve reports and drift metrics' },
+  schedule: { load: async () => (await import('./schedule.ts')).scheduleCommand, summary: 'run drift periodically' },
+  demo: { load: async () => (await import('./demo.ts')).demoCommand, summary: 'the whole pipeline locally (npm start)' },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: sentinel <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "sentinel <command> --help" for the options of a command.\n`;
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`sentinel: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest, env);
+  } catch (err) {
+    // Commands report their own failures; this is the last line of defence: one line, non-zero.
+    const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`sentinel ${name}: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The drift result written as `drift.json` (schema version 1). Other parts rely on it: the report
+ * renderer, the report server's metrics, the ModelMonitor status. Change it only on purpose.
+ */
+
+export type ColumnType = 'numerical' | 'categorical';
+
+/** What a reference/current distribution looks like, for charts. Computed by drift detection, never by rendering. */
+export type Distribution =
+  | {
+      kind: 'histogram';
+      /** n+1 bin edges shared by both sides. */
+      edges: number[];
+      reference: number[];
+      current: number[];
+    }
+  | {
+      kind: 'categories';
+      /** Categories ordered by reference frequency, then current; long tails folded into "(other)". */
+      categories: string[];
+      reference: number[];
+      current: number[];
+    };
+
+export interface ColumnSummary {
+  count: number;
+  missing: number;
+  /** Numerical: min/max/mean; categorical: distinct values. */
+  min?: number;
+  max?: number;
+  mean?: number;
+  distinct?: number;
+}
+
+export interface ColumnDrift {
+  name: string;
+  type: ColumnType;
+  /** Evidently stattest name (`ks`, `chisquare`, `wasserstein`, ...). */
+  stattest: string;
+  threshold: number;
+  /** The test's own statistic (KS D, chi-square, Wasserstein distance, PSI, ...). */
+  statistic: number | null;
+  /** p-value for hypothesis tests, null for distance tests. */
+  p_value: number | null;
+  /**
+   * The value Evidently reports as `drift_score` for this column: the p-value for hypothesis tests,
+   * the distance for distance tests. Compared against `threshold` in the test's direction.
+   */
+  stattest_score: number | null;
+  /** A distance in [0, 1] where higher = more drift, comparable across columns (see `score_method`). */
+  score: number | null;
+  /** How `score` was computed: the test's distance itself, or `ks_distance` / `total_variation` for p-value tests. */
+  score_method: string | null;
+  drift_detected: boolean;
+  /** Set when the column could not be tested (all missing, constant, wrong type); the run still completes. */
+  error: { code: string; message: string } | null;
+  reference: ColumnSummary;
+  current: ColumnSummary;
+  distribution: Distribution | null;
+}
+
+export interface DriftResult {
+  schema_version: 1;
+  run_id: string;
+  /** When the run started and finished (ISO 8601 UTC). */
+  started_at: string;
+  finished_at: string;
+  /** The current window: first/last timestamp of the rows compared, or null for a plain CSV. */
+  window: { since: string | null; from: string | null; to: string | null };
+  reference: { path: string; rows: number };
+  current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number };
+  /** Evidently compatibility mode (`true`) or corrected tests (`false`). */
+  compat: boolean;
+  columns: ColumnDrift[];
+  /** Drift on the model output column (`prediction`), when both sides have it. */
+  prediction: ColumnDrift | null;
+  /** Number of feature columns with drift / number tested. */
+  drifted_columns: number;
+  tested_columns: number;
+  drift_share: number;
+  /** Dataset drift when drift_share >= drift_share_threshold (Evidently default 0.5). */
+  drift_share_threshold: number;
+  dataset_drift: boolean;
+  /**
+   * Headline number compared against the alert threshold (default 0.1): the mean of the per-column
+   * `score` distances. Higher = more drift; never mixes p-values with distances.
+   */
+  drift_score: number;
+}
+
+/** `reports/latest.json`: points at the newest successful run and records the last failure. */
+export interface LatestPointer {
+  run_id: string;
+  path: string;
+  finished_at: string;
+  drift_score: number;
+  dataset_drift: boolean;
+  drift_share: number;
+  last_failure: { at: string; message: string } | null;
+}
