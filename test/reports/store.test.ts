@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveRun, recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId } from '../../src/reports/store.ts';
+import { makeResult } from '../report/fixture.ts';
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sentinel-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('saveRun writes the run directory and latest.json, leaving no temp files', async (t) => {
+  const dir = await tempDir(t);
+  const result = makeResult();
+  const { runDir } = await saveRun(dir, result);
+  assert.equal(runDir, join(dir, result.run_id));
+  assert.deepEqual((await readdir(runDir)).sort(), ['drift.json', 'report.html', 'summary.json']);
+  assert.deepEqual(JSON.parse(await readFile(join(runDir, 'drift.json'), 'utf8')), result);
+  assert.match(await readFile(join(runDir, 'report.html'), 'utf8'), /^<!doctype html>/i);
+  const latest = await readLatest(dir);
+  assert.deepEqual(latest, {
+    run_id: result.run_id, path: `${result.run_id}/drift.json`, finished_at: result.finished_at,
+    drift_score: result.drift_score, dataset_drift: result.dataset_drift, drift_share: result.drift_share, last_failure: null,
+  });
+  assert.deepEqual((await readdir(dir)).sort(), [result.run_id, 'latest.json'].sort());
+  assert.deepEqual(await readRun(dir, result.run_id), result);
+});
+
+test('a failed run is recorded and counted, and never replaces the last good report', async (t) => {
+  const dir = await tempDir(t);
+  const good = makeResult({ runId: 'run-1', finishedAt: '2026-11-26T15:00:00.000Z' });
+  await saveRun(dir, good);
+  await recordFailedRun(dir, 'run-2', 'reference file missing', new Date('2026-11-26T15:05:00.000Z'));
+  const latest = await readLatest(dir);
+  assert.equal(latest?.run_id, 'run-1');
+  assert.deepEqual(latest?.last_failure, { at: '2026-11-26T15:05:00.000Z', message: 'reference file missing' });
+  assert.equal(await countFailedRuns(dir), 1);
+  assert.deepEqual(JSON.parse(await readFile(join(dir, 'run-2', 'failed.json'), 'utf8')), {
+    run_id: 'run-2', failed_at: '2026-11-26T15:05:00.000Z', message: 'reference file missing',
+  });
+  const runs = await listRuns(dir);
+  assert.deepEqual(runs.map((r) => [r.run_id, r.status]), [['run-1', 'ok'], ['run-2', 'failed']]);
+  // The next good run moves latest on and keeps the last failure on record.
+  await saveRun(dir, makeResult({ runId: 'run-3', finishedAt: '2026-11-26T15:10:00.000Z' }));
+  const after = await readLatest(dir);
+  assert.equal(after?.run_id, 'run-3');
+  assert.equal(after?.last_failure?.message, 'reference file missing');
+});
+
+test('a failure before any good run writes no latest.json but is counted', async (t) => {
+  const dir = await tempDir(t);
+  await recordFailedRun(dir, 'run-1', 'boom');
+  assert.equal(await readLatest(dir), null);
+  assert.equal(await countFailedRuns(dir), 1);
+});
+
+test('an older run saved late does not move latest backwards', async (t) => {
+  const dir = await tempDir(t);
+  await saveRun(dir, makeResult({ runId: 'new', finishedAt: '2026-11-26T16:00:00.000Z' }));
+  await saveRun(dir, makeResult({ runId: 'old', finishedAt: '2026-11-26T15:00:00.000Z' }));
+  assert.equal((await readLatest(dir))?.run_id, 'new');
+});
+
+test('saving the same run id twice fails and keeps the first', async (t) => {
+  const dir = await tempDir(t);
+  const first = makeResult({ runId: 'dup', driftScore: 0.2 });
+  await saveRun(dir, first);
+  await assert.rejects(saveRun(dir, makeResult({ runId: 'dup', driftScore: 0.3 })), { code: 'run_exists' });
+  assert.equal((await readRun(dir, 'dup'))?.drift_score, 0.2);
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.tmp')), []);
+});
+
+test('run ids are validated against a strict pattern', async (t) => {
+  const dir = await tempDir(t);
+  for (const bad of ['..', '../x', 'a/b', '.hidden', '', 'a..b', '%2e%2e', '/etc']) {
+    assert.equal(isValidRunId(bad), false, bad);
+    await assert.rejects(saveRun(dir, makeResult({ runId: bad })), { code: 'invalid_run_id' });
+  }
+  assert.equal(isValidRunId('20261126T150000Z-a1b2c3'), true);
+});
+
+test('a corrupt latest.json is reported by readLatest and repaired by the next saveRun', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'latest.json'), '{"run_id": ');
+  await assert.rejects(readLatest(dir), { code: 'corrupt_latest' });
+  await saveRun(dir, makeResult({ runId: 'fix' }));
+  assert.equal((await readLatest(dir))?.run_id, 'fix');
+});
