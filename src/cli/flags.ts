@@ -1,0 +1,42 @@
+import { ConfigError } from '../errors.ts';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `30s`, `5m`, `1h`, `7d` (or a combination such as `1h30m`) into milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    total += Number(m[1]) * UNITS[m[2]];
+    matched = re.lastIndex;
+  }
+  if (text.length === 0 || matched !== text.length || !(total > 0)) {
+    throw new ConfigError(`${flag} must be a positive duration such as 30s, 5m, 1h or 7d (got "${text}")`);
+  }
+  return total;
+}
+
+export function parsePort(text: string, flag = '--port'): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 0 || n > 65535) throw new ConfigError(`${flag} must be a port number 0-65535 (got "${text}")`);
+  return n;
+}
+
+/** Parses `512`, `64k`, `64KiB`, `10MB`, `1GiB` into bytes (powers of 1024). */
+export function parseBytes(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag} must be a size such as 64MiB or 1GiB (got "${text}")`);
+  const unit = m[2].toLowerCase()[0] ?? '';
+  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  const n = Math.floor(Number(m[1]) * mult);
+  if (!(n > 0)) throw new ConfigError(`${flag} must be greater than zero (got "${text}")`);
+  return n;
+}
+
+export function parsePositiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n <= 0) throw new ConfigError(`${flag} must be a positive whole number (got "${text}")`);
+  return n;
+}
