@@ -1,0 +1,178 @@
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { createInferenceApp } from '../http/app.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { logColumns } from '../log/schema.ts';
+import { createLogWriter, type LogWriter } from '../log/writer.ts';
+import { createInferenceMetrics } from '../metrics/inference.ts';
+import { loadModelCard } from '../model/card.ts';
+import { loadOnnxModel } from '../model/onnx.ts';
+import type { Command } from './main.ts';
+import { parseBytes, parseDuration, parsePort, parsePositiveInt } from './flags.ts';
+
+const HELP = `usage: sentinel serve [options]
+
+Serves the model: POST /predict, GET /healthz, /readyz, /metrics, /openapi.json.
+Every prediction is answered only after its row is fsynced to the prediction log.
+
+options:
+  --port N             port to listen on (default 8080; 0 picks a free port)
+  --host ADDR          address to bind (default 0.0.0.0)
+  --model FILE         ONNX model; its card is model.json beside it (default models/model.onnx)
+  --log-dir DIR        prediction-log directory (default data/live)
+  --instance-id ID     replica name used in log file names (default $SENTINEL_INSTANCE_ID or the host name)
+  --max-log-size SIZE  start a new log file after this many bytes (default 64MiB)
+  --max-log-age DUR    start a new log file after this long (default 1h)
+  --max-body SIZE      largest request body accepted (default 1MiB)
+  --max-instances N    largest batch accepted (default 1000)
+  --no-log             do not record predictions (benchmarks only: nothing is durable)
+`;
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Stops accepting, answers in-flight requests, flushes the log; resolves when done. */
+  shutdown(): Promise<void>;
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  modelPath: string;
+  logDir: string | undefined;
+  instanceId: string;
+  maxLogBytes: number;
+  maxLogAgeMs: number;
+  maxBodyBytes: number;
+  maxInstances: number;
+  logger: Logger;
+}
+
+/** Loads the model, opens the log and listens. Used by `sentinel serve` and by the demo. */
+export async function startInferenceServer(o: ServeOptions): Promise<RunningServer> {
+  const logger = o.logger.child({ component: 'serve' });
+  const loaded = await loadModelCard(o.modelPath);
+  const model = await loadOnnxModel(loaded.card, loaded.onnxBytes);
+  const registry = new Registry();
+  const metrics = createInferenceMetrics(registry, loaded.card);
+  let log: LogWriter | undefined;
+  if (o.logDir !== undefined) {
+    await mkdir(o.logDir, { recursive: true });
+    log = createLogWriter({
+      dir: o.logDir,
+      instanceId: o.instanceId,
+      columns: logColumns(loaded.card.features.map((f) => f.name)),
+      maxBytes: o.maxLogBytes,
+      maxAgeMs: o.maxLogAgeMs,
+      onFlush: (seconds, rows) => {
+        metrics.logWriteDuration.observe(seconds);
+        metrics.logRows.inc(rows);
+      },
+      onFailure: (err, rows) => {
+        metrics.logWriteFailures.inc();
+        logger.error({ err, rows }, 'prediction log write failed; requests answered 503');
+      },
+    });
+  }
+  const logDir = o.logDir;
+  const probeLog = async () => {
+    if (logDir === undefined) return;
+    const probe = join(logDir, `.readyz-${o.instanceId}-${process.pid}`);
+    const fh = await open(probe, 'w');
+    try {
+      await fh.write('ok');
+    } finally {
+      await fh.close();
+      await unlink(probe).catch(() => {});
+    }
+  };
+  const { app, startDraining } = createInferenceApp({ model, log, probeLog, registry, metrics, logger, maxBodyBytes: o.maxBodyBytes, maxInstances: o.maxInstances });
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
+  server.requestTimeout = 30_000;
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(o.port, o.host, () => res());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
+  logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    shutdown() {
+      stopping ??= (async () => {
+        startDraining();
+        const force = setTimeout(() => server.closeAllConnections(), 20_000);
+        force.unref();
+        // close() waits for in-flight requests; idle keep-alive sockets are closed at once.
+        await new Promise<void>((res) => server.close(() => res()));
+        server.closeIdleConnections();
+        clearTimeout(force);
+        await log?.close();
+        await model.close();
+        logger.info('inference API stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+export const serveCommand: Command = async (argv, env) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '0.0.0.0' },
+      model: { type: 'string', default: 'models/model.onnx' },
+      'log-dir': { type: 'string', default: 'data/live' },
+      'instance-id': { type: 'string' },
+      'max-log-size': { type: 'string', default: '64MiB' },
+      'max-log-age': { type: 'string', default: '1h' },
+      'max-body': { type: 'string', default: '1MiB' },
+      'max-instances': { type: 'string', default: '1000' },
+      'no-log': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = loadConfig(env);
+  const instanceId = values['instance-id'] ?? config.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(instanceId)) throw new ConfigError(`--instance-id must match [A-Za-z0-9._-]{1,128} (got "${instanceId}")`);
+  const logger = createLogger({ level: config.logLevel });
+  const running = await startInferenceServer({
+    port: parsePort(values.port),
+    host: values.host,
+    modelPath: resolve(values.model),
+    logDir: values['no-log'] ? undefined : resolve(values['log-dir']),
+    instanceId,
+    maxLogBytes: parseBytes(values['max-log-size'], '--max-log-size'),
+    maxLogAgeMs: parseDuration(values['max-log-age'], '--max-log-age'),
+    maxBodyBytes: parseBytes(values['max-body'], '--max-body'),
+    maxInstances: parsePositiveInt(values['max-instances'], '--max-instances'),
+    logger,
+  });
+  if (values['no-log']) logger.warn('--no-log: predictions are NOT recorded');
+  await new Promise<void>((res) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      void running.shutdown().then(res);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+};

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Registry } from 'prom-client';
+import { InputError, SentinelError, UnavailableError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { Model, Prediction } from '../model/onnx.ts';
+import { createValidator } from '../model/validate.ts';
+import type { InferenceMetrics } from '../metrics/inference.ts';
+import type { LogWriter } from '../log/writer.ts';
+import { buildOpenApi } from './openapi.ts';
+
+export interface InferenceAppDeps {
+  model: Model;
+  /** The durable prediction log; absent only when logging is switched off (benchmarks). */
+  log: LogWriter | undefined;
+  /** Throws when the log cannot take rows (readiness). */
+  probeLog: () => Promise<void>;
+  registry: Registry;
+  metrics: InferenceMetrics;
+  logger: Logger;
+  maxBodyBytes?: number;
+  maxInstances?: number;
+}
+
+export interface PredictionOut {
+  id: string;
+  timestamp: string;
+  prediction: string;
+  confidence: number;
+  probabilities: Record<string, number>;
+  model_version: string;
+}
+
+interface State {
+  /** Set by the predict handler; the log middleware makes these rows durable before the response leaves. */
+  logRows?: unknown[][];
+  predictions?: PredictionOut[];
+  route?: string;
+}
+
+export interface InferenceApp {
+  app: Koa<State>;
+  /** Shutting down: new predictions get 503 and readiness fails, in-flight requests finish. */
+  startDraining(): void;
+}
+
+/** Builds the inference app; it binds no port (the serve command listens), so tests drive it in-process. */
+export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
+  const { model, log, registry, metrics, logger } = deps;
+  const card = model.card;
+  const validate = createValidator(card, { maxInstances: deps.maxInstances ?? 1000 });
+  const openapi = buildOpenApi(card);
+  const app = new Koa<State>();
+  const router = new Router<State>();
+  let draining = false;
+
+  // Errors become the JSON error body of DESIGN.md; only exposed errors show their message.
+  app.use(async (ctx, next) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      if (draining && ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
+      await next();
+    } catch (err) {
+      const e = normalizeError(err);
+      ctx.status = e.status;
+      ctx.body = { error: { code: e.code, message: e.expose ? e.message : 'internal error', ...(e.details !== undefined && e.expose ? { details: e.details } : {}) } };
+      if (e.status >= 400 && e.status < 500) metrics.invalidRequests.inc({ reason: e.code });
+      if (e.status >= 500) ctx.app.emit('error', err, ctx);
+    } finally {
+      const route = ctx.state.route ?? (ctx.status === 404 ? 'unmatched' : ctx.path);
+      metrics.requestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  });
+
+  const parseJson = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: deps.maxBodyBytes ?? 1024 * 1024,
+    encoding: 'utf-8',
+    onError: (err: Error & { status?: number; type?: string }) => {
+      if (err.status === 413 || err.type === 'entity.too.large') {
+        throw new InputError('body_too_large', `the request body is larger than ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, { status: 413 });
+      }
+      throw new InputError('malformed_json', `the request body is not valid JSON: ${err.message}`, { status: 400 });
+    },
+  });
+
+  router.post(
+    '/predict',
+    async (ctx, next) => {
+      ctx.state.route = '/predict';
+      if (!ctx.is('application/json')) {
+        throw new InputError('unsupported_media_type', `send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`, { status: 415 });
+      }
+      await next();
+    },
+    parseJson,
+    // Interceptor: the response leaves only after its rows are durable; if they cannot be, the
+    // client gets 503 instead of a prediction.
+    async (ctx, next) => {
+      await next();
+      if (ctx.state.logRows && log) await log.append(ctx.state.logRows);
+      for (const p of ctx.state.predictions ?? []) metrics.predictions.inc({ model_version: p.model_version, prediction: p.prediction });
+    },
+    async (ctx) => {
+      const { rows, batch } = validate((ctx.request as unknown as { body: unknown }).body);
+      const predicted: Prediction[] = await model.predict(rows);
+      const timestamp = new Date().toISOString();
+      const out: PredictionOut[] = new Array(rows.length);
+      const logRows: unknown[][] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const p = predicted[i];
+        const id = randomUUID();
+        out[i] = {
+          id,
+          timestamp,
+          prediction: p.label,
+          confidence: p.confidence,
+          probabilities: Object.fromEntries(card.classes.map((c, k) => [c, p.probabilities[k]])),
+          model_version: card.version,
+        };
+        const row: unknown[] = [id, timestamp, card.version];
+        for (const f of card.features) row.push(rows[i][f.name] ?? '');
+        row.push(p.label, p.confidence);
+        logRows[i] = row;
+      }
+      ctx.state.logRows = logRows;
+      ctx.state.predictions = out;
+      ctx.body = batch ? { predictions: out } : out[0];
+    },
+  );
+
+  router.get('/healthz', (ctx) => {
+    ctx.state.route = '/healthz';
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    ctx.state.route = '/readyz';
+    if (draining) throw new UnavailableError('shutting_down', 'the server is shutting down');
+    try {
+      await deps.probeLog();
+    } catch (err) {
+      throw new UnavailableError('log_not_writable', `the prediction log is not writable: ${(err as Error).message}`, { cause: err });
+    }
+    ctx.body = { status: 'ready', model: card.name, model_version: card.version };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.state.route = '/metrics';
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+
+  router.get(['/openapi.json', '/openapi'], (ctx) => {
+    ctx.state.route = '/openapi.json';
+    ctx.body = openapi;
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use((ctx) => {
+    throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
+  });
+
+  app.on('error', (err: unknown) => logger.error({ err }, 'request failed'));
+  return {
+    app,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}
+
+function normalizeError(err: unknown): SentinelError {
+  if (err instanceof SentinelError) return err;
+  const e = err as { status?: number; statusCode?: number; message?: string; expose?: boolean };
+  const status = e?.status ?? e?.statusCode;
+  // Router's allowedMethods and Koa throw http-errors for 405/501 and similar.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new InputError(status === 405 ? 'method_not_allowed' : 'bad_request', e.message ?? 'bad request', { status });
+  }
+  return new SentinelError('internal', e?.message ?? String(err), { status: 500, expose: false, cause: err });
+}

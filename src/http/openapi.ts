@@ -1,0 +1,96 @@
+import type { ModelCard } from '../model/card.ts';
+
+/** The OpenAPI 3.1 document of the inference API, derived from the model card. */
+export function buildOpenApi(card: ModelCard): Record<string, unknown> {
+  const featureProps: Record<string, unknown> = {};
+  for (const f of card.features) {
+    const base: Record<string, unknown> =
+      f.type === 'categorical'
+        ? { type: 'string', enum: f.categories }
+        : { type: f.integer ? 'integer' : 'number', ...(f.min !== undefined ? { minimum: f.min } : {}), ...(f.max !== undefined ? { maximum: f.max } : {}) };
+    featureProps[f.name] = f.nullable ? { anyOf: [base, { type: 'null' }] } : base;
+  }
+  const prediction = {
+    type: 'object',
+    required: ['id', 'timestamp', 'prediction', 'confidence', 'probabilities', 'model_version'],
+    properties: {
+      id: { type: 'string', format: 'uuid', description: 'UUID v4; the request_id of the log row.' },
+      timestamp: { type: 'string', format: 'date-time' },
+      prediction: { type: 'string', enum: card.classes },
+      confidence: { type: 'number', minimum: 0, maximum: 1, description: 'Probability of the predicted class.' },
+      probabilities: { type: 'object', properties: Object.fromEntries(card.classes.map((c) => [c, { type: 'number' }])) },
+      model_version: { type: 'string' },
+    },
+  };
+  const error = {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      },
+    },
+  };
+  const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  return {
+    openapi: '3.1.0',
+    info: { title: `SentinelML inference API (${card.name})`, version: card.version },
+    paths: {
+      '/predict': {
+        post: {
+          summary: 'Predict one instance or a batch; answered only once the prediction is in the durable log.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { type: 'object', required: ['features'], additionalProperties: false, properties: { features: { $ref: '#/components/schemas/Features' } } },
+                    {
+                      type: 'object',
+                      required: ['instances'],
+                      additionalProperties: false,
+                      properties: { instances: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/Features' } } },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'A prediction (`features`) or a list of them (`instances`).',
+              content: {
+                'application/json': {
+                  schema: {
+                    oneOf: [
+                      { $ref: '#/components/schemas/Prediction' },
+                      { type: 'object', required: ['predictions'], properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } },
+                    ],
+                  },
+                },
+              },
+            },
+            '400': errorResponse('Malformed JSON or a body without "features"/"instances".'),
+            '413': errorResponse('Body too large.'),
+            '415': errorResponse('Content type is not application/json.'),
+            '422': errorResponse('Invalid feature values; `details.problems` names every offending field.'),
+            '503': errorResponse('The prediction log cannot be written (no prediction is returned without its log row), or the server is shutting down.'),
+          },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'The process is alive.' } } } },
+      '/readyz': { get: { summary: 'Readiness: the model is loaded and the log is writable.', responses: { '200': { description: 'Ready.' }, '503': errorResponse('Not ready.') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics.', responses: { '200': { description: 'Prometheus text format.' } } } },
+    },
+    components: {
+      schemas: {
+        Features: { type: 'object', additionalProperties: false, required: card.features.map((f) => f.name), properties: featureProps },
+        Prediction: prediction,
+        Error: error,
+      },
+    },
+  };
+}
