@@ -1,0 +1,142 @@
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { createLogWriter } from '../../src/log/writer.ts';
+import { UnavailableError } from '../../src/errors.ts';
+import { mountTinyTmpfs } from '../support/tmpfs.ts';
+
+const columns = ['request_id', 'timestamp', 'model_version', 'age', 'city', 'prediction', 'confidence'];
+const row = (i: number) => [`id-${i}`, '2026-01-01T00:00:00.000Z', 'v1', i, i % 2 ? 'Köln, "Mitte"' : '', 'yes', 0.5];
+
+describe('createLogWriter', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'sentinel-log-'));
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('writes a header and RFC 4180 rows that parse back exactly', async () => {
+    const dir = tmp();
+    const w = createLogWriter({ dir, instanceId: 'a', columns });
+    await w.append([row(1), row(2)]);
+    await w.close();
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1);
+    assert.match(files[0], /^live_predictions-a-\d{8}T\d{9}Z-0000\.csv$/);
+    const records = parse(readFileSync(join(dir, files[0])), { columns: true });
+    assert.deepEqual(records.map((r: any) => [r.request_id, r.age, r.city]), [
+      ['id-1', '1', 'Köln, "Mitte"'],
+      ['id-2', '2', ''],
+    ]);
+  });
+
+  it('shares one fsync between appends that arrive together (group commit)', async () => {
+    const dir = tmp();
+    let flushes = 0;
+    let flushedRows = 0;
+    const w = createLogWriter({ dir, instanceId: 'g', columns, onFlush: (_s, n) => { flushes++; flushedRows += n; } });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.append([row(i)])));
+    await w.close();
+    assert.equal(flushedRows, 200);
+    assert.ok(flushes < 20, `200 concurrent appends should need few flushes, took ${flushes}`);
+    const lines = readFileSync(join(dir, readdirSync(dir)[0]), 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 201);
+  });
+
+  it('rotates into new files by size and never rewrites an old one', async () => {
+    const dir = tmp();
+    const w = createLogWriter({ dir, instanceId: 'r', columns, maxBytes: 300 });
+    const sizes = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      await w.append([row(i)]);
+      for (const f of readdirSync(dir)) {
+        const size = statSync(join(dir, f)).size;
+        if (f !== w.currentFile()?.split('/').pop()) {
+          if (sizes.has(f)) assert.equal(size, sizes.get(f), `${f} changed after rotation`);
+          sizes.set(f, size);
+        }
+      }
+    }
+    await w.close();
+    const files = readdirSync(dir).sort();
+    assert.ok(files.length >= 5, `expected several files, got ${files.length}`);
+    let total = 0;
+    for (const f of files) {
+      const recs = parse(readFileSync(join(dir, f)), { columns: true });
+      total += recs.length;
+    }
+    assert.equal(total, 30);
+  });
+
+  it('rotates by age', async () => {
+    const dir = tmp();
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const w = createLogWriter({ dir, instanceId: 'age', columns, maxAgeMs: 1000, now: () => new Date(t) });
+    await w.append([row(1)]);
+    t += 500;
+    await w.append([row(2)]);
+    t += 600;
+    await w.append([row(3)]);
+    await w.close();
+    assert.equal(readdirSync(dir).length, 2);
+  });
+
+  it('never appends to an existing file (restart after a crash starts a new one)', async () => {
+    const dir = tmp();
+    const fixed = () => new Date('2026-01-01T00:00:00Z');
+    const w1 = createLogWriter({ dir, instanceId: 'x', columns, now: fixed });
+    await w1.append([row(1)]);
+    // Simulate a torn tail left by a crash.
+    const f1 = join(dir, readdirSync(dir)[0]);
+    writeFileSync(f1, readFileSync(f1, 'utf8') + 'id-torn,2026', { flag: 'w' });
+    const before = readFileSync(f1, 'utf8');
+    const w2 = createLogWriter({ dir, instanceId: 'x', columns, now: fixed });
+    await w2.append([row(2)]);
+    await w2.close();
+    assert.equal(readFileSync(f1, 'utf8'), before);
+    assert.equal(readdirSync(dir).length, 2);
+  });
+
+  it('rejects with a 503-class error when the disk is full, then recovers in a new file', async () => {
+    const fs = mountTinyTmpfs(64 * 1024);
+    try {
+      const failures: Error[] = [];
+      const w = createLogWriter({ dir: fs.dir, instanceId: 'full', columns, onFailure: (e) => failures.push(e) });
+      const filler = join(fs.dir, 'filler');
+      await w.append([row(0)]);
+      writeFileSync(filler, Buffer.alloc(60 * 1024));
+      let rejected = 0;
+      for (let i = 1; i < 200 && rejected === 0; i++) {
+        try {
+          await w.append([[`id-${i}`, 'x'.repeat(2000)]]);
+        } catch (err) {
+          assert.ok(err instanceof UnavailableError);
+          assert.equal(err.code, 'log_write_failed');
+          rejected++;
+        }
+      }
+      assert.equal(rejected, 1);
+      assert.equal(failures.length, 1);
+      rmSync(filler);
+      await w.append([row(999)]);
+      await w.close();
+      const csvs = readdirSync(fs.dir).filter((f) => f.endsWith('.csv')).sort();
+      assert.equal(csvs.length, 2, 'after a failure the writer abandons the file and starts another');
+      const last = parse(readFileSync(join(fs.dir, csvs[1])), { columns: true });
+      assert.deepEqual(last.map((r: any) => r.request_id), ['id-999']);
+    } finally {
+      fs.unmount();
+    }
+  });
+
+  it('rejects appends after close', async () => {
+    const w = createLogWriter({ dir: tmp(), instanceId: 'c', columns });
+    await w.close();
+    await assert.rejects(w.append([row(1)]), /closed/);
+  });
+});
