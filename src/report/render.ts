@@ -1,25 +1,209 @@
 /**
- * Pure rendering: a DriftResult (or the list of runs) in, a self-contained HTML string out.
- * Templates are handlebars files beside this module; every user-supplied string goes through
- * handlebars escaping. Rendering computes nothing about drift: it only lays out numbers.
+ * Pure rendering: a DriftResult (or the list of runs) in, one self-contained HTML string out —
+ * inline CSS, one small inline sorting script, inline SVG charts, nothing fetched. Templates are
+ * handlebars files under `templates/`; every user-supplied string goes through handlebars
+ * escaping (text and attributes, SVG included). A Content-Security-Policy that allows only our
+ * own inline script and style (by hash) backs that up.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import type { DriftResult } from '../drift/result.ts';
+import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { RunSummary } from '../reports/store.ts';
+import { distributionChart, scoreOverTimeChart, type Chart } from './charts.ts';
+import { formatNumber, formatPercent, formatTime, sortKey } from './format.ts';
+
+/** Alert threshold on `drift_score` (DESIGN.md: default 0.1). */
+export const DEFAULT_SCORE_THRESHOLD = 0.1;
+
+const templateDir = join(import.meta.dirname, 'templates');
+const read = (name: string) => readFileSync(join(templateDir, name), 'utf8');
 
 const hb = Handlebars.create();
-const templateDir = join(import.meta.dirname, 'templates');
-const load = (name: string) => hb.compile(readFileSync(join(templateDir, name), 'utf8'), { strict: false, noEscape: false });
+hb.registerPartial('chart', read('chart.hbs'));
+hb.registerPartial('layout-head', read('head.hbs'));
+const compile = (name: string) => hb.compile(read(name), { strict: true, knownHelpersOnly: false });
+const reportTemplate = compile('report.hbs');
+const indexTemplate = compile('index.hbs');
 
-const reportTemplate = load('report.hbs');
-const indexTemplate = load('index.hbs');
+const css = read('style.css').trim();
+const script = read('sort.js').trim();
+const hash = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+/** Only our own inline script and style may run; nothing may be fetched, not even by a hostile string. */
+export const CONTENT_SECURITY_POLICY = `default-src 'none'; script-src ${hash(script)}; style-src ${hash(css)}; img-src data:; base-uri 'none'; form-action 'none'`;
+const assets = { css, script, csp: CONTENT_SECURITY_POLICY };
 
-export function renderReport(result: DriftResult): string {
-  return reportTemplate({ result });
+type Severity = 'drift' | 'ok' | 'error';
+
+interface ColumnView {
+  name: string;
+  type: string;
+  stattest: string;
+  threshold: string;
+  thresholdSort: string;
+  decision: string;
+  statistic: string;
+  statisticSort: string;
+  pValue: string;
+  pValueSort: string;
+  score: string;
+  scoreSort: string;
+  scoreMethod: string;
+  severity: Severity;
+  verdict: string;
+  verdictSort: number;
+  error: { code: string; message: string } | null;
+  refSummary: string;
+  curSummary: string;
+  chart: Chart;
 }
 
-export function renderIndex(runs: RunSummary[]): string {
-  return indexTemplate({ runs });
+function summaryLine(s: ColumnDrift['reference'], type: ColumnDrift['type']): string {
+  const parts = [`${formatNumber(s.count)} rows`];
+  if (s.missing > 0) parts.push(`${formatNumber(s.missing)} missing`);
+  if (type === 'numerical' && s.mean !== undefined) parts.push(`mean ${formatNumber(s.mean)}`);
+  if (type === 'categorical' && s.distinct !== undefined) parts.push(`${formatNumber(s.distinct)} distinct`);
+  return parts.join(' · ');
+}
+
+function columnView(c: ColumnDrift, chartWidth: number): ColumnView {
+  const severity: Severity = c.error !== null ? 'error' : c.drift_detected ? 'drift' : 'ok';
+  return {
+    name: c.name,
+    type: c.type,
+    stattest: c.stattest,
+    threshold: formatNumber(c.threshold),
+    thresholdSort: sortKey(c.threshold),
+    // Hypothesis tests drift when p < threshold, distances when distance ≥ threshold (as in Evidently).
+    decision: c.p_value !== null ? 'p <' : '≥',
+    statistic: formatNumber(c.statistic),
+    statisticSort: sortKey(c.statistic),
+    pValue: formatNumber(c.p_value),
+    pValueSort: sortKey(c.p_value),
+    score: formatNumber(c.score),
+    scoreSort: sortKey(c.score),
+    scoreMethod: c.score_method !== null && c.score_method !== c.stattest ? c.score_method : '',
+    severity,
+    verdict: severity === 'error' ? 'Not tested' : severity === 'drift' ? 'Drift' : 'No drift',
+    verdictSort: severity === 'drift' ? 2 : severity === 'error' ? 1 : 0,
+    error: c.error,
+    refSummary: summaryLine(c.reference, c.type),
+    curSummary: summaryLine(c.current, c.type),
+    chart: distributionChart(c.name, c.distribution, { width: chartWidth }),
+  };
+}
+
+export interface RenderOptions {
+  /** Alert threshold the headline `drift_score` is compared against (default 0.1). */
+  scoreThreshold?: number;
+}
+
+/** The drift report of one run: summary first, then every column, then prediction drift. */
+export function renderReport(result: DriftResult, opts: RenderOptions = {}): string {
+  const threshold = opts.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
+  const above = result.drift_score > threshold;
+  const started = Date.parse(result.started_at);
+  const finished = Date.parse(result.finished_at);
+  const view = {
+    assets,
+    title: `Drift report · ${result.run_id}`,
+    runId: result.run_id,
+    startedAt: formatTime(result.started_at),
+    finishedAt: formatTime(result.finished_at),
+    duration: Number.isFinite(started) && Number.isFinite(finished) ? `${formatNumber((finished - started) / 1000)} s` : '—',
+    datasetDrift: result.dataset_drift,
+    driftShare: formatPercent(result.drift_share),
+    driftShareThreshold: formatPercent(result.drift_share_threshold),
+    driftedColumns: formatNumber(result.drifted_columns),
+    testedColumns: formatNumber(result.tested_columns),
+    totalColumns: formatNumber(result.columns.length),
+    driftScore: formatNumber(result.drift_score),
+    scoreThreshold: formatNumber(threshold),
+    scoreAbove: above,
+    // Gauge: the score on a 0..max(2×threshold, score) scale with the threshold marked.
+    gauge: gauge(result.drift_score, threshold),
+    window: {
+      since: result.window.since,
+      from: formatTime(result.window.from),
+      to: formatTime(result.window.to),
+      plain: result.window.from === null && result.window.to === null,
+    },
+    reference: { path: result.reference.path, rows: formatNumber(result.reference.rows) },
+    current: {
+      path: result.current.path,
+      rows: formatNumber(result.current.rows),
+      files: formatNumber(result.current.files),
+      tornLines: formatNumber(result.current.torn_lines),
+      skippedRows: formatNumber(result.current.skipped_rows),
+      hasSkips: result.current.torn_lines > 0 || result.current.skipped_rows > 0,
+    },
+    compat: result.compat,
+    columns: result.columns.map((c) => columnView(c, 300)),
+    errorCount: result.columns.filter((c) => c.error !== null).length,
+    prediction: result.prediction === null ? null : columnView(result.prediction, 520),
+  };
+  return reportTemplate(view);
+}
+
+function gauge(score: number, threshold: number): { width: number; marker: number; fill: number; cls: string } {
+  const width = 260;
+  const max = Math.max(threshold * 2, Number.isFinite(score) ? score : 0) || 1;
+  const x = (v: number) => Math.round((Math.max(0, Math.min(v, max)) / max) * width * 10) / 10;
+  return { width, marker: x(threshold), fill: x(Number.isFinite(score) ? score : 0), cls: score > threshold ? 'drift' : 'ok' };
+}
+
+export interface IndexOptions extends RenderOptions {
+  /** Failed runs recorded (shown beside the table). Defaults to the failed runs in `runs`. */
+  failures?: number;
+}
+
+/** The index of runs, newest first, with `drift_score` over time. */
+export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string {
+  const threshold = opts.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
+  const ordered = [...runs].sort((a, b) => (a.finished_at < b.finished_at ? 1 : a.finished_at > b.finished_at ? -1 : 0));
+  const latest = ordered.find((r) => r.status === 'ok') ?? null;
+  const rows = ordered.map((r) => {
+    const severity: Severity = r.status === 'failed' ? 'error' : (r.drift_score ?? 0) > threshold ? 'drift' : 'ok';
+    return {
+      runId: r.run_id,
+      href: `runs/${encodeURIComponent(r.run_id)}/report.html`,
+      jsonHref: `runs/${encodeURIComponent(r.run_id)}/drift.json`,
+      ok: r.status === 'ok',
+      finishedAt: formatTime(r.finished_at),
+      finishedSort: r.finished_at,
+      driftScore: formatNumber(r.drift_score),
+      driftScoreSort: sortKey(r.drift_score),
+      driftShare: formatPercent(r.drift_share),
+      driftShareSort: sortKey(r.drift_share),
+      columns: r.tested_columns === null ? '—' : `${formatNumber(r.drifted_columns)} / ${formatNumber(r.tested_columns)}`,
+      datasetDrift: r.dataset_drift === null ? '—' : r.dataset_drift ? 'yes' : 'no',
+      rows: r.current_rows === null ? '—' : `${formatNumber(r.reference_rows)} → ${formatNumber(r.current_rows)}`,
+      currentRowsSort: sortKey(r.current_rows),
+      severity,
+      verdict: severity === 'error' ? 'Failed' : severity === 'drift' ? 'Above threshold' : 'Below threshold',
+      verdictSort: severity === 'drift' ? 2 : severity === 'error' ? 1 : 0,
+      message: r.message,
+    };
+  });
+  const view = {
+    assets,
+    title: 'SentinelML · drift runs',
+    runCount: formatNumber(runs.length),
+    failures: formatNumber(opts.failures ?? runs.filter((r) => r.status === 'failed').length),
+    scoreThreshold: formatNumber(threshold),
+    latest: latest === null ? null : {
+      runId: latest.run_id,
+      href: `runs/${encodeURIComponent(latest.run_id)}/report.html`,
+      finishedAt: formatTime(latest.finished_at),
+      driftScore: formatNumber(latest.drift_score),
+      above: (latest.drift_score ?? 0) > threshold,
+      driftShare: formatPercent(latest.drift_share),
+      datasetDrift: latest.dataset_drift === true,
+    },
+    chart: scoreOverTimeChart(runs, threshold),
+    rows,
+    empty: runs.length === 0,
+  };
+  return indexTemplate(view);
 }
