@@ -62,6 +62,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     try {
       if (draining && ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
       await next();
+      if (ctx.status === 404 && ctx.body == null) throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
     } catch (err) {
       const e = normalizeError(err);
       ctx.status = e.status;
@@ -81,6 +82,9 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     onError: (err: Error & { status?: number; type?: string }) => {
       if (err.status === 413 || err.type === 'entity.too.large') {
         throw new InputError('body_too_large', `the request body is larger than ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, { status: 413 });
+      }
+      if (/prototype/i.test(err.message)) {
+        throw new InputError('forbidden_key', 'the request body contains a "__proto__" key, which is never accepted', { status: 400 });
       }
       throw new InputError('malformed_json', `the request body is not valid JSON: ${err.message}`, { status: 400 });
     },
@@ -160,9 +164,6 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
 
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  app.use((ctx) => {
-    throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
-  });
 
   app.on('error', (err: unknown) => logger.error({ err }, 'request failed'));
   return {

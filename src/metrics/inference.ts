@@ -12,6 +12,8 @@ export interface InferenceMetrics {
 
 export function createInferenceMetrics(registry: Registry, model: { name: string; version: string }): InferenceMetrics {
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges *_total, which `promtool check metrics` rejects (only counters may).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const info = new Gauge({
     name: 'sentinelml_model_info',
     help: 'The model being served (value is always 1).',
