@@ -1,0 +1,177 @@
+/**
+ * Missing-value cleaning and one-off profiling of samples (sorting, moments, category counts).
+ */
+import type { CategoricalSample, FeatureKind, NumericSample, PreparedCategorical, PreparedNumeric, PreparedSample, SampleInput } from './types.ts';
+import { StatTestError } from './types.ts';
+
+/**
+ * Evidently's missing-value rule, applied per side before any stattest (and before default
+ * selection): `column.replace([-inf, inf], nan).dropna()`. So NaN, +Inf and -Inf are all dropped,
+ * independently in reference and current; row alignment is not kept. If a side is empty afterwards
+ * Evidently raises ("An empty column ... was provided for drift calculation"), so do we.
+ * Returns `values` itself when nothing had to be dropped (no copy).
+ */
+export function cleanNumeric(values: ArrayLike<number>, side = 'sample'): Float64Array {
+  const n = values.length;
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) bad++;
+  let out: Float64Array;
+  if (bad === 0 && values instanceof Float64Array) out = values;
+  else {
+    out = new Float64Array(n - bad);
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (Number.isFinite(v)) out[j++] = v;
+    }
+  }
+  if (out.length === 0) throw new StatTestError('empty_column', `the ${side} column has no finite values`);
+  return out;
+}
+
+/**
+ * Same rule for categorical columns: missing labels (null/undefined; the drift layer maps empty CSV
+ * cells to missing, as pandas does) are dropped. Labels "inf"/"nan" are ordinary strings for a
+ * categorical column only if pandas would have read it as strings; numeric-looking categorical columns
+ * should be cleaned with `cleanNumeric` first and passed as numbers converted with `String`.
+ */
+export function cleanCategorical(values: readonly (string | null | undefined)[], side = 'sample'): string[] {
+  const out: string[] = [];
+  for (const v of values) if (v !== null && v !== undefined) out.push(v);
+  if (out.length === 0) throw new StatTestError('empty_column', `the ${side} column has no values`);
+  return out;
+}
+
+function isPrepared(x: SampleInput): x is PreparedSample {
+  return (x as PreparedSample).prepared !== undefined;
+}
+
+/** Compensated (Neumaier) sum: keeps long sums within a few ulps, close to numpy's pairwise sums. */
+export function neumaierSum(a: ArrayLike<number>): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const t = s + x;
+    if (Math.abs(s) >= Math.abs(x)) c += s - t + x;
+    else c += x - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+export interface PrepareOptions {
+  /** See `StatTestOptions.integerDtype`. */
+  integerDtype?: boolean;
+}
+
+/** Profile a numerical sample once: O(n log n) sort, O(n) moments and run lengths. Input must be finite. */
+export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {}): PreparedNumeric {
+  const n = values.length;
+  const sorted = Float64Array.from(values).sort();
+  const mean = neumaierSum(values) / n;
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const d = values[i] - mean;
+    const x = d * d;
+    const t = s + x;
+    c += s >= x ? s - t + x : x - t + s;
+    s = t;
+  }
+  const std = Math.sqrt((s + c) / n);
+  let nu = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
+  const uniqueValues = new Float64Array(nu);
+  const uniqueCounts = new Float64Array(nu);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
+    uniqueCounts[k]++;
+  }
+  return { prepared: 'num', values, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype: opts.integerDtype ?? false };
+}
+
+export function prepareCategorical(values: CategoricalSample): PreparedCategorical {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return { prepared: 'cat', values, n: values.length, counts };
+}
+
+/**
+ * Profile a sample once so that many tests (and many runs, when the drift layer caches the reference
+ * profile) reuse it. Pass the result anywhere a sample is accepted. Values must already be cleaned.
+ */
+export function prepareSample(values: NumericSample | CategoricalSample, opts: PrepareOptions = {}): PreparedSample {
+  if (values instanceof Float64Array) return prepareNumeric(values, opts);
+  return prepareCategorical(values as CategoricalSample);
+}
+
+export function asNumeric(x: SampleInput): PreparedNumeric {
+  if (isPrepared(x)) {
+    if (x.prepared === 'num') return x;
+    throw new StatTestError('wrong_kind', 'a numerical test was given a categorical sample');
+  }
+  if (x instanceof Float64Array) return prepareNumeric(x);
+  throw new StatTestError('wrong_kind', 'a numerical test was given a categorical sample');
+}
+
+/** Joint frequency table of two samples over the union of their distinct values. */
+export interface JointCounts {
+  /** Union of distinct values (numbers for numerical samples, strings for categorical). */
+  keys: (number | string)[];
+  ref: Float64Array;
+  cur: Float64Array;
+  nRef: number;
+  nCur: number;
+}
+
+/** Distinct values and counts, for numerical or categorical inputs. */
+function countsOf(x: SampleInput): { keys: (number | string)[]; counts: number[]; n: number } {
+  if (isPrepared(x)) {
+    if (x.prepared === 'num') return { keys: Array.from(x.uniqueValues), counts: Array.from(x.uniqueCounts), n: x.n };
+    return { keys: [...x.counts.keys()], counts: [...x.counts.values()], n: x.n };
+  }
+  return countsOf(x instanceof Float64Array ? prepareNumeric(x) : prepareCategorical(x as CategoricalSample));
+}
+
+export function jointCounts(reference: SampleInput, current: SampleInput): JointCounts {
+  const r = countsOf(reference);
+  const c = countsOf(current);
+  const index = new Map<number | string, number>();
+  const keys: (number | string)[] = [];
+  for (const k of r.keys) if (!index.has(k)) { index.set(k, keys.length); keys.push(k); }
+  for (const k of c.keys) if (!index.has(k)) { index.set(k, keys.length); keys.push(k); }
+  const ref = new Float64Array(keys.length);
+  const cur = new Float64Array(keys.length);
+  r.keys.forEach((k, i) => { ref[index.get(k)!] += r.counts[i]; });
+  c.keys.forEach((k, i) => { cur[index.get(k)!] += c.counts[i]; });
+  return { keys, ref, cur, nRef: r.n, nCur: c.n };
+}
+
+/** Number of distinct values of one sample. */
+export function nUniqueOf(x: SampleInput): number {
+  if (isPrepared(x)) return x.prepared === 'num' ? x.uniqueValues.length : x.counts.size;
+  return countsOf(x).keys.length;
+}
+
+export function sizeOf(x: SampleInput): number {
+  return isPrepared(x) ? x.n : x.length;
+}
+
+export function kindOf(x: SampleInput): FeatureKind {
+  if (isPrepared(x)) return x.prepared;
+  return x instanceof Float64Array ? 'num' : 'cat';
+}
+
+/** Count of a[] elements ≤ v (side='right') or < v (side='left') in an ascending array. */
+export function searchSorted(a: ArrayLike<number>, v: number, side: 'left' | 'right'): number {
+  let lo = 0;
+  let hi = a.length;
+  if (side === 'left') {
+    while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m] < v) lo = m + 1; else hi = m; }
+  } else {
+    while (lo < hi) { const m = (lo + hi) >>> 1; if (a[m] <= v) lo = m + 1; else hi = m; }
+  }
+  return lo;
+}

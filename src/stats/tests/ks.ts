@@ -1,0 +1,69 @@
+import { defineStatTest, roundHalfEven } from '../define.ts';
+import { kolmognSf, outerProbInside, probOutsideSquare } from '../kolmogorov.ts';
+import { asNumeric } from '../sample.ts';
+
+function gcd(a: number, b: number): number {
+  while (b) { const t = a % b; a = b; b = t; }
+  return a;
+}
+
+/** Two-sided two-sample KS statistic D = max |F1 − F2| over the pooled values (merge walk on sorted data, O(n1 + n2)). */
+export function ksStatistic(s1: Float64Array, s2: Float64Array): number {
+  const n1 = s1.length, n2 = s2.length;
+  let i = 0, j = 0;
+  let maxS = -Infinity, minS = Infinity;
+  while (i < n1 || j < n2) {
+    const v = j >= n2 || (i < n1 && s1[i] <= s2[j]) ? s1[i] : s2[j];
+    while (i < n1 && s1[i] <= v) i++;
+    while (j < n2 && s2[j] <= v) j++;
+    const diff = i / n1 - j / n2;
+    if (diff > maxS) maxS = diff;
+    if (diff < minS) minS = diff;
+  }
+  const minD = Math.min(Math.max(-minS, 0), 1);
+  return minD > maxS ? minD : maxS;
+}
+
+/**
+ * Two-sided p-value of scipy.stats.ks_2samp(method='auto'): exact when max(n1, n2) ≤ 10000
+ * (falling back to asymptotic if the exact recursion fails), else the one-sample D_n distribution
+ * with n = round(n1·n2 / (n1 + n2)).
+ */
+export function ks2sampPValue(n1: number, n2: number, d: number): number {
+  let prob = Number.NaN;
+  let exactOk = false;
+  if (Math.max(n1, n2) <= 10000) {
+    const g = gcd(n1, n2);
+    const lcm = (n1 / g) * n2;
+    const h = roundHalfEven(d * lcm);
+    if (h === 0) return 1.0;
+    prob = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, g, h);
+    exactOk = Number.isFinite(prob) && prob >= 0 && prob <= 1;
+  }
+  if (!exactOk) {
+    const m = Math.max(n1, n2), n = Math.min(n1, n2);
+    const en = (m * n) / (m + n);
+    prob = kolmognSf(roundHalfEven(en), d);
+  }
+  return Math.min(Math.max(prob, 0), 1);
+}
+
+/**
+ * `ks` — two-sample Kolmogorov–Smirnov test (Evidently `ks_stat_test`, scipy `ks_2samp`).
+ * Statistic D = sup_x |F_ref(x) − F_cur(x)|; score = two-sided p-value.
+ * Drift when p ≤ threshold (inclusive, as Evidently); default threshold 0.05. Numerical only.
+ * Ref: Hodges (1958); Simard & L'Ecuyer (2011).
+ */
+export const ks = defineStatTest({
+  name: 'ks',
+  displayName: 'K-S p_value',
+  kinds: ['num'],
+  defaultThreshold: 0.05,
+  decision: 'p_value',
+  inclusive: true,
+  run(reference, current) {
+    const r = asNumeric(reference), c = asNumeric(current);
+    const d = ksStatistic(r.sorted, c.sorted);
+    return { statistic: d, score: ks2sampPValue(r.n, c.n, d) };
+  },
+});
