@@ -1,0 +1,155 @@
+/**
+ * Typed column storage shared by the log reader (which fills it) and drift detection (which reads it).
+ * Columns, never row objects: a numerical value costs 8 bytes, a categorical one 4 bytes plus its
+ * dictionary entry. Pure data structures, no I/O.
+ */
+
+import type { ColumnType } from './result.ts';
+
+/** Missing categorical value (empty cell, NA token). */
+export const MISSING_CODE = 0xffffffff;
+
+export interface NumericColumn {
+  kind: 'numerical';
+  /** One value per row; NaN marks a missing cell. ±Infinity is kept (Evidently drops it before testing). */
+  values: Float64Array;
+  /** Cells that were empty or an NA token. */
+  missing: number;
+  /** Cells that were not numbers in a column declared numerical (counted as missing). */
+  invalid: number;
+  /**
+   * True when every cell was present and an integer literal: what pandas reads as an int64 dtype.
+   * Evidently infers int columns with <= 10 distinct values as categorical.
+   */
+  integerDtype: boolean;
+}
+
+export interface CategoricalColumn {
+  kind: 'categorical';
+  /** One code per row, an index into `dictionary`; MISSING_CODE for a missing cell. */
+  codes: Uint32Array;
+  dictionary: string[];
+  missing: number;
+}
+
+export type Column = NumericColumn | CategoricalColumn;
+
+/** A table read from CSV: typed columns in header order. */
+export interface Table {
+  rows: number;
+  columns: Map<string, Column>;
+}
+
+/** Type of a column as declared by a model card or decided by inference. */
+export type DeclaredTypes = ReadonlyMap<string, ColumnType>;
+
+const CHUNK = 1 << 16;
+
+/**
+ * Float64 storage that grows in fixed chunks (no repeated doubling copies); `finish` concatenates
+ * once and frees the chunks, so the peak is the data plus one column.
+ */
+export class Float64Builder {
+  private chunks: Float64Array[] = [];
+  private current = new Float64Array(CHUNK);
+  private pos = 0;
+  length = 0;
+
+  push(v: number): void {
+    if (this.pos === CHUNK) {
+      this.chunks.push(this.current);
+      this.current = new Float64Array(CHUNK);
+      this.pos = 0;
+    }
+    this.current[this.pos++] = v;
+    this.length++;
+  }
+
+  get(i: number): number {
+    const c = Math.floor(i / CHUNK);
+    const chunk = c < this.chunks.length ? this.chunks[c] : this.current;
+    return chunk[i % CHUNK];
+  }
+
+  finish(): Float64Array {
+    const out = new Float64Array(this.length);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += CHUNK;
+    }
+    out.set(this.current.subarray(0, this.pos), off);
+    this.chunks = [];
+    this.current = new Float64Array(0);
+    this.pos = 0;
+    return out;
+  }
+}
+
+/** Uint32 storage that grows in fixed chunks; see Float64Builder. */
+export class Uint32Builder {
+  private chunks: Uint32Array[] = [];
+  private current = new Uint32Array(CHUNK);
+  private pos = 0;
+  length = 0;
+
+  push(v: number): void {
+    if (this.pos === CHUNK) {
+      this.chunks.push(this.current);
+      this.current = new Uint32Array(CHUNK);
+      this.pos = 0;
+    }
+    this.current[this.pos++] = v;
+    this.length++;
+  }
+
+  finish(): Uint32Array {
+    const out = new Uint32Array(this.length);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += CHUNK;
+    }
+    out.set(this.current.subarray(0, this.pos), off);
+    this.chunks = [];
+    this.current = new Uint32Array(0);
+    this.pos = 0;
+    return out;
+  }
+}
+
+/** Counts per dictionary code (missing excluded). */
+export function categoryCounts(col: CategoricalColumn): Float64Array {
+  const counts = new Float64Array(col.dictionary.length);
+  const codes = col.codes;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c !== MISSING_CODE) counts[c]++;
+  }
+  return counts;
+}
+
+/** Finite values only (Evidently replaces ±inf by NaN and drops NaN before a test). */
+export function finiteValues(values: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
+  if (n === values.length) return values;
+  const out = new Float64Array(n);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) out[j++] = v;
+  }
+  return out;
+}
+
+/** Number of distinct finite values, stopping early once `limit` is exceeded (returns limit + 1). */
+export function distinctUpTo(values: Float64Array, limit: number, seen: Set<number> = new Set()): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    seen.add(v);
+    if (seen.size > limit) return limit + 1;
+  }
+  return seen.size;
+}
