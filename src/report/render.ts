@@ -156,6 +156,8 @@ function gauge(score: number, threshold: number): { width: number; marker: numbe
 export interface IndexOptions extends RenderOptions {
   /** Failed runs recorded (shown beside the table). Defaults to the failed runs in `runs`. */
   failures?: number;
+  /** A problem with the directory worth a banner (e.g. an unreadable latest.json). */
+  warning?: string | null;
 }
 
 /** The index of runs, newest first, with `drift_score` over time. */
@@ -204,6 +206,7 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
     chart: scoreOverTimeChart(runs, threshold),
     rows,
     empty: runs.length === 0,
+    warning: opts.warning ?? null,
   };
   return indexTemplate(view);
 }

@@ -138,7 +138,7 @@ export async function readLatest(dir: string): Promise<LatestPointer | null> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new SentinelError('corrupt_latest', `${join(dir, 'latest.json')} is not valid JSON`, { cause: err });
+    throw new SentinelError('corrupt_latest', 'latest.json is not valid JSON', { expose: true, cause: err, details: { path: join(dir, 'latest.json') } });
   }
   const p = parsed as Partial<LatestPointer> | null;
   if (
@@ -151,7 +151,7 @@ export async function readLatest(dir: string): Promise<LatestPointer | null> {
     typeof p.drift_share !== 'number' ||
     typeof p.dataset_drift !== 'boolean'
   ) {
-    throw new SentinelError('corrupt_latest', `${join(dir, 'latest.json')} is not a valid latest pointer`);
+    throw new SentinelError('corrupt_latest', 'latest.json is not a valid latest pointer', { expose: true, details: { path: join(dir, 'latest.json') } });
   }
   return { ...p, last_failure: p.last_failure ?? null } as LatestPointer;
 }
@@ -301,6 +301,6 @@ export async function readRun(dir: string, runId: string): Promise<DriftResult |
   try {
     return JSON.parse(text) as DriftResult;
   } catch (err) {
-    throw new SentinelError('corrupt_run', `${join(dir, runId, 'drift.json')} is not valid JSON`, { cause: err });
+    throw new SentinelError('corrupt_run', `drift.json of run "${runId}" is not valid JSON`, { expose: true, cause: err, details: { path: join(dir, runId, 'drift.json') } });
   }
 }
