@@ -114,9 +114,10 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
         startDraining();
         const force = setTimeout(() => server.closeAllConnections(), 20_000);
         force.unref();
-        // close() waits for in-flight requests; idle keep-alive sockets are closed at once.
+        // close() waits for in-flight requests; sockets that go idle after it are swept here.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         await new Promise<void>((res) => server.close(() => res()));
-        server.closeIdleConnections();
+        clearInterval(sweep);
         clearTimeout(force);
         await log?.close();
         await model.close();

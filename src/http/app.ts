@@ -60,7 +60,11 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   app.use(async (ctx, next) => {
     const t0 = process.hrtime.bigint();
     try {
-      if (draining && ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
+      if (draining) {
+        // Keep-alive sockets would otherwise hold the shutdown open until they time out.
+        ctx.set('Connection', 'close');
+        if (ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
+      }
       await next();
       if (ctx.status === 404 && ctx.body == null) throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
     } catch (err) {
