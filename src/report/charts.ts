@@ -85,7 +85,7 @@ function histogram(width: number, label: string, dist: Extract<Distribution, { k
 function categoryBars(width: number, label: string, dist: Extract<Distribution, { kind: 'categories' }>): Chart {
   const n = Math.min(dist.categories.length, dist.reference.length, dist.current.length);
   if (n === 0) return empty(width, 60, label, 'no data');
-  const row = 16, top = 4;
+  const row = 16, top = 16;
   const height = top + n * row + 4;
   const labelW = Math.min(120, Math.round(width * 0.4));
   const valueW = 40;
@@ -95,7 +95,7 @@ function categoryBars(width: number, label: string, dist: Extract<Distribution, 
   const cur = shares(dist.current.slice(0, n));
   const max = Math.max(...ref, ...cur, 1e-12);
   const rects: Rect[] = [];
-  const texts: Text[] = [];
+  const texts: Text[] = [{ cls: 'axis', x: width - 2, y: 10, anchor: 'end', text: 'current', title: 'Share of current rows in the category' }];
   for (let i = 0; i < n; i++) {
     const cat = String(dist.categories[i]);
     const y = top + i * row;
