@@ -1,0 +1,193 @@
+# etcd + kube-apiserver built from the Go module proxy (wrapper modules in tools/kube/) and the
+# prometheus-operator CRDs from that project's Go module, for the tests against a real API server
+# (test/support/kube-apiserver.ts). helm comes from scripts/provision/helm.sh.
+# Cached under $SENTINEL_CACHE/kube/<component>-<version>; installed into $SENTINEL_TOOLS/bin.
+# Sourced by scripts/provision.sh (inside `( source ) || ...`, where `set -e` is void), so the body
+# re-executes itself as a child bash with `set -euo pipefail`. Also runnable directly:
+#   bash scripts/provision/kube.sh                 # build/install (fast when cached)
+#   SENTINEL_KUBE_UPDATE_WRAPPERS=1 bash scripts/provision/kube.sh
+#                                                  # after a version bump: write the regenerated
+#                                                  # go.mod/go.sum back into tools/kube/ (commit them)
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+  bash "${BASH_SOURCE[0]}"
+  return $?
+fi
+set -euo pipefail
+
+# ---- versions: bump here (the wrapper go.mod files are regenerated from these) ----
+KUBE_VERSION="${SENTINEL_KUBE_VERSION:-v1.35.4}"          # k8s.io/kubernetes (kube-apiserver)
+ETCD_VERSION="${SENTINEL_ETCD_VERSION:-v3.6.16}"          # go.etcd.io/etcd/server/v3
+PROM_OPERATOR_VERSION="${SENTINEL_PROM_OPERATOR_VERSION:-v0.85.0}"  # github.com/prometheus-operator/prometheus-operator
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+wrappers="$repo/tools/kube"
+SENTINEL_CACHE="${SENTINEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinelml}"
+SENTINEL_TOOLS="${SENTINEL_TOOLS:-$SENTINEL_CACHE/tools}"
+kcache="$SENTINEL_CACHE/kube"
+mkdir -p "$SENTINEL_TOOLS/bin" "$SENTINEL_TOOLS/crds" "$kcache"
+
+say() { echo "kube.sh: $*" >&2; }
+die() { echo "kube.sh: ERROR: $*" >&2; exit 1; }
+
+# Installs a cached file into $SENTINEL_TOOLS/bin (a copy: the cache may be pruned independently).
+install_bin() { install -m 0755 "$1" "$SENTINEL_TOOLS/bin/$2.tmp.$$" && mv -f "$SENTINEL_TOOLS/bin/$2.tmp.$$" "$SENTINEL_TOOLS/bin/$2"; }
+# up_to_date NAME CACHED: the installed binary is the cached one.
+up_to_date() { [ -x "$SENTINEL_TOOLS/bin/$1" ] && cmp -s "$2" "$SENTINEL_TOOLS/bin/$1"; }
+
+find_go() {
+  if command -v go >/dev/null 2>&1; then GO="$(command -v go)"
+  elif [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go
+  else die "no Go toolchain (need Go >= 1.26 on PATH or at /usr/local/go/bin/go) to build etcd and kube-apiserver"; fi
+  export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+}
+
+# wrapper_prepare NAME MODULE VERSION MAINPKG GENFN -> prints the build dir.
+# The committed tools/kube/NAME/{go.mod,go.sum} are used when they pin VERSION; otherwise GENFN writes a
+# fresh go.mod into the build dir and `go mod tidy` resolves it (SENTINEL_KUBE_UPDATE_WRAPPERS=1 copies
+# the result back into tools/kube/NAME).
+wrapper_prepare() {
+  local name="$1" module="$2" version="$3" mainpkg="$4" genfn="$5"
+  local dir="$kcache/build/$name-$version"
+  rm -rf "$dir"; mkdir -p "$dir"
+  if [ -f "$wrappers/$name/go.mod" ] && grep -qE "^[[:space:]]*(require[[:space:]]+)?$module $version([[:space:]]*//.*)?\$" "$wrappers/$name/go.mod" \
+     && [ -f "$wrappers/$name/go.sum" ] && [ "${SENTINEL_KUBE_UPDATE_WRAPPERS:-0}" != 1 ]; then
+    cp "$wrappers/$name/go.mod" "$wrappers/$name/go.sum" "$dir/"
+  else
+    say "$name: generating the wrapper module for $module $version"
+    "$genfn" "$dir" "$version" || die "$name: could not generate the wrapper go.mod for $module@$version"
+    ( cd "$dir" && "$GO" mod tidy ) >&2 || die "$name: 'go mod tidy' failed for the wrapper of $module@$version (see above)"
+    if [ "${SENTINEL_KUBE_UPDATE_WRAPPERS:-0}" = 1 ]; then
+      mkdir -p "$wrappers/$name" && cp "$dir/go.mod" "$dir/go.sum" "$wrappers/$name/"
+      say "$name: wrote $wrappers/$name/go.mod and go.sum — commit them"
+    else
+      say "$name: note: tools/kube/$name does not pin $version; using a generated wrapper (run with SENTINEL_KUBE_UPDATE_WRAPPERS=1 and commit)"
+    fi
+  fi
+  echo "$dir"
+}
+
+# wrapper_build NAME MODULE VERSION MAINPKG GENFN OUTFILE [EXTRA_LDFLAGS]
+wrapper_build() {
+  local name="$1" module="$2" version="$3" mainpkg="$4" genfn="$5" out="$6" xldflags="${7:-}" dir start
+  start=$SECONDS
+  dir="$(wrapper_prepare "$1" "$2" "$3" "$4" "$5")"
+  say "$name: building $mainpkg ($module $version); a cold build takes many minutes"
+  ( cd "$dir" && "$GO" build -mod=readonly -trimpath -ldflags "-s -w $xldflags" -o "$out.tmp" "$mainpkg" ) >&2 \
+    || die "$name: 'go build $mainpkg' failed for $module@$version (see the compiler output above)"
+  mv -f "$out.tmp" "$out"
+  say "$name: built in $((SECONDS - start)) s -> $out"
+}
+
+# ---- etcd ----
+gen_etcd() { # DIR VERSION
+  cat >"$1/go.mod" <<GOMOD
+module sentinelml.local/tools/kube/etcd
+
+go 1.26.0
+
+require go.etcd.io/etcd/server/v3 $2
+
+tool go.etcd.io/etcd/server/v3
+GOMOD
+}
+
+# ---- kube-apiserver ----
+# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging/... paths,
+# which only work inside its own repository. The wrapper replaces each with the published v0.<minor>.<patch>.
+gen_apiserver() { # DIR VERSION
+  local dir="$1" version="$2" gomod staging
+  gomod="$("$GO" mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -f "$gomod" ] || { say "cannot download k8s.io/kubernetes@$version's go.mod"; return 1; }
+  staging="v0.${version#v1.}"
+  {
+    echo "module sentinelml.local/tools/kube/kube-apiserver"
+    echo
+    grep -E '^go [0-9]' "$gomod"
+    grep -E '^godebug ' "$gomod" || true
+    echo
+    echo "require k8s.io/kubernetes $version"
+    echo
+    echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+    echo
+    echo "// generated from k8s.io/kubernetes@$version's go.mod: its staging modules at their published versions"
+    echo "replace ("
+    sed -n -E "s#^[[:space:]]*(k8s\.io/[A-Za-z0-9._-]+)[[:space:]]+=>[[:space:]]+\./staging/.*#\t\1 => \1 $staging#p" "$gomod"
+    echo ")"
+  } >"$dir/go.mod"
+  grep -q "=> k8s.io/api $staging" "$dir/go.mod" || { say "found no staging replace directives in $gomod"; return 1; }
+}
+
+# ---- prometheus-operator CRDs ----
+fetch_prom_crds() { # OUTDIR
+  local out="$1" zip tmp
+  zip="$("$GO" mod download -json "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION" | sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -f "$zip" ] || die "cannot download github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION from the Go module proxy"
+  tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
+  local prefix="github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION/example/prometheus-operator-crd/"
+  if command -v unzip >/dev/null 2>&1; then
+    unzip -q -j "$zip" "${prefix}*.yaml" -d "$tmp" || die "no $prefix*.yaml in $zip"
+  else
+    python3 - "$zip" "$prefix" "$tmp" <<'PY' || die "cannot extract the CRDs from $zip"
+import sys, zipfile, os
+z, prefix, out = sys.argv[1:]
+n = 0
+with zipfile.ZipFile(z) as f:
+    for name in f.namelist():
+        if name.startswith(prefix) and name.endswith('.yaml') and '/' not in name[len(prefix):]:
+            open(os.path.join(out, os.path.basename(name)), 'wb').write(f.read(name)); n += 1
+sys.exit(0 if n else 1)
+PY
+  fi
+  for k in servicemonitors prometheusrules; do
+    ls "$tmp"/*"_$k.yaml" >/dev/null 2>&1 || die "the prometheus-operator $PROM_OPERATOR_VERSION module has no $k CRD under example/prometheus-operator-crd/"
+  done
+  rm -rf "$out"; mv "$tmp" "$out"
+}
+
+# ---- main ----
+etcd_out="$kcache/etcd-$ETCD_VERSION/etcd"
+apiserver_out="$kcache/kube-apiserver-$KUBE_VERSION/kube-apiserver"
+crds_out="$kcache/prometheus-operator-crds-$PROM_OPERATOR_VERSION"
+
+need_go=0
+[ -x "$etcd_out" ] || need_go=1
+[ -x "$apiserver_out" ] || need_go=1
+[ -f "$crds_out/.ok" ] || need_go=1
+[ $need_go = 1 ] && find_go
+
+if [ ! -x "$etcd_out" ]; then
+  mkdir -p "$(dirname "$etcd_out")"
+  wrapper_build etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 gen_etcd "$etcd_out"
+fi
+if [ ! -x "$apiserver_out" ]; then
+  mkdir -p "$(dirname "$apiserver_out")"
+  # What Kubernetes' own build (hack/lib/version.sh) stamps; without it the server reports v0.0.0 and
+  # clients (kubectl's skew check, helm's .Capabilities.KubeVersion, chart kubeVersion constraints) misjudge it.
+  kminor="${KUBE_VERSION#v1.}"; kminor="${kminor%%.*}"
+  kv=k8s.io/component-base/version
+  wrapper_build kube-apiserver k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver gen_apiserver "$apiserver_out" \
+    "-X $kv.gitVersion=$KUBE_VERSION -X $kv.gitMajor=1 -X $kv.gitMinor=$kminor -X $kv.gitTreeState=clean -X $kv.buildDate=1970-01-01T00:00:00Z"
+fi
+if [ ! -f "$crds_out/.ok" ]; then
+  fetch_prom_crds "$crds_out"
+  touch "$crds_out/.ok"
+fi
+
+up_to_date etcd "$etcd_out" || install_bin "$etcd_out" etcd
+up_to_date kube-apiserver "$apiserver_out" || install_bin "$apiserver_out" kube-apiserver
+ln -sfn "$crds_out" "$SENTINEL_TOOLS/crds/prometheus-operator"
+
+# Smoke: each binary runs and reports the expected version (a stale or broken cache fails here, loudly).
+"$SENTINEL_TOOLS/bin/etcd" --version 2>&1 | grep -q "etcd Version: ${ETCD_VERSION#v}" \
+  || die "etcd at $SENTINEL_TOOLS/bin/etcd does not report version ${ETCD_VERSION#v}: $("$SENTINEL_TOOLS/bin/etcd" --version 2>&1 | head -3)"
+[ "$("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1)" = "Kubernetes $KUBE_VERSION" ] \
+  || die "kube-apiserver at $SENTINEL_TOOLS/bin/kube-apiserver does not report Kubernetes $KUBE_VERSION: $("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1 | head -3)"
+cat >"$SENTINEL_TOOLS/kube-versions.env.tmp" <<ENV
+KUBE_VERSION=$KUBE_VERSION
+ETCD_VERSION=$ETCD_VERSION
+PROM_OPERATOR_VERSION=$PROM_OPERATOR_VERSION
+PROM_OPERATOR_CRDS=$SENTINEL_TOOLS/crds/prometheus-operator
+ENV
+mv -f "$SENTINEL_TOOLS/kube-versions.env.tmp" "$SENTINEL_TOOLS/kube-versions.env"
+say "etcd $ETCD_VERSION, kube-apiserver $KUBE_VERSION ($("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1)), prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator"

@@ -1,0 +1,219 @@
+// The Helm chart against a real kube-apiserver (test/support/kube-apiserver.ts), for every
+// charts/sentinelml/ci/*-values.yaml scenario:
+//   - `helm install` into its own namespace (Pod Security `warn: restricted` on it): the API server accepts
+//     every object; the chart's CRDs and the prometheus-operator CRDs (installed first) are Established;
+//     every object of the release exists; a server-side dry-run with strict field validation of the
+//     release manifest reports no error and no warning (unknown or duplicate fields, deprecated APIs,
+//     restricted Pod Security violations of pod templates);
+//   - RBAC, asserted both ways with the ServiceAccounts' own tokens (TokenRequest): the drift job's
+//     ServiceAccount holds exactly the rights it needs on top of what every authenticated user has, and
+//     is refused anything else; the inference and report ServiceAccounts hold nothing beyond that, and
+//     their pods do not mount a token.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { findTool, promOperatorCrdDir, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CHART = join(REPO, 'charts', 'sentinelml');
+const CI = join(CHART, 'ci');
+const scenarios = existsSync(CI) ? readdirSync(CI).filter((f) => f.endsWith('-values.yaml')).sort() : [];
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+
+export function parseManifest(text: string): Obj[] {
+  return parseAllDocuments(text).map((d) => {
+    if (d.errors.length) throw new Error(`invalid YAML in the manifest: ${d.errors[0].message}`);
+    return d.toJS();
+  }).filter((o): o is Obj => o && typeof o === 'object' && typeof o.kind === 'string');
+}
+
+/** Expands RBAC rules (from a SelfSubjectRulesReview) into "verb group/resource[/name]" strings. */
+export function expandRules(rules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rules) for (const v of r.verbs) for (const g of r.apiGroups ?? ['']) for (const res of r.resources ?? []) {
+    const names = r.resourceNames?.length ? r.resourceNames : [''];
+    for (const n of names) out.add(`${v} ${g}/${res}${n ? `/${n}` : ''}`);
+  }
+  return out;
+}
+
+let kube: KubeApiServer;
+let helm: string;
+const baseline = new Map<string, Set<string>>(); // namespace -> rights of a ServiceAccount nobody bound anything to
+
+before(async () => {
+  kube = await startKubeApiServer();
+  // ServiceMonitor and PrometheusRule need the prometheus-operator CRDs in the cluster before the chart.
+  const dir = promOperatorCrdDir();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) await kube.kubectl(['apply', '--server-side', '-f', join(dir, f)]);
+  await kube.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
+});
+after(async () => { await kube?.stop(); });
+
+/** What a ServiceAccount may do in `namespace`, from its own token (SelfSubjectRulesReview). */
+async function rightsOf(namespace: string, sa: string): Promise<Set<string>> {
+  const token = await kube.serviceAccountToken(namespace, sa);
+  const r = await kube.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+    { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } }, { token });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.status.incomplete, false, `rules review incomplete: ${r.body.status.evaluationError}`);
+  return expandRules(r.body.status.resourceRules);
+}
+
+async function baselineRights(namespace: string): Promise<Set<string>> {
+  let b = baseline.get(namespace);
+  if (!b) {
+    await kube.kubectl(['create', 'serviceaccount', 'rbac-baseline-probe', '-n', namespace]);
+    b = await rightsOf(namespace, 'rbac-baseline-probe');
+    baseline.set(namespace, b);
+  }
+  return b;
+}
+
+/** Rights beyond those every authenticated ServiceAccount has (system:basic-user etc.). */
+async function extraRights(namespace: string, sa: string): Promise<string[]> {
+  const base = await baselineRights(namespace);
+  return [...await rightsOf(namespace, sa)].filter((r) => !base.has(r)).sort();
+}
+
+async function canI(namespace: string, sa: string, ...args: string[]): Promise<boolean> {
+  const r = await kube.kubectl(['auth', 'can-i', ...args, '-n', namespace], { as: `system:serviceaccount:${namespace}:${sa}`, check: false });
+  const answer = r.stdout.trim();
+  assert.ok(answer === 'yes' || answer === 'no', `kubectl auth can-i ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  return answer === 'yes';
+}
+
+function podSpecOf(o: Obj): any {
+  if (o.kind === 'CronJob') return o.spec.jobTemplate.spec.template.spec;
+  if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind)) return o.spec.template.spec;
+  return undefined;
+}
+
+function componentOf(o: Obj): string | undefined {
+  return o.metadata.labels?.['app.kubernetes.io/component'];
+}
+
+test('the chart and its ci/*-values.yaml scenarios exist', () => {
+  assert.ok(existsSync(join(CHART, 'Chart.yaml')), `no chart at ${CHART} (the chart's owner adds it)`);
+  assert.ok(scenarios.length > 0, `no ${CI}/*-values.yaml scenarios (the chart's owner adds them)`);
+});
+
+for (const file of scenarios) {
+  const scenario = file.replace(/-values\.yaml$/, '');
+  const slug = scenario.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const namespace = `ci-${slug}`;
+  const release = `sml-${slug}`;
+
+  test(`scenario ${scenario}: helm install is accepted, CRDs Established, strict dry-run clean, RBAC least privilege`, async (t) => {
+    helm ??= findTool('helm', 'run `bash scripts/provision.sh helm` (npm test does it)');
+    // A namespace that warns on pod templates violating the restricted Pod Security Standard.
+    await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'v1', kind: 'Namespace',
+      metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted' } },
+    }) });
+    const install = await kube.exec(helm, ['install', release, CHART, '--namespace', namespace, '--values', join(CI, file), '--timeout', '2m']);
+    assert.doesNotMatch(install.stderr, /^(W\d{4}|Warning:)/m, `helm install printed warnings:\n${install.stderr}`);
+
+    const manifest = (await kube.exec(helm, ['get', 'manifest', release, '--namespace', namespace])).stdout;
+    const objects = parseManifest(manifest);
+    assert.ok(objects.length > 0, 'the release has objects');
+
+    await t.test('the CRDs are Established', async () => {
+      const crdDir = join(CHART, 'crds');
+      const crds = existsSync(crdDir)
+        ? readdirSync(crdDir).filter((f) => /\.ya?ml$/.test(f)).flatMap((f) => parseManifest(readFileSync(join(crdDir, f), 'utf8')))
+        : [];
+      const all = [...crds, ...objects].filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${o.metadata.name}`);
+      assert.ok(all.includes('crd/modelmonitors.sentinelml.io'), `the ModelMonitor CRD ships with the chart (found ${all.join(', ') || 'none'})`);
+      await kube.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...all,
+        'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
+    });
+
+    await t.test('every object of the release exists in the API server', async () => {
+      const got = await kube.kubectl(['get', '-f', '-', '-o', 'name', '--namespace', namespace], { input: manifest });
+      assert.equal(got.stdout.trim().split('\n').length, objects.length, got.stdout);
+    });
+
+    await t.test('strict server-side validation: no unknown or duplicate fields, no warnings (deprecations, restricted Pod Security)', async () => {
+      const r = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '--force-conflicts',
+        '--field-manager=strict-check', '--namespace', namespace, '-f', '-'], { input: manifest, check: false });
+      assert.equal(r.code, 0, `the API server rejected the manifest:\n${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /warning/i, `the API server warned:\n${r.stderr}`);
+    });
+
+    const sas = new Map(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => [o.metadata.name, o]));
+    const workloads = objects.filter((o) => podSpecOf(o));
+
+    for (const w of workloads) {
+      const component = componentOf(w) ?? w.metadata.name;
+      const spec = podSpecOf(w);
+      const saName: string = spec.serviceAccountName ?? 'default';
+      const sa = sas.get(saName);
+      const mounts = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
+
+      if (w.kind === 'CronJob' && component === 'drift') {
+        await t.test(`drift job (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): exactly the rights it needs`, async () => {
+          assert.ok(sa, `the drift job's ServiceAccount ${saName} is part of the release`);
+          const monitors = objects.filter((o) => o.kind === 'ModelMonitor').map((o) => o.metadata.name);
+          const env: any[] = spec.containers.flatMap((c: any) => c.env ?? []);
+          const reportsStatus = env.some((e) => e.name === 'SENTINEL_MONITOR_NAME');
+          const extra = await extraRights(namespace, saName);
+          if (!reportsStatus) {
+            assert.deepEqual(extra, [], 'without status reporting the drift job needs no API rights');
+            assert.equal(mounts, false, 'without status reporting the drift pods mount no token');
+            return;
+          }
+          assert.equal(mounts, true, 'the drift pods mount a token to write the status');
+          assert.equal(monitors.length, 1, 'one ModelMonitor per release');
+          const m = monitors[0];
+          assert.equal(env.find((e) => e.name === 'SENTINEL_MONITOR_NAME')?.value, m, 'SENTINEL_MONITOR_NAME names the release\'s ModelMonitor');
+          assert.deepEqual(extra, [
+            'create events.k8s.io/events',
+            `get sentinelml.io/modelmonitors/${m}`,
+            `get sentinelml.io/modelmonitors/status/${m}`,
+            'patch events.k8s.io/events',
+            `patch sentinelml.io/modelmonitors/status/${m}`,
+          ].sort());
+          const sub = (...a: string[]) => canI(namespace, saName, ...a);
+          // Allowed, via impersonation (kubectl auth can-i --as) as a second, independent check.
+          assert.equal(await sub('patch', `modelmonitors.sentinelml.io/${m}`, '--subresource=status'), true);
+          assert.equal(await sub('get', `modelmonitors.sentinelml.io/${m}`), true);
+          assert.equal(await sub('create', 'events.events.k8s.io'), true);
+          // Refused.
+          for (const args of [
+            ['get', 'secrets'], ['list', 'secrets'], ['watch', 'secrets'], ['get', 'configmaps'],
+            ['patch', 'deployments.apps'], ['update', 'deployments.apps'], ['delete', 'deployments.apps'],
+            ['create', 'pods'], ['create', 'pods/exec'], ['patch', 'cronjobs.batch'], ['create', 'jobs.batch'],
+            ['list', 'modelmonitors.sentinelml.io'], ['watch', 'modelmonitors.sentinelml.io'],
+            ['patch', `modelmonitors.sentinelml.io/${m}`], ['update', `modelmonitors.sentinelml.io/${m}`],
+            ['delete', `modelmonitors.sentinelml.io/${m}`], ['create', 'modelmonitors.sentinelml.io'],
+            ['patch', 'modelmonitors.sentinelml.io/some-other-monitor', '--subresource=status'],
+            ['update', `modelmonitors.sentinelml.io/${m}`, '--subresource=status'],
+            ['create', 'events'], ['delete', 'events.events.k8s.io'], ['list', 'events.events.k8s.io'],
+            ['create', 'serviceaccounts/token'], ['create', 'roles.rbac.authorization.k8s.io'], ['create', 'rolebindings.rbac.authorization.k8s.io'],
+            ['impersonate', 'serviceaccounts'],
+          ]) assert.equal(await sub(...args), false, `the drift ServiceAccount must not ${args.join(' ')}`);
+          // Nothing outside its namespace.
+          const other = await kube.kubectl(['auth', 'can-i', 'create', 'events.events.k8s.io', '-n', 'kube-system'], { as: `system:serviceaccount:${namespace}:${saName}`, check: false });
+          assert.equal(other.stdout.trim(), 'no');
+          const clusterWide = await kube.kubectl(['auth', 'can-i', 'list', 'modelmonitors.sentinelml.io', '--all-namespaces'], { as: `system:serviceaccount:${namespace}:${saName}`, check: false });
+          assert.equal(clusterWide.stdout.trim(), 'no');
+        });
+      } else {
+        await t.test(`${component} (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): no API rights, no token mounted`, async () => {
+          assert.equal(mounts, false, `${w.kind}/${w.metadata.name} pods must not mount a ServiceAccount token (automountServiceAccountToken: false)`);
+          assert.notEqual(saName, 'default', 'a dedicated ServiceAccount, not the namespace default');
+          assert.ok(sa, `ServiceAccount ${saName} is part of the release`);
+          assert.deepEqual(await extraRights(namespace, saName), [], `${saName} has no rights beyond every authenticated user's`);
+          for (const args of [['get', 'secrets'], ['list', 'pods'], ['get', 'configmaps'], ['create', 'events.events.k8s.io'], ['get', 'modelmonitors.sentinelml.io']]) {
+            assert.equal(await canI(namespace, saName, ...args), false, `${saName} must not ${args.join(' ')}`);
+          }
+        });
+      }
+    }
+  });
+}
