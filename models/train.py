@@ -266,10 +266,9 @@ def main() -> None:
         "missing_category": MISSING_CATEGORY,
         "features": card_features(full),
         "classes": CLASSES,
-        "outputs": {
-            "label": "label: string tensor [N], the predicted class (one of `classes`)",
-            "probabilities": "probabilities: float32 tensor [N, 2], per-class probability in `classes` order",
-        },
+        # The ONNX output names the server reads: `label` is a string tensor [N] (the predicted
+        # class), `probabilities` a float32 tensor [N, 2] in `classes` order (see models/README.md).
+        "outputs": {"label": "label", "probabilities": "probabilities"},
         "training": {
             "data": "data/reference.csv",
             "target": TARGET,
