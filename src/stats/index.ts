@@ -1,0 +1,13 @@
+/**
+ * Pure statistics: Evidently's univariate drift tests with identical numbers. No I/O, no project imports.
+ * See docs/stattests.md.
+ */
+export type {
+  CategoricalSample, FeatureKind, NumericSample, PreparedCategorical, PreparedNumeric, PreparedSample, SampleInput,
+  StatTest, StatTestOptions, StatTestResult,
+} from './types.ts';
+export { StatTestError } from './types.ts';
+export { getStatTest, listStatTests, selectStatTest, selectStatTestFor, UNSUPPORTED_EVIDENTLY_TESTS } from './registry.ts';
+export type { SelectionInput } from './registry.ts';
+export { cleanCategorical, cleanNumeric, prepareSample, prepareNumeric, prepareCategorical } from './sample.ts';
+export type { PrepareOptions } from './sample.ts';

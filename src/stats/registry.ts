@@ -1,0 +1,70 @@
+/** Registry of stat tests by Evidently name. */
+import type { FeatureKind, SampleInput, StatTest } from './types.ts';
+import { StatTestError } from './types.ts';
+import { ks } from './tests/ks.ts';
+import { chisquare, fisherExact, gTest, z } from './tests/categorical.ts';
+import { energyDistance, mannw, tTest, wasserstein } from './tests/numeric.ts';
+import { hellinger, jensenshannon, klDiv, psi } from './tests/binned.ts';
+import { anderson, cramerVonMises } from './tests/rank.ts';
+import { empiricalMmd, eppsSingletonTest, tvd } from './tests/other.ts';
+import { kindOf, sizeOf, jointCounts } from './sample.ts';
+
+const ALL: readonly StatTest[] = [
+  anderson, chisquare, cramerVonMises, energyDistance, eppsSingletonTest, fisherExact, gTest, hellinger,
+  jensenshannon, klDiv, ks, mannw, empiricalMmd, psi, tTest, tvd, wasserstein, z,
+];
+
+const BY_NAME = new Map(ALL.map((t) => [t.name, t]));
+
+/** Evidently registry names that exist but are not univariate numeric/categorical tests (text columns). */
+export const UNSUPPORTED_EVIDENTLY_TESTS = ['perc_text_content_drift', 'abs_text_content_drift'] as const;
+
+/** The test registered under Evidently's name (`ks`, `chisquare`, `z`, `wasserstein`, `psi`, `TVD`, `ed`, `es`, ...). Throws `unknown_stattest`. */
+export function getStatTest(name: string): StatTest {
+  const t = BY_NAME.get(name);
+  if (!t) throw new StatTestError('unknown_stattest', `no stattest named '${name}'; available: ${[...BY_NAME.keys()].join(', ')}`);
+  return t;
+}
+
+/** Every registered test, sorted by name. */
+export function listStatTests(): readonly StatTest[] {
+  return [...ALL].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+export interface SelectionInput {
+  kind: FeatureKind;
+  /** Reference rows after missing-value cleaning. */
+  referenceSize: number;
+  /** Distinct values over reference ∪ current after cleaning (pandas `concat([ref, cur]).nunique()`). */
+  nUnique: number;
+}
+
+/**
+ * Evidently's default test (`_get_default_stattest`), given the cleaned columns:
+ *
+ * | reference rows | kind | distinct values (ref ∪ cur) | test |
+ * |---|---|---|---|
+ * | ≤ 1000 | num | ≤ 2 | `z` |
+ * | ≤ 1000 | num | 3–5 | `chisquare` |
+ * | ≤ 1000 | num | > 5 | `ks` |
+ * | ≤ 1000 | cat | ≤ 2 | `z` |
+ * | ≤ 1000 | cat | > 2 | `chisquare` |
+ * | > 1000 | num | ≤ 5 | `jensenshannon` |
+ * | > 1000 | num | > 5 | `wasserstein` |
+ * | > 1000 | cat | any | `jensenshannon` |
+ */
+export function selectStatTest(input: SelectionInput): string {
+  const { kind, referenceSize, nUnique } = input;
+  if (referenceSize <= 1000) {
+    if (kind === 'num') return nUnique <= 5 ? (nUnique > 2 ? 'chisquare' : 'z') : 'ks';
+    return nUnique > 2 ? 'chisquare' : 'z';
+  }
+  if (kind === 'num') return nUnique <= 5 ? 'jensenshannon' : 'wasserstein';
+  return 'jensenshannon';
+}
+
+/** `selectStatTest` computed from the (cleaned or prepared) samples themselves. */
+export function selectStatTestFor(reference: SampleInput, current: SampleInput, kind: FeatureKind = kindOf(reference)): string {
+  const nUnique = jointCounts(reference, current).keys.length;
+  return selectStatTest({ kind, referenceSize: sizeOf(reference), nUnique });
+}

@@ -1,0 +1,239 @@
+/** epps_singleton (es), empirical_mmd and TVD. */
+import { defineStatTest } from '../define.ts';
+import { LegacyRandomState } from '../random.ts';
+import { chi2Sf } from '../special.ts';
+import { asNumeric, jointCounts } from '../sample.ts';
+import { StatTestError } from '../types.ts';
+import type { CategoricalSample, PreparedCategorical, PreparedNumeric, SampleInput } from '../types.ts';
+import { pairwiseSum } from './rank.ts';
+
+/** numpy.percentile(sorted, q, method='linear') on ascending data. */
+function percentileSorted(s: Float64Array, q: number): number {
+  const n = s.length;
+  const vi = n * q + (1 + q * (1 - 1 - 1)) - 1;
+  const lo = Math.min(Math.max(Math.floor(vi), 0), n - 1);
+  const hi = Math.min(lo + 1, n - 1);
+  const g = vi - Math.floor(vi);
+  const a = s[lo], b = s[hi];
+  const diff = b - a;
+  return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
+}
+
+/** Eigen-decomposition of a small symmetric matrix (cyclic Jacobi). */
+function symEig(A: number[][]): { values: number[]; vectors: number[][] } {
+  const n = A.length;
+  const a = A.map((r) => r.slice());
+  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] ** 2;
+    if (off < 1e-300) break;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
+      if (a[p][q] === 0) continue;
+      const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+      for (let k = 0; k < n; k++) {
+        const akp = a[k][p], akq = a[k][q];
+        a[k][p] = c * akp - s * akq; a[k][q] = s * akp + c * akq;
+      }
+      for (let k = 0; k < n; k++) {
+        const apk = a[p][k], aqk = a[q][k];
+        a[p][k] = c * apk - s * aqk; a[q][k] = s * apk + c * aqk;
+      }
+      for (let k = 0; k < n; k++) {
+        const vkp = v[k][p], vkq = v[k][q];
+        v[k][p] = c * vkp - s * vkq; v[k][q] = s * vkp + c * vkq;
+      }
+    }
+  }
+  return { values: a.map((r, i) => r[i]), vectors: v };
+}
+
+/** Epps–Singleton W statistic and p-value (scipy epps_singleton_2samp, t = (0.4, 0.8)). */
+export function eppsSingleton(x: PreparedNumeric, y: PreparedNumeric): { statistic: number; pValue: number } {
+  const nx = x.n, ny = y.n, n = nx + ny;
+  if (nx < 5 || ny < 5) throw new StatTestError('too_small', 'epps_singleton needs at least 5 observations on each side');
+  const pooled = new Float64Array(n);
+  pooled.set(x.sorted); pooled.set(y.sorted, nx); pooled.sort();
+  const iqr = percentileSorted(pooled, 0.75) - percentileSorted(pooled, 0.25);
+  if (iqr === 0) throw new StatTestError('zero_iqr', 'Epps-Singleton test: interquartile range (IQR) is zero');
+  const sigma = iqr / 2;
+  const ts = [0.4 / sigma, 0.8 / sigma];
+  const feats = (s: Float64Array): Float64Array[] => {
+    const rows = [new Float64Array(s.length), new Float64Array(s.length), new Float64Array(s.length), new Float64Array(s.length)];
+    for (let i = 0; i < s.length; i++) {
+      rows[0][i] = Math.cos(ts[0] * s[i]); rows[1][i] = Math.cos(ts[1] * s[i]);
+      rows[2][i] = Math.sin(ts[0] * s[i]); rows[3][i] = Math.sin(ts[1] * s[i]);
+    }
+    return rows;
+  };
+  const gx = feats(x.values), gy = feats(y.values);
+  const mean = (r: Float64Array): number => pairwiseSum(r) / r.length;
+  const cov = (g: Float64Array[], m: number): { c: number[][]; mu: number[] } => {
+    const mu = g.map(mean);
+    const c = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
+    const da = g.map((r, k) => Float64Array.from(r, (v) => v - mu[k]));
+    for (let a = 0; a < 4; a++) for (let b = a; b < 4; b++) {
+      let s = 0;
+      for (let i = 0; i < m; i++) s += da[a][i] * da[b][i];
+      c[a][b] = c[b][a] = ((s / (m - 1)) * (m - 1)) / m;
+    }
+    return { c, mu };
+  };
+  const cx = cov(gx, nx), cy = cov(gy, ny);
+  const est = [0, 1, 2, 3].map((a) => [0, 1, 2, 3].map((b) => (n / nx) * cx.c[a][b] + (n / ny) * cy.c[a][b]));
+  const { values, vectors } = symEig(est);
+  const smax = Math.max(...values.map(Math.abs));
+  const cutoff = 1e-15 * smax;
+  const inv = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
+  const invVals: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    if (Math.abs(values[k]) <= cutoff) continue;
+    invVals.push(1 / Math.abs(values[k]));
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) inv[a][b] += (vectors[a][k] * vectors[b][k]) / values[k];
+  }
+  const imax = Math.max(0, ...invVals);
+  const r = invVals.filter((s) => s > imax * 4 * Number.EPSILON).length;
+  const gd = [0, 1, 2, 3].map((k) => cx.mu[k] - cy.mu[k]);
+  let w = 0;
+  for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) w += gd[a] * inv[a][b] * gd[b];
+  w *= n;
+  if (Math.max(nx, ny) < 25) w *= 1.0 / (1.0 + n ** -0.45 + 10.1 * (nx ** -1.7 + ny ** -1.7));
+  return { statistic: w, pValue: chi2Sf(w, r) };
+}
+
+/**
+ * `es` — Epps–Singleton test on the empirical characteristic function at t = (0.4, 0.8)/σ (σ = IQR/2 of
+ * the pooled data); W ~ χ²(rank of the 4×4 covariance). Evidently raises when the pooled IQR is 0
+ * (`zero_iqr`). Drift when p < threshold (strict); default 0.05. Ref: Epps & Singleton (1986).
+ */
+export const eppsSingletonTest = defineStatTest({
+  name: 'es',
+  displayName: 'Epps-Singleton',
+  kinds: ['num'],
+  defaultThreshold: 0.05,
+  decision: 'p_value',
+  inclusive: false,
+  run(reference, current) {
+    const res = eppsSingleton(asNumeric(reference), asNumeric(current));
+    return { statistic: res.statistic, score: res.pValue };
+  },
+});
+
+/** Largest n + m for empirical_mmd: it needs the (n+m)² kernel matrix, as Evidently does. */
+export const MMD_MAX_TOTAL = 5000;
+
+/**
+ * `empirical_mmd` — unbiased squared MMD with an RBF kernel whose σ is the 'nearest' median of the
+ * reference's pairwise squared distances (σ = sqrt(median/2), 1 if zero), p-value = share of 100
+ * permutations with MMD ≥ observed. Evidently permutes with numpy's *unseeded* global RNG, so its
+ * p-value is not reproducible; ours uses numpy's legacy MT19937 seeded with 0 (deterministic).
+ * Statistic (MMD) matches Evidently exactly. Drift when p < threshold (strict); default 0.1.
+ * O((n+m)²) time and memory: refused above n + m = 5000 (`too_large`).
+ */
+export const empiricalMmd = defineStatTest({
+  name: 'empirical_mmd',
+  displayName: 'empirical_mmd',
+  kinds: ['num'],
+  defaultThreshold: 0.1,
+  decision: 'p_value',
+  inclusive: false,
+  run(reference, current, _kind, opts) {
+    const x = asNumeric(reference).values, y = asNumeric(current).values;
+    const nx = x.length, ny = y.length, N = nx + ny;
+    if (N > MMD_MAX_TOTAL) throw new StatTestError('too_large', `empirical_mmd needs an (n+m)² kernel matrix; n+m = ${N} > ${MMD_MAX_TOTAL}`);
+    const sq = (a: number, b: number): number => b * b - 2 * (a * b) + a * a; // numpy: doty.T - 2*dot(x, y.T) + dotx
+    const dxx = new Float64Array(nx * nx);
+    for (let i = 0; i < nx; i++) for (let j = 0; j < nx; j++) dxx[i * nx + j] = sq(x[i], x[j]);
+    const kth = Math.round(0.5 * (dxx.length - 1)); // 'nearest' median index (round half to even is immaterial: .5 only if length even... handled below)
+    const vi = 0.5 * (dxx.length - 1);
+    const idx = Math.abs(vi % 1) === 0.5 ? (Math.floor(vi) % 2 === 0 ? Math.floor(vi) : Math.ceil(vi)) : kth;
+    const med = Float64Array.from(dxx).sort()[idx];
+    let sigma = (0.5 * med) ** 0.5;
+    if (sigma === 0) sigma = (0.5 * 1) ** 0.5;
+    const gamma = 1.0 / (2.0 * sigma ** 2);
+    const z = new Float64Array(N);
+    z.set(x); z.set(y, nx);
+    const K = new Float64Array(N * N);
+    for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
+      if (i === j) continue; // diagonal removed (kernel_mat - diag)
+      const a = z[i], b = z[j];
+      const d = i < nx && j < nx ? sq(a, b) : i >= nx && j >= nx ? sq(a, b) : i < nx ? sq(a, b) : sq(b, a);
+      K[i * N + j] = Math.exp(-gamma * d);
+    }
+    const A = 1 / (nx * (nx - 1)), B = 1 / (ny * (ny - 1));
+    const mmdOf = (perm: Int32Array | null): number => {
+      let sxx = 0, syy = 0, sxy = 0;
+      for (let i = 0; i < N; i++) {
+        const pi = perm ? perm[i] : i;
+        for (let j = 0; j < N; j++) {
+          const v = K[pi * N + (perm ? perm[j] : j)];
+          if (i < nx && j < nx) sxx += v; else if (i >= nx && j >= nx) syy += v; else if (i >= nx && j < nx) sxy += v;
+        }
+      }
+      return A * sxx + B * syy - 2.0 * (sxy / (nx * ny));
+    };
+    const mmd = mmdOf(null);
+    const rng = new LegacyRandomState(0);
+    const iters = opts.iterations ?? 100;
+    let ge = 0;
+    for (let it = 0; it < iters; it++) if (mmd <= mmdOf(rng.permutation(N))) ge++;
+    return { statistic: mmd, score: ge / iters };
+  },
+});
+
+function asCategorical(x: SampleInput): { labels: (string | number)[] } {
+  const p = x as PreparedCategorical | PreparedNumeric;
+  if (p.prepared === 'cat') return { labels: [...p.values] };
+  if (p.prepared === 'num') return { labels: Array.from(p.values) };
+  if (x instanceof Float64Array) return { labels: Array.from(x) };
+  return { labels: [...(x as CategoricalSample)] };
+}
+
+/**
+ * `TVD` — total variation distance ½ Σ |r_i/n_r − c_i/n_c| with Evidently's permutation p-value:
+ * `np.random.seed(0)`, 1000 draws of a reference-sized subset without replacement from the pooled
+ * labels, p = share of draws whose TVD ≥ observed. Reproduced exactly (numpy's legacy MT19937 and
+ * shuffle); ties between equal TVDs are compared exactly (Evidently compares floats summed in Python
+ * set order, which can break an exact tie either way when there are 3+ categories).
+ * Score = p-value; drift when p < threshold (strict); default 0.1. Categorical.
+ */
+export const tvd = defineStatTest({
+  name: 'TVD',
+  displayName: 'Total-Variation-Distance',
+  kinds: ['cat'],
+  defaultThreshold: 0.1,
+  decision: 'p_value',
+  inclusive: false,
+  run(reference, current, _kind, opts) {
+    const j = jointCounts(reference, current);
+    const nr = j.nRef, nc = j.nCur, N = nr + nc, k = j.keys.length;
+    // integer numerator of TVD·2·nr·nc: Σ |r_i·nc − c_i·nr|
+    const numer = (r: Float64Array, c: Float64Array): number => { let s = 0; for (let i = 0; i < k; i++) s += Math.abs(r[i] * nc - c[i] * nr); return s; };
+    const observed = numer(j.ref, j.cur);
+    let tv = 0;
+    for (let i = 0; i < k; i++) tv += Math.abs(j.ref[i] / nr - j.cur[i] / nc);
+    tv *= 0.5;
+    const index = new Map<string | number, number>();
+    j.keys.forEach((key, i) => index.set(key, i));
+    const pooled = new Int32Array(N);
+    const rl = asCategorical(reference).labels, cl = asCategorical(current).labels;
+    for (let i = 0; i < nr; i++) pooled[i] = index.get(rl[i])!;
+    for (let i = 0; i < nc; i++) pooled[nr + i] = index.get(cl[i])!;
+    const rng = new LegacyRandomState(0);
+    const iters = opts.iterations ?? 1000;
+    const perm = new Int32Array(N);
+    const r = new Float64Array(k), c = new Float64Array(k);
+    let ge = 0;
+    for (let it = 0; it < iters; it++) {
+      for (let i = 0; i < N; i++) perm[i] = i;
+      rng.shuffle(perm);
+      r.fill(0);
+      for (let i = 0; i < nr; i++) r[pooled[perm[i]]]++;
+      for (let q = 0; q < k; q++) c[q] = j.ref[q] + j.cur[q] - r[q];
+      if (observed <= numer(r, c)) ge++;
+    }
+    return { statistic: tv, score: ge / iters };
+  },
+});
