@@ -77,7 +77,7 @@ test('the report opens offline in Chromium: charts, sorting, escaping, no consol
   assert.notDeepEqual(alpha, byScore(-1));
 
   // Readable at 1280 px: nothing scrolls sideways.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
   assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
 
   // Self-contained: the only request is the file itself.

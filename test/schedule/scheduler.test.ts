@@ -38,10 +38,16 @@ function manualClock(): Clock & { advance(ms: number): void; pending(): number }
   };
 }
 
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
+  const promise = new Promise<void>((res, rej) => {
     resolve = res;
     reject = rej;
   });
@@ -51,7 +57,7 @@ function deferred<T = void>() {
 test('never two runs at once: a tick during a run is skipped and logged', async () => {
   const { logger, lines } = memoryLogger();
   const clock = manualClock();
-  const gates: Array<ReturnType<typeof deferred>> = [];
+  const gates: Deferred[] = [];
   let active = 0;
   let maxActive = 0;
   const scheduler = createScheduler({

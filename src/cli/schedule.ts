@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { recordFailedRun } from '../reports/store.ts';
+import { createDriftProcessJob, DriftRunError } from '../schedule/drift-process.ts';
+import { createScheduler } from '../schedule/scheduler.ts';
+import type { Command } from './main.ts';
+import { parseDuration } from './flags.ts';
+
+const HELP = `usage: sentinel schedule --every DURATION [--out DIR] [drift flags...]
+
+Runs "sentinel drift" every DURATION (the local stand-in for the drift CronJob), writing reports
+to DIR. Never two runs at once: a tick during a run is skipped and logged. A failed run is logged,
+recorded in DIR (counted by sentinel_drift_run_failures_total) and the schedule goes on.
+Ctrl-C / SIGTERM stop after the current run; a second signal aborts it.
+
+options:
+  --every DURATION   interval between runs: 30s, 5m, 1h, 1h30m (required)
+  --out DIR          report directory (default reports)
+  --no-initial-run   wait one interval before the first run (default: run at once)
+  every other flag is passed to "sentinel drift", e.g. --reference FILE.csv --current PATH --since 1h
+`;
+
+/** Splits our own flags from the ones passed through to `sentinel drift`. */
+export function splitScheduleArgs(argv: string[]): { every: string | undefined; out: string; initialRun: boolean; help: boolean; driftArgs: string[] } {
+  let every: string | undefined;
+  let out = 'reports';
+  let initialRun = true;
+  let help = false;
+  const driftArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--every') every = value();
+    else if (flag === '--out') out = value();
+    else if (flag === '--no-initial-run') initialRun = false;
+    else if (flag === '--help' || flag === '-h') help = true;
+    else driftArgs.push(a);
+  }
+  return { every, out, initialRun, help, driftArgs };
+}
+
+export const scheduleCommand: Command = async (argv, env) => {
+  const args = splitScheduleArgs(argv);
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.every === undefined) throw new ConfigError('--every is required, e.g. --every 5m');
+  const every = parseDuration(args.every, '--every');
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel });
+  const dir = resolve(args.out);
+  const job = createDriftProcessJob({ driftArgs: args.driftArgs, dir, env, logger });
+  const scheduler = createScheduler({
+    every,
+    logger,
+    runAtStart: args.initialRun,
+    job: () => job.run(),
+    onFailure: async (err) => {
+      if (err instanceof DriftRunError && err.recorded) return; // the drift run recorded itself
+      const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-failed-${randomBytes(3).toString('hex')}`;
+      await recordFailedRun(dir, runId, err instanceof Error ? err.message : String(err));
+    },
+  });
+  logger.info({ every: args.every, dir, drift_args: args.driftArgs }, 'schedule listening for ticks');
+  scheduler.start();
+  let signals = 0;
+  await new Promise<void>((res) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals === 1) {
+        logger.info({ signal }, 'stopping after the current run (signal again to abort it)');
+        void scheduler.stop().then(res);
+      } else {
+        logger.warn({ signal }, 'aborting the current run');
+        job.abort();
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+};
