@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external tools the tests use (idempotent, cached outside the repo).
 # Each scripts/provision/<tool>.sh is sourced in turn; it installs into $SENTINEL_TOOLS/bin.
-# Usage: scripts/provision.sh [tool ...]   (no argument: all of them)
+# Usage: scripts/provision.sh [tool ...]   (no argument: all but the optional ones)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export SENTINEL_CACHE="${SENTINEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinelml}"
@@ -20,7 +20,12 @@ apt_install() {
 }
 export -f apt_install
 
-if [ $# -gt 0 ]; then tools=("$@"); else tools=(); for f in "$here"/provision/*.sh; do tools+=("$(basename "$f" .sh)"); done; fi
+# Tools only benchmarks and model training need; `npm test` does not install them.
+optional=" python "
+if [ $# -gt 0 ]; then tools=("$@"); else
+  tools=()
+  for f in "$here"/provision/*.sh; do t="$(basename "$f" .sh)"; [[ "$optional" == *" $t "* ]] || tools+=("$t"); done
+fi
 for t in "${tools[@]}"; do
   f="$here/provision/$t.sh"
   [ -f "$f" ] || { echo "provision: no such tool script: $f" >&2; exit 2; }
