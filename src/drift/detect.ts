@@ -1,0 +1,336 @@
+/**
+ * Drift detection: per-column stattest (Evidently's default selection or the user's), a comparable
+ * [0, 1] distance per column, chart data, and the dataset-level verdict. Pure: no I/O, no threads.
+ * `runDriftJob` (job.ts) spreads `detectColumnDrift` over worker threads and calls `assembleResult`.
+ */
+
+import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
+import { preparedCategorical, profileColumn, resolveTypes, sampleOf, type SideProfile } from './profile.ts';
+import type { Table } from './columns.ts';
+import { getStatTest, selectStatTestFor } from '../stats/index.ts';
+import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
+
+export interface DriftOptions {
+  /** Stattest for every column (Evidently `method`); default: Evidently's per-column selection. */
+  stattest?: string;
+  /** Per-column stattest (Evidently `per_column_method`), wins over `stattest`. */
+  perColumnStattest?: Readonly<Record<string, string>>;
+  /** Threshold for every column; default: the test's own (Evidently's). */
+  threshold?: number;
+  perColumnThreshold?: Readonly<Record<string, number>>;
+  /** Evidently-compatible semantics (default true). */
+  compat?: boolean;
+  /** Dataset drift when the share of drifted columns is >= this (Evidently default 0.5). */
+  driftShare?: number;
+  /** Categories shown in a chart before the tail is folded into "(other)". */
+  maxChartCategories?: number;
+  /** Histogram bins of numerical charts. */
+  chartBins?: number;
+}
+
+export const DEFAULT_DRIFT_SHARE = 0.5;
+const DEFAULT_CHART_CATEGORIES = 20;
+const DEFAULT_CHART_BINS = 20;
+export const OTHER_CATEGORY = '(other)';
+
+/** Tests whose own distance already lies in [0, 1] (higher = more drift) and is used as `score`. */
+const UNIT_DISTANCE_TESTS = new Set(['jensenshannon', 'hellinger']);
+
+export interface ColumnPair {
+  name: string;
+  reference: SideProfile;
+  current: SideProfile;
+  /** Evidently would treat the column as text (its text-drift classifier is not implemented here). */
+  text?: boolean;
+}
+
+function kindOf(type: ColumnType): FeatureKind {
+  return type === 'numerical' ? 'num' : 'cat';
+}
+
+function columnError(pair: ColumnPair, stattest: string, threshold: number, code: string, message: string, withCharts: boolean, opts: DriftOptions): ColumnDrift {
+  return {
+    name: pair.name,
+    type: pair.reference.type,
+    stattest,
+    threshold,
+    statistic: null,
+    p_value: null,
+    stattest_score: null,
+    score: null,
+    score_method: null,
+    drift_detected: false,
+    error: { code, message },
+    reference: pair.reference.summary,
+    current: pair.current.summary,
+    distribution: withCharts ? distributionOf(pair.reference, pair.current, opts) : null,
+  };
+}
+
+/** Resolves the stattest for a column: the user's choice, else Evidently's default selection. */
+export function chooseStatTest(pair: ColumnPair, opts: DriftOptions): StatTest {
+  const name = opts.perColumnStattest?.[pair.name] ?? opts.stattest;
+  if (name !== undefined) return getStatTest(name);
+  return getStatTest(selectStatTestFor(sampleOf(pair.reference)!, sampleOf(pair.current)!, kindOf(pair.reference.type)));
+}
+
+/** Drift of one column. A column that cannot be tested gets `error` set; it never throws for data reasons. */
+export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): ColumnDrift {
+  const { reference: ref, current: cur } = pair;
+  const requested = opts.perColumnStattest?.[pair.name] ?? opts.stattest ?? '';
+  const userThreshold = opts.perColumnThreshold?.[pair.name] ?? opts.threshold;
+  const fail = (code: string, message: string, charts = false): ColumnDrift =>
+    columnError(pair, requested, userThreshold ?? NaN, code, message, charts, opts);
+  if (ref.wrongType !== null) return fail('wrong_type', `reference column is ${ref.type} but ${ref.wrongType}`);
+  if (cur.wrongType !== null) return fail('wrong_type', `current column is ${cur.type} but ${cur.wrongType}`);
+  const refSample = sampleOf(ref);
+  const curSample = sampleOf(cur);
+  if (refSample === null) return fail('all_missing', 'reference column has no values (all missing)');
+  if (curSample === null) return fail('all_missing', 'current column has no values (all missing)');
+  if (pair.text) return fail('text_column', 'column looks like free text (distinct values > 50% of rows), as Evidently infers it; text drift is not supported', true);
+  const constant = constantValue(ref);
+  if (constant !== null && constant === constantValue(cur)) {
+    return fail('constant', `column is constant (${constant}) in both datasets: nothing to compare`, true);
+  }
+  let test: StatTest;
+  try {
+    test = chooseStatTest(pair, opts);
+  } catch (err) {
+    return fail('stattest', (err as Error).message, true);
+  }
+  const threshold = userThreshold ?? test.defaultThreshold;
+  if (!test.kinds.includes(kindOf(ref.type)) && requested !== '') {
+    return { ...fail('stattest_kind', `stattest "${test.name}" does not apply to ${ref.type} columns`, true), stattest: test.name, threshold };
+  }
+  let res;
+  try {
+    res = test.compute(refSample, curSample, kindOf(ref.type), { threshold, compat: opts.compat ?? true });
+  } catch (err) {
+    const code = err instanceof StatTestError ? err.code : 'stattest_failed';
+    return { ...fail(code, (err as Error).message, true), stattest: test.name, threshold };
+  }
+  let score: number;
+  let scoreMethod: string;
+  if (test.decision === 'distance' && UNIT_DISTANCE_TESTS.has(test.name)) {
+    score = res.score;
+    scoreMethod = test.name;
+  } else if (ref.type === 'numerical') {
+    score = ksDistance((refSample as PreparedNumeric).sorted, (curSample as PreparedNumeric).sorted);
+    scoreMethod = 'ks_distance';
+  } else {
+    score = totalVariation(refSample as PreparedCategorical, curSample as PreparedCategorical);
+    scoreMethod = 'total_variation';
+  }
+  return {
+    name: pair.name,
+    type: ref.type,
+    stattest: test.name,
+    threshold,
+    statistic: finiteOrNull(res.statistic),
+    p_value: res.p_value === null ? null : finiteOrNull(res.p_value),
+    stattest_score: finiteOrNull(res.score),
+    score: finiteOrNull(score),
+    score_method: scoreMethod,
+    drift_detected: res.drift_detected,
+    error: null,
+    reference: ref.summary,
+    current: cur.summary,
+    distribution: distributionOf(ref, cur, opts),
+  };
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function constantValue(side: SideProfile): string | null {
+  if (side.data === null) return null;
+  if (side.type === 'numerical') return side.data.uniqueValues.length === 1 ? String(side.data.uniqueValues[0]) : null;
+  const sample = preparedCategorical(side.data);
+  return sample.counts.size === 1 ? [...sample.counts.keys()][0] : null;
+}
+
+/** Two-sample Kolmogorov–Smirnov distance sup |F_ref − F_cur| from ascending arrays, O(n + m). */
+export function ksDistance(a: Float64Array, b: Float64Array): number {
+  const n = a.length;
+  const m = b.length;
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < n && j < m) {
+    const v = a[i] <= b[j] ? a[i] : b[j];
+    while (i < n && a[i] === v) i++;
+    while (j < m && b[j] === v) j++;
+    const diff = Math.abs(i / n - j / m);
+    if (diff > d) d = diff;
+  }
+  return d;
+}
+
+/** Number of elements < v in an ascending array. */
+function lowerBound(a: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m] < v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** Total variation distance ½ Σ |p_ref − p_cur| over the union of categories. */
+export function totalVariation(a: PreparedCategorical, b: PreparedCategorical): number {
+  let s = 0;
+  for (const [k, ca] of a.counts) s += Math.abs(ca / a.n - (b.counts.get(k) ?? 0) / b.n);
+  for (const [k, cb] of b.counts) if (!a.counts.has(k)) s += cb / b.n;
+  return s / 2;
+}
+
+/** Chart data: shared-edge histogram (numerical) or category counts with the tail folded (categorical). */
+export function distributionOf(ref: SideProfile, cur: SideProfile, opts: DriftOptions = {}): Distribution | null {
+  const refSample = sampleOf(ref);
+  const curSample = sampleOf(cur);
+  if (refSample === null || curSample === null) return null;
+  if (ref.type === 'numerical') {
+    const r = (refSample as PreparedNumeric).sorted;
+    const c = (curSample as PreparedNumeric).sorted;
+    const lo = Math.min(r[0], c[0]);
+    const hi = Math.max(r[r.length - 1], c[c.length - 1]);
+    const bins = lo === hi ? 1 : (opts.chartBins ?? DEFAULT_CHART_BINS);
+    const edges: number[] = [];
+    for (let k = 0; k <= bins; k++) edges.push(k === bins ? hi : lo + ((hi - lo) * k) / bins);
+    const hist = (s: Float64Array): number[] => {
+      const out: number[] = [];
+      let prev = 0;
+      for (let k = 1; k <= bins; k++) {
+        // numpy convention: bins are [e_k, e_k+1), the last one closed.
+        const upto = k === bins ? s.length : lowerBound(s, edges[k]);
+        out.push(upto - prev);
+        prev = upto;
+      }
+      return out;
+    };
+    return { kind: 'histogram', edges, reference: hist(r), current: hist(c) };
+  }
+  const rc = (refSample as PreparedCategorical).counts;
+  const cc = (curSample as PreparedCategorical).counts;
+  const order = [...rc.entries()].sort((x, y) => y[1] - x[1]).map(([k]) => k);
+  order.push(...[...cc.entries()].filter(([k]) => !rc.has(k)).sort((x, y) => y[1] - x[1]).map(([k]) => k));
+  const max = opts.maxChartCategories ?? DEFAULT_CHART_CATEGORIES;
+  const shown = order.length > max ? order.slice(0, max - 1) : order;
+  const categories = [...shown];
+  const reference = shown.map((k) => rc.get(k) ?? 0);
+  const current = shown.map((k) => cc.get(k) ?? 0);
+  if (shown.length < order.length) {
+    let ro = 0;
+    let co = 0;
+    for (const k of order.slice(shown.length)) {
+      ro += rc.get(k) ?? 0;
+      co += cc.get(k) ?? 0;
+    }
+    categories.push(OTHER_CATEGORY);
+    reference.push(ro);
+    current.push(co);
+  }
+  return { kind: 'categories', categories, reference, current };
+}
+
+/** Everything about a run that is not computed from the data. */
+export interface RunMeta {
+  runId: string;
+  startedAt: Date;
+  finishedAt?: Date;
+  since: string | null;
+  window: { from: string | null; to: string | null };
+  reference: { path: string; rows: number };
+  current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number };
+}
+
+/** Dataset-level verdict from per-column results (Evidently: dataset drift when share >= drift_share). */
+export function assembleResult(columns: ColumnDrift[], prediction: ColumnDrift | null, meta: RunMeta, opts: DriftOptions = {}): DriftResult {
+  const tested = columns.filter((c) => c.error === null);
+  const drifted = tested.filter((c) => c.drift_detected).length;
+  const share = tested.length === 0 ? 0 : drifted / tested.length;
+  const threshold = opts.driftShare ?? DEFAULT_DRIFT_SHARE;
+  const scores = tested.map((c) => c.score).filter((s): s is number => s !== null);
+  return {
+    schema_version: 1,
+    run_id: meta.runId,
+    started_at: meta.startedAt.toISOString(),
+    finished_at: (meta.finishedAt ?? new Date()).toISOString(),
+    window: { since: meta.since, from: meta.window.from, to: meta.window.to },
+    reference: meta.reference,
+    current: meta.current,
+    compat: opts.compat ?? true,
+    columns,
+    prediction,
+    drifted_columns: drifted,
+    tested_columns: tested.length,
+    drift_share: share,
+    drift_share_threshold: threshold,
+    dataset_drift: tested.length > 0 && share >= threshold,
+    drift_score: scores.length === 0 ? 0 : scores.reduce((a, b) => a + b, 0) / scores.length,
+  };
+}
+
+/**
+ * Drift between two profiled datasets: every feature column in `pairs`, plus the prediction column
+ * when given. Single-threaded; the same per-column function the worker pool runs.
+ */
+export function detectDriftProfiles(pairs: readonly ColumnPair[], prediction: ColumnPair | null, meta: RunMeta, opts: DriftOptions = {}): DriftResult {
+  const columns = pairs.map((p) => detectColumnDrift(p, opts));
+  const pred = prediction === null ? null : detectColumnDrift(prediction, { ...opts, stattest: opts.perColumnStattest?.[prediction.name] });
+  return assembleResult(columns, pred, meta, opts);
+}
+
+/** Columns of a prediction log that are bookkeeping, not features. */
+export const LOG_UTILITY_COLUMNS: ReadonlySet<string> = new Set(['request_id', 'timestamp', 'model_version', 'confidence']);
+export const PREDICTION_COLUMN = 'prediction';
+
+export interface ColumnPlan {
+  /** Feature columns to test, in reference header order, with their resolved type. */
+  features: { name: string; type: ColumnType; text: boolean }[];
+  /** The prediction column's type, when both sides have it. */
+  prediction: { name: string; type: ColumnType } | null;
+}
+
+/**
+ * Which columns to compare: the shared ones, minus log bookkeeping, restricted to `only` when given.
+ * Types: the model card's, else Evidently's inference on the current side.
+ */
+export function planColumns(referenceHeader: readonly string[], current: Table, declared?: ReadonlyMap<string, ColumnType>, only?: readonly string[]): ColumnPlan {
+  const shared = referenceHeader.filter((n) => current.columns.has(n) && !LOG_UTILITY_COLUMNS.has(n));
+  const features = shared.filter((n) => n !== PREDICTION_COLUMN && (only === undefined || only.includes(n)));
+  const types = resolveTypes(current, shared, declared);
+  return {
+    features: features.map((name) => ({ name, type: types.get(name)!.type, text: types.get(name)!.text })),
+    prediction: shared.includes(PREDICTION_COLUMN) ? { name: PREDICTION_COLUMN, type: types.get(PREDICTION_COLUMN)!.type } : null,
+  };
+}
+
+export interface DetectInput {
+  table: Table;
+  /** Header order (the reference's decides column order in the result). */
+  header: readonly string[];
+}
+
+/**
+ * Drift between two tables, single-threaded: plan the columns, profile both sides, test each column.
+ * The CLI and `runDriftJob` do the same work with a cached reference profile and worker threads.
+ */
+export function detectDrift(reference: DetectInput, current: DetectInput, meta: RunMeta, opts: DriftOptions & { types?: ReadonlyMap<string, ColumnType>; columns?: readonly string[] } = {}): DriftResult {
+  const plan = planColumns(reference.header, current.table, opts.types, opts.columns);
+  const pair = (name: string, type: ColumnType, text = false): ColumnPair => ({
+    name,
+    reference: profileColumn(reference.table.columns.get(name)!, type),
+    current: profileColumn(current.table.columns.get(name)!, type),
+    text,
+  });
+  return detectDriftProfiles(
+    plan.features.map((f) => pair(f.name, f.type, f.text)),
+    plan.prediction === null ? null : pair(plan.prediction.name, plan.prediction.type),
+    meta,
+    opts,
+  );
+}

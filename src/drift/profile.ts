@@ -1,0 +1,222 @@
+/**
+ * From typed columns to what the tests need: column types (model card or Evidently's inference),
+ * and per-side profiles (finite values sorted once, category counts) that the reference cache stores.
+ * Pure: no I/O.
+ */
+
+import { MISSING_CODE, type CategoricalColumn, type Column, type NumericColumn, type Table } from './columns.ts';
+import type { ColumnSummary, ColumnType } from './result.ts';
+import { prepareNumeric, type PreparedCategorical, type PreparedNumeric } from '../stats/index.ts';
+
+/** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */
+export const INTEGER_CARDINALITY_LIMIT = 10;
+
+export interface InferredType {
+  type: ColumnType;
+  /** Evidently would call it a text column (strings, distinct > 50% of non-missing values). */
+  text: boolean;
+}
+
+/**
+ * Evidently 0.7's `infer_column_type` (evidently/core/datasets.py), on what pandas `read_csv` would
+ * have made of the column:
+ * - float dtype (any non-integer number, or an integer column with a missing cell) → numerical;
+ * - int dtype (every cell an integer literal, none missing) → categorical when it has at most 10
+ *   distinct values, numerical otherwise;
+ * - strings → text when distinct > 50% of non-missing values, categorical otherwise;
+ * - all missing → numerical (pandas reads it as float), which then fails as an empty column.
+ * Evidently infers the types on the current dataset (`Report.run(current, reference)` takes the
+ * data definition from its first input); callers do the same.
+ */
+export function inferColumnType(col: Column): InferredType {
+  if (col.kind === 'numerical') {
+    if (col.integerDtype && distinctNumbers(col.values, INTEGER_CARDINALITY_LIMIT) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
+    return { type: 'numerical', text: false };
+  }
+  const count = col.codes.length - col.missing;
+  const seen = new Uint8Array(col.dictionary.length);
+  let distinct = 0;
+  for (let i = 0; i < col.codes.length; i++) {
+    const c = col.codes[i];
+    if (c !== MISSING_CODE && seen[c] === 0) {
+      seen[c] = 1;
+      distinct++;
+    }
+  }
+  return { type: 'categorical', text: distinct > count * 0.5 };
+}
+
+function distinctNumbers(values: Float64Array, limit: number): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    seen.add(v);
+    if (seen.size > limit) break;
+  }
+  return seen.size;
+}
+
+/** A numeric column read as numbers but tested as categorical: labels are the numbers' string forms, first-seen order. */
+export function numericToCategorical(col: NumericColumn): CategoricalColumn {
+  const dict = new Map<number, number>();
+  const dictionary: string[] = [];
+  const codes = new Uint32Array(col.values.length);
+  let missing = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const v = col.values[i];
+    if (Number.isNaN(v)) {
+      codes[i] = MISSING_CODE;
+      missing++;
+      continue;
+    }
+    let c = dict.get(v);
+    if (c === undefined) {
+      c = dictionary.length;
+      dict.set(v, c);
+      dictionary.push(String(v));
+    }
+    codes[i] = c;
+  }
+  return { kind: 'categorical', codes, dictionary, missing };
+}
+
+/** Categorical side data in a form that crosses threads and the cache as typed arrays. */
+export interface CategoricalData {
+  n: number;
+  /** Non-missing rows only, input order. */
+  codes: Uint32Array;
+  /** Labels by code, first-seen order. */
+  dictionary: string[];
+  /** Count per code. */
+  counts: Float64Array;
+}
+
+/**
+ * One side of one column, ready for testing and for the cache; plain data (typed arrays, strings,
+ * numbers) so it can be transferred to a worker and stored. `data` is null when the side has no
+ * usable value (all missing) or the wrong type (`wrongType`).
+ */
+export type SideProfile =
+  | { type: 'numerical'; summary: ColumnSummary; data: PreparedNumeric | null; wrongType: string | null }
+  | { type: 'categorical'; summary: ColumnSummary; data: CategoricalData | null; wrongType: string | null };
+
+/**
+ * Profiles one side of a column as `type`. Numerical: finite values (Evidently drops NaN and ±Inf),
+ * sorted once, moments, distinct values. Categorical: counts per label in first-seen order.
+ */
+export function profileColumn(col: Column, type: ColumnType): SideProfile {
+  const rows = col.kind === 'numerical' ? col.values.length : col.codes.length;
+  if (type === 'numerical') {
+    if (col.kind === 'categorical') {
+      const distinct = countDistinct(col);
+      return { type, summary: { count: rows - col.missing, missing: col.missing, distinct }, data: null, wrongType: `has non-numeric values (${distinct} distinct labels)` };
+    }
+    let n = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < col.values.length; i++) {
+      const v = col.values[i];
+      if (Number.isFinite(v)) {
+        n++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+    let finite = col.values;
+    if (n !== col.values.length) {
+      finite = new Float64Array(n);
+      let j = 0;
+      for (let i = 0; i < col.values.length; i++) {
+        const v = col.values[i];
+        if (Number.isFinite(v)) finite[j++] = v;
+      }
+    }
+    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype }) : null;
+    const summary: ColumnSummary = { count: n, missing: rows - n, ...(data !== null ? { min, max, mean: data.mean } : {}) };
+    const wrongType = col.invalid > 0 ? `has ${col.invalid} non-numeric value(s)` : null;
+    return { type, summary, data, wrongType };
+  }
+  const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
+  const counts = new Float64Array(cat.dictionary.length);
+  let n = 0;
+  for (let i = 0; i < cat.codes.length; i++) {
+    const c = cat.codes[i];
+    if (c !== MISSING_CODE) {
+      counts[c]++;
+      n++;
+    }
+  }
+  let codes = cat.codes;
+  if (n !== codes.length) {
+    codes = new Uint32Array(n);
+    let j = 0;
+    for (let i = 0; i < cat.codes.length; i++) if (cat.codes[i] !== MISSING_CODE) codes[j++] = cat.codes[i];
+  }
+  let distinct = 0;
+  for (let c = 0; c < counts.length; c++) if (counts[c] > 0) distinct++;
+  const data: CategoricalData | null = n > 0 ? { n, codes, dictionary: cat.dictionary, counts } : null;
+  return { type, summary: { count: n, missing: rows - n, distinct }, data, wrongType: null };
+}
+
+function countDistinct(col: CategoricalColumn): number {
+  const seen = new Uint8Array(col.dictionary.length);
+  let d = 0;
+  for (let i = 0; i < col.codes.length; i++) {
+    const c = col.codes[i];
+    if (c !== MISSING_CODE && seen[c] === 0) {
+      seen[c] = 1;
+      d++;
+    }
+  }
+  return d;
+}
+
+const preparedCache = new WeakMap<CategoricalData, PreparedCategorical>();
+
+/**
+ * The stats module's view of a categorical side: counts in first-seen order (dictionary codes are
+ * assigned in first-seen order); the label-per-row array is built only if a test reads it (TVD).
+ */
+export function preparedCategorical(data: CategoricalData): PreparedCategorical {
+  let p = preparedCache.get(data);
+  if (p !== undefined) return p;
+  const map = new Map<string, number>();
+  for (let c = 0; c < data.counts.length; c++) if (data.counts[c] > 0) map.set(data.dictionary[c], data.counts[c]);
+  let values: string[] | null = null;
+  p = {
+    prepared: 'cat',
+    n: data.n,
+    counts: map,
+    get values(): string[] {
+      if (values === null) {
+        values = new Array<string>(data.n);
+        for (let i = 0; i < data.n; i++) values[i] = data.dictionary[data.codes[i]];
+      }
+      return values;
+    },
+  };
+  preparedCache.set(data, p);
+  return p;
+}
+
+/** The sample the stats module takes for this side (null when the side has no data). */
+export function sampleOf(side: SideProfile): PreparedNumeric | PreparedCategorical | null {
+  if (side.data === null) return null;
+  return side.type === 'numerical' ? side.data : preparedCategorical(side.data);
+}
+
+/** Resolves each column's type: the model card's when given, else Evidently's inference on the current side. */
+export function resolveTypes(current: Table, names: readonly string[], declared?: ReadonlyMap<string, ColumnType>): Map<string, InferredType> {
+  const out = new Map<string, InferredType>();
+  for (const name of names) {
+    const d = declared?.get(name);
+    if (d !== undefined) {
+      out.set(name, { type: d, text: false });
+      continue;
+    }
+    const col = current.columns.get(name);
+    out.set(name, col === undefined ? { type: 'numerical', text: false } : inferColumnType(col));
+  }
+  return out;
+}
