@@ -15,6 +15,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { createLogger } from '../../src/logger.ts';
+import type { DriftResult } from '../../src/drift/result.ts';
 import { findTool, promOperatorCrdDir, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -87,6 +89,17 @@ async function canI(namespace: string, sa: string, ...args: string[]): Promise<b
   return answer === 'yes';
 }
 
+/** What src/k8s/status.ts (publishRunStatus) uses: read its ModelMonitor, merge-patch the status, create an Event. */
+function driftRightsNeeded(monitor: string): string[] {
+  return [`get sentinelml.io/modelmonitors/${monitor}`, `patch sentinelml.io/modelmonitors/status/${monitor}`, 'create events.k8s.io/events'];
+}
+/**
+ * Granted by the chart's Role although publishRunStatus does not use them today; listed so that any
+ * other right fails this test. `get modelmonitors/status` is read-only on the job's own object;
+ * `patch events` is what event recorders use to update an event series.
+ */
+const DRIFT_RIGHTS_TOLERATED = (monitor: string): string[] => [`get sentinelml.io/modelmonitors/status/${monitor}`, 'patch events.k8s.io/events'];
+
 function podSpecOf(o: Obj): any {
   if (o.kind === 'CronJob') return o.spec.jobTemplate.spec.template.spec;
   if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind)) return o.spec.template.spec;
@@ -95,6 +108,98 @@ function podSpecOf(o: Obj): any {
 
 function componentOf(o: Obj): string | undefined {
   return o.metadata.labels?.['app.kubernetes.io/component'];
+}
+
+/** A drift result as the drift job produces it (only the fields the status code reads matter here). */
+function driftResult(runId: string, drift: boolean): DriftResult {
+  const col = (name: string, drifted: boolean) => ({ name, type: 'numerical', stattest: 'wasserstein', drift_detected: drifted, score: drifted ? 0.4 : 0.01 });
+  const columns = [col('age', drift), col('hours-per-week', drift), col('capital-gain', false), col('education-num', false)];
+  const drifted = columns.filter((c) => c.drift_detected).length;
+  return {
+    schema_version: 1, run_id: runId, started_at: '2026-11-26T10:00:00.000Z', finished_at: '2026-11-26T10:00:05.000Z',
+    window: { since: null, from: null, to: null },
+    reference: { path: '/app/data/reference.csv', rows: 14155 },
+    current: { path: '/data/live', rows: 34687, files: 1, torn_lines: 0, skipped_rows: 0 },
+    compat: true, columns, prediction: null,
+    drifted_columns: drifted, tested_columns: columns.length, drift_share: drifted / columns.length, drift_share_threshold: 0.5,
+    dataset_drift: drifted / columns.length >= 0.5, drift_score: drift ? 0.3125 : 0.01,
+  } as unknown as DriftResult;
+}
+
+/** Runs src/k8s/status.ts's publishRunStatus with the drift ServiceAccount's own token (as in the pod) and reads back. */
+async function checkStatusWrites(namespace: string, sa: string, monitor: string): Promise<void> {
+  const { publishRunStatus } = await import('../../src/k8s/status.ts');
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'debug', stream: { write: (l: string) => { lines.push(l); } } });
+  const token = await kube.serviceAccountToken(namespace, sa);
+  const kubeConfig = kube.kubeConfig({ token, namespace });
+
+  // 1. A run with drift: Warning Event, verdict Drift.
+  const first = await publishRunStatus({ kubeConfig, namespace, name: monitor, result: driftResult('run-1', true), logger, instance: 'drift-job-pod-1' });
+  assert.deepEqual(first, { skipped: null, statusPatched: true, eventCreated: true, verdict: 'Drift' }, lines.join(''));
+  const mm1 = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${monitor}`, '-n', namespace, '-o', 'json'])).stdout);
+  assert.equal(mm1.status.verdict, 'Drift');
+  assert.equal(mm1.status.driftScore, 0.3125);
+  assert.equal(mm1.status.driftShare, 0.5);
+  assert.equal(mm1.status.lastRunId, 'run-1');
+  assert.deepEqual(mm1.status.driftedFeatures, ['age', 'hours-per-week']);
+  const drift1 = mm1.status.conditions.find((c: any) => c.type === 'DriftDetected');
+  assert.equal(drift1?.status, 'True');
+  assert.equal(mm1.spec.driftScoreThreshold !== undefined, true, 'the spec written by the chart is untouched');
+
+  // 2. A stable run: Normal Event, verdict Stable, DriftDetected flips to False.
+  const second = await publishRunStatus({ kubeConfig, namespace, name: monitor, result: driftResult('run-2', false), logger, instance: 'drift-job-pod-2',
+    now: () => new Date(Date.parse(drift1.lastTransitionTime) + 3_600_000) });
+  assert.deepEqual(second, { skipped: null, statusPatched: true, eventCreated: true, verdict: 'Stable' }, lines.join(''));
+  const mm2 = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${monitor}`, '-n', namespace, '-o', 'json'])).stdout);
+  assert.equal(mm2.status.verdict, 'Stable');
+  assert.equal(mm2.status.lastRunId, 'run-2');
+  assert.equal(mm2.status.conditions.find((c: any) => c.type === 'DriftDetected')?.status, 'False');
+  assert.notEqual(mm2.status.conditions.find((c: any) => c.type === 'DriftDetected')?.lastTransitionTime, drift1.lastTransitionTime);
+
+  // The Events, read back as admin through events.k8s.io/v1.
+  const evs = JSON.parse((await kube.kubectl(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])).stdout).items
+    .filter((e: any) => e.regarding?.kind === 'ModelMonitor' && e.regarding?.name === monitor);
+  assert.equal(evs.length, 2, JSON.stringify(evs, null, 1));
+  for (const e of evs) {
+    assert.equal(e.regarding.apiVersion, 'sentinelml.io/v1alpha1');
+    assert.equal(e.regarding.uid, mm2.metadata.uid);
+    assert.equal(e.reportingController, 'sentinelml.io/drift-job');
+    assert.equal(e.action, 'DriftRun');
+  }
+  const byInstance = (i: string) => evs.find((e: any) => e.reportingInstance === i);
+  assert.equal(byInstance('drift-job-pod-1')?.type, 'Warning');
+  assert.equal(byInstance('drift-job-pod-2')?.type, 'Normal');
+  // ... and as core/v1 events, which is what `kubectl describe` and `kubectl get events` show.
+  const described = await kube.kubectl(['describe', `modelmonitors.sentinelml.io/${monitor}`, '-n', namespace]);
+  assert.match(described.stdout, /Warning\s+\S+\s+\S+\s+sentinelml\.io\/drift-job/);
+
+  // `kubectl get modelmonitors` prints the CRD's printer columns with the status values.
+  const crd = JSON.parse((await kube.kubectl(['get', 'crd', 'modelmonitors.sentinelml.io', '-o', 'json'])).stdout);
+  const columns: string[] = crd.spec.versions.find((v: any) => v.storage).additionalPrinterColumns.map((c: any) => c.name.toUpperCase());
+  assert.ok(columns.length > 0, 'the CRD declares printer columns');
+  const table = (await kube.kubectl(['get', 'modelmonitors', '-n', namespace])).stdout.trimEnd().split('\n');
+  const header = table[0].split(/\s{2,}/);
+  assert.deepEqual(header, ['NAME', ...columns], table.join('\n'));
+  const row = table.find((l) => l.startsWith(`${monitor} `));
+  assert.ok(row, table.join('\n'));
+  const cells = row.split(/\s{2,}/);
+  const cell = (name: string) => cells[header.indexOf(name)];
+  if (header.includes('VERDICT')) assert.equal(cell('VERDICT'), 'Stable');
+  if (header.includes('DRIFT SCORE')) assert.equal(Number(cell('DRIFT SCORE')), 0.01);
+  for (const c of cells) assert.notEqual(c, '<none>', `every column has a value:\n${table.join('\n')}`);
+  // The short name works too.
+  const short = crd.spec.names.shortNames?.[0];
+  if (short) await kube.kubectl(['get', short, monitor, '-n', namespace]);
+
+  // The same token cannot touch another ModelMonitor in the namespace: the status code reports it, never throws.
+  const other = `${monitor.slice(0, 50)}-other`;
+  await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', metadata: { name: other, namespace }, spec: {} }) });
+  const refused = await publishRunStatus({ kubeConfig, namespace, name: other, result: driftResult('run-3', true), logger });
+  assert.equal(refused.statusPatched, false);
+  assert.match(refused.skipped ?? '', /403/);
+  const untouched = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${other}`, '-n', namespace, '-o', 'json'])).stdout);
+  assert.equal(untouched.status, undefined);
 }
 
 test('the chart and its ci/*-values.yaml scenarios exist', () => {
@@ -115,6 +220,13 @@ for (const file of scenarios) {
       apiVersion: 'v1', kind: 'Namespace',
       metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/warn': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted' } },
     }) });
+    // Namespaces other than the release's that the scenario puts objects in (e.g. dashboards in Grafana's)
+    // exist in a real cluster beforehand.
+    const version = (await kube.request('GET', '/version')).body.gitVersion as string;
+    const rendered = parseManifest((await kube.exec(helm, ['template', release, CHART, '--namespace', namespace, '--values', join(CI, file), '--kube-version', version])).stdout);
+    for (const ns of new Set(rendered.map((o) => o.metadata.namespace).filter((n): n is string => !!n && n !== namespace))) {
+      if ((await kube.kubectl(['get', 'namespace', ns], { check: false })).code !== 0) await kube.kubectl(['create', 'namespace', ns]);
+    }
     const install = await kube.exec(helm, ['install', release, CHART, '--namespace', namespace, '--values', join(CI, file), '--timeout', '2m']);
     assert.doesNotMatch(install.stderr, /^(W\d{4}|Warning:)/m, `helm install printed warnings:\n${install.stderr}`);
 
@@ -134,13 +246,15 @@ for (const file of scenarios) {
     });
 
     await t.test('every object of the release exists in the API server', async () => {
-      const got = await kube.kubectl(['get', '-f', '-', '-o', 'name', '--namespace', namespace], { input: manifest });
+      // Every namespaced object of the chart names its namespace (no --namespace here: kubectl would
+      // reject objects placed elsewhere on purpose, e.g. dashboards.namespace).
+      const got = await kube.kubectl(['get', '-f', '-', '-o', 'name'], { input: manifest });
       assert.equal(got.stdout.trim().split('\n').length, objects.length, got.stdout);
     });
 
     await t.test('strict server-side validation: no unknown or duplicate fields, no warnings (deprecations, restricted Pod Security)', async () => {
       const r = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '--force-conflicts',
-        '--field-manager=strict-check', '--namespace', namespace, '-f', '-'], { input: manifest, check: false });
+        '--field-manager=strict-check', '-f', '-'], { input: manifest, check: false });
       assert.equal(r.code, 0, `the API server rejected the manifest:\n${r.stderr}`);
       assert.doesNotMatch(r.stderr, /warning/i, `the API server warned:\n${r.stderr}`);
     });
@@ -156,6 +270,13 @@ for (const file of scenarios) {
       const mounts = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
 
       if (w.kind === 'CronJob' && component === 'drift') {
+        const driftEnv: any[] = spec.containers.flatMap((c: any) => c.env ?? []);
+        const monitorName: string | undefined = driftEnv.find((e) => e.name === 'SENTINEL_MONITOR_NAME')?.value;
+        if (monitorName !== undefined) {
+          await t.test(`drift job status code, as ServiceAccount ${saName}: ModelMonitor status and Events written, printer columns shown`, async () => {
+            await checkStatusWrites(namespace, saName, monitorName);
+          });
+        }
         await t.test(`drift job (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): exactly the rights it needs`, async () => {
           assert.ok(sa, `the drift job's ServiceAccount ${saName} is part of the release`);
           const monitors = objects.filter((o) => o.kind === 'ModelMonitor').map((o) => o.metadata.name);
@@ -171,13 +292,7 @@ for (const file of scenarios) {
           assert.equal(monitors.length, 1, 'one ModelMonitor per release');
           const m = monitors[0];
           assert.equal(env.find((e) => e.name === 'SENTINEL_MONITOR_NAME')?.value, m, 'SENTINEL_MONITOR_NAME names the release\'s ModelMonitor');
-          assert.deepEqual(extra, [
-            'create events.k8s.io/events',
-            `get sentinelml.io/modelmonitors/${m}`,
-            `get sentinelml.io/modelmonitors/status/${m}`,
-            'patch events.k8s.io/events',
-            `patch sentinelml.io/modelmonitors/status/${m}`,
-          ].sort());
+          assert.deepEqual(extra, [...driftRightsNeeded(m), ...DRIFT_RIGHTS_TOLERATED(m)].sort());
           const sub = (...a: string[]) => canI(namespace, saName, ...a);
           // Allowed, via impersonation (kubectl auth can-i --as) as a second, independent check.
           assert.equal(await sub('patch', `modelmonitors.sentinelml.io/${m}`, '--subresource=status'), true);
@@ -206,8 +321,15 @@ for (const file of scenarios) {
       } else {
         await t.test(`${component} (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): no API rights, no token mounted`, async () => {
           assert.equal(mounts, false, `${w.kind}/${w.metadata.name} pods must not mount a ServiceAccount token (automountServiceAccountToken: false)`);
-          assert.notEqual(saName, 'default', 'a dedicated ServiceAccount, not the namespace default');
-          assert.ok(sa, `ServiceAccount ${saName} is part of the release`);
+          if (!sa) {
+            // serviceAccount.create=false: an existing ServiceAccount (e.g. the namespace's `default`, which
+            // kube-controller-manager would have made; this test cluster has none) — create it bare.
+            if ((await kube.kubectl(['get', 'serviceaccount', saName, '-n', namespace], { check: false })).code !== 0) {
+              await kube.kubectl(['create', 'serviceaccount', saName, '-n', namespace]);
+            }
+          } else {
+            assert.equal(sa.automountServiceAccountToken, false, `ServiceAccount ${saName} disables token automount too`);
+          }
           assert.deepEqual(await extraRights(namespace, saName), [], `${saName} has no rights beyond every authenticated user's`);
           for (const args of [['get', 'secrets'], ['list', 'pods'], ['get', 'configmaps'], ['create', 'events.events.k8s.io'], ['get', 'modelmonitors.sentinelml.io']]) {
             assert.equal(await canI(namespace, saName, ...args), false, `${saName} must not ${args.join(' ')}`);
