@@ -158,9 +158,27 @@ nodeSelector:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .affinity }}
+{{- if .affinity }}
 affinity:
-  {{- toYaml . | nindent 2 }}
+  {{- toYaml .affinity | nindent 2 }}
+{{- else if and .component .podAntiAffinityPreset }}
+affinity:
+  podAntiAffinity:
+    {{- if eq .podAntiAffinityPreset "hard" }}
+    requiredDuringSchedulingIgnoredDuringExecution:
+      - topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "sentinelml.componentSelectorLabels" (list .ctx .component) | nindent 12 }}
+    {{- else }}
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm:
+          topologyKey: kubernetes.io/hostname
+          labelSelector:
+            matchLabels:
+              {{- include "sentinelml.componentSelectorLabels" (list .ctx .component) | nindent 14 }}
+    {{- end }}
 {{- end }}
 {{- with .topologySpreadConstraints }}
 topologySpreadConstraints:
