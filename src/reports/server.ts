@@ -53,8 +53,9 @@ function notFound(code: string, message: string): InputError {
 function normalizeError(err: unknown): SentinelError {
   if (err instanceof SentinelError) return err;
   const status = (err as { status?: unknown })?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new SentinelError('bad_request', (err as Error).message ?? 'bad request', { status, expose: true, cause: err });
+  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {
+    const code = status === 405 ? 'method_not_allowed' : status === 501 ? 'not_implemented' : 'bad_request';
+    return new SentinelError(code, (err as Error).message ?? 'bad request', { status, expose: true, cause: err });
   }
   return new SentinelError('internal', 'internal error', { status: 500, expose: false, cause: err });
 }
@@ -138,11 +139,8 @@ export function createReportApp(deps: ReportAppDeps): Koa {
 
   router.get('/runs/:id', (ctx) => {
     if (!isValidRunId(ctx.params.id)) throw new InputError('invalid_run_id', 'invalid run id');
-    ctx.redirect(`${encodeURIComponent(ctx.params.id)}/report.html`);
-  });
-  router.get('/runs/:id/', (ctx) => {
-    if (!isValidRunId(ctx.params.id)) throw new InputError('invalid_run_id', 'invalid run id');
-    ctx.redirect('report.html');
+    // Relative, so the server also works behind a path prefix; `/runs/x/` and `/runs/x` differ by one level.
+    ctx.redirect(ctx.path.endsWith('/') ? 'report.html' : `${encodeURIComponent(ctx.params.id)}/report.html`);
   });
 
   router.get('/runs/:id/:file', async (ctx) => {
@@ -180,7 +178,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
   });
 
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
+  app.use(router.allowedMethods({ throw: true }));
   return app;
 }
 

@@ -72,6 +72,9 @@ test('serves the index, each run file and latest.json with content types and cac
   const redirect = await rawGet(base, '/runs/run-3');
   assert.equal(redirect.status, 302);
   assert.equal(redirect.headers.location, 'run-3/report.html');
+  assert.equal((await rawGet(base, '/runs/run-3/')).headers.location, 'report.html');
+  const post = await rawGet(base, '/', {}, 'POST');
+  assert.deepEqual([post.status, JSON.parse(post.body).error.code], [405, 'method_not_allowed']);
 
   const health = await rawGet(base, '/healthz');
   assert.deepEqual([health.status, JSON.parse(health.body)], [200, { status: 'ok' }]);
