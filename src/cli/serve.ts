@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import { logColumns } from '../log/schema.ts';
 import { createLogWriter, type LogWriter } from '../log/writer.ts';
 import { createInferenceMetrics } from '../metrics/inference.ts';
-import { loadModelCard } from '../model/card.ts';
+import { loadModelCard, type ModelCard } from '../model/card.ts';
 import { loadOnnxModel } from '../model/onnx.ts';
 import type { Command } from './main.ts';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from './flags.ts';
@@ -23,7 +23,7 @@ Every prediction is answered only after its row is fsynced to the prediction log
 
 options:
   --port N             port to listen on (default 8080; 0 picks a free port)
-  --host ADDR          address to bind (default 0.0.0.0)
+  --host ADDR          address to bind (default 127.0.0.1; 0.0.0.0 in a container)
   --model FILE         ONNX model; its card is model.json beside it (default models/model.onnx)
   --log-dir DIR        prediction-log directory (default data/live)
   --instance-id ID     replica name used in log file names (default $SENTINEL_INSTANCE_ID or the host name)
@@ -37,6 +37,7 @@ options:
 export interface RunningServer {
   server: Server;
   url: string;
+  card: ModelCard;
   /** Stops accepting, answers in-flight requests, flushes the log; resolves when done. */
   shutdown(): Promise<void>;
 }
@@ -109,6 +110,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
   return {
     server,
     url,
+    card: loaded.card,
     shutdown() {
       stopping ??= (async () => {
         startDraining();
@@ -133,7 +135,7 @@ export const serveCommand: Command = async (argv, env) => {
     args: argv,
     options: {
       port: { type: 'string', default: '8080' },
-      host: { type: 'string', default: '0.0.0.0' },
+      host: { type: 'string', default: '127.0.0.1' },
       model: { type: 'string', default: 'models/model.onnx' },
       'log-dir': { type: 'string', default: 'data/live' },
       'instance-id': { type: 'string' },

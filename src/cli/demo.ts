@@ -1,0 +1,125 @@
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startReplay } from '../demo/replay.ts';
+import { createDriftSchedule } from '../schedule/drift-schedule.ts';
+import type { Command } from './main.ts';
+import { parseDuration, parsePort, parsePositiveInt } from './flags.ts';
+import { startReportServer } from './reports.ts';
+import { startInferenceServer } from './serve.ts';
+
+const HELP = `usage: sentinel demo [options]        (what "npm start" runs)
+
+The whole pipeline on one machine: the inference API on the bundled model, the report server,
+and a drift run every --every, while the demo's "live" traffic (UCI Adult rows whose education is
+Some-college, HS-grad or Bachelors) is replayed against /predict. The reference is the other rows,
+so the first report already shows drift. Ctrl-C stops everything.
+
+options:
+  --port N            inference API port (default 8080)
+  --reports-port N    report server port (default 8081)
+  --host ADDR         address both bind (default 127.0.0.1)
+  --every DURATION    drift run interval (default 20s)
+  --rate N            replayed rows per second (default 50)
+  --since DURATION    drift window over the live log (default 10m)
+  --model FILE        ONNX model (default models/model.onnx)
+  --reference FILE    reference CSV (default data/reference.csv)
+  --replay FILE       CSV replayed as live traffic (default data/current.csv)
+  --log-dir DIR       prediction log (default data/live)
+  --reports-dir DIR   reports (default reports)
+`;
+
+export const demoCommand: Command = async (argv, env) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      'reports-port': { type: 'string', default: '8081' },
+      host: { type: 'string', default: '127.0.0.1' },
+      every: { type: 'string', default: '20s' },
+      rate: { type: 'string', default: '50' },
+      since: { type: 'string', default: '10m' },
+      model: { type: 'string', default: 'models/model.onnx' },
+      reference: { type: 'string', default: 'data/reference.csv' },
+      replay: { type: 'string', default: 'data/current.csv' },
+      'log-dir': { type: 'string', default: 'data/live' },
+      'reports-dir': { type: 'string', default: 'reports' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.logLevel });
+  const every = parseDuration(values.every, '--every');
+  parseDuration(values.since, '--since');
+  const rate = parsePositiveInt(values.rate, '--rate');
+  const logDir = resolve(values['log-dir']);
+  const reportsDir = resolve(values['reports-dir']);
+  await mkdir(reportsDir, { recursive: true });
+
+  const inference = await startInferenceServer({
+    port: parsePort(values.port),
+    host: values.host,
+    modelPath: resolve(values.model),
+    logDir,
+    instanceId: config.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
+    maxLogBytes: 64 * 1024 * 1024,
+    maxLogAgeMs: 60 * 60 * 1000,
+    maxBodyBytes: 1024 * 1024,
+    maxInstances: 1000,
+    logger,
+  });
+  const reports = await startReportServer({ port: parsePort(values['reports-port'], '--reports-port'), host: values.host, dir: reportsDir, logger }).catch(async (err) => {
+    await inference.shutdown();
+    throw err;
+  });
+  const replay = startReplay({ csv: resolve(values.replay), url: inference.url, card: inference.card, rate, logger });
+  const { scheduler, job } = createDriftSchedule({
+    every,
+    dir: reportsDir,
+    driftArgs: ['--reference', resolve(values.reference), '--current', logDir, '--since', values.since],
+    env,
+    logger,
+    runAtStart: false,
+  });
+  scheduler.start();
+
+  logger.info({ url: reports.url, predict_url: inference.url }, 'demo listening');
+  process.stdout.write(
+    `\nSentinelML demo is running (Ctrl-C stops it)\n` +
+      `  predictions  POST ${inference.url}/predict     (OpenAPI: ${inference.url}/openapi.json)\n` +
+      `  inference    ${inference.url}/metrics\n` +
+      `  reports      ${reports.url}/                  (first drift run in ${values.every})\n` +
+      `  drift gauges ${reports.url}/metrics\n` +
+      `  replaying    ${values.replay} at ${rate} rows/s; prediction log in ${logDir}\n\n`,
+  );
+
+  let signals = 0;
+  await new Promise<void>((res) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, 'aborting the current drift run');
+        job.abort();
+        return;
+      }
+      logger.info({ signal, replayed: replay.stats() }, 'stopping the demo');
+      void (async () => {
+        await replay.stop();
+        await scheduler.stop();
+        await Promise.all([inference.shutdown(), reports.shutdown()]);
+        res();
+      })();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+};
