@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { recordFailedRun } from '../reports/store.ts';
-import { createDriftProcessJob, DriftRunError } from '../schedule/drift-process.ts';
-import { createScheduler } from '../schedule/scheduler.ts';
+import { createDriftSchedule } from '../schedule/drift-schedule.ts';
 import type { Command } from './main.ts';
 import { parseDuration } from './flags.ts';
 
@@ -59,19 +56,8 @@ export const scheduleCommand: Command = async (argv, env) => {
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel });
   const dir = resolve(args.out);
-  const job = createDriftProcessJob({ driftArgs: args.driftArgs, dir, env, logger });
-  const scheduler = createScheduler({
-    every,
-    logger,
-    runAtStart: args.initialRun,
-    job: () => job.run(),
-    onFailure: async (err) => {
-      if (err instanceof DriftRunError && err.recorded) return; // the drift run recorded itself
-      const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-failed-${randomBytes(3).toString('hex')}`;
-      await recordFailedRun(dir, runId, err instanceof Error ? err.message : String(err));
-    },
-  });
-  logger.info({ every: args.every, dir, drift_args: args.driftArgs }, 'schedule listening for ticks');
+  const { scheduler, job } = createDriftSchedule({ every, dir, driftArgs: args.driftArgs, env, logger, runAtStart: args.initialRun });
+  logger.info({ every: args.every, dir, drift_args: args.driftArgs }, 'drift schedule started');
   scheduler.start();
   let signals = 0;
   await new Promise<void>((res) => {
