@@ -649,3 +649,73 @@ function setupFile(
   const absent = [...builders].filter(([name]) => !present.has(name)).map(([, b]) => b);
   return { targets, absent, width: nf, tsIndex: names.indexOf('timestamp'), pendingBad: false };
 }
+
+/**
+ * The header of a CSV file, or of the first non-empty `*.csv` in a directory, without reading the
+ * data: enough to plan columns before deciding whether the cached reference profile applies.
+ */
+export async function readHeader(path: string): Promise<string[]> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw new InputError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, { cause: err });
+  }
+  const files = st.isDirectory() ? (await readdir(path)).filter((n) => n.toLowerCase().endsWith('.csv')).sort().map((n) => join(path, n)) : [path];
+  for (const file of files) {
+    const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
+    });
+    try {
+      let buf = Buffer.alloc(0);
+      let pos = 0;
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(64 * 1024);
+        const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
+        pos += bytesRead;
+        buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+        const text = buf.toString('utf8').replace(/^\uFEFF/, '');
+        const line = headerLine(text, bytesRead === 0);
+        if (line !== null) return line;
+        if (bytesRead === 0) break;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  throw new InputError('no_header', `${path} has no CSV header row`);
+}
+
+/** Splits the first record of `text` into fields (RFC 4180); null if it is not complete yet. */
+function headerLine(text: string, eof: boolean): string[] | null {
+  const fields: string[] = [];
+  let i = 0;
+  let field = '';
+  for (;;) {
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q === -1) return null;
+        field += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          field += '"';
+          i = q + 2;
+          continue;
+        }
+        i = q + 1;
+        break;
+      }
+    }
+    while (i < text.length && text[i] !== ',' && text[i] !== '\n') field += text[i++];
+    if (i >= text.length && !eof) return null;
+    fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
+    field = '';
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    break;
+  }
+  return fields.length === 1 && fields[0] === '' ? (eof ? null : null) : fields;
+}

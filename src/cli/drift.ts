@@ -1,0 +1,208 @@
+/**
+ * `sentinel drift`: one drift run (DESIGN.md). Exit 0 when the run completed (drift or not);
+ * otherwise one line on stderr and a non-zero exit (2: bad flags, 1: the run could not be done).
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { loadConfig } from '../config.ts';
+import { InputError, SentinelError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../drift/job.ts';
+import type { ColumnDrift } from '../drift/result.ts';
+import type { Command } from './main.ts';
+
+export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
+
+Compares the current data (a prediction-log directory, every *.csv in it, or a plain CSV) with the
+reference CSV, column by column, with Evidently's tests and defaults. Writes DIR/<run-id>/drift.json,
+DIR/<run-id>/report.html and DIR/latest.json, and prints a per-column table.
+
+options:
+  --reference FILE       reference dataset (CSV with a header row)            (required)
+  --current PATH         prediction-log directory or CSV file                 (required)
+  --out DIR              report directory (default: reports)
+  --since DURATION       only current rows with timestamp >= now - DURATION (24h, 30m, 7d)
+  --stattest NAME        one test for every feature column (ks, chisquare, z, wasserstein,
+                         jensenshannon, psi, kl_div, hellinger, ...); default: Evidently's choice
+  --column-stattest C=NAME  test for one column (repeatable)
+  --threshold X          threshold for every column (default: the test's own)
+  --column-threshold C=X threshold for one column (repeatable)
+  --drift-share X        dataset drift when the share of drifted columns >= X (default 0.5)
+  --columns a,b,...      compare only these columns
+  --model-card FILE      column types from a model card (default: <current>/model.json if present,
+                         else types are inferred as Evidently does)
+  --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md)
+  --workers N            threads for the column tests (default: CPU count; 0 = none)
+  --no-cache             do not use or write the reference-profile cache (DIR/.cache)
+  --json                 print drift.json to stdout instead of the table
+  --quiet                no progress on stderr
+  -h, --help             this help
+`;
+
+function usageError(message: string): never {
+  throw new InputError('usage', message);
+}
+
+function parsePairs(values: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.lastIndexOf('=');
+    if (i <= 0 || i === v.length - 1) usageError(`${flag} takes COLUMN=VALUE (got "${v}")`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+function parseNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) usageError(`${flag} must be a number (got "${text}")`);
+  return n;
+}
+
+/** Parses the flags into job options; throws InputError('usage') for a bad command line. */
+export function parseDriftArgs(argv: string[]): { help: true } | { help: false; json: boolean; quiet: boolean; options: DriftJobOptions } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        reference: { type: 'string' },
+        current: { type: 'string' },
+        out: { type: 'string', default: 'reports' },
+        since: { type: 'string' },
+        stattest: { type: 'string' },
+        'column-stattest': { type: 'string', multiple: true },
+        threshold: { type: 'string' },
+        'column-threshold': { type: 'string', multiple: true },
+        'drift-share': { type: 'string' },
+        columns: { type: 'string' },
+        'model-card': { type: 'string' },
+        'no-compat': { type: 'boolean', default: false },
+        workers: { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    usageError((err as Error).message.split('\n')[0]);
+  }
+  const v = parsed.values;
+  if (v.help) return { help: true };
+  if (v.reference === undefined) usageError('--reference FILE.csv is required');
+  if (v.current === undefined) usageError('--current PATH is required');
+  const columnThresholds = Object.fromEntries(Object.entries(parsePairs(v['column-threshold'], '--column-threshold')).map(([k, x]) => [k, parseNumber(x, '--column-threshold')]));
+  let workers: number | undefined;
+  if (v.workers !== undefined) {
+    if (!/^\d+$/.test(v.workers)) usageError(`--workers must be a whole number (got "${v.workers}")`);
+    workers = Number(v.workers);
+  }
+  const columns = v.columns === undefined ? undefined : v.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  if (columns !== undefined && columns.length === 0) usageError('--columns needs at least one column name');
+  return {
+    help: false,
+    json: v.json,
+    quiet: v.quiet,
+    options: {
+      reference: v.reference,
+      current: v.current,
+      out: v.out,
+      since: v.since,
+      stattest: v.stattest,
+      perColumnStattest: parsePairs(v['column-stattest'], '--column-stattest'),
+      threshold: v.threshold === undefined ? undefined : parseNumber(v.threshold, '--threshold'),
+      perColumnThreshold: columnThresholds,
+      driftShare: v['drift-share'] === undefined ? undefined : parseNumber(v['drift-share'], '--drift-share'),
+      columns,
+      modelCard: v['model-card'],
+      compat: !v['no-compat'],
+      workers,
+      cache: !v['no-cache'],
+    },
+  };
+}
+
+function fmt(x: number | null, digits = 4): string {
+  if (x === null) return '-';
+  if (x !== 0 && Math.abs(x) < 10 ** -digits) return x.toExponential(2);
+  return x.toFixed(digits);
+}
+
+/** The per-column summary table and the run summary (plain text). */
+export function renderDriftTable(outcome: DriftJobOutcome): string {
+  const r = outcome.result;
+  const rows: string[][] = [['column', 'type', 'stattest', 'threshold', 'stattest score', 'distance', 'drift']];
+  const line = (c: ColumnDrift, label = c.name): string[] => [
+    label,
+    c.type,
+    c.stattest || '-',
+    Number.isFinite(c.threshold) ? String(c.threshold) : '-',
+    fmt(c.stattest_score),
+    fmt(c.score),
+    c.error !== null ? `error: ${c.error.code}` : c.drift_detected ? 'DRIFT' : 'no',
+  ];
+  for (const c of r.columns) rows.push(line(c));
+  if (r.prediction !== null) rows.push(line(r.prediction, `${r.prediction.name} (prediction)`));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const table = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const errors = [...r.columns, ...(r.prediction === null ? [] : [r.prediction])].filter((c) => c.error !== null).map((c) => `  ${c.name}: ${c.error!.message}`);
+  const skipped = Object.entries(outcome.current.skipped).map(([k, n]) => `${n} ${k}`).join(', ');
+  const summary = [
+    `dataset drift: ${r.dataset_drift ? 'YES' : 'no'} (${r.drifted_columns} of ${r.tested_columns} columns drifted, share ${r.drift_share.toFixed(3)} ${r.dataset_drift ? '>=' : '<'} ${r.drift_share_threshold}); drift score ${r.drift_score.toFixed(4)}`,
+    `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}`,
+    `reference: ${r.reference.rows} rows; profile cache: ${outcome.cache.status}${outcome.cache.file !== null ? ` (${outcome.cache.file})` : ''}; column workers: ${outcome.workers}`,
+    outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',
+  ].filter((s) => s !== '');
+  return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;
+}
+
+/** Progress on stderr, at most once a second and only once the run has taken a second. */
+function progressPrinter(write: (s: string) => void): (p: DriftProgress) => void {
+  const start = Date.now();
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    const final = p.phase === 'columns' && p.columnsDone === p.columnsTotal;
+    if (now - start < 1000 || (now - last < 1000 && !final)) return;
+    last = now;
+    if (p.phase === 'columns') write(`drift: columns ${p.columnsDone}/${p.columnsTotal} done\n`);
+    else write(`drift: ${p.phase} data: ${p.rowsRead} rows read\n`);
+  };
+}
+
+export const driftCommand: Command = async (argv, env) => {
+  let parsed;
+  try {
+    parsed = parseDriftArgs(argv);
+  } catch (err) {
+    process.stderr.write(`sentinel drift: ${(err as Error).message}\n(see sentinel drift --help)\n`.split('\n')[0] + '\n');
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(DRIFT_HELP);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    process.stderr.write(`sentinel drift: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  try {
+    const outcome = await runDriftJob({
+      ...parsed.options,
+      logger,
+      onProgress: parsed.quiet ? undefined : progressPrinter((s) => process.stderr.write(s)),
+    });
+    process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
+    return 0;
+  } catch (err) {
+    const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`sentinel drift: ${message.split('\n')[0]}\n`);
+    return err instanceof InputError && err.code === 'usage' ? 2 : 1;
+  }
+};

@@ -1,0 +1,295 @@
+/**
+ * One drift run end to end, for the CLI, the scheduler and the demo: read the current window, get
+ * the reference profile (cache or CSV), test every column on worker threads, save through the report
+ * store. Failures are one-line `SentinelError`s, recorded in the store as a failed run.
+ */
+
+import { availableParallelism } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError, SentinelError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { readHeader, readLog, type ReadResult } from '../log/reader.ts';
+import { recordFailedRun, saveRun } from '../reports/store.ts';
+import { getStatTest } from '../stats/index.ts';
+import { cacheKey, loadCachedProfile, saveCachedProfile, type ReferenceProfile } from './cache.ts';
+import type { Column } from './columns.ts';
+import { assembleResult, planColumns, type DriftOptions } from './detect.ts';
+import { parseDuration } from './duration.ts';
+import { createColumnPool } from './pool.ts';
+import type { SideProfile } from './profile.ts';
+import type { ColumnDrift, ColumnType, DriftResult } from './result.ts';
+import type { ColumnTask } from './task.ts';
+
+export interface DriftJobOptions extends DriftOptions {
+  /** Reference CSV file. */
+  reference: string;
+  /** Prediction-log directory or a plain CSV. */
+  current: string;
+  /** Report store directory (DIR/<run-id>/drift.json, report.html, DIR/latest.json). */
+  out: string;
+  /** Only current rows with `timestamp` >= now − since, e.g. `24h`. */
+  since?: string;
+  /** Restrict the comparison to these feature columns. */
+  columns?: readonly string[];
+  /**
+   * Model card (models/model.json format) giving column types. Default: `<current>/model.json` when
+   * `current` is a directory and has one; otherwise types are inferred as Evidently does.
+   */
+  modelCard?: string;
+  /** Worker threads for the column tests; default: available parallelism; 0 runs inline. */
+  workers?: number;
+  /** Use and fill the reference-profile cache (default true). */
+  cache?: boolean;
+  /** Cache directory; default `<out>/.cache`. */
+  cacheDir?: string;
+  /** Save through the report store (default true). False: compute and return only. */
+  save?: boolean;
+  /** Record a failed run in the store when the run cannot complete (default true when saving). */
+  recordFailure?: boolean;
+  runId?: string;
+  now?: () => Date;
+  logger?: Logger;
+  onProgress?: (p: DriftProgress) => void;
+}
+
+export interface DriftProgress {
+  phase: 'current' | 'reference' | 'columns';
+  rowsRead?: number;
+  columnsDone?: number;
+  columnsTotal?: number;
+}
+
+export interface DriftJobOutcome {
+  result: DriftResult;
+  /** Run directory in the store, null when not saved. */
+  runDir: string | null;
+  /** Whether the reference profile came from the cache. */
+  cache: { status: 'hit' | 'miss' | 'off'; file: string | null };
+  /** Threads that ran the column tests (0 = inline). */
+  workers: number;
+  /** Rows of the current data dropped: torn last lines, skipped rows by reason, rows outside the window. */
+  current: { rowsRead: number; filtered: number; tornLines: number; skipped: Record<string, number> };
+  timings: Record<string, number>;
+}
+
+/** `20261126T151200Z-1a2b3c`: sortable, unique enough, a valid store run id. */
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Column types from a model card: `features[].type`, and the prediction (a class label) as categorical. */
+export async function loadModelCardTypes(path: string): Promise<Map<string, ColumnType>> {
+  let card: unknown;
+  try {
+    card = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('bad_model_card', `cannot read model card ${path}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  const features = (card as { features?: unknown }).features;
+  if (!Array.isArray(features)) throw new InputError('bad_model_card', `model card ${path} has no "features" list`);
+  const types = new Map<string, ColumnType>();
+  for (const f of features as { name?: unknown; type?: unknown }[]) {
+    if (typeof f.name === 'string' && (f.type === 'numerical' || f.type === 'categorical')) types.set(f.name, f.type);
+  }
+  types.set('prediction', 'categorical');
+  return types;
+}
+
+/** Checks options that do not need the data; throws InputError naming the first problem. */
+export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number | null } {
+  let sinceMs: number | null = null;
+  if (opts.since !== undefined) {
+    sinceMs = parseDuration(opts.since);
+    if (sinceMs === null) throw new InputError('bad_since', `--since must be a duration like 24h, 30m or 7d (got "${opts.since}")`);
+  }
+  const names = [opts.stattest, ...Object.values(opts.perColumnStattest ?? {})].filter((n): n is string => n !== undefined);
+  for (const n of names) {
+    try {
+      getStatTest(n);
+    } catch (err) {
+      throw new InputError('unknown_stattest', (err as Error).message.split('\n')[0], { cause: err });
+    }
+  }
+  for (const t of [opts.threshold, ...Object.values(opts.perColumnThreshold ?? {})]) {
+    if (t !== undefined && !(Number.isFinite(t) && t >= 0)) throw new InputError('bad_threshold', `--threshold must be a non-negative number (got ${t})`);
+  }
+  if (opts.driftShare !== undefined && !(opts.driftShare > 0 && opts.driftShare <= 1)) throw new InputError('bad_drift_share', `drift share must be in (0, 1] (got ${opts.driftShare})`);
+  return { sinceMs };
+}
+
+/** Reads, detects, saves. See DriftJobOptions. */
+export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcome> {
+  const now = opts.now ?? (() => new Date());
+  const startedAt = now();
+  const runId = opts.runId ?? newRunId(startedAt);
+  const save = opts.save ?? true;
+  try {
+    return await runDriftJobInner(opts, runId, startedAt, now);
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    if (save && (opts.recordFailure ?? true)) {
+      try {
+        await recordFailedRun(opts.out, runId, message, now());
+      } catch (recErr) {
+        opts.logger?.warn({ err: recErr }, 'could not record the failed run');
+      }
+    }
+    if (err instanceof SentinelError) throw err;
+    throw new SentinelError('drift_failed', message, { cause: err });
+  }
+}
+
+async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt: Date, now: () => Date): Promise<DriftJobOutcome> {
+  const log = opts.logger?.child({ component: 'drift', run_id: runId });
+  const { sinceMs: sinceDuration } = validateDriftOptions(opts);
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string): void => {
+    const t2 = performance.now();
+    timings[name] = Math.round(t2 - t);
+    t = t2;
+  };
+
+  // Inputs must exist before any work; the reference header decides the columns.
+  const referenceHeader = await readHeader(opts.reference);
+  const currentIsDir = (await stat(opts.current).catch((err: NodeJS.ErrnoException) => {
+    throw new InputError('not_found', `cannot read ${opts.current}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { cause: err });
+  })).isDirectory();
+  let cardPath = opts.modelCard;
+  if (cardPath === undefined && currentIsDir) {
+    const candidate = join(opts.current, 'model.json');
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) cardPath = candidate;
+  }
+  const declared = cardPath === undefined ? undefined : await loadModelCardTypes(cardPath);
+
+  const workers = Math.max(0, Math.floor(opts.workers ?? availableParallelism()));
+  const pool = createColumnPool(workers);
+  try {
+    const sinceMs = sinceDuration === null ? undefined : now().getTime() - sinceDuration;
+    const wanted = new Set(referenceHeader);
+    const current = await readLog(opts.current, {
+      sinceMs,
+      types: declared,
+      keep: (name) => wanted.has(name),
+      onProgress: (rowsRead) => opts.onProgress?.({ phase: 'current', rowsRead }),
+    });
+    lap('read_current');
+    if (current.table.rows === 0) {
+      const why = current.rowsRead === 0 ? 'has no data rows' : sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
+      throw new InputError('empty_window', `current data ${opts.current} ${why} (${current.rowsRead} read, ${current.filtered} outside the window, ${current.skippedRows} skipped, ${current.tornLines} torn)`);
+    }
+    if (opts.columns !== undefined) {
+      const unknown = opts.columns.filter((c) => !referenceHeader.includes(c) || !current.table.columns.has(c));
+      if (unknown.length > 0) throw new InputError('unknown_columns', `--columns not in both datasets: ${unknown.join(', ')}`);
+    }
+    const plan = planColumns(referenceHeader, current.table, declared, opts.columns);
+    if (plan.features.length === 0) {
+      throw new InputError('no_shared_columns', `no feature columns shared by ${opts.reference} and ${opts.current}`);
+    }
+    const planned = [...plan.features.map((f) => ({ name: f.name, type: f.type })), ...(plan.prediction === null ? [] : [plan.prediction])];
+
+    // Reference: the cached profile, else the CSV (profiled by the workers, then cached).
+    const useCache = opts.cache ?? true;
+    const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
+    let cached: ReferenceProfile | null = null;
+    let cacheFile: string | null = null;
+    let key: { key: string; file: string } | null = null;
+    if (useCache) {
+      key = await cacheKey({ path: opts.reference, columns: planned });
+      cacheFile = join(cacheDir, key.file);
+      cached = await loadCachedProfile(cacheDir, key.key, key.file).catch((err: unknown) => {
+        log?.warn({ err, file: cacheFile }, 'reference cache unreadable; profiling the CSV');
+        return null;
+      });
+      log?.debug({ file: cacheFile, hit: cached !== null }, 'reference cache');
+    }
+    lap('cache_lookup');
+    let reference: ReadResult | null = null;
+    if (cached === null) {
+      const names = new Set(planned.map((p) => p.name));
+      reference = await readLog(opts.reference, {
+        types: declared,
+        keep: (name) => names.has(name),
+        unterminatedLastLine: 'row',
+        onProgress: (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
+      });
+      if (reference.table.rows === 0) throw new InputError('empty_reference', `reference ${opts.reference} has no data rows`);
+      if (reference.skippedRows + reference.tornLines > 0) {
+        log?.warn({ skipped: reference.skipped, torn: reference.tornLines }, 'reference rows skipped');
+      }
+    }
+    lap('read_reference');
+
+    const options: DriftOptions = {
+      stattest: opts.stattest,
+      perColumnStattest: opts.perColumnStattest,
+      threshold: opts.threshold,
+      perColumnThreshold: opts.perColumnThreshold,
+      compat: opts.compat,
+      driftShare: opts.driftShare,
+      maxChartCategories: opts.maxChartCategories,
+      chartBins: opts.chartBins,
+    };
+    const tasks: ColumnTask[] = planned.map((p, id) => {
+      const isPrediction = plan.prediction !== null && p.name === plan.prediction.name && id === planned.length - 1;
+      const text = plan.features.find((f) => f.name === p.name)?.text ?? false;
+      const refSide: ColumnTask['reference'] = cached !== null ? { profile: cached.columns.get(p.name)! } : { raw: reference!.table.columns.get(p.name) as Column };
+      return { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options, prediction: isPrediction };
+    });
+    // The tables' arrays now move to the workers; drop our references so memory can be reclaimed.
+    current.table.columns.clear();
+    reference?.table.columns.clear();
+    const results = await pool.run(tasks, (done, total) => opts.onProgress?.({ phase: 'columns', columnsDone: done, columnsTotal: total }));
+    lap('columns');
+
+    const drifts: ColumnDrift[] = results.map((r) => r.drift!);
+    const prediction = plan.prediction === null ? null : drifts.pop()!;
+    const referenceRows = cached !== null ? cached.rows : reference!.table.rows;
+    const result = assembleResult(
+      drifts,
+      prediction,
+      {
+        runId,
+        startedAt,
+        finishedAt: now(),
+        since: opts.since ?? null,
+        window: { from: current.from, to: current.to },
+        reference: { path: opts.reference, rows: referenceRows },
+        current: { path: opts.current, rows: current.table.rows, files: current.files.length, torn_lines: current.tornLines, skipped_rows: current.skippedRows },
+      },
+      options,
+    );
+
+    let cacheStatus: 'hit' | 'miss' | 'off' = useCache ? (cached !== null ? 'hit' : 'miss') : 'off';
+    if (useCache && cached === null && key !== null) {
+      const columns = new Map<string, SideProfile>();
+      results.forEach((r, i) => columns.set(planned[i].name, r.referenceProfile!));
+      try {
+        await saveCachedProfile(cacheDir, key.key, key.file, { path: resolve(opts.reference), rows: referenceRows, header: referenceHeader, columns });
+      } catch (err) {
+        cacheStatus = 'miss';
+        log?.warn({ err, file: cacheFile }, 'could not write the reference cache');
+      }
+    }
+    lap('cache_write');
+
+    let runDir: string | null = null;
+    if (opts.save ?? true) {
+      runDir = (await saveRun(opts.out, result)).runDir;
+      lap('save');
+    }
+    log?.info({ drift_score: result.drift_score, dataset_drift: result.dataset_drift, cache: cacheStatus, timings }, 'drift run complete');
+    return {
+      result,
+      runDir,
+      cache: { status: cacheStatus, file: cacheFile },
+      workers: pool.size,
+      current: { rowsRead: current.rowsRead, filtered: current.filtered, tornLines: current.tornLines, skipped: current.skipped },
+      timings,
+    };
+  } finally {
+    await pool.close();
+  }
+}
