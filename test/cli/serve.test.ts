@@ -27,7 +27,7 @@ describe('sentinel serve (real process)', () => {
     // Big batches keep requests in flight while the signal arrives.
     const inflight = Array.from({ length: 20 }, () =>
       fetch(`${proc.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) }).then(
-        async (r) => ({ status: r.status, body: await r.json() }),
+        async (r) => ({ status: r.status, body: (await r.json()) as any }),
         () => ({ status: 0, body: null }),
       ),
     );

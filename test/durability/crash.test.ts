@@ -38,7 +38,7 @@ describe('prediction log under kill -9', () => {
           try {
             const res = await fetch(`${proc.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
             if (res.status !== 200) throw new Error(`status ${res.status}`);
-            const out = await res.json();
+            const out = (await res.json()) as any;
             for (const p of out.predictions ?? [out]) acked.set(p.id, { prediction: p.prediction, confidence: p.confidence });
           } catch {
             // The server died under this request: no response, so no promise was made.

@@ -67,7 +67,7 @@ function readLog(dir: string): Record<string, string>[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.csv'))
     .sort()
-    .flatMap((f) => parse(readFileSync(join(dir, f)), { columns: true }));
+    .flatMap((f) => parse(readFileSync(join(dir, f)), { columns: true }) as Record<string, string>[]);
 }
 
 describe('inference API (in-process, real ONNX model, real files)', () => {
@@ -90,7 +90,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
   it('answers a single prediction with every field of the contract', async () => {
     const res = await post(h.url, { features: rows[0] });
     assert.equal(res.status, 200);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     assert.match(body.id, UUID_V4);
     assert.equal(new Date(body.timestamp).toISOString(), body.timestamp);
     assert.ok(model.card.classes.includes(body.prediction));
@@ -103,10 +103,10 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
   it('answers a batch in order, same as single predictions', async () => {
     const res = await post(h.url, { instances: rows.slice(0, 5) });
     assert.equal(res.status, 200);
-    const { predictions } = await res.json();
+    const { predictions } = (await res.json()) as any;
     assert.equal(predictions.length, 5);
     for (let i = 0; i < 5; i++) {
-      const single = await (await post(h.url, { features: rows[i] })).json();
+      const single = (await (await post(h.url, { features: rows[i] })).json()) as any;
       assert.equal(predictions[i].prediction, single.prediction);
       assert.equal(predictions[i].confidence, single.confidence);
     }
@@ -124,7 +124,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
       Array.from({ length: 40 }, async (_, i) => {
         const res = await post(h.url, i % 4 === 0 ? { instances: rows.slice(i, i + 3) } : { features: rows[i] });
         assert.equal(res.status, 200);
-        const body = await res.json();
+        const body = (await res.json()) as any;
         got.push(...(body.predictions ?? [body]));
       }),
     );
@@ -169,7 +169,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
       const before = readLog(h.dir).length;
       const res = await post(h.url, c.body(), c.headers);
       assert.equal(res.status, c.status);
-      const body = await res.json();
+      const body = (await res.json()) as any;
       assert.equal(body.error.code, c.code);
       assert.equal(typeof body.error.message, 'string');
       if (c.fields) {
@@ -191,16 +191,16 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
     const ready = await fetch(`${h.url}/readyz`);
     assert.equal(ready.status, 200);
-    const spec = await (await fetch(`${h.url}/openapi.json`)).json();
+    const spec = (await (await fetch(`${h.url}/openapi.json`)).json()) as any;
     assert.equal(spec.openapi, '3.1.0');
     assert.ok(spec.paths['/predict'].post);
     assert.deepEqual(spec.components.schemas.Features.required, model.card.features.map((f) => f.name));
     const nf = await fetch(`${h.url}/nope`);
     assert.equal(nf.status, 404);
-    assert.equal((await nf.json()).error.code, 'not_found');
+    assert.equal(((await nf.json()) as any).error.code, 'not_found');
     const m = await fetch(`${h.url}/predict`);
     assert.equal(m.status, 405);
-    assert.equal((await m.json()).error.code, 'method_not_allowed');
+    assert.equal(((await m.json()) as any).error.code, 'method_not_allowed');
   });
 
   it('exposes the metrics of DESIGN.md, valid for promtool check metrics', async () => {
@@ -227,7 +227,7 @@ describe('inference API when the log cannot be written', () => {
       for (let i = 0; i < 100 && !saw503; i++) {
         const res = await post(h.url, { instances: Array(20).fill(rows[1]) });
         if (res.status === 503) {
-          const body = await res.json();
+          const body = (await res.json()) as any;
           assert.equal(body.error.code, 'log_write_failed');
           assert.equal(body.predictions, undefined);
           assert.equal(body.prediction, undefined);
