@@ -156,6 +156,8 @@ function gauge(score: number, threshold: number): { width: number; marker: numbe
 export interface IndexOptions extends RenderOptions {
   /** Failed runs recorded (shown beside the table). Defaults to the failed runs in `runs`. */
   failures?: number;
+  /** Newest runs shown in the table and the chart (default 500); older ones stay in the directory. */
+  limit?: number;
   /** A problem with the directory worth a banner (e.g. an unreadable latest.json). */
   warning?: string | null;
 }
@@ -163,7 +165,8 @@ export interface IndexOptions extends RenderOptions {
 /** The index of runs, newest first, with `drift_score` over time. */
 export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string {
   const threshold = opts.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
-  const ordered = [...runs].sort((a, b) => (a.finished_at < b.finished_at ? 1 : a.finished_at > b.finished_at ? -1 : 0));
+  const limit = opts.limit ?? 500;
+  const ordered = [...runs].sort((a, b) => (a.finished_at < b.finished_at ? 1 : a.finished_at > b.finished_at ? -1 : 0)).slice(0, limit);
   const latest = ordered.find((r) => r.status === 'ok') ?? null;
   const rows = ordered.map((r) => {
     const severity: Severity = r.status === 'failed' ? 'error' : (r.drift_score ?? 0) > threshold ? 'drift' : 'ok';
@@ -203,7 +206,8 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
       driftShare: formatPercent(latest.drift_share),
       datasetDrift: latest.dataset_drift === true,
     },
-    chart: scoreOverTimeChart(runs, threshold),
+    chart: scoreOverTimeChart(ordered, threshold),
+    truncated: runs.length > ordered.length ? { shown: formatNumber(ordered.length), total: formatNumber(runs.length) } : null,
     rows,
     empty: runs.length === 0,
     warning: opts.warning ?? null,

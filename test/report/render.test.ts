@@ -86,3 +86,14 @@ test('number formatting', () => {
   assert.equal(formatPercent(2 / 3), '66.7%');
   assert.equal(formatTime('2026-11-26T15:00:04.512Z'), '2026-11-26 15:00:04 UTC');
 });
+
+test('the index shows the newest runs only, up to its limit', () => {
+  const runs: RunSummary[] = Array.from({ length: 30 }, (_, i) => ({
+    run_id: `run-${String(i).padStart(2, '0')}`, status: 'ok', finished_at: new Date(Date.UTC(2026, 10, 26, 0, i)).toISOString(),
+    drift_score: 0.01 * i, drift_share: 0.1, dataset_drift: false, drifted_columns: 1, tested_columns: 10, reference_rows: 100, current_rows: 100, message: null,
+  }));
+  const html = renderIndex(runs, { limit: 10 });
+  assert.match(html, /newest 10 of 30 runs/);
+  assert.ok(html.includes('run-29') && html.includes('run-20') && !html.includes('run-19'));
+  assert.equal(html.match(/<circle class="dot/g)?.length, 10);
+});
