@@ -26,6 +26,19 @@ export function getStatTest(name: string): StatTest {
   return t;
 }
 
+/**
+ * A test requested by name for a column of the given kind, refused like Evidently's
+ * `get_registered_stattest` when the test is not registered for that kind (e.g. `chisquare` or `z`
+ * requested explicitly on a numerical column). Default selection bypasses this check, as in Evidently.
+ */
+export function resolveStatTest(name: string, kind: FeatureKind): StatTest {
+  const t = getStatTest(name);
+  if (!t.kinds.includes(kind)) {
+    throw new StatTestError('invalid_feature_type', `stattest ${name} isn't applicable to a ${kind === 'num' ? 'numerical' : 'categorical'} column (registered for: ${t.kinds.join(', ')})`);
+  }
+  return t;
+}
+
 /** Every registered test, sorted by name. */
 export function listStatTests(): readonly StatTest[] {
   return [...ALL].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -92,7 +92,7 @@ export const z = defineStatTest({
 /**
  * `g_test` — Evidently's G-test: scipy power_divergence(f_obs = current counts, f_exp = reference
  * counts, lambda_='log-likelihood'): G = 2 Σ O ln(O/E), df = k − 1. SciPy refuses expected and observed
- * totals that differ by more than 1e-8 relative, so in compat mode the test only runs when
+ * totals that differ by more than sqrt(machine epsilon) ≈ 1.5e-8 relative, so in compat mode the test only runs when
  * reference and current have the same size (Evidently raises otherwise; so do we, `unequal_sizes`).
  * Drift when p < threshold (strict); default 0.1.
  * `compat: false`: G-test of homogeneity on the 2×k table (any sizes).
@@ -110,7 +110,7 @@ export const gTest = defineStatTest({
       const { stat, df } = homogeneity(j.ref, j.cur, j.nRef, j.nCur, true);
       return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : Number.NaN };
     }
-    if (Math.abs(j.nCur - j.nRef) / Math.min(j.nCur, j.nRef) > 1e-8) {
+    if (Math.abs(j.nCur - j.nRef) / Math.min(j.nCur, j.nRef) > Math.sqrt(Number.EPSILON)) {
       throw new StatTestError('unequal_sizes', 'g_test (Evidently-compatible) needs reference and current of equal size; use compat: false');
     }
     let stat = 0;

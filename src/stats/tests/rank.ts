@@ -78,23 +78,23 @@ function a2akn(x: Float64Array, y: Float64Array): { A2kN: number; nDistinct: num
 }
 
 /** numpy's pairwise summation (blocks of 8 partial sums below 128 elements), so long sums round like numpy's. */
-export function pairwiseSum(a: ArrayLike<number>, lo = 0, n = a.length): number {
+export function pairwiseSum(a: ArrayLike<number>, lo = 0, n = a.length, r: (x: number) => number = (x) => x): number {
   if (n < 8) {
     let s = -0.0;
-    for (let i = lo; i < lo + n; i++) s += a[i];
+    for (let i = lo; i < lo + n; i++) s = r(s + a[i]);
     return s;
   }
   if (n <= 128) {
-    const r = [a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]];
+    const p = [a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]];
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let k = 0; k < 8; k++) r[k] += a[lo + i + k];
-    let res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; i++) res += a[lo + i];
+    for (; i < n - (n % 8); i += 8) for (let k = 0; k < 8; k++) p[k] = r(p[k] + a[lo + i + k]);
+    let res = r(r(r(p[0] + p[1]) + r(p[2] + p[3])) + r(r(p[4] + p[5]) + r(p[6] + p[7])));
+    for (; i < n; i++) res = r(res + a[lo + i]);
     return res;
   }
   let n2 = Math.floor(n / 2);
   n2 -= n2 % 8;
-  return pairwiseSum(a, lo, n2) + pairwiseSum(a, lo + n2, n - n2);
+  return r(pairwiseSum(a, lo, n2, r) + pairwiseSum(a, lo + n2, n - n2, r));
 }
 
 /** Anderson–Darling k-sample statistic (standardised, k = 2) and SciPy's interpolated, capped p-value. */
@@ -170,34 +170,60 @@ export function cdfCvmInf(x: number): number {
 
 function gcd(a: number, b: number): number { while (b) { const t = a % b; a = b; b = t; } return a; }
 
-/** Exact p-value of the two-sample CvM statistic U (Xiao, Gordon & Yakovlev 2006), frequency tables as SciPy/Evidently. */
+/**
+ * Exact p-value of the two-sample CvM statistic U (Xiao, Gordon & Yakovlev 2006), with the frequency
+ * tables of Evidently's copy of SciPy's algorithm. Evidently stores the tables in
+ * `np.min_scalar_type(max(zeta_bound, combinations))`, and since `combinations` is a float that is
+ * float16 (≤ 65504) or float32 — so its exact p-values carry float16/float32 rounding (e.g. 1e-8
+ * relative for 10 vs 12 observations). We reproduce that arithmetic (Math.f16round / Math.fround),
+ * including the column order that decides float rounding of sums.
+ */
 function cvmExactP(s: number, m: number, n: number): number {
   const lcm = (m * n) / gcd(m, n);
   const a = lcm / m, b = lcm / n;
   const mn = m * n;
   const zeta = Math.floor((lcm ** 2 * (m + n) * (6 * s - mn * (4 * mn - 1))) / (6 * mn ** 2));
-  let combinations = 1;
-  for (let i = 1; i <= m; i++) combinations = (combinations * (n + i)) / i;
-  combinations = Math.round(combinations);
-  let gs: Map<number, number>[] = [new Map([[0, 1]])];
-  for (let v = 0; v < m; v++) gs.push(new Map());
+  const zetaBound = lcm ** 2 * (m + n);
+  let fact = 1; // factorial(m+n) / (factorial(m) * factorial(n)) as a float
+  for (let i = 1; i <= m; i++) fact = (fact * (n + i)) / i;
+  const combinations = Math.round(fact);
+  const maxGs = Math.max(zetaBound, combinations);
+  const rnd: (x: number) => number = maxGs <= 65504 ? Math.f16round : maxGs <= 3.4028234663852886e38 ? Math.fround : (x) => x;
+  type Table = { v: number[]; f: number[] };
+  let gs: Table[] = [{ v: [0], f: [1] }];
+  for (let q = 0; q < m; q++) gs.push({ v: [], f: [] });
   for (let u = 0; u <= n; u++) {
-    const next: Map<number, number>[] = [];
-    let tmp = new Map<number, number>();
+    const next: Table[] = [];
+    let tmp: Table = { v: [], f: [] };
     for (let v = 0; v < gs.length; v++) {
-      const merged = new Map<number, number>();
-      for (const [val, f] of tmp) merged.set(val, (merged.get(val) ?? 0) + f);
-      for (const [val, f] of gs[v]) merged.set(val, (merged.get(val) ?? 0) + f);
-      const shift = (a * v - b * u) ** 2;
-      tmp = new Map();
-      for (const [val, f] of merged) tmp.set(val + shift, f);
-      next.push(tmp);
+      const g = gs[v];
+      const gi = new Map<number, number>();
+      g.v.forEach((val, i) => { if (!gi.has(val)) gi.set(val, i); });
+      const common: { val: number; ti: number; gi: number }[] = [];
+      const tUsed = new Set<number>(), gUsed = new Set<number>();
+      const seenT = new Set<number>();
+      tmp.v.forEach((val, i) => {
+        if (seenT.has(val)) return;
+        seenT.add(val);
+        const j = gi.get(val);
+        if (j !== undefined) { common.push({ val, ti: i, gi: j }); tUsed.add(i); gUsed.add(j); }
+      });
+      common.sort((x, y) => x.val - y.val);
+      const out: Table = { v: [], f: [] };
+      for (const c of common) { out.v.push(c.val); out.f.push(rnd(tmp.f[c.ti] + g.f[c.gi])); }
+      tmp.v.forEach((val, i) => { if (!tUsed.has(i)) { out.v.push(val); out.f.push(tmp.f[i]); } });
+      g.v.forEach((val, i) => { if (!gUsed.has(i)) { out.v.push(val); out.f.push(g.f[i]); } });
+      const shift = rnd((a * v - b * u) ** 2);
+      for (let i = 0; i < out.v.length; i++) out.v[i] = rnd(out.v[i] + shift);
+      next.push(out);
+      tmp = out;
     }
     gs = next;
   }
-  let num = 0;
-  for (const [val, f] of gs[m]) if (val >= zeta) num += f;
-  return num / combinations;
+  const sel: number[] = [];
+  gs[m].v.forEach((val, i) => { if (val >= zeta) sel.push(gs[m].f[i]); });
+  const total = rnd(pairwiseSum(sel, 0, sel.length, Math.fround));
+  return rnd(Math.fround(total / rnd(combinations)));
 }
 
 /** Evidently's two-sample Cramér–von Mises (`_cvm_2samp`, method 'auto': exact when max(n1, n2) ≤ 20). */

@@ -1,0 +1,41 @@
+/** Loader for the Evidently golden fixture (test/fixtures/evidently/golden.json). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export interface GoldenCase {
+  name: string;
+  note: string;
+  kind: 'num' | 'cat';
+  dtype: string;
+  stattest_requested: string | null;
+  threshold_requested: number | null;
+  call: string;
+  reference: (number | string | null)[];
+  current: (number | string | null)[];
+  error?: string;
+  stattest?: string;
+  threshold?: number;
+  drift_score?: number | string;
+  drift_detected?: boolean;
+  statistic?: number | string | null;
+}
+
+export interface Golden {
+  evidently_version: string;
+  scipy_version: string;
+  cases: GoldenCase[];
+}
+
+export function loadGolden(): Golden {
+  const path = fileURLToPath(new URL('../fixtures/evidently/golden.json', import.meta.url));
+  return JSON.parse(readFileSync(path, 'utf8')) as Golden;
+}
+
+export function decodeNumber(v: number | string | null): number {
+  if (v === null) return Number.NaN;
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return Number.NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  return Number(v);
+}

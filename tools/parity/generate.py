@@ -1,0 +1,277 @@
+"""Generate golden values for the stattest parity suite from the pinned Evidently.
+
+Usage:
+    python3.11 -m venv .venv/parity && .venv/parity/bin/pip install -r tools/parity/requirements.txt
+    PYTHONHASHSEED=0 .venv/parity/bin/python tools/parity/generate.py   # writes test/fixtures/evidently/golden.json
+
+Every case runs Evidently's own column-drift path (legacy Report + ColumnDriftMetric, which applies
+the missing-value rule, the default test selection and the test), and records the exact call, the
+input data, the selected test, threshold, drift score and verdict. Where a test has a statistic that
+Evidently computes but does not report (KS D, chi2, U, A2, T, W, ...), it is recomputed with the same
+SciPy/Evidently function on the cleaned data and recorded as `statistic`.
+"""
+import json
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy
+from scipy import stats
+
+import evidently
+from evidently.legacy.calculations.stattests import registry as ev_registry
+from evidently.legacy.calculations.stattests.cramer_von_mises_stattest import _cvm_2samp
+from evidently.legacy.calculations.stattests.mmd_stattest import kernel_matrix, mmd_2samp
+from evidently.legacy.calculations.stattests.tvd_stattest import _total_variation_distance
+from evidently.legacy.calculations.stattests.utils import generate_fisher2x2_contingency_table
+from evidently.legacy.calculations.stattests.utils import get_unique_not_nan_values_list_from_series
+from evidently.legacy.calculations.stattests.z_stattest import proportions_diff_z_stat_ind
+from evidently.legacy.core import ColumnType
+from evidently.legacy.metrics import ColumnDriftMetric
+from evidently.legacy.pipeline.column_mapping import ColumnMapping
+from evidently.legacy.report import Report
+
+warnings.filterwarnings("ignore")
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "evidently", "golden.json")
+
+DISPLAY_TO_NAME = {}
+for name, by_type in ev_registry._registered_stat_tests.items():
+    for st in by_type.values():
+        DISPLAY_TO_NAME[st.display_name] = name
+
+
+def enc(v):
+    """JSON has no NaN/Infinity: encode them as strings, numbers otherwise; None stays null."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    f = float(v)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return f
+
+
+def clean(s):
+    return s.replace([-np.inf, np.inf], np.nan).dropna()
+
+
+def statistic_of(name, ref, cur):
+    """The test's own statistic, recomputed with the function Evidently calls (None for distances)."""
+    try:
+        if name == "ks":
+            return stats.ks_2samp(ref, cur)[0]
+        if name == "chisquare":
+            keys = get_unique_not_nan_values_list_from_series(current_data=cur, reference_data=ref)
+            rd = {**dict.fromkeys(keys, 0), **dict(ref.value_counts())}
+            cd = {**dict.fromkeys(keys, 0), **dict(cur.value_counts())}
+            k = cur.shape[0] / ref.shape[0]
+            return stats.chisquare([cd[x] for x in keys], [rd[x] * k for x in keys])[0]
+        if name == "g_test":
+            keys = get_unique_not_nan_values_list_from_series(current_data=cur, reference_data=ref)
+            rd = {**dict.fromkeys(keys, 0), **dict(ref.value_counts())}
+            cd = {**dict.fromkeys(keys, 0), **dict(cur.value_counts())}
+            return stats.power_divergence([cd[x] for x in keys], [rd[x] for x in keys], lambda_="log-likelihood")[0]
+        if name == "z":
+            if ref.nunique() == 1 and cur.nunique() == 1 and ref.unique()[0] == cur.unique()[0]:
+                return 0.0
+            keys = sorted(get_unique_not_nan_values_list_from_series(current_data=cur, reference_data=ref))
+            return proportions_diff_z_stat_ind(ref.apply(lambda x: 0 if x == keys[0] else 1), cur.apply(lambda x: 0 if x == keys[0] else 1))
+        if name == "t_test":
+            return stats.ttest_ind(ref, cur)[0]
+        if name == "mannw":
+            return stats.mannwhitneyu(x=ref, y=cur, alternative="less")[0]
+        if name == "anderson":
+            return stats.anderson_ksamp([ref.values, cur.values])[0]
+        if name == "cramer_von_mises":
+            return _cvm_2samp(ref.to_numpy(), cur.to_numpy()).statistic
+        if name == "es":
+            return stats.epps_singleton_2samp(ref, cur)[0]
+        if name == "fisher_exact":
+            return stats.fisher_exact(generate_fisher2x2_contingency_table(ref, cur))[0]
+        if name == "TVD":
+            return _total_variation_distance(ref, cur)
+        if name == "empirical_mmd":
+            x = ref.to_numpy().reshape(-1, 1)
+            y = cur.to_numpy().reshape(-1, 1)
+            km = kernel_matrix(x, y)
+            km = km - np.diag(np.diagonal(km))
+            return mmd_2samp(km, y.shape[0], permute=False)
+    except Exception as e:  # noqa: BLE001
+        return None
+    return None
+
+
+def run_case(case):
+    kind = case["kind"]
+    ref = pd.Series(case["ref"], dtype=case.get("dtype"), name="x")
+    cur = pd.Series(case["cur"], dtype=case.get("dtype"), name="x")
+    if kind == "cat":
+        ref = ref.astype(object).where(ref.notna(), None)
+        cur = cur.astype(object).where(cur.notna(), None)
+    mapping = ColumnMapping(
+        numerical_features=["x"] if kind == "num" else [],
+        categorical_features=["x"] if kind == "cat" else [],
+        target=None,
+        prediction=None,
+    )
+    kwargs = {"column_name": "x"}
+    if case.get("stattest"):
+        kwargs["stattest"] = case["stattest"]
+    if case.get("threshold") is not None:
+        kwargs["stattest_threshold"] = case["threshold"]
+    call = (
+        f"Report(metrics=[ColumnDriftMetric({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})])"
+        f".run(reference_data=pd.DataFrame({{'x': ref}}), current_data=pd.DataFrame({{'x': cur}}), "
+        f"column_mapping=ColumnMapping({'numerical' if kind == 'num' else 'categorical'}_features=['x'], target=None, prediction=None))"
+    )
+    out = {
+        "name": case["name"],
+        "note": case.get("note", ""),
+        "kind": kind,
+        "dtype": str(ref.dtype),
+        "stattest_requested": case.get("stattest"),
+        "threshold_requested": case.get("threshold"),
+        "call": call,
+        "reference": [enc(v) for v in case["ref"]],
+        "current": [enc(v) for v in case["cur"]],
+    }
+    try:
+        report = Report(metrics=[ColumnDriftMetric(**kwargs)])
+        report.run(reference_data=pd.DataFrame({"x": ref}), current_data=pd.DataFrame({"x": cur}), column_mapping=mapping)
+        res = report.as_dict()["metrics"][0]["result"]
+        if "drift_score" not in res:
+            raise RuntimeError(repr(res))
+    except Exception as e:  # noqa: BLE001
+        out["error"] = f"{type(e).__name__}: {e}"
+        return out
+    name = DISPLAY_TO_NAME[res["stattest_name"]]
+    rc, cc = clean(ref), clean(cur)
+    # cross-check the selection through the registry entry point too
+    selected = ev_registry.get_stattest(rc, cc, ColumnType.Numerical if kind == "num" else ColumnType.Categorical, case.get("stattest"))
+    assert selected.name == name, (selected.name, name)
+    st = statistic_of(name, rc.copy(), cc.copy())
+    out.update(
+        {
+            "stattest": name,
+            "stattest_display_name": res["stattest_name"],
+            "threshold": enc(res["stattest_threshold"]),
+            "drift_score": enc(res["drift_score"]),
+            "drift_detected": bool(res["drift_detected"]),
+            "statistic": enc(st) if st is not None else None,
+        }
+    )
+    return out
+
+
+def r4(a):
+    return [float(v) for v in np.round(np.asarray(a, dtype=float), 4)]
+
+
+def build_cases():
+    g = np.random.default_rng(20261126)
+    C = []
+
+    def add(name, kind, ref, cur, stattest=None, threshold=None, note="", dtype=None):
+        C.append(dict(name=name, kind=kind, ref=list(ref), cur=list(cur), stattest=stattest, threshold=threshold, note=note, dtype=dtype))
+
+    def cats(n, labels, p):
+        return [str(x) for x in g.choice(labels, size=n, p=p)]
+
+    # --- default selection, reference ≤ 1000 ---
+    add("default_num_small_ks_drift", "num", r4(g.normal(size=200)), r4(g.normal(0.3, 1, size=150)), note="ref ≤ 1000, > 5 values → ks (exact, unequal sizes)")
+    add("default_num_small_ks_nodrift", "num", r4(g.normal(size=300)), r4(g.normal(size=300)), note="→ ks exact, n1 == n2")
+    add("default_num_tiny_ks", "num", [1.5, 2.25, 3.0, 4.75, 5.0, 6.5, 7.5], [2.5, 3.5, 8.0, 9.0, 10.0, 11.0], note="tiny sample → exact KS")
+    add("default_num_binary_z", "num", [float(x) for x in g.integers(0, 2, 500)], [float(x) for x in (g.random(400) < 0.6)], note="numerical, 2 values → z", dtype="int64")
+    add("default_num_3to5_chisquare", "num", [float(x) for x in g.integers(1, 5, 600)], [float(x) for x in g.choice([1, 2, 3, 4], 450, p=[0.4, 0.2, 0.2, 0.2])], note="numerical, 3–5 values → chisquare", dtype="int64")
+    add("default_num_exactly_1000_ks", "num", r4(g.normal(size=1000)), r4(g.normal(0.05, 1, size=800)), note="1000-row boundary: ≤ 1000 → ks")
+    add("default_num_1001_wasserstein", "num", r4(g.normal(size=1001)), r4(g.normal(0.05, 1, size=800)), note="1001 rows → wasserstein")
+    add("default_cat_small_binary_z", "cat", cats(800, ["a", "b"], [0.5, 0.5]), cats(600, ["a", "b"], [0.4, 0.6]), note="categorical, 2 values → z")
+    add("default_cat_small_multi_chisquare", "cat", cats(900, list("abcde"), [0.3, 0.3, 0.2, 0.1, 0.1]), cats(700, list("abcde"), [0.25, 0.3, 0.2, 0.15, 0.1]), note="categorical, > 2 values → chisquare")
+    add("default_cat_only_in_current_chisquare", "cat", cats(400, list("abc"), [0.5, 0.3, 0.2]), cats(300, list("abcd"), [0.4, 0.3, 0.2, 0.1]), note="category only in current → E = 0, p = 0")
+    add("default_cat_only_in_reference_chisquare", "cat", cats(400, list("abcd"), [0.4, 0.3, 0.2, 0.1]), cats(300, list("abc"), [0.5, 0.3, 0.2]), note="category only in reference")
+    add("default_num_nan_inf_ks", "num", r4(g.normal(size=120)) + [float("nan"), float("inf"), float("-inf"), float("nan")], r4(g.normal(0.5, 1, size=90)) + [float("inf"), float("nan")], note="NaN and ±Inf dropped per side")
+    add("default_num_constant_same_z", "num", [5.0] * 50, [5.0] * 40, note="constant, same value → z, p = 1")
+    add("default_num_constant_diff_z", "num", [1.0] * 50, [2.0] * 40, note="two constants → z")
+    add("default_cat_missing_chisquare", "cat", cats(300, list("xyz"), [0.5, 0.3, 0.2]) + [None, None], cats(250, list("xyz"), [0.3, 0.3, 0.4]) + [None], note="missing labels dropped")
+    # --- default selection, reference > 1000 ---
+    add("default_num_large_wasserstein", "num", r4(g.normal(size=5000)), r4(g.normal(0.2, 1.1, size=4000)), note="ref > 1000, > 5 values → wasserstein")
+    add("default_num_large_few_values_js", "num", [float(x) for x in g.integers(0, 5, 3000)], [float(x) for x in g.choice(5, 3000, p=[0.3, 0.2, 0.2, 0.2, 0.1])], note="ref > 1000, ≤ 5 values → jensenshannon (per-value bins)", dtype="int64")
+    add("default_cat_large_js", "cat", cats(2000, list("pqrstu"), [0.2, 0.2, 0.2, 0.2, 0.1, 0.1]), cats(2500, list("pqrstu"), [0.1, 0.2, 0.2, 0.2, 0.2, 0.1]), note="categorical, ref > 1000 → jensenshannon")
+    add("default_cat_large_only_in_current_js", "cat", cats(1500, list("abc"), [0.5, 0.3, 0.2]), cats(1200, list("abcd"), [0.4, 0.3, 0.2, 0.1]), note="jensenshannon with a category only in current")
+    add("default_num_large_nan_inf_wasserstein", "num", r4(g.normal(size=3000)) + [float("nan")] * 5 + [float("inf")], r4(g.normal(size=2000)) + [float("-inf")] * 3, note="wasserstein after dropping NaN/±Inf")
+    big_r = r4(g.normal(size=50000))
+    big_c = r4(g.normal(0.02, 1.0, size=50000))
+    add("default_num_50k_wasserstein", "num", big_r, big_c, note="large sample, 50k vs 50k")
+    # --- every test explicitly ---
+    add("ks_50k_asymptotic", "num", big_r, big_c, stattest="ks", note="max(n) > 10000 → asymptotic (kstwo, n = 25000)")
+    add("ks_12k_vs_11k_asymptotic", "num", r4(g.normal(size=12000)), r4(g.normal(0.03, 1, size=11000)), stattest="ks")
+    add("ks_ties_ints", "num", [float(x) for x in g.integers(0, 30, 400)], [float(x) for x in g.integers(2, 32, 350)], stattest="ks", note="heavy ties")
+    add("ks_constant_vs_constant", "num", [3.0] * 30, [3.0] * 20, stattest="ks", note="D = 0 → p = 1")
+    add("chisquare_numeric_explicit", "num", [float(x) for x in g.integers(0, 6, 700)], [float(x) for x in g.integers(0, 7, 500)], stattest="chisquare", note="value 6 only in current")
+    add("z_cat_explicit_threshold", "cat", cats(200, ["yes", "no"], [0.7, 0.3]), cats(180, ["yes", "no"], [0.6, 0.4]), stattest="z", threshold=0.2)
+    add("wasserstein_small", "num", r4(g.exponential(size=300)), r4(g.exponential(1.3, size=250)), stattest="wasserstein")
+    add("wasserstein_constant_ref", "num", [2.0] * 100, r4(g.normal(2, 0.01, size=80)), stattest="wasserstein", note="std(ref) = 0 → norm 0.001")
+    add("jensenshannon_num_sturges", "num", r4(g.normal(size=800)), r4(g.normal(0.3, 1, size=600)), stattest="jensenshannon", note="> 20 values → Sturges bins over pooled data")
+    add("jensenshannon_int_dtype", "num", [float(x) for x in g.integers(0, 40, 2000)], [float(x) for x in g.integers(0, 45, 2500)], stattest="jensenshannon", note="int64 column: numpy bin width ≥ 1", dtype="int64")
+    add("psi_num_sturges", "num", r4(g.normal(size=2000)), r4(g.normal(0.1, 1.2, size=1500)), stattest="psi")
+    add("psi_num_empty_bins", "num", r4(g.uniform(0, 1, size=500)), r4(g.uniform(0.5, 2, size=500)), stattest="psi", note="empty bins → epsilon fill")
+    add("psi_cat", "cat", cats(1000, list("abcd"), [0.4, 0.3, 0.2, 0.1]), cats(900, list("abcde"), [0.35, 0.3, 0.2, 0.1, 0.05]), stattest="psi")
+    add("psi_num_few_values", "num", [float(x) for x in g.integers(0, 10, 1500)], [float(x) for x in g.integers(0, 12, 1500)], stattest="psi", note="≤ 20 reference values → per-value bins")
+    add("kl_div_num", "num", r4(g.normal(size=1500)), r4(g.normal(0.2, 1, size=1200)), stattest="kl_div")
+    add("kl_div_cat", "cat", cats(600, list("abc"), [0.5, 0.3, 0.2]), cats(500, list("abc"), [0.3, 0.3, 0.4]), stattest="kl_div")
+    add("hellinger_num", "num", r4(g.normal(size=700)), r4(g.normal(0.4, 1, size=650)), stattest="hellinger")
+    add("hellinger_cat", "cat", cats(600, list("abcd"), [0.4, 0.3, 0.2, 0.1]), cats(500, list("abce"), [0.3, 0.3, 0.3, 0.1]), stattest="hellinger")
+    add("anderson_shift", "num", r4(g.normal(size=300)), r4(g.normal(0.15, 1, size=250)), stattest="anderson", note="interpolated p")
+    add("anderson_nodrift_capped", "num", r4(g.normal(size=300)), r4(g.normal(size=300)), stattest="anderson", note="p capped at 0.25")
+    add("anderson_strong_floored", "num", r4(g.normal(size=200)), r4(g.normal(1, 1, size=200)), stattest="anderson", note="p floored at 0.001")
+    add("anderson_ties", "num", [float(x) for x in g.integers(0, 8, 300)], [float(x) for x in g.integers(0, 9, 300)], stattest="anderson")
+    add("cvm_exact_tiny", "num", [0.1, 0.4, 0.7, 1.3, 2.2, 2.9, 3.1, 4.0, 4.4, 5.6], [1.0, 1.5, 3.3, 3.9, 4.8, 5.0, 6.2, 7.1, 7.3, 8.8, 9.1, 9.9], stattest="cramer_von_mises", note="max(n) ≤ 20 → exact")
+    add("cvm_asymptotic", "num", r4(g.normal(size=300)), r4(g.normal(0.1, 1, size=200)), stattest="cramer_von_mises")
+    add("ed_small", "num", r4(g.normal(size=300)), r4(g.normal(0.2, 1, size=250)), stattest="ed")
+    add("ed_large", "num", r4(g.gamma(2.0, size=20000)), r4(g.gamma(2.1, size=15000)), stattest="ed")
+    add("es_moderate", "num", r4(g.normal(size=150)), r4(g.normal(0.3, 1.2, size=120)), stattest="es")
+    add("es_small_corrected", "num", r4(g.normal(size=15)), r4(g.normal(0.5, 1, size=12)), stattest="es", note="max(n) < 25 → small-sample correction")
+    add("fisher_exact_binary", "cat", cats(60, ["0", "1"], [0.5, 0.5]), cats(60, ["0", "1"], [0.3, 0.7]), stattest="fisher_exact")
+    add("g_test_equal_sizes", "cat", cats(500, list("abcd"), [0.3, 0.3, 0.2, 0.2]), cats(500, list("abcd"), [0.25, 0.25, 0.25, 0.25]), stattest="g_test")
+    add("g_test_unequal_sizes_error", "cat", cats(500, list("abc"), [0.3, 0.4, 0.3]), cats(400, list("abc"), [0.3, 0.4, 0.3]), stattest="g_test", note="SciPy refuses unequal totals → Evidently raises")
+    add("t_test_shift", "num", r4(g.normal(size=300)), r4(g.normal(0.1, 1, size=250)), stattest="t_test")
+    add("t_test_constant_nan", "num", [1.0] * 20, [1.0] * 30, stattest="t_test", note="zero variance → NaN, no drift")
+    add("mannw_tiny_exact", "num", [1.1, 2.3, 3.8, 4.2, 5.9, 6.1], [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0], stattest="mannw", note="n ≤ 8, no ties → exact")
+    add("mannw_tiny_exact_other_side", "num", [10.5, 11.0, 12.5, 13.0, 14.5], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], stattest="mannw", note="current smaller: one-sided test cannot detect it")
+    add("mannw_asymptotic_ties", "num", [float(x) for x in g.integers(0, 20, 400)], [float(x) for x in g.integers(1, 21, 300)], stattest="mannw")
+    add("empirical_mmd_strong", "num", r4(g.normal(size=150)), r4(g.normal(1.5, 1, size=120)), stattest="empirical_mmd", note="Evidently permutes with the unseeded global RNG: p reproducible only at 0")
+    add("tvd_binary", "cat", cats(300, ["a", "b"], [0.5, 0.5]), cats(200, ["a", "b"], [0.42, 0.58]), stattest="TVD")
+    add("tvd_multi", "cat", cats(250, list("abcd"), [0.25, 0.25, 0.25, 0.25]), cats(200, list("abcd"), [0.3, 0.2, 0.3, 0.2]), stattest="TVD")
+    return C
+
+
+def main():
+    cases = build_cases()
+    results = []
+    for c in cases:
+        r = run_case(c)
+        results.append(r)
+        print(f"{r['name']:45s} {r.get('stattest', '-'):18s} {r.get('drift_score', r.get('error'))}", file=sys.stderr)
+    doc = {
+        "generator": "tools/parity/generate.py",
+        "evidently_version": evidently.__version__,
+        "scipy_version": scipy.__version__,
+        "numpy_version": np.__version__,
+        "pandas_version": pd.__version__,
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+        "cases": results,
+    }
+    with open(OUT, "w") as f:
+        json.dump(doc, f, separators=(",", ":"), allow_nan=False)
+        f.write("\n")
+    print(f"wrote {len(results)} cases to {os.path.normpath(OUT)} ({os.path.getsize(OUT)} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
