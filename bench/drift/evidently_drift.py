@@ -22,7 +22,8 @@ html_path = sys.argv[4] if len(sys.argv) > 4 else None
 reference = pd.read_csv(ref_path)
 current = pd.read_csv(cur_path)
 t_read = time.perf_counter()
-report = Report([DataDriftPreset()])
+# include_tests: the per-column ValueDrift tests carry Evidently's own verdict (FAIL = drift).
+report = Report([DataDriftPreset()], include_tests=True)
 snapshot = report.run(current_data=current, reference_data=reference)
 t_run = time.perf_counter()
 if html_path:
@@ -31,15 +32,18 @@ t_html = time.perf_counter()
 
 columns = {}
 share = None
-for m in snapshot.dict()["metrics"]:
+for m in snapshot.dict()["metrics"]:  # noqa
     cfg = m.get("config", {})
     t = cfg.get("type", "")
     if t.endswith("ValueDrift"):
         columns[cfg["column"]] = {"method": cfg.get("method"), "threshold": cfg.get("threshold"), "score": m["value"]}
     elif t.endswith("DriftedColumnsCount"):
         share = m["value"]
-# Verdicts: ValueDrift keeps only the score; recompute the verdict with the test's own rule.
-from evidently.legacy.calculations.stattests.registry import get_registered_stattest  # noqa: E402
+d = snapshot.dict()
+for t in d.get("tests", []):
+    params = t.get("metric_config", {}).get("params", {})
+    if params.get("type", "").endswith("ValueDrift") and params.get("column") in columns:
+        columns[params["column"]]["drift"] = str(t["status"]).endswith("FAIL")
 json.dump(
     {
         "evidently": evidently.__version__,
