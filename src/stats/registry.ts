@@ -8,6 +8,19 @@ import { hellinger, jensenshannon, klDiv, psi } from './tests/binned.ts';
 import { anderson, cramerVonMises } from './tests/rank.ts';
 import { empiricalMmd, eppsSingletonTest, tvd } from './tests/other.ts';
 import { kindOf, sizeOf, jointCounts } from './sample.ts';
+import type { PreparedNumeric } from './types.ts';
+
+/** Size of the union of two ascending distinct-value arrays, counting stops at `cap` (only ≤ 5 vs > 5 matters). */
+function unionSize(a: Float64Array, b: Float64Array, cap: number): number {
+  let i = 0, j = 0, k = 0;
+  while ((i < a.length || j < b.length) && k < cap) {
+    if (j >= b.length || (i < a.length && a[i] < b[j])) i++;
+    else if (i >= a.length || b[j] < a[i]) j++;
+    else { i++; j++; }
+    k++;
+  }
+  return k;
+}
 
 const ALL: readonly StatTest[] = [
   anderson, chisquare, cramerVonMises, energyDistance, eppsSingletonTest, fisherExact, gTest, hellinger,
@@ -78,6 +91,8 @@ export function selectStatTest(input: SelectionInput): string {
 
 /** `selectStatTest` computed from the (cleaned or prepared) samples themselves. */
 export function selectStatTestFor(reference: SampleInput, current: SampleInput, kind: FeatureKind = kindOf(reference)): string {
-  const nUnique = jointCounts(reference, current).keys.length;
+  const r = reference as PreparedNumeric, c = current as PreparedNumeric;
+  // numerical profiles: merge the sorted distinct values (O(u), no hashing); otherwise count the union
+  const nUnique = r.prepared === 'num' && c.prepared === 'num' ? unionSize(r.uniqueValues, c.uniqueValues, 6) : jointCounts(reference, current).keys.length;
   return selectStatTest({ kind, referenceSize: sizeOf(reference), nUnique });
 }

@@ -7,14 +7,29 @@ import { StatTestError } from '../types.ts';
 import type { CategoricalSample, PreparedCategorical, PreparedNumeric, SampleInput } from '../types.ts';
 import { pairwiseSum } from './rank.ts';
 
-/** numpy.percentile(sorted, q, method='linear') on ascending data. */
-function percentileSorted(s: Float64Array, q: number): number {
-  const n = s.length;
+/** The k-th smallest (0-based) of the union of two ascending arrays, O(log n). */
+export function kthOfTwoSorted(a: Float64Array, b: Float64Array, k: number): number {
+  let lo = Math.max(0, k + 1 - b.length), hi = Math.min(k + 1, a.length);
+  // choose i elements from a and k+1-i from b
+  while (lo < hi) {
+    const i = (lo + hi) >>> 1;
+    const j = k + 1 - i;
+    if (j > 0 && i < a.length && b[j - 1] > a[i]) lo = i + 1;
+    else hi = i;
+  }
+  const i = lo, j = k + 1 - i;
+  const fromA = i > 0 ? a[i - 1] : -Infinity;
+  const fromB = j > 0 ? b[j - 1] : -Infinity;
+  return Math.max(fromA, fromB);
+}
+
+/** numpy.percentile(pooled, q, method='linear') given a k-th order statistic accessor. */
+function percentileOfTwo(kth: (k: number) => number, n: number, q: number): number {
   const vi = n * q + (1 + q * (1 - 1 - 1)) - 1;
   const lo = Math.min(Math.max(Math.floor(vi), 0), n - 1);
   const hi = Math.min(lo + 1, n - 1);
   const g = vi - Math.floor(vi);
-  const a = s[lo], b = s[hi];
+  const a = kth(lo), b = kth(hi);
   const diff = b - a;
   return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
 }
@@ -54,34 +69,32 @@ function symEig(A: number[][]): { values: number[]; vectors: number[][] } {
 export function eppsSingleton(x: PreparedNumeric, y: PreparedNumeric): { statistic: number; pValue: number } {
   const nx = x.n, ny = y.n, n = nx + ny;
   if (nx < 5 || ny < 5) throw new StatTestError('too_small', 'epps_singleton needs at least 5 observations on each side');
-  const pooled = new Float64Array(n);
-  pooled.set(x.sorted); pooled.set(y.sorted, nx); pooled.sort();
-  const iqr = percentileSorted(pooled, 0.75) - percentileSorted(pooled, 0.25);
+  // pooled quartiles straight from the two sorted samples (no pooled copy)
+  const kth = (k: number): number => kthOfTwoSorted(x.sorted, y.sorted, k);
+  const iqr = percentileOfTwo(kth, n, 0.75) - percentileOfTwo(kth, n, 0.25);
   if (iqr === 0) throw new StatTestError('zero_iqr', 'Epps-Singleton test: interquartile range (IQR) is zero');
   const sigma = iqr / 2;
-  const ts = [0.4 / sigma, 0.8 / sigma];
-  const feats = (s: Float64Array): Float64Array[] => {
-    const rows = [new Float64Array(s.length), new Float64Array(s.length), new Float64Array(s.length), new Float64Array(s.length)];
-    for (let i = 0; i < s.length; i++) {
-      rows[0][i] = Math.cos(ts[0] * s[i]); rows[1][i] = Math.cos(ts[1] * s[i]);
-      rows[2][i] = Math.sin(ts[0] * s[i]); rows[3][i] = Math.sin(ts[1] * s[i]);
+  const t1 = 0.4 / sigma, t2 = 0.8 / sigma;
+  const moments = (s: Float64Array): { c: number[][]; mu: number[] } => {
+    const m = s.length;
+    const rows = [new Float64Array(m), new Float64Array(m), new Float64Array(m), new Float64Array(m)];
+    const r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3];
+    for (let i = 0; i < m; i++) {
+      const v = s[i];
+      r0[i] = Math.cos(t1 * v); r1[i] = Math.cos(t2 * v); r2[i] = Math.sin(t1 * v); r3[i] = Math.sin(t2 * v);
     }
-    return rows;
-  };
-  const gx = feats(x.values), gy = feats(y.values);
-  const mean = (r: Float64Array): number => pairwiseSum(r) / r.length;
-  const cov = (g: Float64Array[], m: number): { c: number[][]; mu: number[] } => {
-    const mu = g.map(mean);
+    const mu = rows.map((r) => pairwiseSum(r) / m);
+    for (let k = 0; k < 4; k++) { const r = rows[k], mk = mu[k]; for (let i = 0; i < m; i++) r[i] -= mk; }
     const c = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
-    const da = g.map((r, k) => Float64Array.from(r, (v) => v - mu[k]));
     for (let a = 0; a < 4; a++) for (let b = a; b < 4; b++) {
-      let s = 0;
-      for (let i = 0; i < m; i++) s += da[a][i] * da[b][i];
-      c[a][b] = c[b][a] = ((s / (m - 1)) * (m - 1)) / m;
+      const ra = rows[a], rb = rows[b];
+      let acc = 0;
+      for (let i = 0; i < m; i++) acc += ra[i] * rb[i];
+      c[a][b] = c[b][a] = ((acc / (m - 1)) * (m - 1)) / m;
     }
     return { c, mu };
   };
-  const cx = cov(gx, nx), cy = cov(gy, ny);
+  const cx = moments(x.values), cy = moments(y.values);
   const est = [0, 1, 2, 3].map((a) => [0, 1, 2, 3].map((b) => (n / nx) * cx.c[a][b] + (n / ny) * cy.c[a][b]));
   const { values, vectors } = symEig(est);
   const smax = Math.max(...values.map(Math.abs));
