@@ -187,7 +187,8 @@ export async function saveRun(dir: string, result: DriftResult): Promise<{ runDi
       drift_score: result.drift_score,
       dataset_drift: result.dataset_drift,
       drift_share: result.drift_share,
-      last_failure: previous?.last_failure ?? null,
+      // Without a previous pointer (first good run, or a corrupt one), find the last failure on disk.
+      last_failure: previous !== null ? previous.last_failure : await findLastFailure(dir),
     };
     await writeFileAtomic(dir, 'latest.json', JSON.stringify(pointer, null, 2) + '\n');
   }
@@ -271,6 +272,17 @@ export async function listRuns(dir: string): Promise<RunSummary[]> {
     }
   }
   return out.sort((a, b) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : a.run_id.localeCompare(b.run_id)));
+}
+
+/** The newest `failed.json` in `dir`, as a `last_failure`. */
+async function findLastFailure(dir: string): Promise<LatestPointer['last_failure']> {
+  let last: LatestPointer['last_failure'] = null;
+  for (const id of await runIds(dir)) {
+    const f = (await readJson(join(dir, id, 'failed.json'))) as Partial<FailedRun> | undefined;
+    if (f === undefined || f === null || typeof f.failed_at !== 'string') continue;
+    if (last === null || f.failed_at > last.at) last = { at: f.failed_at, message: String(f.message ?? '') };
+  }
+  return last;
 }
 
 /** Number of failed runs recorded in `dir` (survives restarts: it is the count of `failed.json` files). */

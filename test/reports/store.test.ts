@@ -50,11 +50,14 @@ test('a failed run is recorded and counted, and never replaces the last good rep
   assert.equal(after?.last_failure?.message, 'reference file missing');
 });
 
-test('a failure before any good run writes no latest.json but is counted', async (t) => {
+test('a failure before any good run writes no latest.json but is counted, and the first good run records it', async (t) => {
   const dir = await tempDir(t);
-  await recordFailedRun(dir, 'run-1', 'boom');
+  await recordFailedRun(dir, 'run-1', 'boom', new Date('2026-11-26T15:00:00.000Z'));
   assert.equal(await readLatest(dir), null);
   assert.equal(await countFailedRuns(dir), 1);
+  // The first good run picks the failure up from the directory.
+  await saveRun(dir, makeResult({ runId: 'run-2' }));
+  assert.deepEqual((await readLatest(dir))?.last_failure, { at: '2026-11-26T15:00:00.000Z', message: 'boom' });
 });
 
 test('an older run saved late does not move latest backwards', async (t) => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { access, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDriftProcessJob, DriftRunError } from '../../src/schedule/drift-process.ts';
 import { splitScheduleArgs } from '../../src/cli/schedule.ts';
@@ -38,43 +39,93 @@ test('schedule flags: ours are taken, the rest go to sentinel drift', () => {
   assert.throws(() => splitScheduleArgs(['--every']), /--every needs a value/);
 });
 
-test('sentinel schedule as a process: failed runs are logged, recorded and counted, the schedule goes on, SIGTERM stops cleanly', async (t) => {
+/** Collects a child's JSON log lines from stderr and waits for lines by predicate (bounded). */
+function logWatcher(child: ReturnType<typeof spawn>) {
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ pred: (l: Record<string, unknown>, all: typeof lines) => boolean; resolve: () => void }> = [];
+  let buf = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        rec = { raw: line };
+      }
+      lines.push(rec);
+      for (const w of [...waiters]) if (w.pred(rec, lines)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+    }
+  });
+  const dump = () => lines.map((l) => JSON.stringify(l).slice(0, 300)).join('\n');
+  return {
+    lines,
+    dump,
+    until(what: string, pred: (l: Record<string, unknown>, all: typeof lines) => boolean, timeoutMs = 120_000): Promise<void> {
+      if (lines.some((l) => pred(l, lines))) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}:\n${dump()}`)), timeoutMs);
+        waiters.push({ pred, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    },
+  };
+}
+
+test('sentinel schedule with the real drift job: failures recorded once each, recovery, SIGTERM waits for the current run', async (t) => {
   const dir = await tempDir(t);
-  const child = spawn(process.execPath, [SENTINEL, 'schedule', '--every', '200ms', '--out', dir, '--reference', join(dir, 'no-such-reference.csv'), '--current', join(dir, 'no-such-current.csv')], {
+  const reference = join(dir, 'inputs', 'reference.csv');
+  const child = spawn(process.execPath, [SENTINEL, 'schedule', '--every', '300ms', '--out', join(dir, 'reports'), '--reference', reference, '--current', join(REPO, 'data', 'current.csv'), '--workers', '0'], {
     cwd: REPO, env: { ...process.env, SENTINEL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => void child.kill('SIGKILL'));
-  const lines: Array<Record<string, unknown>> = [];
-  let buf = '';
-  const failures = () => lines.filter((l) => l.msg === 'drift run failed; the schedule goes on').length;
-  const twoFailures = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no two failed runs logged:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)), 60_000);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          lines.push(JSON.parse(line));
-        } catch {
-          lines.push({ raw: line });
-        }
-        if (failures() >= 2) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
+  child.stdout!.resume();
+  const exited = once(child, 'exit');
+  const log = logWatcher(child);
+  const failedLines = () => log.lines.filter((l) => l.msg === 'drift run failed; the schedule goes on');
+  await log.until('two failed runs', () => failedLines().length >= 2);
+  assert.match(String((failedLines()[0].err as { message?: string }).message), /reference\.csv/);
+
+  // The reference appears: the schedule recovers on its own.
+  await mkdir(join(dir, 'inputs'), { recursive: true });
+  await copyFile(join(REPO, 'data', 'reference.csv'), reference);
+  await log.until('a successful run', (l) => l.msg === 'drift run finished');
+
+  // SIGTERM while a run is in progress: that run finishes, then the process exits 0.
+  let lastStarted = 0;
+  await log.until('the next run to start', (l, all) => {
+    if (l.msg !== 'drift run started') return false;
+    lastStarted = Number(l.run);
+    return all.some((x) => x.msg === 'drift run finished');
   });
-  child.stdout.resume();
-  await twoFailures;
   child.kill('SIGTERM');
+  const [code] = await exited;
+  assert.equal(code, 0, log.dump());
+  const lastRunEnd = log.lines.find((l) => (l.msg === 'drift run finished' || l.msg === 'drift run failed; the schedule goes on') && Number(l.run) === lastStarted);
+  assert.ok(lastRunEnd !== undefined, `run ${lastStarted} was not finished before exit:\n${log.dump()}`);
+  assert.ok(log.lines.some((l) => l.msg === 'scheduler stopped'));
+
+  const reports = join(dir, 'reports');
+  const latest = await readLatest(reports);
+  assert.ok(latest !== null);
+  assert.ok(latest.drift_score > 0.1, `the demo split drifts: ${latest.drift_score}`);
+  await access(join(reports, latest.run_id, 'report.html'));
+  // Every failed run recorded exactly once (the drift job records its own; the scheduler does not add another).
+  const failedLogged = failedLines().length;
+  assert.equal(await countFailedRuns(reports), failedLogged);
+  assert.equal(latest.last_failure !== null, true);
+});
+
+test('sentinel schedule: a bad --every exits non-zero with one line', async () => {
+  const child = spawn(process.execPath, [SENTINEL, 'schedule', '--every', 'soon'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  child.stdout!.resume();
   const [code] = await once(child, 'exit');
-  assert.equal(code, 0, lines.map((l) => JSON.stringify(l)).join('\n'));
-  assert.ok(lines.some((l) => l.msg === 'scheduler stopped'));
-  const failed = await countFailedRuns(dir);
-  assert.ok(failed >= 2, `failed runs recorded: ${failed}`);
-  assert.equal(await readLatest(dir), null, 'no good run, so no latest pointer');
+  assert.notEqual(code, 0);
+  assert.match(err, /--every must be a positive duration/);
+  assert.equal(err.trim().split('\n').length, 1);
 });
