@@ -11,6 +11,7 @@ import { recordFailedRun, saveRun } from '../../src/reports/store.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { listen, memoryLogger, tempDir } from '../reports/helpers.ts';
 import { HOSTILE, makeResult } from './fixture.ts';
+import { runDriftJob } from '../../src/drift/job.ts';
 
 const OUT = join(import.meta.dirname, '..', '..', 'test-output');
 
@@ -136,5 +137,26 @@ test('an empty report directory renders a friendly index', async (t) => {
   await page.goto(`${base}/`);
   assert.match(await page.textContent('main') ?? '', /No runs yet/);
   await page.screenshot({ path: join(OUT, 'index-empty.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test('a real drift run on the Adult demo split renders one chart per column in Chromium', async (t) => {
+  await mkdir(OUT, { recursive: true });
+  const dir = await tempDir(t);
+  const repo = join(import.meta.dirname, '..', '..');
+  const outcome = await runDriftJob({ reference: join(repo, 'data', 'reference.csv'), current: join(repo, 'data', 'current.csv'), out: dir, workers: 0, cache: false });
+  assert.ok(outcome.runDir !== null);
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const { page, problems, dialogs } = await browser.newPage();
+  await page.goto(pathToFileURL(join(outcome.runDir, 'report.html')).href);
+  const rows = await page.$$('#columns tbody tr');
+  assert.equal(rows.length, outcome.result.columns.length);
+  for (const row of rows) assert.equal((await row.$$('svg.chart')).length, 1);
+  const withData = outcome.result.columns.filter((c) => c.distribution !== null).length;
+  assert.equal(await page.$$eval('#columns svg.chart-histogram, #columns svg.chart-categories', (s) => s.length), withData);
+  assert.equal(await page.textContent('#drift-score .big'), String(Number(outcome.result.drift_score.toPrecision(4))));
+  await page.screenshot({ path: join(OUT, 'report-adult.png'), fullPage: true });
+  assert.deepEqual(dialogs, []);
   assert.deepEqual(problems, []);
 });
