@@ -9,6 +9,7 @@
  * When `latest.json` (or the run it points at) cannot be read, `collect()` throws: the scrape
  * fails with a 5xx (Prometheus marks the target down) instead of silently dropping drift gauges.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DriftResult, LatestPointer } from '../drift/result.ts';
@@ -24,6 +25,7 @@ export interface DriftSnapshot {
 export function createDriftSource(dir: string): { load(): Promise<DriftSnapshot>; failures(): Promise<number> } {
   let cachedResult: DriftResult | null = null;
   let inflight: Promise<DriftSnapshot> | null = null;
+  let failureCache: { key: string; count: number } | null = null;
   async function read(): Promise<DriftSnapshot> {
     const latest = await readLatest(dir);
     if (latest === null) return { latest: null, result: null };
@@ -44,7 +46,20 @@ export function createDriftSource(dir: string): { load(): Promise<DriftSnapshot>
       });
       return inflight;
     },
-    failures: () => countFailedRuns(dir),
+    // Counting opens one file per run: redo it only when the directory changed (every failure is a
+    // rename into the directory, or comes with a rewrite of latest.json, both of which change its mtime).
+    async failures() {
+      let key: string;
+      try {
+        const st = await stat(dir);
+        key = `${st.mtimeMs}:${st.ino}`;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw err;
+      }
+      if (failureCache?.key !== key) failureCache = { key, count: await countFailedRuns(dir) };
+      return failureCache.count;
+    },
   };
 }
 
