@@ -14,14 +14,16 @@
  */
 import { hostname } from 'node:os';
 import {
+  ApiException,
   CustomObjectsApi,
   EventsV1Api,
   KubeConfig,
   PatchStrategy,
   V1MicroTime,
+  Observable,
   type ConfigurationOptions,
   type EventsV1Event,
-  type Middleware,
+  type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import type { DriftResult } from '../drift/result.ts';
 import type { Logger } from '../logger.ts';
@@ -78,8 +80,10 @@ function loadDefaultKubeConfig(): KubeConfig | null {
 
 /** One line for logs from whatever the client threw (ApiException carries `code` and `body`). */
 export function describeApiError(err: unknown): string {
-  const e = err as { code?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (typeof e?.code === 'number') {
+  const e = err as { name?: unknown; code?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  // AbortSignal.timeout() rejects with a DOMException named TimeoutError (whose numeric code is not HTTP).
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'request timed out';
+  if (err instanceof ApiException) {
     let detail = '';
     try {
       const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
@@ -90,8 +94,8 @@ export function describeApiError(err: unknown): string {
     return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;
   }
   const cause = e?.cause?.code ?? e?.cause?.message;
-  const name = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : String(e?.message ?? err);
-  return cause ? `${name} (${String(cause)})` : name;
+  const message = String(e?.message ?? err);
+  return cause ? `${message} (${String(cause)})` : message;
 }
 
 /** Whether the run drifted: dataset drift, or the headline score above the monitor's threshold. */
@@ -206,17 +210,17 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
 
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // Every request gets its own deadline; the patch also gets the merge-patch content type.
-  // The object-parameter API wraps `middleware` entries as promise middleware at run time.
+  // (What setHeaderOptions does, plus the deadline: the object-parameter API takes observable middleware.)
   const requestOptions = (contentType?: string): ConfigurationOptions => {
-    const middleware: Middleware = {
-      pre: async (ctx) => {
+    const middleware: ObservableMiddleware = {
+      pre: (ctx) => {
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
         if (contentType !== undefined) ctx.setHeaderParam('Content-Type', contentType);
-        return ctx;
+        return new Observable(Promise.resolve(ctx));
       },
-      post: async (res) => res,
+      post: (res) => new Observable(Promise.resolve(res)),
     };
-    return { middleware: [middleware], middlewareMergeStrategy: 'append' } as unknown as ConfigurationOptions;
+    return { middleware: [middleware], middlewareMergeStrategy: 'append' };
   };
 
   const objects = kc.makeApiClient(CustomObjectsApi);
