@@ -83,6 +83,7 @@ test('the report opens offline in Chromium: charts, sorting, escaping, no consol
 
   // Self-contained: the only request is the file itself.
   assert.deepEqual(requests.filter((r) => r !== url), []);
+  assert.equal(await page.isVisible('#all-runs'), false, 'no index link in a file:// copy');
   assert.deepEqual(problems, []);
 });
 
@@ -121,6 +122,7 @@ test('the served index: drift score over time, sortable runs, links to reports, 
   await Promise.all([page.waitForURL(/\/runs\/run-08\/report\.html$/), page.click('a[href="runs/run-08/report.html"]')]);
   assert.equal(await page.$$eval('#columns svg.chart', (s) => s.length), 7);
   await page.screenshot({ path: join(OUT, 'report-served.png'), fullPage: false });
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#all-runs')]);
   assert.ok(requests.every((r) => r.startsWith(base)), requests.join('\n'));
   assert.deepEqual(dialogs, []);
   assert.deepEqual(problems, []);

@@ -1,6 +1,9 @@
 // Click a column header to sort the table; click again to reverse. Empty values sort last.
 (function () {
   'use strict';
+  // Served by `sentinel reports`: offer the way back to the index (a file:// copy has no index).
+  var back = document.getElementById('all-runs');
+  if (back && location.protocol !== 'file:') back.hidden = false;
   var collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
   function key(row, i) {
     var cell = row.cells[i];
