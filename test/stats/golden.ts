@@ -10,8 +10,9 @@ export interface GoldenCase {
   stattest_requested: string | null;
   threshold_requested: number | null;
   call: string;
-  reference: (number | string | null)[];
-  current: (number | string | null)[];
+  /** Keys into `Golden.data` (each distinct array is stored once). */
+  reference: string;
+  current: string;
   error?: string;
   stattest?: string;
   threshold?: number;
@@ -24,6 +25,7 @@ export interface Golden {
   evidently_version: string;
   scipy_version: string;
   cases: GoldenCase[];
+  data: Record<string, (number | string | null)[]>;
 }
 
 export function loadGolden(): Golden {

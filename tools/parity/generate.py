@@ -10,6 +10,7 @@ input data, the selected test, threshold, drift score and verdict. Where a test 
 Evidently computes but does not report (KS D, chi2, U, A2, T, W, ...), it is recomputed with the same
 SciPy/Evidently function on the cleaned data and recorded as `statistic`.
 """
+import hashlib
 import json
 import math
 import os
@@ -55,6 +56,17 @@ def enc(v):
     if math.isinf(f):
         return "Infinity" if f > 0 else "-Infinity"
     return f
+
+
+DATA = {}
+
+
+def intern(values):
+    """Store each distinct data array once (cases share the large samples); cases hold its key."""
+    blob = json.dumps(values, separators=(",", ":"))
+    key = hashlib.sha1(blob.encode()).hexdigest()[:12]
+    DATA[key] = values
+    return key
 
 
 def clean(s):
@@ -138,8 +150,8 @@ def run_case(case):
         "stattest_requested": case.get("stattest"),
         "threshold_requested": case.get("threshold"),
         "call": call,
-        "reference": [enc(v) for v in case["ref"]],
-        "current": [enc(v) for v in case["cur"]],
+        "reference": intern([enc(v) for v in case["ref"]]),
+        "current": intern([enc(v) for v in case["cur"]]),
     }
     try:
         report = Report(metrics=[ColumnDriftMetric(**kwargs)])
@@ -178,6 +190,8 @@ def build_cases():
     C = []
 
     def add(name, kind, ref, cur, stattest=None, threshold=None, note="", dtype=None):
+        if cur is None:
+            cur = list(ref)
         C.append(dict(name=name, kind=kind, ref=list(ref), cur=list(cur), stattest=stattest, threshold=threshold, note=note, dtype=dtype))
 
     def cats(n, labels, p):
@@ -248,6 +262,37 @@ def build_cases():
     add("empirical_mmd_strong", "num", r4(g.normal(size=150)), r4(g.normal(1.5, 1, size=120)), stattest="empirical_mmd", note="Evidently permutes with the unseeded global RNG: p reproducible only at 0")
     add("tvd_binary", "cat", cats(300, ["a", "b"], [0.5, 0.5]), cats(200, ["a", "b"], [0.42, 0.58]), stattest="TVD")
     add("tvd_multi", "cat", cats(250, list("abcd"), [0.25, 0.25, 0.25, 0.25]), cats(200, list("abcd"), [0.3, 0.2, 0.3, 0.2]), stattest="TVD")
+    # --- edge cases of the p-value machinery ---
+    add("cvm_exact_float16_tables", "num", [0.3, 1.1, 2.4, 3.3, 5.2], [0.9, 1.7, 2.0, 4.1, 4.4, 6.3], stattest="cramer_von_mises", note="Evidently's exact tables in float16 (combinations = 462)")
+    add("cvm_exact_20_vs_15", "num", r4(g.normal(size=20)), r4(g.normal(0.4, 1, size=15)), stattest="cramer_von_mises", note="exact, float32 tables beyond 2^24")
+    add("anderson_moderate", "num", r4(g.normal(size=400)), r4(g.normal(0.2, 1, size=400)), stattest="anderson")
+    add("ks_tiny_equal_sizes", "num", [0.5, 1.2, 1.9, 2.2, 3.7, 4.1, 4.4, 5.0], [1.0, 2.5, 3.0, 5.5, 6.0, 6.1, 7.2, 8.4], note="exact KS, n1 == n2 = 8")
+    small7 = [0.1, 0.5, 0.9, 1.4, 2.0, 2.6, 3.1]
+    add("ks_10001_vs_7_asymptotic_small_n", "num", r4(g.normal(size=10001)), small7, stattest="ks", note="max(n) > 10000 but round(en) = 7 → kstwo small-n branch")
+    base = r4(g.normal(size=20000))
+    near = list(base)
+    for i in range(10):
+        near[i] = near[i] + 3.0
+    add("ks_20k_nearly_identical_dmtw", "num", base, near, stattest="ks", note="asymptotic, tiny D → Durbin matrix branch")
+    add("ks_30k_same_distribution_pelzgood", "num", r4(g.normal(size=30000)), r4(g.normal(size=30000)), stattest="ks", note="asymptotic, Pelz-Good branch")
+    add("mannw_small_ties_asymptotic", "num", [1.0, 2.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0, 5.0], stattest="mannw", note="small but tied → normal approximation")
+    add("fisher_exact_identical", "cat", ["a"] * 20 + ["b"] * 30, ["b"] * 30 + ["a"] * 20, stattest="fisher_exact", note="same counts → p = 1")
+    add("fisher_exact_single_category", "cat", ["a"] * 25, ["a"] * 20 + ["b"] * 5, stattest="fisher_exact", note="reference has one category (placeholder column)")
+    add("psi_int_dtype", "num", [float(x) for x in g.integers(0, 60, 3000)], [float(x) for x in g.integers(5, 65, 3000)], stattest="psi", dtype="int64")
+    add("hellinger_int_dtype", "num", [float(x) for x in g.integers(0, 30, 1000)], [float(x) for x in g.integers(0, 35, 900)], stattest="hellinger", dtype="int64")
+    add("kl_div_num_few_values_fill", "num", [float(x) for x in g.integers(0, 6, 800)], [float(x) for x in g.integers(0, 8, 700)], stattest="kl_div", note="per-value bins, values only in current → epsilon fill")
+    add("psi_50k", "num", big_r, big_c, stattest="psi", note="large sample")
+    add("jensenshannon_50k", "num", big_r, big_c, stattest="jensenshannon", note="large sample")
+    add("z_string_keys_sorting", "cat", cats(300, ["10", "9"], [0.5, 0.5]), cats(300, ["10", "9"], [0.6, 0.4]), note="keys sorted as strings: '10' < '9'")
+    add("chisquare_single_category_nan", "cat", ["k"] * 40, ["k"] * 30, stattest="chisquare", note="df = 0 → p = NaN, no drift")
+    add("ed_identical", "num", r4(g.normal(size=500)), None, stattest="ed", note="same sample → 0")
+    add("wasserstein_identical", "num", r4(g.normal(size=2000)), None, stattest="wasserstein", note="same sample → 0")
+    add("t_test_50k", "num", big_r, big_c, stattest="t_test")
+    add("es_discrete", "num", [float(x) for x in g.integers(0, 10, 200)], [float(x) for x in g.integers(0, 10, 180)], stattest="es", note="discrete data")
+    add("tvd_three_unequal", "cat", cats(150, list("abc"), [0.5, 0.3, 0.2]), cats(120, list("abc"), [0.4, 0.3, 0.3]), stattest="TVD")
+    add("mannw_50k_vs_50k", "num", big_r, big_c, stattest="mannw")
+    add("anderson_50k", "num", big_r, big_c, stattest="anderson")
+    add("cvm_50k", "num", big_r, big_c, stattest="cramer_von_mises")
     return C
 
 
@@ -266,6 +311,7 @@ def main():
         "pandas_version": pd.__version__,
         "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "cases": results,
+        "data": DATA,
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, separators=(",", ":"), allow_nan=False)

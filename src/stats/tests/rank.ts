@@ -178,7 +178,7 @@ function gcd(a: number, b: number): number { while (b) { const t = a % b; a = b;
  * relative for 10 vs 12 observations). We reproduce that arithmetic (Math.f16round / Math.fround),
  * including the column order that decides float rounding of sums.
  */
-function cvmExactP(s: number, m: number, n: number): number {
+function cvmExactP(s: number, m: number, n: number, compat: boolean): number {
   const lcm = (m * n) / gcd(m, n);
   const a = lcm / m, b = lcm / n;
   const mn = m * n;
@@ -187,8 +187,13 @@ function cvmExactP(s: number, m: number, n: number): number {
   let fact = 1; // factorial(m+n) / (factorial(m) * factorial(n)) as a float
   for (let i = 1; i <= m; i++) fact = (fact * (n + i)) / i;
   const combinations = Math.round(fact);
+  // Python's max(zeta_bound, combinations) keeps the integer zeta_bound on ties; an integer table dtype
+  // then makes numpy refuse `tmp[0] += int64` (UFuncTypeError), i.e. Evidently fails on such inputs.
+  if (compat && zetaBound >= combinations) {
+    throw new StatTestError('evidently_failure', `Evidently's exact Cramér-von Mises fails for sizes ${m} and ${n} (integer frequency table); use compat: false`);
+  }
   const maxGs = Math.max(zetaBound, combinations);
-  const rnd: (x: number) => number = maxGs <= 65504 ? Math.f16round : maxGs <= 3.4028234663852886e38 ? Math.fround : (x) => x;
+  const rnd: (x: number) => number = !compat ? (x) => x : maxGs <= 65504 ? Math.f16round : maxGs <= 3.4028234663852886e38 ? Math.fround : (x) => x;
   type Table = { v: number[]; f: number[] };
   let gs: Table[] = [{ v: [0], f: [1] }];
   for (let q = 0; q < m; q++) gs.push({ v: [], f: [] });
@@ -227,7 +232,7 @@ function cvmExactP(s: number, m: number, n: number): number {
 }
 
 /** Evidently's two-sample Cramér–von Mises (`_cvm_2samp`, method 'auto': exact when max(n1, n2) ≤ 20). */
-export function cvm2samp(xa: Float64Array, ya: Float64Array): { statistic: number; pValue: number } {
+export function cvm2samp(xa: Float64Array, ya: Float64Array, compat = true): { statistic: number; pValue: number } {
   const nx = xa.length, ny = ya.length;
   if (nx <= 1 || ny <= 1) throw new StatTestError('too_small', 'cramer_von_mises needs at least two observations on each side');
   // midranks of the pooled sample, walked in sorted order
@@ -248,7 +253,7 @@ export function cvm2samp(xa: Float64Array, ya: Float64Array): { statistic: numbe
   const k = nx * ny, N = nx + ny;
   const t = u / (k * N) - (4 * k - 1) / (6 * N);
   let p: number;
-  if (Math.max(nx, ny) <= 20) p = cvmExactP(u, nx, ny);
+  if (Math.max(nx, ny) <= 20) p = cvmExactP(u, nx, ny, compat);
   else {
     const et = (1 + 1 / N) / 6;
     let vt = (N + 1.0) * (4 * k * N - 3 * (nx ** 2 + ny ** 2) - 2 * k);
@@ -263,6 +268,9 @@ export function cvm2samp(xa: Float64Array, ya: Float64Array): { statistic: numbe
  * `cramer_von_mises` — two-sample Cramér–von Mises test as implemented inside Evidently (a copy of
  * SciPy's): T = U/(mnN) − (4mn − 1)/(6N) from pooled midranks; exact p for max(m, n) ≤ 20, else the
  * limiting distribution. Drift when p ≤ threshold (inclusive); default 0.1. Ref: Anderson (1962).
+ * Evidently's exact branch keeps its frequency tables in float16/float32 (p rounded accordingly) and
+ * fails outright when lcm(m,n)²(m+n) ≥ C(m+n, m) (`evidently_failure`); `compat: false` computes the
+ * exact p-value in float64 and never fails.
  */
 export const cramerVonMises = defineStatTest({
   name: 'cramer_von_mises',
@@ -271,9 +279,9 @@ export const cramerVonMises = defineStatTest({
   defaultThreshold: 0.1,
   decision: 'p_value',
   inclusive: true,
-  run(reference, current) {
+  run(reference, current, _kind, opts) {
     const r = asNumeric(reference), c = asNumeric(current);
-    const res = cvm2samp(r.sorted, c.sorted);
+    const res = cvm2samp(r.sorted, c.sorted, opts.compat !== false);
     return { statistic: res.statistic, score: res.pValue };
   },
 });
