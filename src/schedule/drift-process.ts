@@ -31,7 +31,17 @@ export class DriftRunError extends SentinelError {
   }
 }
 
-export function createDriftProcessJob(o: { driftArgs: string[]; dir: string; env: Record<string, string | undefined>; logger: Logger; bin?: string }): DriftProcessJob {
+export function createDriftProcessJob(o: {
+  driftArgs: string[];
+  dir: string;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  /** The sentinel entry point (default bin/sentinel.js). */
+  bin?: string;
+  /** Where the child's own JSON log lines go (default: this process's stderr, unchanged). */
+  onLogLine?: (line: string) => void;
+}): DriftProcessJob {
+  const forward = o.onLogLine ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const logger = o.logger.child({ component: 'drift-process' });
   let child: ChildProcess | null = null;
   return {
@@ -54,7 +64,7 @@ export function createDriftProcessJob(o: { driftArgs: string[]; dir: string; env
             stderrLines.push(line);
             if (stderrLines.length > 50) stderrLines.shift();
             // Structured lines are the drift job's own log: pass them on; plain lines are its one-line reason.
-            if (line.startsWith('{')) process.stderr.write(`${line}\n`);
+            if (line.startsWith('{')) forward(line);
           }
         });
         c.stdout!.setEncoding('utf8');

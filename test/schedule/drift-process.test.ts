@@ -15,17 +15,20 @@ const FAKE = join(import.meta.dirname, 'fake-drift.ts');
 test('the drift process job: success returns the saved run, failure carries the one-line reason', async (t) => {
   const dir = await tempDir(t);
   const { logger } = memoryLogger();
-  const ok = createDriftProcessJob({ driftArgs: ['--run-id', 'run-ok'], dir, env: process.env, logger, bin: FAKE });
+  const forwarded: string[] = [];
+  const onLogLine = (l: string) => void forwarded.push(l);
+  const ok = createDriftProcessJob({ driftArgs: ['--run-id', 'run-ok'], dir, env: process.env, logger, bin: FAKE, onLogLine });
   assert.deepEqual(await ok.run(), { run_id: 'run-ok', drift_score: 0.1234, recorded_failure: false });
   assert.equal((await readLatest(dir))?.run_id, 'run-ok');
 
-  const bad = createDriftProcessJob({ driftArgs: ['--fail', 'reference data/ref.csv not found'], dir, env: process.env, logger, bin: FAKE });
+  const bad = createDriftProcessJob({ driftArgs: ['--fail', 'reference data/ref.csv not found'], dir, env: process.env, logger, bin: FAKE, onLogLine });
   const err = await bad.run().then(() => null, (e: unknown) => e);
   assert.ok(err instanceof DriftRunError);
   assert.equal(err.message, 'sentinel drift failed (exit code 1): sentinel drift: reference data/ref.csv not found');
   assert.equal(err.recorded, false);
+  assert.deepEqual(forwarded, ['{"level":30,"msg":"structured log line"}'], "the child's JSON log lines are forwarded, its one-line reason is not");
 
-  const selfRecording = createDriftProcessJob({ driftArgs: ['--fail', 'boom', '--record', '--run-id', 'run-bad'], dir, env: process.env, logger, bin: FAKE });
+  const selfRecording = createDriftProcessJob({ driftArgs: ['--fail', 'boom', '--record', '--run-id', 'run-bad'], dir, env: process.env, logger, bin: FAKE, onLogLine });
   const err2 = await selfRecording.run().then(() => null, (e: unknown) => e);
   assert.ok(err2 instanceof DriftRunError && err2.recorded, 'a run that recorded its own failure is not recorded twice');
   assert.equal(await countFailedRuns(dir), 1);
