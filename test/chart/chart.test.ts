@@ -144,12 +144,24 @@ describe('values.schema.json rejects bad values', () => {
     assert.notEqual(cron.status, 0);
     assert.match(cron.stderr, /set drift.schedulePeriodSeconds/);
   });
+  test('values.schema.json is what values.schema.mjs generates', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sentinelml-schema-')), 'values.schema.json');
+    const r = run(process.execPath, [join(CHART, 'values.schema.mjs'), out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(CHART, 'values.schema.json'), 'utf8'), readFileSync(out, 'utf8'), 'run: node charts/sentinelml/values.schema.mjs charts/sentinelml/values.schema.json');
+  });
   test('the defaults and every scenario pass the schema (draft-07, checked with ajv too)', () => {
     const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
     assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     const defaults = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
     assert.ok(validate(defaults), JSON.stringify(validate.errors));
+    for (const f of scenarios) {
+      const v = parseYaml(readFileSync(ciPath(f), 'utf8')) ?? {};
+      // Scenario files are partial: each key they set must be valid where it sits (checked by helm
+      // lint/template above); here only that they do not invent top-level keys.
+      for (const k of Object.keys(v)) assert.ok(k in schema.properties, `${f}: unknown key ${k}`);
+    }
   });
 });
 
@@ -185,7 +197,7 @@ describe('rendered objects keep their promises', () => {
     assert.deepEqual(args.map((a) => a[0]).sort(), ['drift', 'reports', 'serve']);
     assert.equal(new Set(podSpecs(objs).map(({ spec }) => spec.containers[0].image)).size, 1);
     const drift = args.find((a) => a[0] === 'drift');
-    assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports']);
+    assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports', '--model-card=/app/models/model.json', '--workers=1']);
     const serve = args.find((a) => a[0] === 'serve');
     assert.ok(serve.includes('--log-dir=/data/live') && serve.includes('--host=0.0.0.0'));
     const reports = args.find((a) => a[0] === 'reports');
