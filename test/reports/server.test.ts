@@ -203,3 +203,15 @@ test('/metrics: drift gauges from the latest run at scrape time, failures counte
   assert.match(next, /^sentinelml_drift_run_failures_total 2$/m);
   assert.match(next, /^sentinelml_drift_last_run_timestamp_seconds 1795708800$/m);
 });
+
+test('/metrics: label values with quotes, backslashes and newlines stay valid exposition text', async (t) => {
+  const dir = await tempDir(t);
+  const r = makeResult({ runId: 'odd' });
+  r.columns[0].name = 'a"b\\c\nd é';
+  await saveRun(dir, r);
+  const { base } = await startApp(t, dir);
+  const text = (await rawGet(base, '/metrics')).body;
+  assert.ok(text.includes('sentinelml_feature_drift_score{feature="a\\"b\\\\c\\nd é",stattest="wasserstein"} 0.1894'), text);
+  const check = promtoolCheckMetrics(text);
+  assert.equal(check.status, 0, check.output);
+});
