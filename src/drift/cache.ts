@@ -2,8 +2,8 @@
  * On-disk cache of reference profiles. Profiling the reference (parse, drop missing, sort, count) is
  * the same work on every run until the reference file changes, so it is done once and stored:
  *
- *   <out>/.cache/reference-<key>.bin
- *   key = sha256(format version, absolute path, size, mtime, the column plan: names + types)
+ *   <out>/.cache/reference-<id>-<plan>.bin
+ *   id = sha256(format version, absolute path, size, mtime); plan = sha256(column names + types)
  *
  * File format: "SNTLREF1", u32 LE header length, a JSON header, zero padding to 8 bytes, then the
  * typed arrays back to back (each 8-byte aligned): numerical columns store the finite values in input
@@ -14,7 +14,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ColumnType } from './result.ts';
 import type { SideProfile } from './profile.ts';
@@ -35,15 +35,39 @@ export interface CacheKeyInput {
   columns: readonly { name: string; type: ColumnType }[];
 }
 
-/** The cache key and file name for a reference file and column plan; stats the file. */
-export async function cacheKey(input: CacheKeyInput): Promise<{ key: string; file: string; size: number; mtimeMs: number }> {
-  const abs = resolve(input.path);
-  const st = await stat(abs);
-  const key = createHash('sha256')
-    .update(JSON.stringify({ v: PROFILE_VERSION, path: abs, size: st.size, mtimeMs: st.mtimeMs, columns: input.columns.map((c) => [c.name, c.type]) }))
+/**
+ * The cache key and file name for a reference file and column plan; stats the file. The name is
+ * `reference-<file identity>-<plan>.bin`, so `hasCachedProfiles` can tell from the identity alone
+ * (before the plan is known) whether this reference was profiled before.
+ */
+export async function cacheKey(input: CacheKeyInput): Promise<{ key: string; file: string; prefix: string; size: number; mtimeMs: number }> {
+  const { prefix, size, mtimeMs } = await referenceIdentity(input.path);
+  const plan = createHash('sha256')
+    .update(JSON.stringify(input.columns.map((c) => [c.name, c.type])))
     .digest('hex')
-    .slice(0, 32);
-  return { key, file: `reference-${key}.bin`, size: st.size, mtimeMs: st.mtimeMs };
+    .slice(0, 16);
+  const key = `${prefix}-${plan}`;
+  return { key, file: `${key}.bin`, prefix, size, mtimeMs };
+}
+
+/** `reference-<hash of format version, absolute path, size, mtime>`. */
+export async function referenceIdentity(path: string): Promise<{ prefix: string; size: number; mtimeMs: number }> {
+  const abs = resolve(path);
+  const st = await stat(abs);
+  const id = createHash('sha256')
+    .update(JSON.stringify({ v: PROFILE_VERSION, path: abs, size: st.size, mtimeMs: st.mtimeMs }))
+    .digest('hex')
+    .slice(0, 16);
+  return { prefix: `reference-${id}`, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** Whether `dir` holds any profile of the reference with this identity prefix. */
+export async function hasCachedProfiles(dir: string, prefix: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).some((n) => n.startsWith(`${prefix}-`) && n.endsWith('.bin'));
+  } catch {
+    return false;
+  }
 }
 
 type ArrayKind = 'f64' | 'u32';

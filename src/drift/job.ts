@@ -13,9 +13,10 @@ import type { Logger } from '../logger.ts';
 import { readHeader, readLog, type ReadResult } from '../log/reader.ts';
 import { recordFailedRun, saveRun } from '../reports/store.ts';
 import { getStatTest } from '../stats/index.ts';
-import { cacheKey, loadCachedProfile, saveCachedProfile, type ReferenceProfile } from './cache.ts';
+import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from './cache.ts';
+import { readLogInWorker, type BackgroundRead } from './read-worker.ts';
 import type { Column } from './columns.ts';
-import { assembleResult, planColumns, type DriftOptions } from './detect.ts';
+import { assembleResult, LOG_UTILITY_COLUMNS, planColumns, type DriftOptions } from './detect.ts';
 import { parseDuration } from './duration.ts';
 import { createColumnPool } from './pool.ts';
 import type { SideProfile } from './profile.ts';
@@ -166,9 +167,21 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
 
   const workers = Math.max(0, Math.floor(opts.workers ?? availableParallelism()));
   const pool = createColumnPool(workers);
+  let background: BackgroundRead | null = null;
   try {
     const sinceMs = sinceDuration === null ? undefined : now().getTime() - sinceDuration;
     const wanted = new Set(referenceHeader);
+    const useCache = opts.cache ?? true;
+    const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
+    // A reference never profiled before is parsed on another thread while this one parses the current data.
+    const identity = useCache ? await referenceIdentity(opts.reference) : null;
+    if (identity === null || !(await hasCachedProfiles(cacheDir, identity.prefix))) {
+      background = readLogInWorker(
+        opts.reference,
+        { types: declared, keepNames: referenceHeader.filter((n) => !LOG_UTILITY_COLUMNS.has(n)), unterminatedLastLine: 'row' },
+        (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
+      );
+    }
     const current = await readLog(opts.current, {
       sinceMs,
       types: declared,
@@ -191,8 +204,6 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     const planned = [...plan.features.map((f) => ({ name: f.name, type: f.type })), ...(plan.prediction === null ? [] : [plan.prediction])];
 
     // Reference: the cached profile, else the CSV (profiled by the workers, then cached).
-    const useCache = opts.cache ?? true;
-    const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
     let cached: ReferenceProfile | null = null;
     let cacheFile: string | null = null;
     let key: { key: string; file: string } | null = null;
@@ -208,13 +219,18 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     lap('cache_lookup');
     let reference: ReadResult | null = null;
     if (cached === null) {
-      const names = new Set(planned.map((p) => p.name));
-      reference = await readLog(opts.reference, {
-        types: declared,
-        keep: (name) => names.has(name),
-        unterminatedLastLine: 'row',
-        onProgress: (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
-      });
+      if (background === null) {
+        const names = new Set(planned.map((p) => p.name));
+        reference = await readLog(opts.reference, {
+          types: declared,
+          keep: (name) => names.has(name),
+          unterminatedLastLine: 'row',
+          onProgress: (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
+        });
+      } else {
+        reference = await background.result;
+        background = null;
+      }
       if (reference.table.rows === 0) throw new InputError('empty_reference', `reference ${opts.reference} has no data rows`);
       if (reference.skippedRows + reference.tornLines > 0) {
         log?.warn({ skipped: reference.skipped, torn: reference.tornLines }, 'reference rows skipped');
@@ -291,5 +307,6 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     };
   } finally {
     await pool.close();
+    await background?.cancel();
   }
 }

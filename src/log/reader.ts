@@ -308,11 +308,22 @@ class ColumnBuilder {
   }
 }
 
+const NA_BY_LENGTH: Buffer[][] = [];
+for (const t of NA_TOKENS) (NA_BY_LENGTH[Buffer.byteLength(t)] ??= []).push(Buffer.from(t, 'latin1'));
+
+/** Whether buf[s, e) is one of pandas' NA tokens, by byte comparison (no string). */
 function isNaToken(buf: Buffer, s: number, e: number): boolean {
   const c = buf[s];
   // Every NA token starts with one of these bytes: # - 1 < N n
   if (c !== 0x23 && c !== 0x2d && c !== 0x31 && c !== 0x3c && c !== 0x4e && c !== 0x6e) return false;
-  return NA_TOKENS.has(buf.toString('latin1', s, e));
+  const candidates = NA_BY_LENGTH[e - s];
+  if (candidates === undefined) return false;
+  for (const t of candidates) {
+    let k = 0;
+    while (k < t.length && t[k] === buf[s + k]) k++;
+    if (k === t.length) return true;
+  }
+  return false;
 }
 
 /** Parses `YYYY-MM-DDTHH:MM:SS[.fff...](Z|+00:00)` without a string; falls back to Date.parse. */
