@@ -1,4 +1,5 @@
 /** Loader for the Evidently golden fixture (test/fixtures/evidently/golden.json). */
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -40,4 +41,15 @@ export function decodeNumber(v: number | string | null): number {
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
   return Number(v);
+}
+
+export const REL = 1e-9;
+export const ABS = 1e-12;
+
+/** |actual − expected| ≤ 1e-9·|expected| or ≤ 1e-12 (near zero); NaN and ±Inf must match exactly. */
+export function close(actual: number, expected: number, what: string): void {
+  if (Number.isNaN(expected)) { assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`); return; }
+  if (!Number.isFinite(expected)) { assert.equal(actual, expected, what); return; }
+  const diff = Math.abs(actual - expected);
+  assert.ok(diff <= ABS || diff <= REL * Math.abs(expected), `${what}: got ${actual}, Evidently ${expected} (rel ${diff / Math.abs(expected)})`);
 }

@@ -9,10 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cleanCategorical, cleanNumeric, getStatTest, prepareSample, resolveStatTest, selectStatTestFor, StatTestError } from '../../src/stats/index.ts';
 import type { SampleInput } from '../../src/stats/index.ts';
-import { decodeNumber, loadGolden } from './golden.ts';
+import { close, decodeNumber, loadGolden } from './golden.ts';
 
-const REL = 1e-9;
-const ABS = 1e-12;
 
 /**
  * Cases where Evidently's number is not reproducible and what is compared instead. Nothing else is loosened.
@@ -21,13 +19,6 @@ const ABS = 1e-12;
  *    (every permutation below the observed MMD — then any RNG gives 0).
  */
 const P_VALUE_NOT_REPRODUCIBLE = new Set(['empirical_mmd']);
-
-export function close(actual: number, expected: number, what: string): void {
-  if (Number.isNaN(expected)) { assert.ok(Number.isNaN(actual), `${what}: expected NaN, got ${actual}`); return; }
-  if (!Number.isFinite(expected)) { assert.equal(actual, expected, what); return; }
-  const diff = Math.abs(actual - expected);
-  assert.ok(diff <= ABS || diff <= REL * Math.abs(expected), `${what}: got ${actual}, Evidently ${expected} (rel ${diff / Math.abs(expected)})`);
-}
 
 const golden = loadGolden();
 

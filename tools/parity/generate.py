@@ -296,6 +296,38 @@ def build_cases():
     return C
 
 
+def corrected_cases():
+    """Reference values for the documented `compat: false` variants, straight from SciPy."""
+    from evidently.legacy.calculations.stattests.utils import get_binned_data
+
+    g = np.random.default_rng(7)
+    out = []
+
+    def num(name, test, ref, cur, value, call):
+        out.append({"name": name, "stattest": test, "kind": "num", "reference": intern([enc(v) for v in ref]), "current": intern([enc(v) for v in cur]), "score": enc(value), "call": call})
+
+    def cat(name, test, ref, cur, value, call):
+        out.append({"name": name, "stattest": test, "kind": "cat", "reference": intern(list(ref)), "current": intern(list(cur)), "score": enc(value), "call": call})
+
+    a, b = r4(g.normal(size=60)), r4(g.normal(-0.5, 1, size=50))
+    num("mannw_two_sided", "mannw", a, b, stats.mannwhitneyu(a, b, alternative="two-sided").pvalue, "scipy.stats.mannwhitneyu(ref, cur, alternative='two-sided').pvalue")
+    a, b = [1.2, 3.4, 5.1, 6.0, 7.7], [0.5, 0.9, 2.2, 2.8, 4.0, 4.4]
+    num("mannw_two_sided_exact", "mannw", a, b, stats.mannwhitneyu(a, b, alternative="two-sided").pvalue, "scipy.stats.mannwhitneyu(ref, cur, alternative='two-sided').pvalue (exact)")
+    for name, (ra, ca) in {"cvm_exact_float64": ([0.3, 1.1, 2.4, 3.3, 5.2], [0.9, 1.7, 2.0, 4.1, 4.4, 6.3]), "cvm_exact_float64_10_12": ([0.1, 0.4, 0.7, 1.3, 2.2, 2.9, 3.1, 4.0, 4.4, 5.6], [1.0, 1.5, 3.3, 3.9, 4.8, 5.0, 6.2, 7.1, 7.3, 8.8, 9.1, 9.9])}.items():
+        num(name, "cramer_von_mises", ra, ca, stats.cramervonmises_2samp(ra, ca, method="exact").pvalue, "scipy.stats.cramervonmises_2samp(ref, cur, method='exact').pvalue")
+    a, b = r4(g.normal(size=900)), r4(g.normal(0.2, 1, size=700))
+    rp, cp = get_binned_data(pd.Series(a), pd.Series(b), ColumnType.Numerical, 30, False)
+    from scipy.spatial import distance
+    num("jensenshannon_base2", "jensenshannon", a, b, distance.jensenshannon(rp, cp, 2), "scipy.spatial.distance.jensenshannon(*get_binned_data(ref, cur, num, 30, False), base=2)")
+    ra = [str(x) for x in g.choice(list("abcd"), 500, p=[0.4, 0.3, 0.2, 0.1])]
+    ca = [str(x) for x in g.choice(list("abcde"), 350, p=[0.3, 0.3, 0.2, 0.1, 0.1])]
+    keys = sorted(set(ra) | set(ca))
+    table = np.array([[ra.count(x) for x in keys], [ca.count(x) for x in keys]])
+    cat("chisquare_homogeneity", "chisquare", ra, ca, stats.chi2_contingency(table, correction=False).pvalue, "scipy.stats.chi2_contingency([[ref counts], [cur counts]], correction=False).pvalue")
+    cat("g_test_homogeneity", "g_test", ra, ca, stats.chi2_contingency(table, correction=False, lambda_="log-likelihood").pvalue, "scipy.stats.chi2_contingency(table, correction=False, lambda_='log-likelihood').pvalue")
+    return out
+
+
 def main():
     cases = build_cases()
     results = []
@@ -311,6 +343,7 @@ def main():
         "pandas_version": pd.__version__,
         "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "cases": results,
+        "corrected": corrected_cases(),
         "data": DATA,
     }
     with open(OUT, "w") as f:

@@ -227,6 +227,7 @@ function cvmExactP(s: number, m: number, n: number, compat: boolean): number {
   }
   const sel: number[] = [];
   gs[m].v.forEach((val, i) => { if (val >= zeta) sel.push(gs[m].f[i]); });
+  if (!compat) return pairwiseSum(sel) / combinations;
   const total = rnd(pairwiseSum(sel, 0, sel.length, Math.fround));
   return rnd(Math.fround(total / rnd(combinations)));
 }
