@@ -372,6 +372,204 @@ interface FileState {
   pendingBad: boolean;
 }
 
+/** The synchronous byte parser: state shared across the files of one read. */
+class CsvParser {
+  readonly builders = new Map<string, ColumnBuilder>();
+  readonly header: string[] = [];
+  rows = 0;
+  readonly counters = { rowsRead: 0, filtered: 0, torn: 0, skippedRows: 0, skipped: {} as Record<string, number> };
+  minTs = Infinity;
+  maxTs = -Infinity;
+  sawTimestamp = false;
+  /** Field positions of the record being parsed. */
+  cap = 64;
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  escaped = new Uint8Array(64);
+  badQuote = false;
+  /** The file being read; null until its header is parsed. */
+  state: FileState | null = null;
+  readonly opts: ReadOptions;
+  readonly unterminated: 'torn' | 'row';
+
+  constructor(opts: ReadOptions, unterminated: 'torn' | 'row') {
+    this.opts = opts;
+    this.unterminated = unterminated;
+  }
+
+  skip(reason: string): void {
+    this.counters.skippedRows++;
+    this.counters.skipped[reason] = (this.counters.skipped[reason] ?? 0) + 1;
+  }
+
+  /** Starts a new file. */
+  beginFile(): void {
+    this.state = null;
+  }
+
+  /** Ends a file: a pending bad record was its last line, so it is torn. */
+  endFile(): void {
+    if (this.state !== null && this.state.pendingBad) {
+      this.counters.torn++;
+      this.state.pendingBad = false;
+    }
+  }
+
+  /**
+   * Parses every complete record of buf[pos..] (at EOF the last unterminated one too). Returns the
+   * offset where an incomplete record starts (to carry over to the next chunk), or -1.
+   */
+  parse(buf: Buffer, pos: number, eof: boolean): number {
+    for (;;) {
+      if (pos >= buf.length) return -1;
+      // --- one record ---
+      let i = pos;
+      let nf = 0;
+      let complete = false;
+      let openQuote = false;
+      this.badQuote = false;
+      const n = buf.length;
+      for (;;) {
+        if (nf === this.cap) {
+          this.cap *= 2;
+          const s2 = new Int32Array(this.cap);
+          s2.set(this.starts);
+          this.starts = s2;
+          const e2 = new Int32Array(this.cap);
+          e2.set(this.ends);
+          this.ends = e2;
+          const x2 = new Uint8Array(this.cap);
+          x2.set(this.escaped);
+          this.escaped = x2;
+        }
+        if (i < n && buf[i] === QUOTE) {
+          let j = i + 1;
+          let esc = 0;
+          let close = -1;
+          for (;;) {
+            const q = buf.indexOf(QUOTE, j);
+            if (q === -1) break;
+            if (q + 1 < n && buf[q + 1] === QUOTE) {
+              esc = 1;
+              j = q + 2;
+              continue;
+            }
+            if (q + 1 >= n && !eof) break; // cannot tell "" from " yet
+            close = q;
+            break;
+          }
+          if (close === -1) {
+            openQuote = true;
+            break;
+          }
+          this.starts[nf] = i + 1;
+          this.ends[nf] = close;
+          this.escaped[nf] = esc | 2;
+          nf++;
+          i = close + 1;
+          if (i < n && buf[i] !== COMMA && buf[i] !== LF && !(buf[i] === CR && (i + 1 >= n || buf[i + 1] === LF))) {
+            // Text after a closing quote: not RFC 4180. Skip to the end of the field.
+            this.badQuote = true;
+            while (i < n && buf[i] !== COMMA && buf[i] !== LF) i++;
+          }
+        } else {
+          const s = i;
+          while (i < n) {
+            const c = buf[i];
+            if (c === COMMA || c === LF) break;
+            i++;
+          }
+          this.starts[nf] = s;
+          this.ends[nf] = i > s && i < n && buf[i] === LF && buf[i - 1] === CR ? i - 1 : i;
+          this.escaped[nf] = 0;
+          nf++;
+        }
+        if (i >= n) break; // record not terminated in this buffer
+        if (buf[i] === CR) i++;
+        if (buf[i] === COMMA) {
+          i++;
+          if (i >= n) {
+            if (eof) {
+              // "a,b," at EOF: the record ends with an empty field.
+              this.starts[nf] = i;
+              this.ends[nf] = i;
+              this.escaped[nf] = 0;
+              nf++;
+            }
+            break;
+          }
+          continue;
+        }
+        if (buf[i] === LF) {
+          i++;
+          complete = true;
+          break;
+        }
+      }
+      if (!complete && !eof) return pos;
+      // At EOF without a newline: strip a final CR of an unquoted last field.
+      if (!complete && !openQuote && nf > 0 && this.escaped[nf - 1] === 0 && this.ends[nf - 1] > this.starts[nf - 1] && buf[this.ends[nf - 1] - 1] === CR) this.ends[nf - 1]--;
+      pos = complete ? i : buf.length;
+
+      if (this.state === null) {
+        // Header record.
+        if (!complete && (openQuote || this.unterminated === 'torn')) {
+          this.counters.torn++;
+          continue;
+        }
+        this.state = setupFile(buf, nf, this.starts, this.ends, this.escaped, this.builders, this.header, this.rows, this.opts);
+        continue;
+      }
+      // Blank line: skipped silently, as pandas does.
+      if (nf === 1 && this.ends[0] === this.starts[0] && this.escaped[0] === 0) continue;
+      if (this.state.pendingBad) {
+        this.skip('field_count');
+        this.state.pendingBad = false;
+      }
+      if (openQuote || (!complete && this.unterminated === 'torn')) {
+        this.counters.torn++;
+        continue;
+      }
+      if (nf !== this.state.width) {
+        if (complete) this.state.pendingBad = true;
+        else this.counters.torn++;
+        continue;
+      }
+      this.counters.rowsRead++;
+      if (this.badQuote) {
+        this.skip('bad_quote');
+        continue;
+      }
+      if (this.state.tsIndex >= 0) {
+        const ts = parseTimestamp(buf, this.starts[this.state.tsIndex], this.ends[this.state.tsIndex]);
+        if (Number.isNaN(ts)) {
+          if (this.opts.sinceMs !== undefined) {
+            this.skip('bad_timestamp');
+            continue;
+          }
+        } else {
+          if (this.opts.sinceMs !== undefined && ts < this.opts.sinceMs) {
+            this.counters.filtered++;
+            continue;
+          }
+          this.sawTimestamp = true;
+          if (ts < this.minTs) this.minTs = ts;
+          if (ts > this.maxTs) this.maxTs = ts;
+        }
+      }
+      const targets = this.state.targets;
+      for (let f = 0; f < nf; f++) {
+        const b = targets[f];
+        if (b === null) continue;
+        const x = this.escaped[f];
+        b.push(buf, this.starts[f], this.ends[f], x === 3 ? buf.toString('utf8', this.starts[f], this.ends[f]).replaceAll('""', '"') : null);
+      }
+      for (const b of this.state.absent) b.pushMissing();
+      this.rows++;
+    }
+  }
+}
+
 /** Reads a log directory or a CSV file into typed columns. Throws InputError for what makes a run impossible. */
 export async function readLog(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
   let st;
@@ -391,27 +589,9 @@ export async function readLog(path: string, opts: ReadOptions = {}): Promise<Rea
   const unterminated = opts.unterminatedLastLine ?? (st.isDirectory() ? 'torn' : 'row');
   const chunkSize = opts.chunkSize ?? 1 << 20;
 
-  const builders = new Map<string, ColumnBuilder>();
-  const header: string[] = [];
-  let rows = 0;
-  const counters = { rowsRead: 0, filtered: 0, torn: 0, skippedRows: 0, skipped: {} as Record<string, number> };
-  let minTs = Infinity;
-  let maxTs = -Infinity;
-  let sawTimestamp = false;
-  const skip = (reason: string): void => {
-    counters.skippedRows++;
-    counters.skipped[reason] = (counters.skipped[reason] ?? 0) + 1;
-  };
-
-  // Field positions of the record being parsed.
-  let cap = 64;
-  let starts = new Int32Array(cap);
-  let ends = new Int32Array(cap);
-  let escaped = new Uint8Array(cap);
-  let badQuote = false;
-
+  const parser = new CsvParser(opts, unterminated);
   for (const file of files) {
-    let state: FileState | null = null;
+    parser.beginFile();
     let leftover: Buffer | null = null;
     const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
@@ -432,172 +612,17 @@ export async function readLog(path: string, opts: ReadOptions = {}): Promise<Rea
         let pos = 0;
         if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
         firstChunk = false;
-
-        // Parse every complete record in buf[pos..]; at EOF the last unterminated one too.
-        for (;;) {
-          if (pos >= buf.length) {
-            leftover = null;
-            break;
-          }
-          // --- one record ---
-          let i = pos;
-          let nf = 0;
-          let complete = false;
-          let openQuote = false;
-          badQuote = false;
-          const n = buf.length;
-          for (;;) {
-            if (nf === cap) {
-              cap *= 2;
-              const s2 = new Int32Array(cap);
-              s2.set(starts);
-              starts = s2;
-              const e2 = new Int32Array(cap);
-              e2.set(ends);
-              ends = e2;
-              const x2 = new Uint8Array(cap);
-              x2.set(escaped);
-              escaped = x2;
-            }
-            if (i < n && buf[i] === QUOTE) {
-              let j = i + 1;
-              let esc = 0;
-              let close = -1;
-              for (;;) {
-                const q = buf.indexOf(QUOTE, j);
-                if (q === -1) break;
-                if (q + 1 < n && buf[q + 1] === QUOTE) {
-                  esc = 1;
-                  j = q + 2;
-                  continue;
-                }
-                if (q + 1 >= n && !eof) break; // cannot tell "" from " yet
-                close = q;
-                break;
-              }
-              if (close === -1) {
-                openQuote = true;
-                break;
-              }
-              starts[nf] = i + 1;
-              ends[nf] = close;
-              escaped[nf] = esc | 2;
-              nf++;
-              i = close + 1;
-              if (i < n && buf[i] !== COMMA && buf[i] !== LF && !(buf[i] === CR && (i + 1 >= n || buf[i + 1] === LF))) {
-                // Text after a closing quote: not RFC 4180. Skip to the end of the field.
-                badQuote = true;
-                while (i < n && buf[i] !== COMMA && buf[i] !== LF) i++;
-              }
-            } else {
-              const s = i;
-              while (i < n) {
-                const c = buf[i];
-                if (c === COMMA || c === LF) break;
-                i++;
-              }
-              starts[nf] = s;
-              ends[nf] = i > s && i < n && buf[i] === LF && buf[i - 1] === CR ? i - 1 : i;
-              escaped[nf] = 0;
-              nf++;
-            }
-            if (i >= n) break; // record not terminated in this buffer
-            if (buf[i] === CR) i++;
-            if (buf[i] === COMMA) {
-              i++;
-              if (i >= n) {
-                if (eof) {
-                  // "a,b," at EOF: the record ends with an empty field.
-                  starts[nf] = i;
-                  ends[nf] = i;
-                  escaped[nf] = 0;
-                  nf++;
-                }
-                break;
-              }
-              continue;
-            }
-            if (buf[i] === LF) {
-              i++;
-              complete = true;
-              break;
-            }
-          }
-          if (!complete && !eof) {
-            leftover = buf.subarray(pos);
-            break;
-          }
-          // At EOF without a newline: strip a final CR of an unquoted last field.
-          if (!complete && !openQuote && nf > 0 && escaped[nf - 1] === 0 && ends[nf - 1] > starts[nf - 1] && buf[ends[nf - 1] - 1] === CR) ends[nf - 1]--;
-          pos = complete ? i : buf.length;
-
-          if (state === null) {
-            // Header record.
-            if (!complete && (openQuote || unterminated === 'torn')) {
-              counters.torn++;
-              continue;
-            }
-            state = setupFile(buf, nf, starts, ends, escaped, builders, header, rows, opts);
-            continue;
-          }
-          // Blank line: skipped silently, as pandas does.
-          if (nf === 1 && ends[0] === starts[0] && escaped[0] === 0) continue;
-          if (state.pendingBad) {
-            skip('field_count');
-            state.pendingBad = false;
-          }
-          if (openQuote || (!complete && unterminated === 'torn')) {
-            counters.torn++;
-            continue;
-          }
-          if (nf !== state.width) {
-            if (complete) state.pendingBad = true;
-            else counters.torn++;
-            continue;
-          }
-          counters.rowsRead++;
-          if (badQuote) {
-            skip('bad_quote');
-            continue;
-          }
-          if (state.tsIndex >= 0) {
-            const ts = parseTimestamp(buf, starts[state.tsIndex], ends[state.tsIndex]);
-            if (Number.isNaN(ts)) {
-              if (opts.sinceMs !== undefined) {
-                skip('bad_timestamp');
-                continue;
-              }
-            } else {
-              if (opts.sinceMs !== undefined && ts < opts.sinceMs) {
-                counters.filtered++;
-                continue;
-              }
-              sawTimestamp = true;
-              if (ts < minTs) minTs = ts;
-              if (ts > maxTs) maxTs = ts;
-            }
-          }
-          const targets = state.targets;
-          for (let f = 0; f < nf; f++) {
-            const b = targets[f];
-            if (b === null) continue;
-            const x = escaped[f];
-            b.push(buf, starts[f], ends[f], x === 3 ? buf.toString('utf8', starts[f], ends[f]).replaceAll('""', '"') : null);
-          }
-          for (const b of state.absent) b.pushMissing();
-          rows++;
-        }
-        opts.onProgress?.(counters.rowsRead);
+        const rest = parser.parse(buf, pos, eof);
+        leftover = rest === -1 ? null : buf.subarray(rest);
+        opts.onProgress?.(parser.counters.rowsRead);
         if (eof) break;
       }
-      if (state !== null && state.pendingBad) {
-        counters.torn++;
-        state.pendingBad = false;
-      }
+      parser.endFile();
     } finally {
       await fh.close();
     }
   }
+  const { builders, header, rows, counters, sawTimestamp, minTs, maxTs } = parser;
 
   if (builders.size === 0 && header.length === 0) throw new InputError('no_header', `${path} has no CSV header row`);
   if (opts.sinceMs !== undefined && !header.includes('timestamp')) {
