@@ -31,7 +31,7 @@ export class LegacyRandomState {
 
   nextUint32(): number {
     if (this.idx >= 624) this.twist();
-    let y = this.mt[this.idx++];
+    let y = this.mt[this.idx++] | 0;
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;
@@ -42,11 +42,11 @@ export class LegacyRandomState {
   /** Uniform integer in [0, max] (numpy `random_interval`); max < 2^32 here. */
   interval(max: number): number {
     if (max === 0) return 0;
+    // max < 2^31 here (array indices), so signed 32-bit arithmetic is exact
     let mask = max;
     mask |= mask >>> 1; mask |= mask >>> 2; mask |= mask >>> 4; mask |= mask >>> 8; mask |= mask >>> 16;
-    mask >>>= 0;
     let v: number;
-    do { v = (this.nextUint32() & mask) >>> 0; } while (v > max);
+    do { v = this.nextUint32() & mask; } while (v > max);
     return v;
   }
 

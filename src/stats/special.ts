@@ -85,7 +85,7 @@ export function binom(n: number, k: number): number {
   if (k < 20) {
     let r = 1;
     for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
-    return Math.round(r) === r || r > 2 ** 53 ? r : Math.round(r);
+    return r < 2 ** 53 ? Math.round(r) : r;
   }
   return Math.exp(logBinom(n, k));
 }

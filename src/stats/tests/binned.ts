@@ -43,6 +43,7 @@ function sum(a: Float64Array): number {
  * PSI = Σ (r_i − c_i) ln(r_i / c_i). Drift when PSI ≥ threshold (inclusive); default 0.1.
  * Evidently ignores `n_bins` (Sturges bins over pooled data for numerical columns with > 20 distinct
  * reference values); `compat: false` + `nBins` uses reference-quantile bins instead.
+ * Ref: Yurdakul (2018), PSI; Evidently `psi_stat_test`.
  */
 export const psi = defineStatTest({
   name: 'psi',
@@ -63,6 +64,7 @@ export const psi = defineStatTest({
  * `kl_div` — Kullback–Leibler divergence KL(ref ‖ cur) = Σ r_i ln(r_i / c_i) (scipy.stats.entropy,
  * both vectors renormalised) on Evidently's bins with empty bins filled. Drift when ≥ threshold
  * (inclusive); default 0.1. Same binning caveat as `psi`.
+ * Ref: Kullback & Leibler (1951); scipy.stats.entropy; Evidently `kl_div_stat_test`.
  */
 export const klDiv = defineStatTest({
   name: 'kl_div',
@@ -85,6 +87,7 @@ export const klDiv = defineStatTest({
  * spatial.distance.jensenshannon, base=None) on Evidently's bins WITHOUT empty-bin filling; ranges
  * over [0, sqrt(ln 2) ≈ 0.833]. Drift when ≥ threshold (inclusive); default 0.1.
  * `compat: false`: base-2 logarithm (range [0, 1]) and, with `nBins`, reference-quantile bins.
+ * Ref: Lin (1991); scipy.spatial.distance.jensenshannon; Evidently `jensenshannon_stat_test`.
  */
 export const jensenshannon = defineStatTest({
   name: 'jensenshannon',
@@ -115,6 +118,7 @@ export const jensenshannon = defineStatTest({
  * [0, 1]). Categorical: per-category frequencies. Numerical: Evidently bins by Sturges rule computed
  * over the *distinct values* of the pooled data (not the data), uses density histograms and multiplies
  * by the mean bin width. Drift when ≥ threshold (inclusive); default 0.1.
+ * Ref: Hellinger (1909); Evidently `hellinger_stat_test`.
  */
 export const hellinger = defineStatTest({
   name: 'hellinger',
