@@ -58,6 +58,23 @@ test('a ServiceAccount token (TokenRequest) authenticates as the ServiceAccount,
   await assert.rejects(impersonated.listNamespacedConfigMap({ namespace: 'smoke' }), (e: unknown) => e instanceof ApiException && e.code === 403);
 });
 
+// Controls for what the chart tests rely on: strict field validation rejects unknown fields, and a
+// namespace labelled pod-security.kubernetes.io/warn=restricted warns about non-compliant pod templates.
+test('strict server-side validation rejects unknown fields; Pod Security warns on a non-restricted pod template', async () => {
+  const bad = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'typo', namespace: 'smoke' }, data: { a: 'b' }, dataa: { c: 'd' } });
+  const rejected = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '-f', '-'], { input: bad, check: false });
+  assert.notEqual(rejected.code, 0);
+  assert.match(rejected.stderr, /dataa.*(field not declared in schema|unknown field)|unknown field "dataa"/);
+  await kube.kubectl(['create', 'namespace', 'psa']);
+  await kube.kubectl(['label', 'namespace', 'psa', 'pod-security.kubernetes.io/warn=restricted']);
+  const deployment = JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'root', namespace: 'psa' },
+    spec: { selector: { matchLabels: { app: 'root' } }, template: { metadata: { labels: { app: 'root' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+  });
+  const warned = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '-f', '-'], { input: deployment });
+  assert.match(warned.stderr, /Warning: would violate PodSecurity "restricted/);
+});
+
 test('the prometheus-operator CRDs (ServiceMonitor, PrometheusRule, ...) apply server-side and become Established', async () => {
   const dir = promOperatorCrdDir();
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

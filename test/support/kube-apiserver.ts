@@ -158,7 +158,10 @@ function generateCerts(dir: string): void {
   };
   leaf('serving', '/CN=kube-apiserver', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc\n');
   leaf('admin', '/O=system:masters/CN=sentinelml-test-admin', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-  key('sa');
+  // The service-account signing key in SEC1 form plus its public key: --service-account-key-file reads
+  // public keys (or SEC1/PKCS#1 private keys), not PKCS#8.
+  openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'sa.key']);
+  openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
 
 function tail(file: string, lines = 40): string {
@@ -318,7 +321,7 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
       `--client-ca-file=${join(certs, 'ca.crt')}`,
       '--authorization-mode=RBAC',
       `--service-account-issuer=${issuer}`,
-      `--service-account-key-file=${join(certs, 'sa.key')}`,
+      `--service-account-key-file=${join(certs, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(certs, 'sa.key')}`,
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
