@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Ajv } from 'ajv';
+import { crdToSchemas, readYamlDocs } from '../chart/support/schemas.ts';
+import { TOOLS } from '../chart/support/helm.ts';
 import type { DriftResult } from '../../src/drift/result.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildStatus, publishRunStatus, type Condition } from '../../src/k8s/status.ts';
@@ -138,6 +141,15 @@ function result(over: Partial<DriftResult> = {}): DriftResult {
 
 const MICROTIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+// What the API server would enforce on the bodies: the chart's ModelMonitor CRD schema (structural,
+// unknown fields rejected instead of silently pruned) and the events.k8s.io/v1 Event schema from the
+// Kubernetes OpenAPI document (generated offline by scripts/provision/helm.sh).
+const ajv = new Ajv({ strict: false, allErrors: true });
+const crdSchema = crdToSchemas(readYamlDocs([join(import.meta.dirname, '../../charts/sentinelml/crds/modelmonitors.sentinelml.io.yaml')])).get('modelmonitor-sentinelml-v1alpha1.json')!;
+const validateMonitor = ajv.compile(crdSchema);
+const k8sVersion = /K8S_SCHEMA_VERSION=(\S+)/.exec(readFileSync(join(TOOLS, 'schemas/VERSIONS'), 'utf8'))![1];
+const validateEvent = ajv.compile(JSON.parse(readFileSync(join(TOOLS, `schemas/kubernetes/${k8sVersion}-standalone-strict/event-events-v1.json`), 'utf8')));
+
 describe('publishRunStatus against the HTTPS stand-in', () => {
   const cases: { name: string; input: { result?: DriftResult; failure?: { message: string } }; verdict: string; eventType: string; reason: string; drift: string }[] = [
     { name: 'stable run', input: { result: result() }, verdict: 'Stable', eventType: 'Normal', reason: 'NoDrift', drift: 'False' },
@@ -183,6 +195,8 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
         assert.equal(s.currentRows, 34687);
       }
       for (const x of s.conditions as Condition[]) assert.match(x.reason, /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/);
+      const merged = { ...state.monitor, status: s };
+      assert.ok(validateMonitor(merged), `status not valid under the CRD schema: ${JSON.stringify(validateMonitor.errors)}`);
 
       const ev = state.requests[2];
       assert.equal(ev.contentType, 'application/json');
@@ -198,6 +212,7 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
       assert.equal(ev.body.eventTime, '2026-11-26T12:00:00.123000Z');
       assert.deepEqual(ev.body.regarding, { apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: NAME, namespace: NS, uid: 'mm-uid-1' });
       assert.ok(ev.body.note.length > 10 && ev.body.note.length <= 1024);
+      assert.ok(validateEvent(ev.body), `not a valid events.k8s.io/v1 Event: ${JSON.stringify(validateEvent.errors)}`);
 
       assert.equal(lines.filter((l) => l.level >= 40).length, 0, JSON.stringify(lines));
       assert.ok(lines.some((l) => l.msg === `ModelMonitor status published: ${c.verdict}`));
