@@ -339,3 +339,40 @@ for (const file of scenarios) {
     }
   });
 }
+
+// manifests/ (plain YAML generated from the chart, for users without Helm) against the same API server.
+const MANIFESTS = join(REPO, 'manifests');
+test('manifests/: plain YAML applies server-side with strict validation and no warnings; same least-privilege RBAC', async () => {
+  const files = ['crd.yaml', 'sentinelml.yaml', 'monitoring.yaml'];
+  for (const f of files) assert.ok(existsSync(join(MANIFESTS, f)), `manifests/${f} exists (generated from the chart)`);
+  const objects = files.flatMap((f) => parseManifest(readFileSync(join(MANIFESTS, f), 'utf8')));
+  const namespaces = [...new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name))];
+  // Pod Security warnings for pod templates, on top of whatever the manifests' Namespace sets.
+  for (const ns of namespaces) {
+    await kube.kubectl(['apply', '--server-side', '--field-manager=test-psa-warn', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'pod-security.kubernetes.io/warn': 'restricted' } },
+    }) });
+  }
+  for (const f of files) {
+    const r = await kube.kubectl(['apply', '--server-side', '--validate=strict', '-f', join(MANIFESTS, f)], { check: false });
+    assert.equal(r.code, 0, `kubectl apply --server-side -f manifests/${f}:\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /warning/i, `the API server warned on manifests/${f}:\n${r.stderr}`);
+    if (f === 'crd.yaml') {
+      const crds = parseManifest(readFileSync(join(MANIFESTS, f), 'utf8')).filter((o) => o.kind === 'CustomResourceDefinition');
+      await kube.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((o) => `crd/${o.metadata.name}`)]);
+    }
+  }
+  const got = await kube.kubectl(['get', '-f', '-', '-o', 'name'], { input: objects.map((o) => JSON.stringify(o)).join('\n') });
+  assert.equal(got.stdout.trim().split('\n').length, objects.length, got.stdout);
+
+  const cron = objects.find((o) => o.kind === 'CronJob');
+  const monitor = objects.find((o) => o.kind === 'ModelMonitor');
+  assert.ok(cron && monitor, 'the manifests carry the drift CronJob and a ModelMonitor');
+  const ns = cron.metadata.namespace as string;
+  assert.deepEqual(await extraRights(ns, podSpecOf(cron).serviceAccountName), [...driftRightsNeeded(monitor.metadata.name), ...DRIFT_RIGHTS_TOLERATED(monitor.metadata.name)].sort());
+  for (const w of objects.filter((o) => o.kind === 'Deployment')) {
+    const spec = podSpecOf(w);
+    assert.equal(spec.automountServiceAccountToken, false, `${w.metadata.name} mounts no token`);
+    assert.deepEqual(await extraRights(ns, spec.serviceAccountName), [], `${spec.serviceAccountName} has no API rights`);
+  }
+});
