@@ -303,6 +303,16 @@ describe('rendered objects keep their promises', () => {
     assert.equal(drift.templating.list.find((v: any) => v.name === 'threshold').query, '0.25');
   });
 
+  test('alerts follow the deployed components (no staleness alert without the drift CronJob)', () => {
+    const alertsOf = (set: Record<string, string>) => {
+      const pr = render({ set }).find((o) => o.kind === 'PrometheusRule');
+      return pr === undefined ? [] : pr.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort();
+    };
+    assert.deepEqual(alertsOf({ 'drift.enabled': 'false' }), ['SentinelDatasetDrift', 'SentinelDriftScoreHigh', 'SentinelFeatureDrift', 'SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelPredictionLogWriteFailures']);
+    assert.deepEqual(alertsOf({ 'reports.enabled': 'false' }), ['SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelPredictionLogWriteFailures']);
+    assert.deepEqual(alertsOf({ 'reports.enabled': 'false', 'inference.enabled': 'false' }), []);
+  });
+
   test('one dashboard ConfigMap per dashboard, labelled for the Grafana sidecar, stable UIDs, $datasource', () => {
     const files = readdirSync(join(CHART, 'dashboards')).filter((f) => f.endsWith('.json'));
     const cms = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
