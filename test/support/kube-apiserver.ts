@@ -190,13 +190,26 @@ async function stopPid(p: ChildProcess | undefined): Promise<void> {
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
-/** If the test process exits without stop() (a crash, an uncaught error), kill our children by PID. */
+const liveDirs = new Set<string>();
+function killLive(): void {
+  for (const p of live) if (p.pid !== undefined && alive(p)) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const d of liveDirs) { try { rmSync(d, { recursive: true, force: true, maxRetries: 3 }); } catch { /* best effort */ } }
+}
+/**
+ * If the test process exits without stop() (a crash, an uncaught error) or is stopped by a signal (the
+ * test runner cancelling a file, Ctrl-C), kill our children by PID; the signal is then re-raised so the
+ * process still ends the way it would have.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of live) if (p.pid !== undefined && alive(p)) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
-  });
+  process.on('exit', killLive);
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killLive();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
 function spawnLogged(bin: string, args: string[], log: string): ChildProcess {
@@ -282,6 +295,7 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
   const readyTimeout = opts.readyTimeoutMs ?? 120_000;
   const keep = opts.keep ?? process.env.SENTINEL_KUBE_KEEP === '1';
   const dir = mkdtempSync(join(tmpdir(), 'sentinel-kube-'));
+  if (!keep) liveDirs.add(dir);
   const certs = join(dir, 'pki');
   mkdirSync(certs);
   let etcd: ChildProcess | undefined;
@@ -289,6 +303,7 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
   const cleanup = async (removeDir: boolean) => {
     await stopPid(api);
     await stopPid(etcd);
+    liveDirs.delete(dir);
     if (removeDir && !keep) rmSync(dir, { recursive: true, force: true });
   };
   try {
