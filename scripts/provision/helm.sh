@@ -9,6 +9,17 @@
 #               $SENTINEL_TOOLS/schemas/prometheus-operator/*.json from the CRDs in the
 #               prometheus-operator Go module (example/prometheus-operator-crd/*.yaml).
 # Versions are pinned here; the tests read them back from $SENTINEL_TOOLS/schemas/VERSIONS.
+# Sourced by scripts/provision.sh inside `( source ) || ...`, where `set -e` is void: the body
+# re-executes itself as a child bash with `set -euo pipefail`. Also runnable directly.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+  bash "${BASH_SOURCE[0]}"
+  return $?
+fi
+set -euo pipefail
+SENTINEL_CACHE="${SENTINEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinelml}"
+SENTINEL_TOOLS="${SENTINEL_TOOLS:-$SENTINEL_CACHE/tools}"
+mkdir -p "$SENTINEL_TOOLS/bin"
+
 HELM_VERSION=v3.21.4
 KUBECONFORM_VERSION=v0.7.0
 KUBE_SCORE_VERSION=v1.20.0
@@ -18,10 +29,10 @@ HADOLINT_VERSION=2.15.1
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
-[ -x "$GO" ] || { echo "helm.sh: Go not found (need Go >= 1.26 on PATH or at /usr/local/go/bin/go)" >&2; return 1; }
+[ -x "$GO" ] || { echo "helm.sh: Go not found (need Go >= 1.26 on PATH or at /usr/local/go/bin/go)" >&2; exit 1; }
 NODE="${NODE:-$(command -v node)}"
 "$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' \
-  || { echo "helm.sh: Node >= 24 needed to convert the schemas (put node_modules/.bin first on PATH)" >&2; return 1; }
+  || { echo "helm.sh: Node >= 24 needed to convert the schemas (put node_modules/.bin first on PATH)" >&2; exit 1; }
 
 stamp_dir="$SENTINEL_TOOLS/stamps"
 mkdir -p "$stamp_dir"
