@@ -11,7 +11,8 @@
 //     their pods do not mount a token.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -202,6 +203,38 @@ async function checkStatusWrites(namespace: string, sa: string, monitor: string)
   assert.equal(untouched.status, undefined);
 }
 
+/**
+ * The real `sentinel drift` process with the env the chart's CronJob sets (SENTINEL_MONITOR_NAMESPACE /
+ * SENTINEL_MONITOR_NAME) and, in place of the in-cluster token file, a kubeconfig holding the drift
+ * ServiceAccount's token: after the run, the ModelMonitor's status names the run drift.json names.
+ */
+async function checkDriftCommandPublishes(namespace: string, sa: string, monitor: string, podEnv: any[]): Promise<void> {
+  assert.ok(podEnv.some((e) => e.name === 'SENTINEL_MONITOR_NAMESPACE'), 'the CronJob sets SENTINEL_MONITOR_NAMESPACE');
+  const work = mkdtempSync(join(tmpdir(), 'sentinel-kube-drift-'));
+  try {
+    // Small slices of the demo split: enough rows for every test, quick to run.
+    const slice = (src: string, dst: string) => writeFileSync(dst, readFileSync(join(REPO, 'data', src), 'utf8').split('\n').slice(0, 1501).join('\n') + '\n');
+    slice('reference.csv', join(work, 'reference.csv'));
+    slice('current.csv', join(work, 'current.csv'));
+    const kubeconfig = kube.writeKubeconfig(`drift-job-${namespace}`, { token: await kube.serviceAccountToken(namespace, sa), namespace });
+    const r = await kube.exec(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'drift', '--reference', join(work, 'reference.csv'),
+      '--current', join(work, 'current.csv'), '--out', join(work, 'reports'), '--json', '--quiet', '--workers', '0', '--no-cache'], {
+      check: false, timeoutMs: 300_000,
+      env: { ...kube.env, KUBECONFIG: kubeconfig, SENTINEL_MONITOR_NAMESPACE: namespace, SENTINEL_MONITOR_NAME: monitor, SENTINEL_LOG_LEVEL: 'info' },
+    });
+    assert.equal(r.code, 0, `sentinel drift failed:\n${r.stderr}`);
+    const runId = JSON.parse(r.stdout).run_id as string;
+    assert.ok(runId, r.stdout.slice(0, 500));
+    const mm = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${monitor}`, '-n', namespace, '-o', 'json'])).stdout);
+    assert.equal(mm.status?.lastRunId, runId, `the drift command did not publish run ${runId} to the ModelMonitor (status: ${JSON.stringify(mm.status)}); its log:\n${r.stderr}`);
+    const evs = JSON.parse((await kube.kubectl(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])).stdout).items
+      .filter((e: any) => e.regarding?.name === monitor && String(e.note).includes(runId));
+    assert.equal(evs.length, 1, `one Event about run ${runId}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 test('the chart and its ci/*-values.yaml scenarios exist', () => {
   assert.ok(existsSync(join(CHART, 'Chart.yaml')), `no chart at ${CHART} (the chart's owner adds it)`);
   assert.ok(scenarios.length > 0, `no ${CI}/*-values.yaml scenarios (the chart's owner adds them)`);
@@ -276,6 +309,11 @@ for (const file of scenarios) {
           await t.test(`drift job status code, as ServiceAccount ${saName}: ModelMonitor status and Events written, printer columns shown`, async () => {
             await checkStatusWrites(namespace, saName, monitorName);
           });
+          if (scenario === 'default') {
+            await t.test(`sentinel drift, configured as the CronJob configures it (SENTINEL_MONITOR_*), publishes the ModelMonitor status with the drift ServiceAccount's token`, async () => {
+              await checkDriftCommandPublishes(namespace, saName, monitorName, driftEnv);
+            });
+          }
         }
         await t.test(`drift job (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): exactly the rights it needs`, async () => {
           assert.ok(sa, `the drift job's ServiceAccount ${saName} is part of the release`);
