@@ -12,6 +12,7 @@
  * Monitoring must never fail the run: without cluster access (no in-cluster config and no
  * kubeconfig, API unreachable, forbidden, object missing) it logs one line and returns.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   ApiException,
@@ -258,7 +259,8 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
   const event: EventsV1Event = {
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
-    metadata: { generateName: `${opts.name}.`, namespace: opts.namespace },
+    // client-go's naming: <object>.<hex time> (a generateName ending in "." is not a valid prefix).
+    metadata: { name: `${opts.name}.${now.getTime().toString(16)}${randomBytes(4).toString('hex')}`, namespace: opts.namespace },
     eventTime: new V1MicroTime(now.getTime()),
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: instance,

@@ -74,8 +74,14 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   if (req.method === 'POST' && path === EVENTS_PATH) {
     if (state.eventStatus !== 201) return status(res, state.eventStatus, 'InternalError', 'etcd is sad');
     const body = JSON.parse(raw);
+    // The API server's object-name rules (RFC 1123 subdomain; generateName is a prefix of one).
+    const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    const generateName: string | undefined = body.metadata?.generateName;
+    if (generateName !== undefined && !DNS1123.test(generateName.replace(/-$/, 'a'))) return status(res, 422, 'Invalid', `metadata.generateName: Invalid value: "${generateName}"`);
+    const name = body.metadata?.name ?? `${generateName ?? ''}x1234`;
+    if (!DNS1123.test(name) || name.length > 253) return status(res, 422, 'Invalid', `Event "${name}" is invalid: metadata.name`);
     res.writeHead(201, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ ...body, metadata: { ...body.metadata, name: `${NAME}.18a0`, uid: 'e-1' } }));
+    return res.end(JSON.stringify({ ...body, metadata: { ...body.metadata, name, uid: 'e-1' } }));
   }
   return status(res, 404, 'NotFound', `no route ${req.method} ${path}`);
 }
@@ -202,7 +208,7 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
       assert.equal(ev.contentType, 'application/json');
       assert.equal(ev.body.apiVersion, 'events.k8s.io/v1');
       assert.equal(ev.body.kind, 'Event');
-      assert.equal(ev.body.metadata.generateName, `${NAME}.`);
+      assert.match(ev.body.metadata.name, new RegExp(`^${NAME}\\.[0-9a-f]{18,}$`));
       assert.equal(ev.body.type, c.eventType);
       assert.equal(ev.body.reason, c.reason);
       assert.equal(ev.body.action, 'DriftRun');
