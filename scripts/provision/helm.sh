@@ -87,23 +87,6 @@ if [ "$(cat "$schemas/VERSIONS" 2>/dev/null)" != "$versions" ]; then
   echo "$versions" >"$schemas/VERSIONS"
 fi
 
-# Debian's alertmanager (unpacked by prometheus.sh for test/e2e/alerts.test.ts) loads its
-# notification templates (default.tmpl, email.tmpl) from a directory patched into the binary and
-# refuses to start without them. (Belongs with prometheus.sh; kept here until that script does it.)
-am_tmpl_dir=/usr/share/prometheus/alertmanager
-if ! [ -f "$am_tmpl_dir/default.tmpl" ] || ! [ -f "$am_tmpl_dir/email.tmpl" ]; then
-  deb_dir="$(mktemp -d)"
-  ( cd "$deb_dir" && apt-get download prometheus-alertmanager >/dev/null 2>&1 ) \
-    || { apt-get update -qq && ( cd "$deb_dir" && apt-get download prometheus-alertmanager ); }
-  dpkg -x "$deb_dir"/prometheus-alertmanager_*.deb "$deb_dir/x"
-  if mkdir -p "$am_tmpl_dir" 2>/dev/null && cp "$deb_dir/x$am_tmpl_dir"/*.tmpl "$am_tmpl_dir/" 2>/dev/null; then
-    echo "helm.sh: installed Debian alertmanager's templates into $am_tmpl_dir" >&2
-  else
-    echo "helm.sh: cannot write $am_tmpl_dir (not root?): alertmanager will not start" >&2
-  fi
-  rm -rf "$deb_dir"
-fi
-
 "$SENTINEL_TOOLS/bin/helm" version --short
 "$SENTINEL_TOOLS/bin/kubeconform" -v
 "$SENTINEL_TOOLS/bin/kube-score" version | head -1
