@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench', 'drift', 'RESULTS.md') },
   },
 });
-const sizes = args.sizes.split(',').map(Number);
+const sizes = args.sizes.split(',').filter((s) => s !== '').map(Number);
 const repeats = Number(args.repeats);
 const evidentlyMax = Number(args['evidently-max']);
 const evidentlyRepeatsMax = Number(args['evidently-repeats-max']);

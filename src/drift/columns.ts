@@ -46,8 +46,8 @@ export type DeclaredTypes = ReadonlyMap<string, ColumnType>;
 const CHUNK = 1 << 16;
 
 /**
- * Float64 storage that grows in fixed chunks (no repeated doubling copies); `finish` concatenates
- * once and frees the chunks, so the peak is the data plus one column.
+ * Float64 storage: one reserved array when the row count can be estimated, else fixed chunks (no
+ * repeated doubling copies) that `finish` concatenates once.
  */
 export class Float64Builder {
   private chunks: Float64Array[] = [];
@@ -55,8 +55,17 @@ export class Float64Builder {
   private pos = 0;
   length = 0;
 
+  /**
+   * Reserves room for `n` values before the first push, as one array. Untouched pages of a large
+   * zero-filled allocation are not resident, so a generous estimate costs address space, not memory;
+   * `finish` then returns a view of it without copying.
+   */
+  reserve(n: number): void {
+    if (this.length === 0 && n > CHUNK) this.current = new Float64Array(n);
+  }
+
   push(v: number): void {
-    if (this.pos === CHUNK) {
+    if (this.pos === this.current.length) {
       this.chunks.push(this.current);
       this.current = new Float64Array(CHUNK);
       this.pos = 0;
@@ -66,17 +75,25 @@ export class Float64Builder {
   }
 
   get(i: number): number {
-    const c = Math.floor(i / CHUNK);
-    const chunk = c < this.chunks.length ? this.chunks[c] : this.current;
-    return chunk[i % CHUNK];
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i];
+      i -= c.length;
+    }
+    return this.current[i];
   }
 
   finish(): Float64Array {
+    if (this.chunks.length === 0) {
+      const only = this.current.subarray(0, this.pos);
+      this.current = new Float64Array(0);
+      this.pos = 0;
+      return only;
+    }
     const out = new Float64Array(this.length);
     let off = 0;
     for (const c of this.chunks) {
       out.set(c, off);
-      off += CHUNK;
+      off += c.length;
     }
     out.set(this.current.subarray(0, this.pos), off);
     this.chunks = [];
@@ -93,8 +110,17 @@ export class Uint32Builder {
   private pos = 0;
   length = 0;
 
+  /**
+   * Reserves room for `n` values before the first push, as one array. Untouched pages of a large
+   * zero-filled allocation are not resident, so a generous estimate costs address space, not memory;
+   * `finish` then returns a view of it without copying.
+   */
+  reserve(n: number): void {
+    if (this.length === 0 && n > CHUNK) this.current = new Uint32Array(n);
+  }
+
   push(v: number): void {
-    if (this.pos === CHUNK) {
+    if (this.pos === this.current.length) {
       this.chunks.push(this.current);
       this.current = new Uint32Array(CHUNK);
       this.pos = 0;
@@ -104,11 +130,17 @@ export class Uint32Builder {
   }
 
   finish(): Uint32Array {
+    if (this.chunks.length === 0) {
+      const only = this.current.subarray(0, this.pos);
+      this.current = new Uint32Array(0);
+      this.pos = 0;
+      return only;
+    }
     const out = new Uint32Array(this.length);
     let off = 0;
     for (const c of this.chunks) {
       out.set(c, off);
-      off += CHUNK;
+      off += c.length;
     }
     out.set(this.current.subarray(0, this.pos), off);
     this.chunks = [];

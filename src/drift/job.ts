@@ -185,7 +185,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     const current = await readLog(opts.current, {
       sinceMs,
       types: declared,
-      keep: (name) => wanted.has(name),
+      keep: (name) => wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name),
       onProgress: (rowsRead) => opts.onProgress?.({ phase: 'current', rowsRead }),
     });
     lap('read_current');
