@@ -117,6 +117,10 @@ test('user stattest and threshold override the default selection', async () => {
   ]);
   const age = r.columns[0];
   assert.ok(age.p_value !== null && age.p_value < 1e-10);
+  // A test not registered for the column's type is that column's error, as Evidently refuses it.
+  const wrongKind = detectDrift(reference, current, meta(), { stattest: 'ks', columns: ['sex', 'age'] });
+  assert.equal(wrongKind.columns.find((c) => c.name === 'sex')!.error!.code, 'invalid_feature_type');
+  assert.equal(wrongKind.columns.find((c) => c.name === 'age')!.error, null);
   assert.equal(age.drift_detected, true);
   assert.equal(age.statistic, age.score); // KS statistic is the KS distance
 });
