@@ -15,9 +15,11 @@ import gammalnLib from '@stdlib/math-base-special-gammaln';
 
 export const gammaln: (x: number) => number = gammalnLib;
 
-/** Chi-square survival function: P(X > x), X ~ chi2(df). SciPy: chdtrc(df, x) = igamc(df/2, x/2). */
+/** Chi-square survival function: P(X > x), X ~ chi2(df). SciPy: chdtrc(df, x) = igamc(df/2, x/2), df = 0 included. */
 export function chi2Sf(x: number, df: number): number {
-  if (Number.isNaN(x) || !(df > 0)) return Number.NaN;
+  if (Number.isNaN(x) || !(df >= 0)) return Number.NaN;
+  // Cephes igamc(0, x): the df = 0 distribution is a point mass at 0 — sf 0 for x > 0, NaN at x = 0 (as SciPy)
+  if (df === 0) return x > 0 ? 0 : Number.NaN;
   if (x <= 0) return 1;
   if (x === Infinity) return 0;
   return gammainc(x / 2, df / 2, true, true);

@@ -293,6 +293,10 @@ def build_cases():
     add("mannw_50k_vs_50k", "num", big_r, big_c, stattest="mannw")
     add("anderson_50k", "num", big_r, big_c, stattest="anderson")
     add("cvm_50k", "num", big_r, big_c, stattest="cramer_von_mises")
+    add("chisquare_single_category_rounding", "cat", ["a"] * 190, ["a"] * 197, stattest="chisquare", note="df = 0 and chi2 = 4e-30 from rounding → p = 0, drift")
+    add("es_tiny_nan", "num", [0.5, 1.5, 2.5, 3.0], [1.0, 2.0, 3.5, 4.0, 5.0, 6.0], stattest="es", note="< 5 values → SciPy returns NaN, no drift")
+    add("t_test_single_observation", "num", [1.7], [0.2, 0.9, 1.1, 1.4, 2.2], stattest="t_test", note="n = 1 contributes 0 to the pooled variance")
+    add("anderson_two_values_error", "num", [1.0], [2.0], stattest="anderson", note="N = 2 → IndexError inside SciPy")
     return C
 
 

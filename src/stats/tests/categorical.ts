@@ -24,7 +24,9 @@ function homogeneity(ref: Float64Array, cur: Float64Array, nRef: number, nCur: n
 /**
  * `chisquare` — Evidently's chi-square *goodness-of-fit* of current counts against reference
  * frequencies rescaled to the current size: χ² = Σ_k (O_k − E_k)² / E_k with E_k = n_ref,k · n_cur / n_ref,
- * df = k − 1 over the union of categories (a category absent from reference gives E = 0, χ² = ∞, p = 0).
+ * df = k − 1 over the union of categories (a category absent from reference gives E = 0, χ² = ∞, p = 0;
+ * a single category gives df = 0: p = NaN when χ² is exactly 0, but p = 0 — drift — when rounding in
+ * n_ref,k · (n_cur/n_ref) leaves χ² ≈ 1e-30, exactly as SciPy/Evidently).
  * Score = p-value; drift when p < threshold (strict); default 0.05.
  * `compat: false`: Pearson chi-square test of homogeneity on the 2×k contingency table (treats the
  * reference as a sample, not as the true distribution).
@@ -41,7 +43,7 @@ export const chisquare = defineStatTest({
     const j = jointCounts(reference, current);
     if (opts.compat === false) {
       const { stat, df } = homogeneity(j.ref, j.cur, j.nRef, j.nCur, false);
-      return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : Number.NaN };
+      return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : 1 };
     }
     const kNorm = j.nCur / j.nRef;
     let stat = 0;
@@ -50,7 +52,7 @@ export const chisquare = defineStatTest({
       stat += (j.cur[i] - e) ** 2 / e;
     }
     const df = j.keys.length - 1;
-    return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : Number.NaN };
+    return { statistic: stat, score: chi2Sf(stat, df) };
   },
 });
 
@@ -108,7 +110,7 @@ export const gTest = defineStatTest({
     const j = jointCounts(reference, current);
     if (opts.compat === false) {
       const { stat, df } = homogeneity(j.ref, j.cur, j.nRef, j.nCur, true);
-      return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : Number.NaN };
+      return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : 1 };
     }
     if (Math.abs(j.nCur - j.nRef) / Math.min(j.nCur, j.nRef) > Math.sqrt(Number.EPSILON)) {
       throw new StatTestError('unequal_sizes', 'g_test (Evidently-compatible) needs reference and current of equal size; use compat: false');
@@ -119,7 +121,7 @@ export const gTest = defineStatTest({
       if (o !== 0) stat += 2.0 * (o * Math.log(o / j.ref[i]));
     }
     const df = j.keys.length - 1;
-    return { statistic: stat, score: df > 0 ? chi2Sf(stat, df) : Number.NaN };
+    return { statistic: stat, score: chi2Sf(stat, df) };
   },
 });
 

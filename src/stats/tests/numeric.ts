@@ -91,7 +91,9 @@ export const tTest = defineStatTest({
   run(reference, current) {
     const r = asNumeric(reference), c = asNumeric(current);
     const df = r.n + c.n - 2;
-    const svar = ((r.n - 1) * sampleVar(r) + (c.n - 1) * sampleVar(c)) / df;
+    // SciPy: a single observation contributes 0 (not NaN) to the pooled variance
+    const v1 = r.n === 1 ? 0 : sampleVar(r), v2 = c.n === 1 ? 0 : sampleVar(c);
+    const svar = ((r.n - 1) * v1 + (c.n - 1) * v2) / df;
     const t = (r.mean - c.mean) / Math.sqrt(svar * (1.0 / r.n + 1.0 / c.n));
     const p = Number.isNaN(t) ? Number.NaN : Math.min(1, 2 * tSf(Math.abs(t), df));
     return { statistic: t, score: p };

@@ -101,6 +101,8 @@ export function pairwiseSum(a: ArrayLike<number>, lo = 0, n = a.length, r: (x: n
 export function andersonKsamp(x: Float64Array, y: Float64Array): { statistic: number; pValue: number } {
   const { A2kN, nDistinct } = a2akn(x, y);
   if (nDistinct < 2) throw new StatTestError('constant', 'anderson_ksamp needs more than one distinct observation');
+  // N = 2 leaves SciPy's harmonic-sum table empty (IndexError in Evidently)
+  if (x.length + y.length < 3) throw new StatTestError('too_small', 'anderson_ksamp needs at least 3 observations in total');
   const k = 2;
   const N = x.length + y.length;
   const H = 1 / x.length + 1 / y.length;
