@@ -27,16 +27,18 @@ export function ksStatistic(s1: Float64Array, s2: Float64Array): number {
 /**
  * Two-sided p-value of scipy.stats.ks_2samp(method='auto'): exact when max(n1, n2) ≤ 10000
  * (falling back to asymptotic if the exact recursion fails), else the one-sample D_n distribution
- * with n = round(n1·n2 / (n1 + n2)).
+ * with n = round(n1·n2 / (n1 + n2)). Like SciPy, the exact branch snaps D to h / lcm(n1, n2).
  */
-export function ks2sampPValue(n1: number, n2: number, d: number): number {
+export function ks2samp(n1: number, n2: number, d0: number): { d: number; p: number } {
+  let d = d0;
   let prob = Number.NaN;
   let exactOk = false;
   if (Math.max(n1, n2) <= 10000) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
     const h = roundHalfEven(d * lcm);
-    if (h === 0) return 1.0;
+    d = (h * 1.0) / lcm;
+    if (h === 0) return { d, p: 1.0 };
     prob = n1 === n2 ? probOutsideSquare(n1, h) : outerProbInside(n1, n2, g, h);
     exactOk = Number.isFinite(prob) && prob >= 0 && prob <= 1;
   }
@@ -45,7 +47,12 @@ export function ks2sampPValue(n1: number, n2: number, d: number): number {
     const en = (m * n) / (m + n);
     prob = kolmognSf(roundHalfEven(en), d);
   }
-  return Math.min(Math.max(prob, 0), 1);
+  return { d, p: Math.min(Math.max(prob, 0), 1) };
+}
+
+/** p-value only (see `ks2samp`). */
+export function ks2sampPValue(n1: number, n2: number, d: number): number {
+  return ks2samp(n1, n2, d).p;
 }
 
 /**
@@ -63,7 +70,7 @@ export const ks = defineStatTest({
   inclusive: true,
   run(reference, current) {
     const r = asNumeric(reference), c = asNumeric(current);
-    const d = ksStatistic(r.sorted, c.sorted);
-    return { statistic: d, score: ks2sampPValue(r.n, c.n, d) };
+    const res = ks2samp(r.n, c.n, ksStatistic(r.sorted, c.sorted));
+    return { statistic: res.d, score: res.p };
   },
 });
