@@ -6,7 +6,7 @@
  *  - edges = linspace(min, max, nBins + 1) (min - 0.5 / max + 0.5 when min == max), last edge = max;
  *  - bin i holds edges[i] ≤ x < edges[i+1]; the last bin also holds x == max.
  */
-import type { PreparedNumeric } from './types.ts';
+import type { PreparedCategorical, PreparedNumeric } from './types.ts';
 import { jointCounts, searchSorted } from './sample.ts';
 
 /** numpy.histogram_bin_edges(a, 'sturges') for data with the given size, min and max. */
@@ -69,8 +69,8 @@ export interface BinnedPercents {
  * (the `n` argument is ignored); otherwise one bin per distinct value of the union. Percent = count / size.
  */
 export function binnedPercents(
-  reference: PreparedNumeric | import('./types.ts').PreparedCategorical,
-  current: PreparedNumeric | import('./types.ts').PreparedCategorical,
+  reference: PreparedNumeric | PreparedCategorical,
+  current: PreparedNumeric | PreparedCategorical,
   numerical: boolean,
   fill: boolean,
   integerDtype: boolean,

@@ -9,7 +9,6 @@
  * SciPy evaluates the Smirnov sum in double-double arithmetic; here terms are summed in log space
  * with an incrementally-updated log binomial, good to ~1e-12 relative for n ≤ 1e6.
  */
-import { gammaln } from './special.ts';
 
 /** Pr(D_{n,n} ≥ h/n), SciPy `_compute_prob_outside_square`. */
 export function probOutsideSquare(n: number, h: number): number {
@@ -314,4 +313,3 @@ export function kolmognSf(n: number, x: number): number {
   return clip01(1.0 - clip01(cdf));
 }
 
-export { gammaln };

@@ -30,10 +30,8 @@ export function cleanNumeric(values: ArrayLike<number>, side = 'sample'): Float6
 }
 
 /**
- * Same rule for categorical columns: missing labels (null/undefined; the drift layer maps empty CSV
- * cells to missing, as pandas does) are dropped. Labels "inf"/"nan" are ordinary strings for a
- * categorical column only if pandas would have read it as strings; numeric-looking categorical columns
- * should be cleaned with `cleanNumeric` first and passed as numbers converted with `String`.
+ * Same rule for categorical columns: missing labels (null/undefined) are dropped. The caller maps what
+ * pandas reads as missing (empty cells, `NA`, `NaN`, `null`, ...) to null first.
  */
 export function cleanCategorical(values: readonly (string | null | undefined)[], side = 'sample'): string[] {
   const out: string[] = [];

@@ -46,7 +46,6 @@ function a2akn(x: Float64Array, y: Float64Array): { A2kN: number; nDistinct: num
   const n = [x.length, y.length];
   const N = n[0] + n[1];
   let i = 0, j = 0, zLeft = 0, nDistinct = 0;
-  let acc0 = 0, acc1 = 0;
   // first pass to know whether there are ties at all (lj = 1 when N == number of distinct values)
   const groups: { lj: number; fx: number; fy: number }[] = [];
   while (i < n[0] || j < n[1]) {
@@ -70,9 +69,7 @@ function a2akn(x: Float64Array, y: Float64Array): { A2kN: number; nDistinct: num
     terms1.push((lj / N) * (N * My - Bj * n[1]) ** 2 / den);
     zLeft += g.lj;
   }
-  acc0 = pairwiseSum(terms0);
-  acc1 = pairwiseSum(terms1);
-  let A2kN = acc0 / n[0] + acc1 / n[1];
+  let A2kN = pairwiseSum(terms0) / n[0] + pairwiseSum(terms1) / n[1];
   A2kN *= (N - 1) / N;
   return { A2kN, nDistinct };
 }
