@@ -136,21 +136,25 @@ async function main(): Promise<void> {
     const outDir = join(WORK, `reports-${n}`);
     const ours = (extra: string[]): Measured => timed(process.execPath, [SENTINEL, 'drift', '--reference', refPath, '--current', curPath, '--out', outDir, '--json', '--quiet', ...extra]);
     rmSync(outDir, { recursive: true, force: true });
-    const reps = n <= evidentlyRepeatsMax ? repeats : 1;
-    for (let i = 0; i < repeats; i++) res.cold.push(ours(['--no-cache']));
-    ours([]); // fills the cache
-    for (let i = 0; i < repeats; i++) res.warm.push(ours([]));
-    for (const m of [...res.cold, ...res.warm]) if (m.code !== 0) throw new Error(`sentinel drift failed at ${n}: ${m.stderr}`);
+    ours([]); // fills the reference cache for the warm runs
+    // Interleaved (Evidently, cold, warm per round) so that a change in machine load hits both sides.
     let evJson: { columns: Record<string, { drift: boolean }>; timings: Record<string, number> } | null = null;
-    if (n <= evidentlyMax) {
-      res.evidently = [];
-      for (let i = 0; i < reps; i++) {
+    const withEvidently = n <= evidentlyMax;
+    if (withEvidently) res.evidently = [];
+    const evidentlyRounds = n <= evidentlyRepeatsMax ? repeats : 1;
+    for (let i = 0; i < repeats; i++) {
+      if (withEvidently && i < evidentlyRounds) {
         const jsonPath = join(WORK, `evidently-${n}.json`);
         const m = timed(PY, [join(ROOT, 'bench', 'drift', 'evidently_drift.py'), refPath, curPath, jsonPath, join(WORK, `evidently-${n}.html`)]);
         if (m.code !== 0) throw new Error(`evidently failed at ${n}: ${m.stderr.slice(-3000)}`);
-        res.evidently.push(m);
+        res.evidently!.push(m);
         evJson = JSON.parse(readFileSync(jsonPath, 'utf8'));
       }
+      res.cold.push(ours(['--no-cache']));
+      res.warm.push(ours([]));
+    }
+    for (const m of [...res.cold, ...res.warm]) if (m.code !== 0) throw new Error(`sentinel drift failed at ${n}: ${m.stderr}`);
+    if (withEvidently) {
       res.evidentlyPhases = evJson!.timings;
       const ourResult = JSON.parse(res.warm[0].stdout) as { columns: { name: string; drift_detected: boolean; error: unknown }[] };
       const differing: string[] = [];
