@@ -137,6 +137,20 @@ function parseNumberSlow(raw: string, out: Float64Array): number {
 }
 
 /**
+ * O(1) hash of a label's bytes: length, first two, last two and middle byte. Labels that collide
+ * are told apart by the byte compare in the probe, so this only has to spread typical labels.
+ */
+function hashBytes(b: Buffer, s: number, e: number): number {
+  const len = e - s;
+  let h = Math.imul(len + 1, 0x9e3779b1);
+  if (len > 0) h ^= b[s] | (b[e - 1] << 8);
+  if (len > 2) h ^= (b[s + 1] << 16) | (b[e - 2] << 24);
+  if (len > 4) h = Math.imul(h ^ b[s + (len >> 1)], 0x01000193);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) >>> 0;
+}
+
+/**
  * Dictionary encoder keyed by bytes: a cell that is already in the dictionary costs a hash and a
  * byte compare, no string. New values (and quoted cells with escapes) go through a string Map.
  */
@@ -160,9 +174,7 @@ class Dictionary {
   }
 
   codeOfBytes(buf: Buffer, s: number, e: number): number {
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-    h >>>= 0;
+    const h = hashBytes(buf, s, e);
     const mask = this.slots.length - 1;
     const len = e - s;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
@@ -181,9 +193,7 @@ class Dictionary {
   }
 
   private insertBytes(key: Buffer, code: number): void {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
-    h >>>= 0;
+    const h = hashBytes(key, 0, key.length);
     this.keys[code] = key;
     this.hashes[code] = h;
     if ((this.values.length + 1) * 2 > this.slots.length) {
@@ -431,6 +441,9 @@ class CsvParser {
    * offset where an incomplete record starts (to carry over to the next chunk), or -1.
    */
   parse(buf: Buffer, pos: number, eof: boolean): number {
+    let starts = this.starts;
+    let ends = this.ends;
+    let escaped = this.escaped;
     for (;;) {
       if (pos >= buf.length) return -1;
       // --- one record ---
@@ -444,13 +457,13 @@ class CsvParser {
         if (nf === this.cap) {
           this.cap *= 2;
           const s2 = new Int32Array(this.cap);
-          s2.set(this.starts);
+          s2.set(starts);
           this.starts = s2;
           const e2 = new Int32Array(this.cap);
-          e2.set(this.ends);
+          e2.set(ends);
           this.ends = e2;
           const x2 = new Uint8Array(this.cap);
-          x2.set(this.escaped);
+          x2.set(escaped);
           this.escaped = x2;
         }
         if (i < n && buf[i] === QUOTE) {
@@ -473,9 +486,9 @@ class CsvParser {
             openQuote = true;
             break;
           }
-          this.starts[nf] = i + 1;
-          this.ends[nf] = close;
-          this.escaped[nf] = esc | 2;
+          starts[nf] = i + 1;
+          ends[nf] = close;
+          escaped[nf] = esc | 2;
           nf++;
           i = close + 1;
           if (i < n && buf[i] !== COMMA && buf[i] !== LF && !(buf[i] === CR && (i + 1 >= n || buf[i + 1] === LF))) {
@@ -490,9 +503,9 @@ class CsvParser {
             if (c === COMMA || c === LF) break;
             i++;
           }
-          this.starts[nf] = s;
-          this.ends[nf] = i > s && i < n && buf[i] === LF && buf[i - 1] === CR ? i - 1 : i;
-          this.escaped[nf] = 0;
+          starts[nf] = s;
+          ends[nf] = i > s && i < n && buf[i] === LF && buf[i - 1] === CR ? i - 1 : i;
+          escaped[nf] = 0;
           nf++;
         }
         if (i >= n) break; // record not terminated in this buffer
@@ -502,9 +515,9 @@ class CsvParser {
           if (i >= n) {
             if (eof) {
               // "a,b," at EOF: the record ends with an empty field.
-              this.starts[nf] = i;
-              this.ends[nf] = i;
-              this.escaped[nf] = 0;
+              starts[nf] = i;
+              ends[nf] = i;
+              escaped[nf] = 0;
               nf++;
             }
             break;
@@ -519,7 +532,7 @@ class CsvParser {
       }
       if (!complete && !eof) return pos;
       // At EOF without a newline: strip a final CR of an unquoted last field.
-      if (!complete && !openQuote && nf > 0 && this.escaped[nf - 1] === 0 && this.ends[nf - 1] > this.starts[nf - 1] && buf[this.ends[nf - 1] - 1] === CR) this.ends[nf - 1]--;
+      if (!complete && !openQuote && nf > 0 && escaped[nf - 1] === 0 && ends[nf - 1] > starts[nf - 1] && buf[ends[nf - 1] - 1] === CR) ends[nf - 1]--;
       pos = complete ? i : buf.length;
 
       if (this.state === null) {
@@ -529,12 +542,12 @@ class CsvParser {
           continue;
         }
         const known = new Set(this.builders.keys());
-        this.state = setupFile(buf, nf, this.starts, this.ends, this.escaped, this.builders, this.header, this.rows, this.opts);
+        this.state = setupFile(buf, nf, starts, ends, escaped, this.builders, this.header, this.rows, this.opts);
         if (this.rows === 0 && this.reserveRows > 0) for (const [name, b] of this.builders) if (!known.has(name)) b.reserve(this.reserveRows);
         continue;
       }
       // Blank line: skipped silently, as pandas does.
-      if (nf === 1 && this.ends[0] === this.starts[0] && this.escaped[0] === 0) continue;
+      if (nf === 1 && ends[0] === starts[0] && escaped[0] === 0) continue;
       if (this.state.pendingBad) {
         this.skip('field_count');
         this.state.pendingBad = false;
@@ -554,7 +567,7 @@ class CsvParser {
         continue;
       }
       if (this.state.tsIndex >= 0) {
-        const ts = parseTimestamp(buf, this.starts[this.state.tsIndex], this.ends[this.state.tsIndex]);
+        const ts = parseTimestamp(buf, starts[this.state.tsIndex], ends[this.state.tsIndex]);
         if (Number.isNaN(ts)) {
           if (this.opts.sinceMs !== undefined) {
             this.skip('bad_timestamp');
@@ -574,8 +587,8 @@ class CsvParser {
       for (let f = 0; f < nf; f++) {
         const b = targets[f];
         if (b === null) continue;
-        const x = this.escaped[f];
-        b.push(buf, this.starts[f], this.ends[f], x === 3 ? buf.toString('utf8', this.starts[f], this.ends[f]).replaceAll('""', '"') : null);
+        const x = escaped[f];
+        b.push(buf, starts[f], ends[f], x === 3 ? buf.toString('utf8', starts[f], ends[f]).replaceAll('""', '"') : null);
       }
       for (const b of this.state.absent) b.pushMissing();
       this.rows++;
