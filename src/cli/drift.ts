@@ -4,11 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type EnvConfig } from '../config.ts';
 import { InputError, SentinelError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../drift/job.ts';
-import type { ColumnDrift } from '../drift/result.ts';
+import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { Command } from './main.ts';
 
 export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
@@ -198,11 +198,25 @@ export const driftCommand: Command = async (argv, env) => {
       logger,
       onProgress: parsed.quiet ? undefined : progressPrinter((s) => process.stderr.write(s)),
     });
+    await publishStatus(config, logger, { result: outcome.result });
     process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
     return 0;
   } catch (err) {
     const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
+    const usage = err instanceof InputError && err.code === 'usage';
+    if (!usage) await publishStatus(config, logger, { failure: { message: message.split('\n')[0] } });
     process.stderr.write(`sentinel drift: ${message.split('\n')[0]}\n`);
-    return err instanceof InputError && err.code === 'usage' ? 2 : 1;
+    return usage ? 2 : 1;
   }
 };
+
+/**
+ * In a cluster (SENTINEL_MONITOR_NAMESPACE / _NAME set by the chart) the run's outcome goes to the
+ * ModelMonitor status and an Event. Never fails the run: without cluster access it logs one line.
+ */
+async function publishStatus(config: EnvConfig, logger: Logger, run: { result?: DriftResult; failure?: { message: string } }): Promise<void> {
+  if (!config.monitorNamespace || !config.monitorName) return;
+  // Loaded here so that the Kubernetes client stays out of runs that do not report to a cluster.
+  const { publishRunStatus } = await import('../k8s/status.ts');
+  await publishRunStatus({ namespace: config.monitorNamespace, name: config.monitorName, instance: config.instanceId, logger, ...run });
+}
