@@ -89,6 +89,16 @@ export const demoCommand: Command = async (argv, env) => {
     logger,
     runAtStart: false,
   });
+  // One readable line per run for the person watching the terminal (the JSON log has the details).
+  scheduler.on('success', (o: { result?: { run_id?: string | null; drift_score?: number | null } }) => {
+    const r = o.result;
+    if (!r?.run_id || typeof r.drift_score !== 'number') return;
+    const verdict = r.drift_score > 0.1 ? 'above the 0.1 alert threshold' : 'below the 0.1 alert threshold';
+    process.stdout.write(`drift run ${r.run_id}: drift_score ${r.drift_score.toFixed(3)} (${verdict}) — ${reports.url}/runs/${r.run_id}/report.html\n`);
+  });
+  scheduler.on('failure', (o: { error?: unknown }) => {
+    process.stdout.write(`drift run failed: ${o.error instanceof Error ? o.error.message : String(o.error)}\n`);
+  });
   scheduler.start();
 
   logger.info({ url: reports.url, predict_url: inference.url }, 'demo listening');
