@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
@@ -9,7 +8,7 @@ import { createDriftSchedule } from '../schedule/drift-schedule.ts';
 import type { Command } from './main.ts';
 import { parseDuration, parsePort, parsePositiveInt } from './flags.ts';
 import { startReportServer } from './reports.ts';
-import { startInferenceServer } from './serve.ts';
+import { resolveInstanceId, startInferenceServer } from './serve.ts';
 
 const HELP = `usage: sentinel demo [options]        (what "npm start" runs)
 
@@ -69,7 +68,7 @@ export const demoCommand: Command = async (argv, env) => {
     host: values.host,
     modelPath: resolve(values.model),
     logDir,
-    instanceId: config.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
+    instanceId: resolveInstanceId(undefined, config.instanceId),
     maxLogBytes: 64 * 1024 * 1024,
     maxLogAgeMs: 60 * 60 * 1000,
     maxBodyBytes: 1024 * 1024,

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerProcessMetrics } from '../metrics/process.ts';
+import { closeServer, listen, untilSignal } from './lifecycle.ts';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
@@ -32,21 +34,12 @@ export interface RunningReportServer {
 export async function startReportServer(o: { port: number; host: string; dir: string; logger: Logger; scoreThreshold?: number }): Promise<RunningReportServer> {
   const logger = o.logger.child({ component: 'reports' });
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // These three prom-client gauges end in _total, which `promtool check metrics` rejects.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  registerProcessMetrics(registry);
   const app = createReportApp({ dir: o.dir, registry, logger: o.logger, scoreThreshold: o.scoreThreshold });
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(o.port, o.host, () => res());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  const host = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = `http://${host}:${port}`;
+  const url = await listen(server, o.port, o.host);
   logger.info({ url, dir: o.dir }, 'report server listening');
   let stopping: Promise<void> | undefined;
   return {
@@ -54,12 +47,7 @@ export async function startReportServer(o: { port: number; host: string; dir: st
     url,
     shutdown() {
       stopping ??= (async () => {
-        const force = setTimeout(() => server.closeAllConnections(), 10_000);
-        force.unref();
-        const closed = new Promise<void>((res) => server.close(() => res()));
-        server.closeIdleConnections();
-        await closed;
-        clearTimeout(force);
+        await closeServer(server, 10_000);
         logger.info('report server stopped');
       })();
       return stopping;
@@ -89,13 +77,7 @@ export const reportsCommand: Command = async (argv, env) => {
   if (!/^\d+(\.\d+)?$/.test(values.threshold) || !Number.isFinite(threshold)) throw new ConfigError(`--threshold must be a non-negative number (got "${values.threshold}")`);
   const logger = createLogger({ level: config.logLevel });
   const running = await startReportServer({ port: parsePort(values.port), host: values.host, dir: resolve(values.dir), logger, scoreThreshold: threshold });
-  await new Promise<void>((res) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      void running.shutdown().then(res);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilSignal(logger);
+  await running.shutdown();
   return 0;
 };

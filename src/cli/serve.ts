@@ -14,6 +14,7 @@ import { createInferenceMetrics } from '../metrics/inference.ts';
 import { loadModelCard, type ModelCard } from '../model/card.ts';
 import { loadOnnxModel } from '../model/onnx.ts';
 import type { Command } from './main.ts';
+import { closeServer, listen, untilSignal } from './lifecycle.ts';
 import { parseBytes, parseDuration, parsePort, parsePositiveInt } from './flags.ts';
 
 const HELP = `usage: sentinel serve [options]
@@ -97,13 +98,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
   const server = createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
   server.requestTimeout = 30_000;
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(o.port, o.host, () => res());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`;
+  const url = await listen(server, o.port, o.host);
   logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
 
   let stopping: Promise<void> | undefined;
@@ -114,13 +109,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     shutdown() {
       stopping ??= (async () => {
         startDraining();
-        const force = setTimeout(() => server.closeAllConnections(), 20_000);
-        force.unref();
-        // close() waits for in-flight requests; sockets that go idle after it are swept here.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        await new Promise<void>((res) => server.close(() => res()));
-        clearInterval(sweep);
-        clearTimeout(force);
+        await closeServer(server, 20_000);
         await log?.close();
         await model.close();
         logger.info('inference API stopped');
@@ -128,6 +117,13 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       return stopping;
     },
   };
+}
+
+/** The replica name in log file names: the flag, else SENTINEL_INSTANCE_ID / HOSTNAME, else the host name. */
+export function resolveInstanceId(flag: string | undefined, fromEnv: string | undefined): string {
+  const id = flag ?? fromEnv ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id)) throw new ConfigError(`--instance-id must match [A-Za-z0-9._-]{1,128} (got "${id}")`);
+  return id;
 }
 
 export const serveCommand: Command = async (argv, env) => {
@@ -153,8 +149,7 @@ export const serveCommand: Command = async (argv, env) => {
     return 0;
   }
   const config = loadConfig(env);
-  const instanceId = values['instance-id'] ?? config.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(instanceId)) throw new ConfigError(`--instance-id must match [A-Za-z0-9._-]{1,128} (got "${instanceId}")`);
+  const instanceId = resolveInstanceId(values['instance-id'], config.instanceId);
   const logger = createLogger({ level: config.logLevel });
   const running = await startInferenceServer({
     port: parsePort(values.port),
@@ -169,13 +164,7 @@ export const serveCommand: Command = async (argv, env) => {
     logger,
   });
   if (values['no-log']) logger.warn('--no-log: predictions are NOT recorded');
-  await new Promise<void>((res) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      void running.shutdown().then(res);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilSignal(logger);
+  await running.shutdown();
   return 0;
 };

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerProcessMetrics } from './process.ts';
 
 /** The inference metrics of DESIGN.md, registered on an injected Registry (never the global one). */
 export interface InferenceMetrics {
@@ -11,9 +12,7 @@ export interface InferenceMetrics {
 }
 
 export function createInferenceMetrics(registry: Registry, model: { name: string; version: string }): InferenceMetrics {
-  collectDefaultMetrics({ register: registry });
-  // prom-client names these gauges *_total, which `promtool check metrics` rejects (only counters may).
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  registerProcessMetrics(registry);
   const info = new Gauge({
     name: 'sentinelml_model_info',
     help: 'The model being served (value is always 1).',
