@@ -134,6 +134,11 @@ async function checkStatusWrites(namespace: string, sa: string, monitor: string)
   const logger = createLogger({ level: 'debug', stream: { write: (l: string) => { lines.push(l); } } });
   const token = await kube.serviceAccountToken(namespace, sa);
   const kubeConfig = kube.kubeConfig({ token, namespace });
+  // RBAC is served from informer caches: give a just-created RoleBinding a moment to take effect
+  // (bounded; a missing grant still fails below, with the status code's own error).
+  for (let i = 0; i < 40 && !(await canI(namespace, sa, 'patch', `modelmonitors.sentinelml.io/${monitor}`, '--subresource=status')); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
 
   // 1. A run with drift: Warning Event, verdict Drift.
   const first = await publishRunStatus({ kubeConfig, namespace, name: monitor, result: driftResult('run-1', true), logger, instance: 'drift-job-pod-1' });
