@@ -240,8 +240,8 @@ describe('rendered objects keep their promises', () => {
     assert.equal(roles[0].kind, 'Role');
     assert.deepEqual(roles[0].rules, [
       { apiGroups: ['sentinelml.io'], resources: ['modelmonitors'], resourceNames: ['rel-sentinelml'], verbs: ['get'] },
-      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors/status'], resourceNames: ['rel-sentinelml'], verbs: ['get', 'patch'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors/status'], resourceNames: ['rel-sentinelml'], verbs: ['patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ]);
     const binding = find(objs, 'RoleBinding');
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: find(objs, 'CronJob').spec.jobTemplate.spec.template.spec.serviceAccountName, namespace: 'ml' }]);
