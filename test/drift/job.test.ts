@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newRunId, runDriftJob } from '../../src/drift/job.ts';
+import { parseDuration } from '../../src/drift/duration.ts';
+import { isValidRunId } from '../../src/reports/store.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const REF = join(ROOT, 'data', 'reference.csv');
+const CUR = join(ROOT, 'data', 'current.csv');
+
+test('runDriftJob: computes without saving, reports cache status and workers, honours compat and columns', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sentinel-job-')), 'reports');
+  const progress: string[] = [];
+  const first = await runDriftJob({ reference: REF, current: CUR, out, save: false, workers: 2, compat: false, columns: ['age', 'education'], onProgress: (p) => progress.push(p.phase) });
+  assert.equal(first.runDir, null);
+  assert.equal(first.result.compat, false);
+  assert.deepEqual(first.result.columns.map((c) => c.name), ['age', 'education']);
+  assert.equal(first.cache.status, 'miss');
+  assert.equal(first.workers, 2);
+  assert.ok(progress.includes('current') && progress.includes('columns'));
+  assert.ok(first.cache.file !== null && existsSync(first.cache.file));
+  // Nothing but the cache was written.
+  assert.deepEqual(readdirSync(out), ['.cache']);
+  const second = await runDriftJob({ reference: REF, current: CUR, out, save: false, workers: 0, compat: false, columns: ['age', 'education'] });
+  assert.equal(second.cache.status, 'hit');
+  assert.equal(second.workers, 0);
+  assert.deepEqual(second.result.columns, first.result.columns);
+});
+
+test('runDriftJob: a failure throws one line and records the failed run', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sentinel-job-')), 'reports');
+  await assert.rejects(runDriftJob({ reference: join(ROOT, 'nope.csv'), current: CUR, out, runId: 'failed-run-1' }), (err: Error) => {
+    assert.match(err.message, /^cannot read .*nope\.csv: no such file or directory$/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(join(out, 'failed-run-1')), ['failed.json']);
+});
+
+test('run ids are valid store ids; durations', () => {
+  const id = newRunId(new Date('2026-11-26T15:12:00.123Z'));
+  assert.match(id, /^20261126T151200Z-[0-9a-f]{6}$/);
+  assert.ok(isValidRunId(id));
+  assert.equal(parseDuration('24h'), 86_400_000);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('2w'), 1_209_600_000);
+  assert.equal(parseDuration('500ms'), 500);
+  for (const bad of ['', '24', 'h', '1x', '-1h', '0s', '1h ']) assert.equal(parseDuration(bad), null, bad);
+});
