@@ -176,12 +176,21 @@ async function main(): Promise<void> {
     mkdirSync(logDir, { recursive: true });
     const start = Date.parse('2026-01-01T00:00:00.000Z');
     // The prediction-log layout: request_id,timestamp,model_version,<features>,prediction,confidence.
-    const features = cur.header.split(',').filter((c) => c !== 'class');
-    const classIdx = cur.header.split(',').indexOf('class');
+    // Columns are picked by name, so a reference that carries the model's `prediction` works too.
+    const features = cur.header.split(',').filter((c) => c !== 'class' && c !== 'prediction');
+    const pick = (src: { header: string }) => {
+      const names = src.header.split(',');
+      const idx = features.map((f) => names.indexOf(f));
+      const pred = names.includes('prediction') ? names.indexOf('prediction') : names.indexOf('class');
+      return (row: string): string[] => {
+        const cells = row.split(',');
+        return [...idx.map((i) => cells[i]), cells[pred]];
+      };
+    };
+    const fromCur = pick(cur);
     const rows = cur.rows.map((r) => {
-      const cells = r.split(',');
-      const cls = cells.splice(classIdx, 1)[0];
-      return `${cells.join(',')},${cls},${(0.5 + (cells[0].length % 5) / 10).toFixed(2)}`;
+      const cells = fromCur(r);
+      return `${cells.join(',')},${(0.5 + (cells[0].length % 5) / 10).toFixed(2)}`;
     });
     const header = `request_id,timestamp,model_version,${features.join(',')},prediction,confidence`;
     await writeResampled(join(logDir, 'live_predictions.csv'), header, rows, rssRows, 3, (i) =>
@@ -189,11 +198,8 @@ async function main(): Promise<void> {
     );
     const refPath = join(WORK, 'reference-log.csv');
     if (!existsSync(refPath)) {
-      writeFileSync(refPath, [header, ...ref.rows.map((r, i) => {
-        const cells = r.split(',');
-        const cls = cells.splice(classIdx, 1)[0];
-        return `r${i},2025-12-01T00:00:00.000Z,adult-rf-1.0.0,${cells.join(',')},${cls},0.9`;
-      })].join('\n') + '\n');
+      const fromRef = pick(ref);
+      writeFileSync(refPath, [header, ...ref.rows.map((r, i) => `r${i},2025-12-01T00:00:00.000Z,adult-rf-1.0.0,${fromRef(r).join(',')},0.9`)].join('\n') + '\n');
     }
     const outDir = join(WORK, 'reports-rss');
     rmSync(outDir, { recursive: true, force: true });
