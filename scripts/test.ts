@@ -2,11 +2,13 @@
 // Tests find those tools through SENTINEL_TOOLS/bin on PATH; a missing tool fails its test, never skips it.
 import { spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const cache = process.env.SENTINEL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sentinelml');
 const tools = process.env.SENTINEL_TOOLS ?? join(cache, 'tools');
-const env = { ...process.env, SENTINEL_CACHE: cache, SENTINEL_TOOLS: tools, PATH: `${join(tools, 'bin')}:${process.env.PATH}` };
+// npm exports NODE as the Node that runs npm itself (maybe the machine's older one); scripts and
+// tests must use this one, the Node 24 from node_modules/.bin.
+const env = { ...process.env, NODE: process.execPath, SENTINEL_CACHE: cache, SENTINEL_TOOLS: tools, PATH: `${dirname(process.execPath)}:${join(tools, 'bin')}:${process.env.PATH}` };
 
 const args = process.argv.slice(2);
 if (process.env.SENTINEL_SKIP_PROVISION !== '1') {
