@@ -149,39 +149,3 @@ export class Uint32Builder {
     return out;
   }
 }
-
-/** Counts per dictionary code (missing excluded). */
-export function categoryCounts(col: CategoricalColumn): Float64Array {
-  const counts = new Float64Array(col.dictionary.length);
-  const codes = col.codes;
-  for (let i = 0; i < codes.length; i++) {
-    const c = codes[i];
-    if (c !== MISSING_CODE) counts[c]++;
-  }
-  return counts;
-}
-
-/** Finite values only (Evidently replaces ±inf by NaN and drops NaN before a test). */
-export function finiteValues(values: Float64Array): Float64Array {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
-  if (n === values.length) return values;
-  const out = new Float64Array(n);
-  let j = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) out[j++] = v;
-  }
-  return out;
-}
-
-/** Number of distinct finite values, stopping early once `limit` is exceeded (returns limit + 1). */
-export function distinctUpTo(values: Float64Array, limit: number, seen: Set<number> = new Set()): number {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) continue;
-    seen.add(v);
-    if (seen.size > limit) return limit + 1;
-  }
-  return seen.size;
-}
