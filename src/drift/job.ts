@@ -190,7 +190,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     });
     lap('read_current');
     if (current.table.rows === 0) {
-      const why = current.rowsRead === 0 ? 'has no data rows' : sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
+      const dropped = current.skippedRows + current.tornLines;
+      const why = current.rowsRead === 0 && dropped === 0 ? 'has no data rows' : current.filtered > 0 && sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
       throw new InputError('empty_window', `current data ${opts.current} ${why} (${current.rowsRead} read, ${current.filtered} outside the window, ${current.skippedRows} skipped, ${current.tornLines} torn)`);
     }
     if (opts.columns !== undefined) {

@@ -118,6 +118,8 @@ test('failures: one line on stderr, non-zero exit, no result files (only the fai
   writeFileSync(join(emptyLog, 'x.csv'), 'request_id,timestamp,model_version,age\nr1,2020-01-01T00:00:00Z,v,30\n');
   const noShared = join(dir, 'other.csv');
   writeFileSync(noShared, 'foo,bar\n1,2\n');
+  const badRows = join(dir, 'bad-rows.csv');
+  writeFileSync(badRows, 'age,sex\n1,2,3\n4,5,6\n');
   const binary = join(dir, 'binary.csv');
   writeFileSync(binary, Buffer.from([0xff, 0xfe, 0x00, 0x01]));
   const cases: { args: string[]; code: number; message: RegExp }[] = [
@@ -126,6 +128,7 @@ test('failures: one line on stderr, non-zero exit, no result files (only the fai
     { args: ['--reference', REF, '--current', noShared], code: 1, message: /^sentinel drift: no feature columns shared by / },
     { args: ['--reference', REF, '--current', emptyLog, '--since', '1h'], code: 1, message: /^sentinel drift: current data .* has no rows in the last 1h \(1 read, 1 outside the window/ },
     { args: ['--reference', REF, '--current', binary], code: 1, message: /^sentinel drift: current data .*binary\.csv has no data rows/ },
+    { args: ['--reference', REF, '--current', badRows], code: 1, message: /^sentinel drift: current data .*bad-rows\.csv has no usable rows \(0 read, 0 outside the window, 1 skipped, 1 torn\)$/ },
     { args: ['--reference', binary, '--current', CUR], code: 1, message: /^sentinel drift: no feature columns shared/ },
     { args: ['--reference', REF, '--current', CUR, '--stattest', 'nope'], code: 1, message: /^sentinel drift: no stattest named 'nope'/ },
     { args: ['--reference', REF, '--current', CUR, '--columns', 'age,zzz'], code: 1, message: /^sentinel drift: --columns not in both datasets: zzz$/ },
