@@ -225,9 +225,20 @@ export async function loadCachedProfile(dir: string, key: string, file: string):
   }
 }
 
+/** Temp files of writers that were killed mid-write (older than an hour) are removed. */
+async function removeStaleTemps(dir: string, maxAgeMs = 3_600_000): Promise<void> {
+  const now = Date.now();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith('.tmp-reference-')) continue;
+    const st = await stat(join(dir, name)).catch(() => null);
+    if (st !== null && now - st.mtimeMs > maxAgeMs) await rm(join(dir, name), { force: true });
+  }
+}
+
 /** Writes a cache entry atomically (temp + rename). Failing to cache never fails a run: the caller logs it. */
 export async function saveCachedProfile(dir: string, key: string, file: string, profile: ReferenceProfile): Promise<string> {
   await mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir);
   const target = join(dir, file);
   const tmp = join(dir, `.tmp-${file}-${process.pid}-${Date.now()}`);
   try {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey, decodeProfile, encodeProfile, loadCachedProfile, saveCachedProfile, type ReferenceProfile } from '../../src/drift/cache.ts';
@@ -73,6 +73,15 @@ test('save + load through the file system (shared memory), atomically named', as
   const age = loaded.columns.get('age')!;
   assert.ok(age.type === 'numerical' && age.data !== null && age.data.sorted.buffer instanceof SharedArrayBuffer);
   assert.equal(await loadCachedProfile(dir, 'k2', 'absent.bin'), null);
+  // A writer killed mid-write leaves a temp file; the next write removes it once it is an hour old.
+  const stale = join(dir, '.tmp-reference-k3.bin-123-456');
+  const fresh = join(dir, '.tmp-reference-k3.bin-124-457');
+  writeFileSync(stale, 'x');
+  writeFileSync(fresh, 'x');
+  utimesSync(stale, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
+  await saveCachedProfile(dir, 'k3', 'reference-k3.bin', profile);
+  assert.equal(existsSync(stale), false);
+  assert.equal(existsSync(fresh), true);
 });
 
 test('the key changes with the file (size, mtime) and with the column plan', async () => {
