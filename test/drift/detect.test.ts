@@ -212,3 +212,23 @@ test('dataset drift: share >= drift_share (Evidently), drift_score from tested c
   assert.ok(Math.abs(r.drift_score - 0.3) < 1e-15);
   assert.equal(assembleResult([col(true, 0.4), col(false, 0.2)], null, meta(), { driftShare: 0.6 }).dataset_drift, false);
 });
+
+test('column types as Evidently infers them (int <= 10 distinct → categorical; int with a missing cell → numerical; bool; inf), same numbers', async () => {
+  const dir = join(ROOT, 'test/drift/fixtures/types');
+  const golden = JSON.parse(readFileSync(join(dir, 'evidently.json'), 'utf8')) as Golden;
+  const r = detectDrift(await load(join(dir, 'reference.csv')), await load(join(dir, 'current.csv')), meta());
+  checkAgainstGolden(r.columns, golden);
+  assert.deepEqual(Object.fromEntries(r.columns.map((c) => [c.name, c.type])), {
+    int_few: 'categorical',
+    int_few_missing: 'numerical',
+    int_many: 'numerical',
+    float: 'numerical',
+    cat: 'categorical',
+    flag: 'categorical',
+    with_inf: 'numerical',
+  });
+  assert.equal(r.drifted_columns, golden.drifted_columns.count);
+  assert.equal(r.dataset_drift, true);
+  const withInf = r.columns.find((c) => c.name === 'with_inf')!;
+  assert.equal(withInf.reference.missing, 8); // the ±inf cells are dropped like missing ones, as Evidently does
+});
