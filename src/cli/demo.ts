@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -83,7 +83,8 @@ export const demoCommand: Command = async (argv, env) => {
   const { scheduler, job } = createDriftSchedule({
     every,
     dir: reportsDir,
-    driftArgs: ['--reference', resolve(values.reference), '--current', logDir, '--since', values.since],
+    // The card gives the log's columns their types; inferred types wobble on small windows.
+    driftArgs: ['--reference', resolve(values.reference), '--current', logDir, '--since', values.since, '--model-card', join(dirname(resolve(values.model)), 'model.json')],
     env,
     logger,
     runAtStart: false,
