@@ -30,6 +30,10 @@ mkdir -p "$SENTINEL_TOOLS/bin" "$SENTINEL_TOOLS/crds" "$kcache"
 say() { echo "kube.sh: $*" >&2; }
 die() { echo "kube.sh: ERROR: $*" >&2; exit 1; }
 
+# The tests drive the API server with the machine's kubectl (our machines ship one; Debian has none).
+command -v kubectl >/dev/null 2>&1 || die "kubectl not found on PATH: the kube tests need it (any version within 3 minors of $KUBE_VERSION)"
+command -v openssl >/dev/null 2>&1 || die "openssl not found on PATH: the API server harness generates its certificates with it"
+
 # Installs a cached file into $SENTINEL_TOOLS/bin (a copy: the cache may be pruned independently).
 install_bin() { install -m 0755 "$1" "$SENTINEL_TOOLS/bin/$2.tmp.$$" && mv -f "$SENTINEL_TOOLS/bin/$2.tmp.$$" "$SENTINEL_TOOLS/bin/$2"; }
 # up_to_date NAME CACHED: the installed binary is the cached one.
