@@ -7,6 +7,8 @@ export interface StatTestSpec {
   defaultThreshold: number;
   decision: 'p_value' | 'distance';
   inclusive: boolean;
+  /** See `StatTest.inputOrder`; default false. */
+  inputOrder?: boolean;
   /** Returns the statistic and the score (p-value or distance); the verdict is derived here. */
   run(reference: SampleInput, current: SampleInput, kind: FeatureKind, opts: StatTestOptions): { statistic: number; score: number };
 }
@@ -16,6 +18,7 @@ export function defineStatTest(spec: StatTestSpec): StatTest {
   const { run, ...meta } = spec;
   return {
     ...meta,
+    inputOrder: spec.inputOrder ?? false,
     compute(reference, current, kind, opts = {}): StatTestResult {
       const threshold = opts.threshold ?? spec.defaultThreshold;
       const { statistic, score } = run(reference, current, kind, opts);

@@ -7,7 +7,7 @@ export type {
   StatTest, StatTestOptions, StatTestResult,
 } from './types.ts';
 export { StatTestError } from './types.ts';
-export { getStatTest, resolveStatTest, listStatTests, selectStatTest, selectStatTestFor, UNSUPPORTED_EVIDENTLY_TESTS } from './registry.ts';
+export { getStatTest, resolveStatTest, listStatTests, selectStatTest, selectStatTestFor, DEFAULT_STATTESTS, UNSUPPORTED_EVIDENTLY_TESTS } from './registry.ts';
 export type { SelectionInput } from './registry.ts';
-export { cleanCategorical, cleanNumeric, prepareSample, prepareNumeric, prepareCategorical } from './sample.ts';
+export { cleanCategorical, cleanNumeric, orderedValues, prepareSample, prepareNumeric, prepareCategorical } from './sample.ts';
 export type { PrepareOptions } from './sample.ts';

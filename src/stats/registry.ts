@@ -57,6 +57,9 @@ export function listStatTests(): readonly StatTest[] {
   return [...ALL].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Every test `selectStatTest` can return (none of them reads input order: `StatTest.inputOrder`). */
+export const DEFAULT_STATTESTS: readonly string[] = ['z', 'chisquare', 'ks', 'jensenshannon', 'wasserstein'];
+
 export interface SelectionInput {
   kind: FeatureKind;
   /** Reference rows after missing-value cleaning. */

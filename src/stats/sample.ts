@@ -61,12 +61,18 @@ export function neumaierSum(a: ArrayLike<number>): number {
 export interface PrepareOptions {
   /** See `StatTestOptions.integerDtype`. */
   integerDtype?: boolean;
+  /**
+   * Sort `values` itself instead of a copy (the caller gives the array up): saves one array of n
+   * doubles. The moments are computed before sorting, in input order, so every number is the same
+   * bit for bit; only the input order is lost (`values` = `sorted`, `inputOrderDropped`), which the
+   * tests with `StatTest.inputOrder` (t_test, es, empirical_mmd, TVD) need and then refuse.
+   */
+  sortInPlace?: boolean;
 }
 
 /** Profile a numerical sample once: O(n log n) sort, O(n) moments and run lengths. Input must be finite. */
 export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {}): PreparedNumeric {
   const n = values.length;
-  const sorted = Float64Array.from(values).sort();
   const mean = neumaierSum(values) / n;
   let s = 0;
   let c = 0;
@@ -78,6 +84,9 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
     s = t;
   }
   const std = Math.sqrt((s + c) / n);
+  // After the moments: with sortInPlace, `values` is reordered from here on.
+  const inPlace = opts.sortInPlace === true;
+  const sorted = inPlace ? values.sort() : Float64Array.from(values).sort();
   let nu = 0;
   for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
   const uniqueValues = new Float64Array(nu);
@@ -87,7 +96,18 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
     if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
     uniqueCounts[k]++;
   }
-  return { prepared: 'num', values, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype: opts.integerDtype ?? false };
+  const integerDtype = opts.integerDtype ?? false;
+  if (inPlace) return { prepared: 'num', values: sorted, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype, inputOrderDropped: true };
+  return { prepared: 'num', values, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype };
+}
+
+/**
+ * `values` in input order, for the tests that need it (`StatTest.inputOrder`). Throws when the profile
+ * was sorted in place: a caller bug (it must keep the order for those tests), never a wrong number.
+ */
+export function orderedValues(p: PreparedNumeric): Float64Array {
+  if (p.inputOrderDropped === true) throw new Error('this test needs the sample in input order, but its profile was sorted in place (prepareNumeric sortInPlace)');
+  return p.values;
 }
 
 export function prepareCategorical(values: CategoricalSample): PreparedCategorical {

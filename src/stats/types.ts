@@ -18,8 +18,14 @@ export type FeatureKind = 'num' | 'cat';
  */
 export interface PreparedNumeric {
   readonly prepared: 'num';
-  /** Values in input order (needed only by permutation tests and Epps–Singleton / MMD). */
+  /**
+   * Values in input order (read only by the tests whose `StatTest.inputOrder` is true: t_test, es,
+   * empirical_mmd, TVD). When the profile was built with `sortInPlace` this is the same array as
+   * `sorted` and `inputOrderDropped` is true; those tests then refuse the sample (`orderedValues`).
+   */
   readonly values: Float64Array;
+  /** Set when `values` is not in input order (built with `prepareNumeric(..., { sortInPlace: true })`). */
+  readonly inputOrderDropped?: boolean;
   /** Ascending copy. */
   readonly sorted: Float64Array;
   readonly n: number;
@@ -93,6 +99,13 @@ export interface StatTest {
   decision: 'p_value' | 'distance';
   /** Whether the comparison includes equality (`p <= t` / `d >= t`), per test, as in Evidently. */
   inclusive: boolean;
+  /**
+   * Whether the test reads a numerical sample's values in input order (`PreparedNumeric.values`):
+   * permutation tests (empirical_mmd, TVD) and the order-dependent floating-point sums of t_test and
+   * es. Every other test reads only `sorted`, moments and distinct values, so a profile whose input
+   * order was dropped (sorted in place, to save a copy) gives it bit-identical results.
+   */
+  inputOrder: boolean;
   compute(reference: SampleInput, current: SampleInput, kind: FeatureKind, opts?: StatTestOptions): StatTestResult;
 }
 

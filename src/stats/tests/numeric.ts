@@ -1,7 +1,7 @@
 /** Tests on the two sorted numerical samples: wasserstein, energy distance, t-test, Mann–Whitney U. */
 import { defineStatTest } from '../define.ts';
 import { binom, ndtr, tSf } from '../special.ts';
-import { asNumeric, neumaierSum } from '../sample.ts';
+import { asNumeric, neumaierSum, orderedValues } from '../sample.ts';
 import type { PreparedNumeric } from '../types.ts';
 
 /**
@@ -70,8 +70,9 @@ export const energyDistance = defineStatTest({
 
 function sampleVar(p: PreparedNumeric): number {
   // numpy var(ddof=1): mean of squared deviations from the mean, times n/(n-1)
+  const values = orderedValues(p);
   const sq = new Float64Array(p.n);
-  for (let i = 0; i < p.n; i++) sq[i] = (p.values[i] - p.mean) ** 2;
+  for (let i = 0; i < p.n; i++) sq[i] = (values[i] - p.mean) ** 2;
   return neumaierSum(sq) / (p.n - 1);
 }
 
@@ -88,6 +89,7 @@ export const tTest = defineStatTest({
   defaultThreshold: 0.05,
   decision: 'p_value',
   inclusive: false,
+  inputOrder: true, // the variance sum runs in input order (last-bit rounding)
   run(reference, current) {
     const r = asNumeric(reference), c = asNumeric(current);
     const df = r.n + c.n - 2;

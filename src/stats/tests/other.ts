@@ -2,7 +2,7 @@
 import { defineStatTest } from '../define.ts';
 import { LegacyRandomState } from '../random.ts';
 import { chi2Sf } from '../special.ts';
-import { asNumeric, jointCounts } from '../sample.ts';
+import { asNumeric, jointCounts, orderedValues } from '../sample.ts';
 import { StatTestError } from '../types.ts';
 import type { CategoricalSample, PreparedCategorical, PreparedNumeric, SampleInput } from '../types.ts';
 import { pairwiseSum } from './rank.ts';
@@ -95,7 +95,7 @@ export function eppsSingleton(x: PreparedNumeric, y: PreparedNumeric): { statist
     }
     return { c, mu };
   };
-  const cx = moments(x.values), cy = moments(y.values);
+  const cx = moments(orderedValues(x)), cy = moments(orderedValues(y));
   const est = [0, 1, 2, 3].map((a) => [0, 1, 2, 3].map((b) => (n / nx) * cx.c[a][b] + (n / ny) * cy.c[a][b]));
   const { values, vectors } = symEig(est);
   const smax = Math.max(...values.map(Math.abs));
@@ -130,6 +130,7 @@ export const eppsSingletonTest = defineStatTest({
   defaultThreshold: 0.05,
   decision: 'p_value',
   inclusive: false,
+  inputOrder: true,
   run(reference, current) {
     const res = eppsSingleton(asNumeric(reference), asNumeric(current));
     return { statistic: res.statistic, score: res.pValue };
@@ -155,8 +156,9 @@ export const empiricalMmd = defineStatTest({
   defaultThreshold: 0.1,
   decision: 'p_value',
   inclusive: false,
+  inputOrder: true,
   run(reference, current, _kind, opts) {
-    const x = asNumeric(reference).values, y = asNumeric(current).values;
+    const x = orderedValues(asNumeric(reference)), y = orderedValues(asNumeric(current));
     const nx = x.length, ny = y.length, N = nx + ny;
     if (N > MMD_MAX_TOTAL) throw new StatTestError('too_large', `empirical_mmd needs an (n+m)² kernel matrix; n+m = ${N} > ${MMD_MAX_TOTAL}`);
     const sq = (a: number, b: number): number => b * b - 2 * (a * b) + a * a; // numpy: doty.T - 2*dot(x, y.T) + dotx
@@ -202,7 +204,7 @@ export const empiricalMmd = defineStatTest({
 function asCategorical(x: SampleInput): { labels: (string | number)[] } {
   const p = x as PreparedCategorical | PreparedNumeric;
   if (p.prepared === 'cat') return { labels: [...p.values] };
-  if (p.prepared === 'num') return { labels: Array.from(p.values) };
+  if (p.prepared === 'num') return { labels: Array.from(orderedValues(p)) };
   if (x instanceof Float64Array) return { labels: Array.from(x) };
   return { labels: [...(x as CategoricalSample)] };
 }
@@ -225,6 +227,7 @@ export const tvd = defineStatTest({
   defaultThreshold: 0.1,
   decision: 'p_value',
   inclusive: false,
+  inputOrder: true,
   run(reference, current, _kind, opts) {
     const j = jointCounts(reference, current);
     const nr = j.nRef, nc = j.nCur, N = nr + nc, k = j.keys.length;
