@@ -7,7 +7,7 @@
 import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
 import { preparedCategorical, profileColumn, resolveTypes, sampleOf, type SideProfile } from './profile.ts';
 import type { Table } from './columns.ts';
-import { getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
+import { DEFAULT_STATTESTS, getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
 
 export interface DriftOptions {
@@ -73,6 +73,21 @@ export function chooseStatTest(pair: ColumnPair, opts: DriftOptions): StatTest {
   // An explicit choice is checked against the column kind, as Evidently does (StatTestInvalidFeatureTypeError).
   if (name !== undefined) return resolveStatTest(name, kindOf(pair.reference.type));
   return getStatTest(selectStatTestFor(sampleOf(pair.reference)!, sampleOf(pair.current)!, kindOf(pair.reference.type)));
+}
+
+/**
+ * Whether the test `detectColumnDrift` will run on this column may read a numerical side in input
+ * order (`StatTest.inputOrder`: t_test, es, empirical_mmd, TVD). When not, the current side can be
+ * sorted in place instead of copied (same numbers, one array less). Unknown names: true (keep it).
+ */
+export function testNeedsInputOrder(name: string, opts: DriftOptions): boolean {
+  const requested = opts.perColumnStattest?.[name] ?? opts.stattest;
+  const candidates = requested === undefined ? DEFAULT_STATTESTS : [requested];
+  try {
+    return candidates.some((n) => getStatTest(n).inputOrder);
+  } catch {
+    return true;
+  }
 }
 
 /** Drift of one column. A column that cannot be tested gets `error` set; it never throws for data reasons. */

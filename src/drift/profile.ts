@@ -101,11 +101,25 @@ export type SideProfile =
   | { type: 'numerical'; summary: ColumnSummary; data: PreparedNumeric | null; wrongType: string | null }
   | { type: 'categorical'; summary: ColumnSummary; data: CategoricalData | null; wrongType: string | null };
 
+export interface ProfileOptions {
+  /**
+   * The caller gives the column up (a worker's current side): its numbers may be compacted and
+   * sorted in place rather than copied. Default false: `col` is left untouched.
+   */
+  owned?: boolean;
+  /**
+   * Keep the finite values in input order (`PreparedNumeric.values`), as the tests with
+   * `StatTest.inputOrder` and the reference cache need. Default true; false only matters with `owned`.
+   */
+  inputOrder?: boolean;
+}
+
 /**
  * Profiles one side of a column as `type`. Numerical: finite values (Evidently drops NaN and ±Inf),
  * sorted once, moments, distinct values. Categorical: counts per label in first-seen order.
  */
-export function profileColumn(col: Column, type: ColumnType): SideProfile {
+export function profileColumn(col: Column, type: ColumnType, opts: ProfileOptions = {}): SideProfile {
+  const owned = opts.owned === true;
   const rows = col.kind === 'numerical' ? col.values.length : col.codes.length;
   if (type === 'numerical') {
     if (col.kind === 'categorical') {
@@ -125,14 +139,16 @@ export function profileColumn(col: Column, type: ColumnType): SideProfile {
     }
     let finite = col.values;
     if (n !== col.values.length) {
-      finite = new Float64Array(n);
+      // Owned: move the finite values to the front of the column itself (order kept), no new array.
+      finite = owned ? col.values.subarray(0, n) : new Float64Array(n);
       let j = 0;
       for (let i = 0; i < col.values.length; i++) {
         const v = col.values[i];
         if (Number.isFinite(v)) finite[j++] = v;
       }
     }
-    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype }) : null;
+    const sortInPlace = owned && opts.inputOrder === false;
+    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace }) : null;
     const summary: ColumnSummary = { count: n, missing: rows - n, ...(data !== null ? { min, max, mean: data.mean } : {}) };
     const wrongType = col.invalid > 0 ? `has ${col.invalid} non-numeric value(s)` : null;
     return { type, summary, data, wrongType };

@@ -3,7 +3,7 @@
  * function runs inline (no workers) and in src/drift/worker.ts.
  */
 import type { Column } from './columns.ts';
-import { detectColumnDrift, type DriftOptions } from './detect.ts';
+import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
 
@@ -31,8 +31,10 @@ export interface ColumnTaskResult {
 export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   const computed = 'raw' in task.reference ? profileColumn(task.reference.raw, task.type) : null;
   const reference = computed ?? (task.reference as { profile: SideProfile }).profile;
-  const current = profileColumn(task.current, task.type);
   const options = task.prediction ? { ...task.options, stattest: undefined, threshold: undefined } : task.options;
+  // The task owns the current column (transferred to this worker, or dropped by the job's table):
+  // unless the column's test reads input order, it is sorted in place instead of copied.
+  const current = profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options) });
   const drift = detectColumnDrift({ name: task.name, reference, current, text: task.text }, options);
   return { id: task.id, drift, referenceProfile: computed, error: null };
 }
