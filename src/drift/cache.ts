@@ -126,7 +126,7 @@ export function encodeProfile(key: string, profile: ReferenceProfile): Buffer {
             };
     } else {
       const d = side.data;
-      col.cat = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: add(d.codes), counts: add(d.counts) };
+      col.cat = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: add(d.codes instanceof Uint32Array ? d.codes : Uint32Array.from(d.codes)), counts: add(d.counts) };
     }
     columns.push(col);
   }

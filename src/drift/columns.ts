@@ -6,8 +6,21 @@
 
 import type { ColumnType } from './result.ts';
 
-/** Missing categorical value (empty cell, NA token). */
+/**
+ * Missing categorical value (empty cell, NA token) as given to `CodeBuilder.push`, and as stored in a
+ * Uint32Array of codes. Codes are stored in the narrowest array that holds the dictionary (Uint8Array
+ * up to 255 labels, then Uint16Array, then Uint32Array); a missing cell is stored as that array type's
+ * largest value: use `missingCodeOf(codes)` when reading.
+ */
 export const MISSING_CODE = 0xffffffff;
+
+/** Dictionary codes of a categorical column, one per row. */
+export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
+
+/** The value that marks a missing cell in `codes`: 0xFF, 0xFFFF or 0xFFFFFFFF (MISSING_CODE) by array type. */
+export function missingCodeOf(codes: CodeArray): number {
+  return codes instanceof Uint8Array ? 0xff : codes instanceof Uint16Array ? 0xffff : MISSING_CODE;
+}
 
 export interface NumericColumn {
   kind: 'numerical';
@@ -26,8 +39,8 @@ export interface NumericColumn {
 
 export interface CategoricalColumn {
   kind: 'categorical';
-  /** One code per row, an index into `dictionary`; MISSING_CODE for a missing cell. */
-  codes: Uint32Array;
+  /** One code per row, an index into `dictionary`; `missingCodeOf(codes)` for a missing cell. */
+  codes: CodeArray;
   dictionary: string[];
   missing: number;
 }
@@ -103,40 +116,65 @@ export class Float64Builder {
   }
 }
 
-/** Uint32 storage that grows in fixed chunks; see Float64Builder. */
-export class Uint32Builder {
-  private chunks: Uint32Array[] = [];
-  private current = new Uint32Array(CHUNK);
+/**
+ * Dictionary codes, stored in the narrowest array type that holds them: Uint8Array while codes stay
+ * below 255, then Uint16Array, then Uint32Array (widened once each, O(values so far)). A categorical
+ * column of a few dozen labels costs 1 byte per row instead of 4. Chunked like Float64Builder.
+ */
+export class CodeBuilder {
+  private chunks: CodeArray[] = [];
+  private current: CodeArray = new Uint8Array(CHUNK);
   private pos = 0;
+  /** Stored value of a missing cell in the current array type. */
+  private missing = 0xff;
   length = 0;
 
-  /**
-   * Reserves room for `n` values before the first push, as one array. Untouched pages of a large
-   * zero-filled allocation are not resident, so a generous estimate costs address space, not memory;
-   * `finish` then returns a view of it without copying.
-   */
+  /** Reserves room for `n` values before the first push; see Float64Builder.reserve. */
   reserve(n: number): void {
-    if (this.length === 0 && n > CHUNK) this.current = new Uint32Array(n);
+    if (this.length === 0 && n > CHUNK) this.current = new Uint8Array(n);
   }
 
-  push(v: number): void {
+  /** Appends a dictionary code, or MISSING_CODE for a missing cell. */
+  push(code: number): void {
+    if (code === MISSING_CODE) code = this.missing;
+    else if (code >= this.missing) this.widen(code);
     if (this.pos === this.current.length) {
       this.chunks.push(this.current);
-      this.current = new Uint32Array(CHUNK);
+      this.current = this.alloc(CHUNK);
       this.pos = 0;
     }
-    this.current[this.pos++] = v;
+    this.current[this.pos++] = code;
     this.length++;
   }
 
-  finish(): Uint32Array {
+  private alloc(n: number): CodeArray {
+    return this.missing === 0xff ? new Uint8Array(n) : this.missing === 0xffff ? new Uint16Array(n) : new Uint32Array(n);
+  }
+
+  /** Moves every stored code to the next array type that can hold `code`. */
+  private widen(code: number): void {
+    const from = this.missing;
+    this.missing = code < 0xffff ? 0xffff : MISSING_CODE;
+    const convert = (a: CodeArray, used: number): CodeArray => {
+      const b = this.alloc(a.length);
+      for (let i = 0; i < used; i++) {
+        const v = a[i];
+        b[i] = v === from ? this.missing : v;
+      }
+      return b;
+    };
+    this.chunks = this.chunks.map((c) => convert(c, c.length));
+    this.current = convert(this.current, this.pos);
+  }
+
+  finish(): CodeArray {
     if (this.chunks.length === 0) {
       const only = this.current.subarray(0, this.pos);
-      this.current = new Uint32Array(0);
+      this.current = new Uint8Array(0);
       this.pos = 0;
       return only;
     }
-    const out = new Uint32Array(this.length);
+    const out = this.alloc(this.length);
     let off = 0;
     for (const c of this.chunks) {
       out.set(c, off);
@@ -144,7 +182,7 @@ export class Uint32Builder {
     }
     out.set(this.current.subarray(0, this.pos), off);
     this.chunks = [];
-    this.current = new Uint32Array(0);
+    this.current = new Uint8Array(0);
     this.pos = 0;
     return out;
   }

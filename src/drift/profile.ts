@@ -4,7 +4,7 @@
  * Pure: no I/O.
  */
 
-import { MISSING_CODE, type CategoricalColumn, type Column, type NumericColumn, type Table } from './columns.ts';
+import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from './columns.ts';
 import type { ColumnSummary, ColumnType } from './result.ts';
 import { prepareNumeric, type PreparedCategorical, type PreparedNumeric } from '../stats/index.ts';
 
@@ -35,10 +35,11 @@ export function inferColumnType(col: Column): InferredType {
   }
   const count = col.codes.length - col.missing;
   const seen = new Uint8Array(col.dictionary.length);
+  const missing = missingCodeOf(col.codes);
   let distinct = 0;
   for (let i = 0; i < col.codes.length; i++) {
     const c = col.codes[i];
-    if (c !== MISSING_CODE && seen[c] === 0) {
+    if (c !== missing && seen[c] === 0) {
       seen[c] = 1;
       distinct++;
     }
@@ -61,12 +62,13 @@ function distinctNumbers(values: Float64Array, limit: number): number {
 export function numericToCategorical(col: NumericColumn): CategoricalColumn {
   const dict = new Map<number, number>();
   const dictionary: string[] = [];
-  const codes = new Uint32Array(col.values.length);
+  const codes = new CodeBuilder();
+  codes.reserve(col.values.length);
   let missing = 0;
-  for (let i = 0; i < codes.length; i++) {
+  for (let i = 0; i < col.values.length; i++) {
     const v = col.values[i];
     if (Number.isNaN(v)) {
-      codes[i] = MISSING_CODE;
+      codes.push(MISSING_CODE);
       missing++;
       continue;
     }
@@ -76,16 +78,16 @@ export function numericToCategorical(col: NumericColumn): CategoricalColumn {
       dict.set(v, c);
       dictionary.push(String(v));
     }
-    codes[i] = c;
+    codes.push(c);
   }
-  return { kind: 'categorical', codes, dictionary, missing };
+  return { kind: 'categorical', codes: codes.finish(), dictionary, missing };
 }
 
 /** Categorical side data in a form that crosses threads and the cache as typed arrays. */
 export interface CategoricalData {
   n: number;
-  /** Non-missing rows only, input order. */
-  codes: Uint32Array;
+  /** Non-missing rows only, input order (the column's code array type; the cache stores them as Uint32). */
+  codes: CodeArray;
   /** Labels by code, first-seen order. */
   dictionary: string[];
   /** Count per code. */
@@ -103,8 +105,9 @@ export type SideProfile =
 
 export interface ProfileOptions {
   /**
-   * The caller gives the column up (a worker's current side): its numbers may be compacted and
-   * sorted in place rather than copied. Default false: `col` is left untouched.
+   * The caller gives the column up (a worker's current side): its missing cells may be dropped in
+   * place (numbers or codes) and its numbers sorted in place rather than copied. Default false:
+   * `col` is left untouched.
    */
   owned?: boolean;
   /**
@@ -155,19 +158,21 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
   }
   const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
   const counts = new Float64Array(cat.dictionary.length);
+  const missingCode = missingCodeOf(cat.codes);
   let n = 0;
   for (let i = 0; i < cat.codes.length; i++) {
     const c = cat.codes[i];
-    if (c !== MISSING_CODE) {
+    if (c !== missingCode) {
       counts[c]++;
       n++;
     }
   }
   let codes = cat.codes;
   if (n !== codes.length) {
-    codes = new Uint32Array(n);
+    // Owned (or converted here): drop the missing cells in place, order kept, no new array.
+    codes = owned || cat !== col ? cat.codes.subarray(0, n) : codes instanceof Uint8Array ? new Uint8Array(n) : codes instanceof Uint16Array ? new Uint16Array(n) : new Uint32Array(n);
     let j = 0;
-    for (let i = 0; i < cat.codes.length; i++) if (cat.codes[i] !== MISSING_CODE) codes[j++] = cat.codes[i];
+    for (let i = 0; i < cat.codes.length; i++) if (cat.codes[i] !== missingCode) codes[j++] = cat.codes[i];
   }
   let distinct = 0;
   for (let c = 0; c < counts.length; c++) if (counts[c] > 0) distinct++;
@@ -177,10 +182,11 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
 
 function countDistinct(col: CategoricalColumn): number {
   const seen = new Uint8Array(col.dictionary.length);
+  const missing = missingCodeOf(col.codes);
   let d = 0;
   for (let i = 0; i < col.codes.length; i++) {
     const c = col.codes[i];
-    if (c !== MISSING_CODE && seen[c] === 0) {
+    if (c !== missing && seen[c] === 0) {
       seen[c] = 1;
       d++;
     }

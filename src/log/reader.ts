@@ -15,7 +15,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { Float64Builder, MISSING_CODE, Uint32Builder, type CategoricalColumn, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
+import { CodeBuilder, Float64Builder, MISSING_CODE, type CategoricalColumn, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
 
 export interface ReadOptions {
   /** Keep only rows whose `timestamp` is >= this instant (ms since epoch). Needs a timestamp column. */
@@ -217,7 +217,7 @@ class ColumnBuilder {
   mode: 'num' | 'cat';
   readonly declared: 'numerical' | 'categorical' | undefined;
   nums: Float64Builder | null = new Float64Builder();
-  codes: Uint32Builder | null = null;
+  codes: CodeBuilder | null = null;
   dict: Dictionary | null = null;
   missing = 0;
   invalid = 0;
@@ -296,7 +296,7 @@ class ColumnBuilder {
   private toCategorical(): void {
     const prev = this.nums;
     this.mode = 'cat';
-    this.codes = new Uint32Builder();
+    this.codes = new CodeBuilder();
     if (this.reserved > 0) this.codes.reserve(this.reserved);
     this.dict = new Dictionary();
     this.allInt = false;

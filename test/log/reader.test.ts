@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readHeader, readLog } from '../../src/log/reader.ts';
-import { MISSING_CODE, type CategoricalColumn, type Column, type NumericColumn } from '../../src/drift/columns.ts';
+import { missingCodeOf, type CategoricalColumn, type Column, type NumericColumn } from '../../src/drift/columns.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'sentinel-reader-'));
@@ -20,7 +20,7 @@ function file(content: string | Buffer, name = 'data.csv', dir = tmp()): string 
 /** Cell values back as strings (null = missing), to compare with csv-parse. */
 function cells(col: Column): (string | null)[] {
   if (col.kind === 'numerical') return Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v)));
-  return Array.from(col.codes, (c) => (c === MISSING_CODE ? null : col.dictionary[c]));
+  return Array.from(col.codes, (c) => (c === missingCodeOf(col.codes) ? null : col.dictionary[c]));
 }
 
 const num = (c: Column | undefined): NumericColumn => {
