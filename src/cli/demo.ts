@@ -69,10 +69,6 @@ export const demoCommand: Command = async (argv, env) => {
     modelPath: resolve(values.model),
     logDir,
     instanceId: resolveInstanceId(undefined, config.instanceId),
-    maxLogBytes: 64 * 1024 * 1024,
-    maxLogAgeMs: 60 * 60 * 1000,
-    maxBodyBytes: 1024 * 1024,
-    maxInstances: 1000,
     logger,
   });
   const reports = await startReportServer({ port: parsePort(values['reports-port'], '--reports-port'), host: values.host, dir: reportsDir, logger }).catch(async (err) => {

@@ -49,10 +49,11 @@ export interface ServeOptions {
   modelPath: string;
   logDir: string | undefined;
   instanceId: string;
-  maxLogBytes: number;
-  maxLogAgeMs: number;
-  maxBodyBytes: number;
-  maxInstances: number;
+  /** Rotation and request limits; defaults as documented in `sentinel serve --help`. */
+  maxLogBytes?: number;
+  maxLogAgeMs?: number;
+  maxBodyBytes?: number;
+  maxInstances?: number;
   logger: Logger;
 }
 
