@@ -7,6 +7,7 @@ import { energyDistance, mannw, tTest, wasserstein } from './tests/numeric.ts';
 import { hellinger, jensenshannon, klDiv, psi } from './tests/binned.ts';
 import { anderson, cramerVonMises } from './tests/rank.ts';
 import { empiricalMmd, eppsSingletonTest, tvd } from './tests/other.ts';
+import { absTextContentDrift, percTextContentDrift } from './tests/text.ts';
 import { kindOf, sizeOf, jointCounts } from './sample.ts';
 import type { PreparedNumeric } from './types.ts';
 
@@ -25,12 +26,13 @@ function unionSize(a: Float64Array, b: Float64Array, cap: number): number {
 const ALL: readonly StatTest[] = [
   anderson, chisquare, cramerVonMises, energyDistance, eppsSingletonTest, fisherExact, gTest, hellinger,
   jensenshannon, klDiv, ks, mannw, empiricalMmd, psi, tTest, tvd, wasserstein, z,
+  absTextContentDrift, percTextContentDrift,
 ];
 
 const BY_NAME = new Map(ALL.map((t) => [t.name, t]));
 
-/** Evidently registry names that exist but are not univariate numeric/categorical tests (text columns). */
-export const UNSUPPORTED_EVIDENTLY_TESTS = ['perc_text_content_drift', 'abs_text_content_drift'] as const;
+/** Evidently registry names not implemented here: none since the text-content tests were added (kept for API compatibility). */
+export const UNSUPPORTED_EVIDENTLY_TESTS: readonly string[] = [];
 
 /** The test registered under Evidently's name (`ks`, `chisquare`, `z`, `wasserstein`, `psi`, `TVD`, `ed`, `es`, ...). Throws `unknown_stattest`. */
 export function getStatTest(name: string): StatTest {
@@ -47,7 +49,7 @@ export function getStatTest(name: string): StatTest {
 export function resolveStatTest(name: string, kind: FeatureKind): StatTest {
   const t = getStatTest(name);
   if (!t.kinds.includes(kind)) {
-    throw new StatTestError('invalid_feature_type', `stattest ${name} isn't applicable to a ${kind === 'num' ? 'numerical' : 'categorical'} column (registered for: ${t.kinds.join(', ')})`);
+    throw new StatTestError('invalid_feature_type', `stattest ${name} isn't applicable to a ${kind === 'num' ? 'numerical' : kind === 'cat' ? 'categorical' : 'text'} column (registered for: ${t.kinds.join(', ')})`);
   }
   return t;
 }

@@ -8,7 +8,8 @@ export type NumericSample = Float64Array;
 /** Categorical column: category labels as strings (missing removed upstream, see `cleanCategorical`). */
 export type CategoricalSample = readonly string[];
 
-export type FeatureKind = 'num' | 'cat';
+/** `text`: free-text column (documents as strings), accepted only by the two text-content tests. */
+export type FeatureKind = 'num' | 'cat' | 'text';
 
 /**
  * A sample profiled once (sorted copy, moments, category counts) so that repeated tests — every

@@ -48,6 +48,7 @@ describe('registry', () => {
       hellinger: [0.1, 'distance', true], jensenshannon: [0.1, 'distance', true], kl_div: [0.1, 'distance', true],
       ks: [0.05, 'p_value', true], mannw: [0.05, 'p_value', false], psi: [0.1, 'distance', true],
       t_test: [0.05, 'p_value', false], wasserstein: [0.1, 'distance', true], z: [0.05, 'p_value', false],
+      abs_text_content_drift: [0.55, 'distance', false], perc_text_content_drift: [0.95, 'distance', false],
     });
   });
   it('refuses unknown names and kinds Evidently refuses', () => {

@@ -332,6 +332,93 @@ def corrected_cases():
     return out
 
 
+TEXT_WORDS_A = ("apple banana cherry grape lemon mango melon orange peach pear plum berry kiwi lime fig date "
+                "guava papaya apricot coconut").split()
+TEXT_WORDS_B = ("engine piston turbo clutch gearbox brake wheel tyre axle chassis radiator exhaust spark valve "
+                "throttle camshaft crank sensor battery fuse").split()
+TEXT_FILLER = "the and of with is it in to for this very was".split()  # English stop words (dropped by the vectorizer)
+
+
+def text_cases():
+    """Text-column cases for perc_text_content_drift / abs_text_content_drift, run through Evidently's registry.
+
+    Documents are short bags of words drawn with their own seeded generator (the numerical/categorical
+    cases above are untouched). Both tests are run on every data pair.
+    """
+    from evidently.legacy.calculations.stattests import abs_text_content_drift_stat_test, perc_text_content_drift_stat_test
+    from evidently.legacy.utils.data_drift_utils import roc_auc_random_classifier_percentile
+    from sklearn.model_selection import train_test_split
+
+    def random_percentile(ref, cur, threshold):
+        # the bootstrap threshold Evidently compares the AUC with (same split as calculate_text_drift_score)
+        dd = pd.concat([pd.DataFrame({"text": pd.Series(ref), "target": 0}), pd.DataFrame({"text": pd.Series(cur), "target": 1})])
+        _, _, _, y_test = train_test_split(dd["text"], dd["target"], test_size=0.5, random_state=42, shuffle=True)
+        return roc_auc_random_classifier_percentile(y_test, p_value=1 - threshold)
+
+    g = np.random.default_rng(424242)
+
+    def docs(n, words, p=None, lo=3, hi=9, filler=0.3):
+        out = []
+        for _ in range(n):
+            k = int(g.integers(lo, hi + 1))
+            toks = []
+            for _ in range(k):
+                if g.random() < filler:
+                    toks.append(str(g.choice(TEXT_FILLER)))
+                else:
+                    toks.append(str(g.choice(words, p=p)))
+            if g.random() < 0.3:
+                toks[0] = toks[0].capitalize()
+            out.append(" ".join(toks) + ("." if g.random() < 0.5 else ""))
+        return out
+
+    pairs = []
+    shared = docs(60, TEXT_WORDS_A)
+    pairs.append(("text_identical", shared, list(shared), "identical corpora"))
+    pairs.append(("text_different_vocab", docs(50, TEXT_WORDS_A), docs(50, TEXT_WORDS_B), "disjoint vocabularies"))
+    n = len(TEXT_WORDS_A)
+    p1 = np.ones(n) / n
+    p2 = np.linspace(1.0, 2.0, n)
+    p2 = p2 / p2.sum()
+    pairs.append(("text_subtle_shift", docs(150, TEXT_WORDS_A, p1), docs(130, TEXT_WORDS_A, p2), "same vocabulary, shifted word frequencies"))
+    pairs.append(("text_tiny", docs(5, TEXT_WORDS_A + TEXT_WORDS_B), docs(4, TEXT_WORDS_A + TEXT_WORDS_B), "5 vs 4 documents"))
+    templates_r = ["apple banana", "cherry grape lemon", "mango", "Banana apple!", "pear plum"]
+    templates_c = ["apple banana", "engine piston", "mango melon", "cherry grape lemon", "turbo"]
+    pairs.append(("text_ties", [templates_r[int(i)] for i in g.integers(0, 5, 40)], [templates_c[int(i)] for i in g.integers(0, 5, 36)], "many duplicate documents: tied probabilities"))
+    mixed_b = TEXT_WORDS_A[:10] + TEXT_WORDS_B[:4]
+    pairs.append(("text_partial_overlap", docs(200, TEXT_WORDS_A[:14], lo=5, hi=15), docs(180, mixed_b, lo=5, hi=15), "overlapping vocabularies, longer documents"))
+    pairs.append(("text_stopwords_only", ["the and of", "it is the", "this was very"], ["of the", "and it", "to the"], "only stop words: empty vocabulary (Evidently raises)"))
+    pairs.append(("text_unicode_punct", ["Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e", "na\u00efve r\u00e9sum\u00e9 d\u00e9j\u00e0 vu", "x_y z2 a1b2 it's don't", "Stra\u00dfe gro\u00df"] * 3,
+                  ["Caf\u00e9 latte", "r\u00e9sum\u00e9 cover letter", "foo-bar baz_qux 42 7", "gro\u00df klein"] * 3, "accented words, underscores, digits, apostrophes"))
+
+    out = []
+    for name, ref, cur, note in pairs:
+        for test, thresholds in ((perc_text_content_drift_stat_test, [None, 0.8]), (abs_text_content_drift_stat_test, [None, 0.7])):
+            for thr in thresholds:
+                threshold = test.default_threshold if thr is None else thr
+                rec = {
+                    "name": f"{name}_{test.name}" + ("" if thr is None else f"_t{thr}"),
+                    "note": note,
+                    "kind": "text",
+                    "stattest": test.name,
+                    "threshold_requested": thr,
+                    "threshold": threshold,
+                    "call": f"evidently.legacy.calculations.stattests.{test.name}_stat_test(pd.Series(ref), pd.Series(cur), ColumnType.Text, {threshold!r})",
+                    "reference": intern(list(ref)),
+                    "current": intern(list(cur)),
+                }
+                try:
+                    res = test(pd.Series(ref, name="x"), pd.Series(cur, name="x"), ColumnType.Text, threshold)
+                    rec.update({"drift_score": enc(res.drift_score), "drift_detected": bool(res.drifted), "actual_threshold": enc(res.actual_threshold)})
+                    if test.name == "perc_text_content_drift":
+                        rec["random_percentile"] = enc(random_percentile(ref, cur, threshold))
+                except Exception as e:  # noqa: BLE001
+                    rec["error"] = f"{type(e).__name__}: {e}"
+                out.append(rec)
+                print(f"{rec['name']:55s} {rec.get('drift_score', rec.get('error'))} {rec.get('drift_detected', '')}", file=sys.stderr)
+    return out
+
+
 def main():
     cases = build_cases()
     results = []
@@ -348,6 +435,7 @@ def main():
         "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "cases": results,
         "corrected": corrected_cases(),
+        "text_cases": text_cases(),
         "data": DATA,
     }
     with open(OUT, "w") as f:
