@@ -70,9 +70,12 @@ function columnError(pair: ColumnPair, stattest: string, threshold: number, code
 /** Resolves the stattest for a column: the user's choice, else Evidently's default selection. */
 export function chooseStatTest(pair: ColumnPair, opts: DriftOptions): StatTest {
   const name = opts.perColumnStattest?.[pair.name] ?? opts.stattest;
+  const kind: FeatureKind = pair.text ? 'text' : kindOf(pair.reference.type);
   // An explicit choice is checked against the column kind, as Evidently does (StatTestInvalidFeatureTypeError).
-  if (name !== undefined) return resolveStatTest(name, kindOf(pair.reference.type));
-  return getStatTest(selectStatTestFor(sampleOf(pair.reference)!, sampleOf(pair.current)!, kindOf(pair.reference.type)));
+  if (name !== undefined) return resolveStatTest(name, kind);
+  // Text: Evidently's domain-classifier tests, chosen by the size of the (cleaned) reference.
+  if (pair.text) return getStatTest(sampleOf(pair.reference)!.n > 1000 ? 'abs_text_content_drift' : 'perc_text_content_drift');
+  return getStatTest(selectStatTestFor(sampleOf(pair.reference)!, sampleOf(pair.current)!, kind));
 }
 
 /**
@@ -103,7 +106,6 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
   const curSample = sampleOf(cur);
   if (refSample === null) return fail('all_missing', 'reference column has no values (all missing)');
   if (curSample === null) return fail('all_missing', 'current column has no values (all missing)');
-  if (pair.text) return fail('text_column', 'column looks like free text (distinct values > 50% of rows), as Evidently infers it; text drift is not supported', true);
   const constant = constantValue(ref);
   if (constant !== null && constant === constantValue(cur)) {
     return fail('constant', `column is constant (${constant}) in both datasets: nothing to compare`, true);
@@ -117,7 +119,7 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
   const threshold = userThreshold ?? test.defaultThreshold;
   let res;
   try {
-    res = test.compute(refSample, curSample, kindOf(ref.type), { threshold, compat: opts.compat ?? true });
+    res = test.compute(refSample, curSample, pair.text ? 'text' : kindOf(ref.type), { threshold, compat: opts.compat ?? true });
   } catch (err) {
     const code = err instanceof StatTestError ? err.code : 'stattest_failed';
     return { ...fail(code, (err as Error).message, true), stattest: test.name, threshold };
@@ -127,6 +129,10 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
   if (test.decision === 'distance' && UNIT_DISTANCE_TESTS.has(test.name)) {
     score = res.score;
     scoreMethod = test.name;
+  } else if (pair.text) {
+    // The domain classifier's ROC AUC: 0.5 = cannot tell the datasets apart, 1 = fully separable.
+    score = Math.min(1, Math.max(0, 2 * res.score - 1));
+    scoreMethod = 'domain_classifier_gini';
   } else if (ref.type === 'numerical') {
     score = ksDistance((refSample as PreparedNumeric).sorted, (curSample as PreparedNumeric).sorted);
     scoreMethod = 'ks_distance';
@@ -136,7 +142,7 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
   }
   return {
     name: pair.name,
-    type: ref.type,
+    type: pair.text ? 'text' : ref.type,
     stattest: test.name,
     threshold,
     statistic: finiteOrNull(res.statistic),

@@ -34,7 +34,8 @@ export interface ColumnSummary {
 
 export interface ColumnDrift {
   name: string;
-  type: ColumnType;
+  /** `text`: strings Evidently infers as free text (stored like categorical, tested with its text-drift classifier). */
+  type: ColumnType | 'text';
   /** Evidently stattest name (`ks`, `chisquare`, `wasserstein`, ...). */
   stattest: string;
   threshold: number;

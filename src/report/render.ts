@@ -63,7 +63,7 @@ function summaryLine(s: ColumnDrift['reference'], type: ColumnDrift['type']): st
   const parts = [`${formatNumber(s.count)} rows`];
   if (s.missing > 0) parts.push(`${formatNumber(s.missing)} missing`);
   if (type === 'numerical' && s.mean !== undefined) parts.push(`mean ${formatNumber(s.mean)}`);
-  if (type === 'categorical' && s.distinct !== undefined) parts.push(`${formatNumber(s.distinct)} distinct`);
+  if (type !== 'numerical' && s.distinct !== undefined) parts.push(`${formatNumber(s.distinct)} distinct`);
   return parts.join(' · ');
 }
 
