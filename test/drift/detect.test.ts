@@ -4,28 +4,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLog } from '../../src/log/reader.ts';
-import { assembleResult, detectColumnDrift, detectDrift, ksDistance, OTHER_CATEGORY, totalVariation, type RunMeta } from '../../src/drift/detect.ts';
+import { loadTable, testRunMeta } from '../support/drift.ts';
+import { assembleResult, detectColumnDrift, detectDrift, ksDistance, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
 import { preparedCategorical, profileColumn } from '../../src/drift/profile.ts';
 import type { ColumnDrift } from '../../src/drift/result.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-function meta(): RunMeta {
-  return {
-    runId: 'test-run',
-    startedAt: new Date('2026-01-01T00:00:00Z'),
-    finishedAt: new Date('2026-01-01T00:00:01Z'),
-    since: null,
-    window: { from: null, to: null },
-    reference: { path: 'ref.csv', rows: 0 },
-    current: { path: 'cur.csv', rows: 0, files: 1, torn_lines: 0, skipped_rows: 0 },
-  };
-}
-
-async function load(path: string) {
-  const r = await readLog(path);
-  return { table: r.table, header: r.header };
-}
+const meta = () => testRunMeta();
+const load = loadTable;
 
 function writeTmp(name: string, content: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'sentinel-detect-')), name);

@@ -2,25 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { detectDrift, type RunMeta } from '../../src/drift/detect.ts';
-import { readLog } from '../../src/log/reader.ts';
+import { detectDrift } from '../../src/drift/detect.ts';
+import { loadTable, testRunMeta } from '../support/drift.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIX = join(ROOT, 'test/drift/fixtures');
 
-const meta = (): RunMeta => ({
-  runId: 'text-run',
-  startedAt: new Date('2026-01-01T00:00:00Z'),
-  finishedAt: new Date('2026-01-01T00:00:01Z'),
-  since: null,
-  window: { from: null, to: null },
-  reference: { path: 'ref.csv', rows: 0 },
-  current: { path: 'cur.csv', rows: 0, files: 1, torn_lines: 0, skipped_rows: 0 },
-});
-const load = async (p: string) => {
-  const r = await readLog(p);
-  return { table: r.table, header: r.header };
-};
+const meta = () => testRunMeta('text-run');
+const load = loadTable;
 
 // Golden: Evidently 0.7.23's DataDriftPreset on the same two CSVs (the call is recorded in the fixture).
 test('a free-text column is tested with Evidently\'s text-drift classifier and matches its score', async () => {
