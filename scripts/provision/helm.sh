@@ -89,5 +89,5 @@ fi
 
 "$SENTINEL_TOOLS/bin/helm" version --short
 "$SENTINEL_TOOLS/bin/kubeconform" -v
-"$SENTINEL_TOOLS/bin/kube-score" version | head -1
+"$SENTINEL_TOOLS/bin/kube-score" version | head -1 || true  # head closes the pipe early; pipefail must not fail on that
 "$SENTINEL_TOOLS/bin/hadolint" --version

@@ -183,8 +183,10 @@ up_to_date kube-apiserver "$apiserver_out" || install_bin "$apiserver_out" kube-
 ln -sfn "$crds_out" "$SENTINEL_TOOLS/crds/prometheus-operator"
 
 # Smoke: each binary runs and reports the expected version (a stale or broken cache fails here, loudly).
-"$SENTINEL_TOOLS/bin/etcd" --version 2>&1 | grep -q "etcd Version: ${ETCD_VERSION#v}" \
-  || die "etcd at $SENTINEL_TOOLS/bin/etcd does not report version ${ETCD_VERSION#v}: $("$SENTINEL_TOOLS/bin/etcd" --version 2>&1 | head -3)"
+# (Output captured first: `etcd --version | grep -q` fails under pipefail when grep exits early.)
+etcd_version_text="$("$SENTINEL_TOOLS/bin/etcd" --version 2>&1 || true)"
+[[ "$etcd_version_text" == *"etcd Version: ${ETCD_VERSION#v}"* ]] \
+  || die "etcd at $SENTINEL_TOOLS/bin/etcd does not report version ${ETCD_VERSION#v}: $(printf '%s\n' "$etcd_version_text" | head -3)"
 [ "$("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1)" = "Kubernetes $KUBE_VERSION" ] \
   || die "kube-apiserver at $SENTINEL_TOOLS/bin/kube-apiserver does not report Kubernetes $KUBE_VERSION: $("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1 | head -3)"
 cat >"$SENTINEL_TOOLS/kube-versions.env.tmp" <<ENV

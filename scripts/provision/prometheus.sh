@@ -14,5 +14,5 @@ for b in prometheus promtool prometheus-alertmanager amtool; do
   cp "$src" "$SENTINEL_TOOLS/bin/${b#prometheus-}"
 done
 mkdir -p "$am_tmpl_dir" && cp "$work/x$am_tmpl_dir"/*.tmpl "$am_tmpl_dir/" || { echo "prometheus.sh: cannot install alertmanager's templates into $am_tmpl_dir (needs root)" >&2; return 1; }
-"$SENTINEL_TOOLS/bin/prometheus" --version 2>&1 | head -1
-"$SENTINEL_TOOLS/bin/alertmanager" --version 2>&1 | head -1
+"$SENTINEL_TOOLS/bin/prometheus" --version 2>&1 | head -1 || true  # head closes the pipe early; pipefail must not fail on that
+"$SENTINEL_TOOLS/bin/alertmanager" --version 2>&1 | head -1 || true  # head closes the pipe early; pipefail must not fail on that
