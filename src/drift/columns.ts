@@ -96,19 +96,8 @@ export class Float64Builder {
   }
 
   finish(): Float64Array {
-    if (this.chunks.length === 0) {
-      const only = this.current.subarray(0, this.pos);
-      this.current = new Float64Array(0);
-      this.pos = 0;
-      return only;
-    }
-    const out = new Float64Array(this.length);
-    let off = 0;
-    for (const c of this.chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    out.set(this.current.subarray(0, this.pos), off);
+    const tail = this.current.subarray(0, this.pos);
+    const out = this.chunks.length === 0 ? tail : joinChunks(this.chunks, tail, new Float64Array(this.length));
     this.chunks = [];
     this.current = new Float64Array(0);
     this.pos = 0;
@@ -168,22 +157,22 @@ export class CodeBuilder {
   }
 
   finish(): CodeArray {
-    if (this.chunks.length === 0) {
-      const only = this.current.subarray(0, this.pos);
-      this.current = new Uint8Array(0);
-      this.pos = 0;
-      return only;
-    }
-    const out = this.alloc(this.length);
-    let off = 0;
-    for (const c of this.chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    out.set(this.current.subarray(0, this.pos), off);
+    const tail = this.current.subarray(0, this.pos);
+    const out = this.chunks.length === 0 ? tail : joinChunks(this.chunks, tail, this.alloc(this.length));
     this.chunks = [];
     this.current = new Uint8Array(0);
     this.pos = 0;
     return out;
   }
+}
+
+/** Copies full chunks and the partly filled tail into `out` (sized to hold them all), once. */
+function joinChunks<T extends Float64Array | CodeArray>(chunks: readonly ArrayLike<number>[], tail: ArrayLike<number>, out: T): T {
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  out.set(tail, off);
+  return out;
 }

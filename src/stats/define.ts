@@ -1,12 +1,7 @@
 import type { FeatureKind, SampleInput, StatTest, StatTestOptions, StatTestResult } from './types.ts';
 
-export interface StatTestSpec {
-  name: string;
-  displayName: string;
-  kinds: readonly FeatureKind[];
-  defaultThreshold: number;
-  decision: 'p_value' | 'distance';
-  inclusive: boolean;
+/** A StatTest's description (see `StatTest` for each field) plus the computation. */
+export interface StatTestSpec extends Omit<StatTest, 'compute' | 'inputOrder'> {
   /** See `StatTest.inputOrder`; default false. */
   inputOrder?: boolean;
   /** Returns the statistic and the score (p-value or distance); the verdict is derived here. */
