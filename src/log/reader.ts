@@ -15,7 +15,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { CodeBuilder, Float64Builder, MISSING_CODE, type CategoricalColumn, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
+import { CodeBuilder, Float64Builder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
 
 export interface ReadOptions {
   /** Keep only rows whose `timestamp` is >= this instant (ms since epoch). Needs a timestamp column. */
@@ -222,6 +222,8 @@ class ColumnBuilder {
   missing = 0;
   invalid = 0;
   allInt = true;
+  /** Number cells were already stored as doubles when the first text cell showed up (their text is lost). */
+  lostNumberText = false;
   private readonly tmp = new Float64Array(1);
 
   constructor(declared: 'numerical' | 'categorical' | undefined) {
@@ -290,8 +292,9 @@ class ColumnBuilder {
   }
 
   /**
-   * Switches to dictionary codes. Values read as numbers so far become their JavaScript string form
-   * (`1.50` reads back as `1.5`): only columns mixing numbers and text are affected.
+   * Switches to dictionary codes. Number cells read so far are kept as placeholders of their
+   * JavaScript string form and `lostNumberText` is set: `readLog` then reads the file again with the
+   * column declared categorical, so every cell keeps its own text as pandas does (`9.0` stays `9.0`).
    */
   private toCategorical(): void {
     const prev = this.nums;
@@ -303,6 +306,7 @@ class ColumnBuilder {
     if (prev !== null) {
       for (let i = 0; i < prev.length; i++) {
         const v = prev.get(i);
+        if (!Number.isNaN(v)) this.lostNumberText = true;
         this.codes.push(Number.isNaN(v) ? MISSING_CODE : this.dict.codeOfString(String(v)));
       }
     }
@@ -321,10 +325,31 @@ class ColumnBuilder {
       this.nums = null;
       return col;
     }
-    const col: CategoricalColumn = { kind: 'categorical', codes: this.codes!.finish(), dictionary: this.dict!.values, missing: this.missing };
+    const col: CategoricalColumn = canonicalBooleans({ kind: 'categorical', codes: this.codes!.finish(), dictionary: this.dict!.values, missing: this.missing });
     this.codes = null;
     return col;
   }
+}
+
+// pandas' default true_values / false_values: a column holding only these (and missing cells) is
+// read as booleans, so `true` in one file equals `True` in another.
+const BOOLEAN_SPELLINGS = new Map([['True', 'True'], ['TRUE', 'True'], ['true', 'True'], ['False', 'False'], ['FALSE', 'False'], ['false', 'False']]);
+
+/** A column of boolean spellings only, relabelled `True` / `False` as pandas reads it; others unchanged. */
+function canonicalBooleans(col: CategoricalColumn): CategoricalColumn {
+  const d = col.dictionary;
+  if (d.length === 0 || !d.every((l) => BOOLEAN_SPELLINGS.has(l)) || d.every((l) => BOOLEAN_SPELLINGS.get(l) === l)) return col;
+  const dictionary: string[] = [];
+  const remap = d.map((l) => {
+    const canonical = BOOLEAN_SPELLINGS.get(l)!;
+    let c = dictionary.indexOf(canonical);
+    if (c === -1) c = dictionary.push(canonical) - 1;
+    return c;
+  });
+  const missing = missingCodeOf(col.codes);
+  const codes = col.codes;
+  for (let i = 0; i < codes.length; i++) if (codes[i] !== missing) codes[i] = remap[codes[i]];
+  return { ...col, dictionary };
 }
 
 const NA_BY_LENGTH: Buffer[][] = [];
@@ -596,8 +621,24 @@ class CsvParser {
   }
 }
 
-/** Reads a log directory or a CSV file into typed columns. Throws InputError for what makes a run impossible. */
+/**
+ * Reads a log directory or a CSV file into typed columns. Throws InputError for what makes a run
+ * impossible. A column whose first text cell comes after number cells is read a second time as
+ * categorical (numbers cannot be turned back into the text they were written as); only such mixed
+ * columns cost that second pass.
+ */
 export async function readLog(path: string, opts: ReadOptions = {}): Promise<ReadResult> {
+  const first = await readOnce(path, opts);
+  if (first.mixed.length === 0) return first.result;
+  const types = new Map(opts.types ?? []);
+  for (const name of first.mixed) types.set(name, 'categorical');
+  const keep = (name: string): boolean => first.mixed.includes(name);
+  const again = await readOnce(path, { ...opts, types, keep, onProgress: undefined });
+  for (const name of first.mixed) first.result.table.columns.set(name, again.result.table.columns.get(name)!);
+  return first.result;
+}
+
+async function readOnce(path: string, opts: ReadOptions): Promise<{ result: ReadResult; mixed: string[] }> {
   let st;
   try {
     st = await stat(path);
@@ -663,8 +704,12 @@ export async function readLog(path: string, opts: ReadOptions = {}): Promise<Rea
     throw new InputError('no_timestamp', `--since needs a "timestamp" column, and ${path} has none`);
   }
   const columns = new Map<string, Column>();
-  for (const [name, b] of builders) columns.set(name, b.finish());
-  return {
+  const mixed: string[] = [];
+  for (const [name, b] of builders) {
+    if (b.lostNumberText) mixed.push(name);
+    columns.set(name, b.finish());
+  }
+  const result: ReadResult = {
     path,
     files: files.map((f) => (st.isDirectory() ? basename(f) : f)),
     header,
@@ -677,6 +722,7 @@ export async function readLog(path: string, opts: ReadOptions = {}): Promise<Rea
     from: sawTimestamp ? new Date(minTs).toISOString() : null,
     to: sawTimestamp ? new Date(maxTs).toISOString() : null,
   };
+  return { result, mixed };
 }
 
 /**

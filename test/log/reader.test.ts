@@ -92,6 +92,27 @@ test('a column switches to categorical at its first non-number; integer columns 
   assert.deepEqual(cells(cat(r2.table.columns.get('b'))), ['2', '4', 'z']);
 });
 
+test("a column mixing numbers and text keeps every cell's own text, wherever the first text cell is (pandas: object dtype)", async () => {
+  // Number cells before the first text cell were stored as doubles; the column is read again as text.
+  const late = await readLog(file('a,m\n1,9.0\n2,1.50\n3,01\n4,1e3\n5,\n6,UNK\n7,9.0\n'), { chunkSize: 8 });
+  assert.deepEqual(cells(cat(late.table.columns.get('m'))), ['9.0', '1.50', '01', '1e3', null, 'UNK', '9.0']);
+  assert.deepEqual(cells(num(late.table.columns.get('a'))), ['1', '2', '3', '4', '5', '6', '7']);
+  assert.equal(late.rowsRead, 7);
+  // Same in a log directory read with a window, across files.
+  const dir = tmp();
+  file('timestamp,m\n2026-01-01T00:00:00Z,9.0\n2026-01-02T00:00:00Z,2.0\n', 'a.csv', dir);
+  file('timestamp,m\n2026-01-03T00:00:00Z,UNK\n2026-01-04T00:00:00Z,9.0\n', 'b.csv', dir);
+  const logged = await readLog(dir, { sinceMs: Date.parse('2026-01-02T00:00:00Z') });
+  assert.deepEqual(cells(cat(logged.table.columns.get('m'))), ['2.0', 'UNK', '9.0']);
+  assert.equal(logged.filtered, 1);
+});
+
+test('a column of pandas boolean spellings only reads as True/False; with other text it stays as written', async () => {
+  const r = await readLog(file('b,t\ntrue,TRUE\nFalse,x\nFALSE,\nTrue,True\n'));
+  assert.deepEqual(cells(cat(r.table.columns.get('b'))), ['True', 'False', 'False', 'True']);
+  assert.deepEqual(cells(cat(r.table.columns.get('t'))), ['TRUE', 'x', null, 'True']);
+});
+
 test('declared types: categorical stays text; non-numbers in a numerical column are counted as invalid', async () => {
   const r = await readLog(file('code,n\n01,1\n02,oops\n01,3\n'), { types: new Map([['code', 'categorical'], ['n', 'numerical']]) });
   assert.deepEqual(cells(cat(r.table.columns.get('code'))), ['01', '02', '01']);
