@@ -21,7 +21,7 @@ import type { SideProfile } from './profile.ts';
 
 export const CACHE_FORMAT = 'SNTLREF1';
 /** Bump when profiling or the file format changes: old entries then simply miss. */
-const PROFILE_VERSION = 1;
+const PROFILE_VERSION = 2; // 2: categorical sides record whether they were read as numbers
 
 export interface ReferenceProfile {
   path: string;
@@ -83,7 +83,7 @@ interface HeaderColumn {
   summary: SideProfile['summary'];
   wrongType: string | null;
   num?: { n: number; mean: number; std: number; integerDtype: boolean; values: ArrayRef | 'sorted'; sorted: ArrayRef; uniqueValues: ArrayRef; uniqueCounts: ArrayRef } | null;
-  cat?: { n: number; dictionary: string[]; codes: ArrayRef; counts: ArrayRef } | null;
+  cat?: { n: number; dictionary: string[]; codes: ArrayRef; counts: ArrayRef; fromNumbers: boolean } | null;
 }
 
 interface Header {
@@ -126,7 +126,7 @@ export function encodeProfile(key: string, profile: ReferenceProfile): Buffer {
             };
     } else {
       const d = side.data;
-      col.cat = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: add(d.codes instanceof Uint32Array ? d.codes : Uint32Array.from(d.codes)), counts: add(d.counts) };
+      col.cat = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: add(d.codes instanceof Uint32Array ? d.codes : Uint32Array.from(d.codes)), counts: add(d.counts), fromNumbers: d.fromNumbers === true };
     }
     columns.push(col);
   }
@@ -189,7 +189,7 @@ export function decodeProfile(key: string, input: Buffer): ReferenceProfile | nu
         columns.set(c.name, { type: 'numerical', summary: c.summary, wrongType: c.wrongType, data });
       } else {
         const d = c.cat ?? null;
-        const data = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: view(d.codes) as Uint32Array, counts: view(d.counts) as Float64Array };
+        const data = d === null ? null : { n: d.n, dictionary: d.dictionary, codes: view(d.codes) as Uint32Array, counts: view(d.counts) as Float64Array, fromNumbers: d.fromNumbers === true };
         columns.set(c.name, { type: 'categorical', summary: c.summary, wrongType: c.wrongType, data });
       }
     }

@@ -5,7 +5,7 @@
  */
 
 import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
-import { preparedCategorical, profileColumn, resolveTypes, sampleOf, type SideProfile } from './profile.ts';
+import { profileColumn, resolveTypes, sampleOf, separateNumbersFromText, type SideProfile } from './profile.ts';
 import type { Table } from './columns.ts';
 import { DEFAULT_STATTESTS, getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
@@ -94,8 +94,9 @@ export function testNeedsInputOrder(name: string, opts: DriftOptions): boolean {
 }
 
 /** Drift of one column. A column that cannot be tested gets `error` set; it never throws for data reasons. */
-export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): ColumnDrift {
-  const { reference: ref, current: cur } = pair;
+export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): ColumnDrift {
+  const [ref, cur] = separateNumbersFromText(input.reference, input.current);
+  const pair: ColumnPair = ref === input.reference && cur === input.current ? input : { ...input, reference: ref, current: cur };
   const requested = opts.perColumnStattest?.[pair.name] ?? opts.stattest ?? '';
   const userThreshold = opts.perColumnThreshold?.[pair.name] ?? opts.threshold;
   const fail = (code: string, message: string, charts = false): ColumnDrift =>
@@ -106,9 +107,10 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
   const curSample = sampleOf(cur);
   if (refSample === null) return fail('all_missing', 'reference column has no values (all missing)');
   if (curSample === null) return fail('all_missing', 'current column has no values (all missing)');
-  const constant = constantValue(ref);
-  if (constant !== null && constant === constantValue(cur)) {
-    return fail('constant', `column is constant (${constant}) in both datasets: nothing to compare`, true);
+  const numbersSide = ref.type === 'categorical' && ref.data?.fromNumbers === true ? 'reference' : cur.type === 'categorical' && cur.data?.fromNumbers === true ? 'current' : null;
+  if (pair.text && numbersSide !== null) {
+    // pandas hands the text vectorizer floats from the side read as numbers; scikit-learn raises there.
+    return fail('evidently_failure', `text column holds only numbers on the ${numbersSide} side: Evidently's text-drift classifier fails on numbers`, true);
   }
   let test: StatTest;
   try {
@@ -160,13 +162,6 @@ export function detectColumnDrift(pair: ColumnPair, opts: DriftOptions = {}): Co
 
 function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
-}
-
-function constantValue(side: SideProfile): string | null {
-  if (side.data === null) return null;
-  if (side.type === 'numerical') return side.data.uniqueValues.length === 1 ? String(side.data.uniqueValues[0]) : null;
-  const sample = preparedCategorical(side.data);
-  return sample.counts.size === 1 ? [...sample.counts.keys()][0] : null;
 }
 
 /** Two-sample Kolmogorov–Smirnov distance sup |F_ref − F_cur| from ascending arrays, O(n + m). */
@@ -310,21 +305,26 @@ export const PREDICTION_COLUMN = 'prediction';
 export interface ColumnPlan {
   /** Feature columns to test, in reference header order, with their resolved type. */
   features: { name: string; type: ColumnType; text: boolean }[];
-  /** The prediction column's type, when both sides have it. */
+  /** The model's prediction column, tested apart from the features, when both sides have it. */
   prediction: { name: string; type: ColumnType } | null;
 }
 
 /**
  * Which columns to compare: the shared ones, minus log bookkeeping, restricted to `only` when given.
  * Types: the model card's, else Evidently's inference on the current side.
+ *
+ * `separatePrediction`: the `prediction` column is the model's output (a prediction log, or a model
+ * card in use) and is tested apart, outside the drift share. In a plain comparison of two datasets
+ * it is a column like any other, as in Evidently.
  */
-export function planColumns(referenceHeader: readonly string[], current: Table, declared?: ReadonlyMap<string, ColumnType>, only?: readonly string[]): ColumnPlan {
+export function planColumns(referenceHeader: readonly string[], current: Table, declared?: ReadonlyMap<string, ColumnType>, only?: readonly string[], separatePrediction = declared !== undefined): ColumnPlan {
   const shared = referenceHeader.filter((n) => current.columns.has(n) && !LOG_UTILITY_COLUMNS.has(n));
-  const features = shared.filter((n) => n !== PREDICTION_COLUMN && (only === undefined || only.includes(n)));
+  const separate = separatePrediction && shared.includes(PREDICTION_COLUMN);
+  const features = shared.filter((n) => !(separate && n === PREDICTION_COLUMN) && (only === undefined || only.includes(n)));
   const types = resolveTypes(current, shared, declared);
   return {
     features: features.map((name) => ({ name, type: types.get(name)!.type, text: types.get(name)!.text })),
-    prediction: shared.includes(PREDICTION_COLUMN) ? { name: PREDICTION_COLUMN, type: types.get(PREDICTION_COLUMN)!.type } : null,
+    prediction: separate ? { name: PREDICTION_COLUMN, type: types.get(PREDICTION_COLUMN)!.type } : null,
   };
 }
 
@@ -338,8 +338,13 @@ export interface DetectInput {
  * Drift between two tables, single-threaded: plan the columns, profile both sides, test each column.
  * The CLI and `runDriftJob` do the same work with a cached reference profile and worker threads.
  */
-export function detectDrift(reference: DetectInput, current: DetectInput, meta: RunMeta, opts: DriftOptions & { types?: ReadonlyMap<string, ColumnType>; columns?: readonly string[] } = {}): DriftResult {
-  const plan = planColumns(reference.header, current.table, opts.types, opts.columns);
+export function detectDrift(
+  reference: DetectInput,
+  current: DetectInput,
+  meta: RunMeta,
+  opts: DriftOptions & { types?: ReadonlyMap<string, ColumnType>; columns?: readonly string[]; separatePrediction?: boolean } = {},
+): DriftResult {
+  const plan = planColumns(reference.header, current.table, opts.types, opts.columns, opts.separatePrediction ?? opts.types !== undefined);
   const pair = (name: string, type: ColumnType, text = false): ColumnPair => ({
     name,
     reference: profileColumn(reference.table.columns.get(name)!, type),

@@ -198,7 +198,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       const unknown = opts.columns.filter((c) => !referenceHeader.includes(c) || !current.table.columns.has(c));
       if (unknown.length > 0) throw new InputError('unknown_columns', `--columns not in both datasets: ${unknown.join(', ')}`);
     }
-    const plan = planColumns(referenceHeader, current.table, declared, opts.columns);
+    // A prediction log (or a model card) says which column is the model's output; see planColumns.
+    const plan = planColumns(referenceHeader, current.table, declared, opts.columns, currentIsDir || declared !== undefined);
     if (plan.features.length === 0) {
       throw new InputError('no_shared_columns', `no feature columns shared by ${opts.reference} and ${opts.current}`);
     }

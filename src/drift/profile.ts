@@ -92,6 +92,12 @@ export interface CategoricalData {
   dictionary: string[];
   /** Count per code. */
   counts: Float64Array;
+  /**
+   * The column was read as numbers (pandas: a numeric dtype). pandas compares values, so a number
+   * never equals a text label: `5` on one side and `"5"` on the other are different categories
+   * (see `separateNumbersFromText`).
+   */
+  fromNumbers?: boolean;
 }
 
 /**
@@ -176,7 +182,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
   }
   let distinct = 0;
   for (let c = 0; c < counts.length; c++) if (counts[c] > 0) distinct++;
-  const data: CategoricalData | null = n > 0 ? { n, codes, dictionary: cat.dictionary, counts } : null;
+  const data: CategoricalData | null = n > 0 ? { n, codes, dictionary: cat.dictionary, counts, fromNumbers: col.kind === 'numerical' } : null;
   return { type, summary: { count: n, missing: rows - n, distinct }, data, wrongType: null };
 }
 
@@ -223,6 +229,21 @@ export function preparedCategorical(data: CategoricalData): PreparedCategorical 
 }
 
 /** The sample the stats module takes for this side (null when the side has no data). */
+/**
+ * Evidently on pandas frames: when one side of a categorical column was read as numbers and the
+ * other as text, no value of one side equals a value of the other (`5 != "5"` in Python), so every
+ * category differs. The numeric side's labels are marked ` (number)` to keep them apart; sides of
+ * the same origin are returned as they are.
+ */
+export function separateNumbersFromText(reference: SideProfile, current: SideProfile): [SideProfile, SideProfile] {
+  if (reference.type !== 'categorical' || current.type !== 'categorical') return [reference, current];
+  const r = reference.data;
+  const c = current.data;
+  if (r === null || c === null || (r.fromNumbers === true) === (c.fromNumbers === true)) return [reference, current];
+  const mark = (side: typeof reference, d: CategoricalData): SideProfile => ({ ...side, data: { ...d, dictionary: d.dictionary.map((l) => `${l} (number)`) } });
+  return r.fromNumbers === true ? [mark(reference, r), current] : [reference, mark(current, c)];
+}
+
 export function sampleOf(side: SideProfile): PreparedNumeric | PreparedCategorical | null {
   if (side.data === null) return null;
   return side.type === 'numerical' ? side.data : preparedCategorical(side.data);

@@ -112,7 +112,7 @@ test('user stattest and threshold override the default selection', async () => {
   assert.equal(age.statistic, age.score); // KS statistic is the KS distance
 });
 
-test('one bad column never aborts the run: all missing, constant, wrong type each get an error', async () => {
+test('one bad column never aborts the run: all missing and wrong type each get an error; a constant column is tested like Evidently does', async () => {
   const n = 60;
   const rows = (f: (i: number) => string[]) => Array.from({ length: n }, (_, i) => f(i).join(',')).join('\n');
   const ref = writeTmp('ref.csv', `good,empty,const,typed\n${rows((i) => [String(i % 13), '', '5', String(i)])}\n`);
@@ -122,16 +122,19 @@ test('one bad column never aborts the run: all missing, constant, wrong type eac
   assert.equal(by.good.error, null);
   assert.equal(by.good.drift_detected, true);
   assert.equal(by.empty.error!.code, 'all_missing');
-  assert.equal(by.const.error!.code, 'constant');
+  // One value, the same in both: Evidently's z-test special case (p = 1), no drift, counted in the share.
+  assert.equal(by.const.error, null);
+  assert.equal(by.const.stattest, 'z');
+  assert.equal(by.const.p_value, 1);
+  assert.equal(by.const.drift_detected, false);
+  assert.equal(by.const.score, 0);
   // The current side says categorical ('x'/'y'); the reference is numbers → tested as categorical.
   assert.equal(by.typed.type, 'categorical');
-  assert.equal(r.tested_columns, 2);
+  assert.equal(r.tested_columns, 3);
   assert.equal(r.drifted_columns, 2);
   assert.equal(r.dataset_drift, true);
-  for (const c of [by.empty, by.const]) {
-    assert.equal(c.drift_detected, false);
-    assert.equal(c.score, null);
-  }
+  assert.equal(by.empty.drift_detected, false);
+  assert.equal(by.empty.score, null);
   // A model card saying numerical, with text in the data: wrong_type.
   const wrong = detectDrift(await load(ref), { table: (await readLog(cur, { types: new Map([['typed', 'numerical']]) })).table, header: ['typed'] }, meta(), {
     types: new Map([['typed', 'numerical']]),
@@ -151,10 +154,10 @@ test('identity: the same sample on both sides shows no drift and zero distance',
   assert.equal(r.drift_score, 0);
 });
 
-test('prediction drift on the prediction column, apart from the features', async () => {
+test('prediction drift on the prediction column of a prediction log, apart from the features', async () => {
   const ref = writeTmp('ref.csv', `x,prediction\n${Array.from({ length: 200 }, (_, i) => `${i % 17},${i % 4 === 0 ? 'yes' : 'no'}`).join('\n')}\n`);
   const cur = writeTmp('cur.csv', `x,prediction\n${Array.from({ length: 200 }, (_, i) => `${i % 17},${i % 4 === 0 ? 'no' : 'yes'}`).join('\n')}\n`);
-  const r = detectDrift(await load(ref), await load(cur), meta(), { stattest: 'psi' });
+  const r = detectDrift(await load(ref), await load(cur), meta(), { stattest: 'psi', separatePrediction: true });
   assert.deepEqual(r.columns.map((c) => c.name), ['x']);
   assert.equal(r.prediction!.name, 'prediction');
   assert.equal(r.prediction!.stattest, 'z'); // Evidently's default, not the feature-wide --stattest
