@@ -7,13 +7,37 @@
  * compose them, so that p-values agree to ~1e-15) or something no maintained npm package offers
  * (the modified Bessel function K_nu for non-integer nu, needed by Cramér–von Mises).
  */
-import gammainc from '@stdlib/math-base-special-gammainc';
-import betainc from '@stdlib/math-base-special-betainc';
-import erf from '@stdlib/math-base-special-erf';
-import erfc from '@stdlib/math-base-special-erfc';
-import gammalnLib from '@stdlib/math-base-special-gammaln';
+import { createRequire } from 'node:module';
 
-export const gammaln: (x: number) => number = gammalnLib;
+// The stdlib-js functions are required on first use: loading them is ~100 ms of module resolution
+// (each pulls in dozens of small packages), and most drift runs (normed Wasserstein, Jensen–Shannon
+// above 1000 reference rows) never call them.
+const require = createRequire(import.meta.url);
+interface Stdlib {
+  gammainc(x: number, s: number, regularized: boolean, upper: boolean): number;
+  betainc(x: number, a: number, b: number, regularized: boolean, upper: boolean): number;
+  erf(x: number): number;
+  erfc(x: number): number;
+  gammaln(x: number): number;
+}
+let lib: Stdlib | null = null;
+function stdlib(): Stdlib {
+  lib ??= {
+    gammainc: require('@stdlib/math-base-special-gammainc'),
+    betainc: require('@stdlib/math-base-special-betainc'),
+    erf: require('@stdlib/math-base-special-erf'),
+    erfc: require('@stdlib/math-base-special-erfc'),
+    gammaln: require('@stdlib/math-base-special-gammaln'),
+  };
+  return lib;
+}
+const gammainc: Stdlib['gammainc'] = (x, s, regularized, upper) => stdlib().gammainc(x, s, regularized, upper);
+const betainc: Stdlib['betainc'] = (x, a, b, regularized, upper) => stdlib().betainc(x, a, b, regularized, upper);
+const erf = (x: number): number => stdlib().erf(x);
+const erfc = (x: number): number => stdlib().erfc(x);
+
+/** log Γ(x) (stdlib-js). */
+export const gammaln = (x: number): number => stdlib().gammaln(x);
 
 /** Chi-square survival function: P(X > x), X ~ chi2(df). SciPy: chdtrc(df, x) = igamc(df/2, x/2), df = 0 included. */
 export function chi2Sf(x: number, df: number): number {
