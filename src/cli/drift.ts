@@ -32,7 +32,8 @@ options:
   --model-card FILE      column types from a model card (default: <current>/model.json if present,
                          else types are inferred as Evidently does)
   --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md)
-  --workers N            threads for the column tests (default: CPU count; 0 = none)
+  --workers N            threads for the column tests and the reference read (default: CPU
+                         count when over 32 MiB of CSV is parsed, else 0 = none)
   --no-cache             do not use or write the reference-profile cache (DIR/.cache)
   --json                 print drift.json to stdout instead of the table
   --quiet                no progress on stderr

@@ -5,7 +5,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../errors.ts';
@@ -120,6 +120,23 @@ export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number |
   return { sinceMs };
 }
 
+/**
+ * Below this many bytes of CSV to parse (current + an uncached reference; ~250k rows of Adult), a
+ * run stays on one thread: worker start-up would cost more than it saves (see bench/drift, 10k/50k).
+ */
+const INLINE_BELOW_BYTES = 32 * 1024 * 1024;
+
+/** Bytes of the CSV data: the file, or every *.csv of a log directory. */
+async function csvBytes(path: string, isDir: boolean): Promise<number> {
+  if (!isDir) return (await stat(path)).size;
+  let total = 0;
+  for (const name of await readdir(path)) {
+    if (!name.toLowerCase().endsWith('.csv')) continue;
+    total += await stat(join(path, name)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  }
+  return total;
+}
+
 /** Reads, detects, saves. See DriftJobOptions. */
 export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcome> {
   const now = opts.now ?? (() => new Date());
@@ -165,17 +182,20 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   }
   const declared = cardPath === undefined ? undefined : await loadModelCardTypes(cardPath);
 
-  const workers = Math.max(0, Math.floor(opts.workers ?? availableParallelism()));
+  const useCache = opts.cache ?? true;
+  const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
+  const identity = useCache ? await referenceIdentity(opts.reference) : null;
+  const referenceCached = identity !== null && (await hasCachedProfiles(cacheDir, identity.prefix));
+  // Threads pay off only on large inputs: each costs tens of ms of start-up and module loading.
+  const small = (await csvBytes(opts.current, currentIsDir)) + (referenceCached ? 0 : (await stat(opts.reference)).size) < INLINE_BELOW_BYTES;
+  const workers = Math.max(0, Math.floor(opts.workers ?? (small ? 0 : availableParallelism())));
   const pool = createColumnPool(workers);
   let background: BackgroundRead | null = null;
   try {
     const sinceMs = sinceDuration === null ? undefined : now().getTime() - sinceDuration;
     const wanted = new Set(referenceHeader);
-    const useCache = opts.cache ?? true;
-    const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
     // A reference never profiled before is parsed on another thread while this one parses the current data.
-    const identity = useCache ? await referenceIdentity(opts.reference) : null;
-    if (identity === null || !(await hasCachedProfiles(cacheDir, identity.prefix))) {
+    if (!referenceCached && workers > 0) {
       background = readLogInWorker(
         opts.reference,
         { types: declared, keepNames: referenceHeader.filter((n) => !LOG_UTILITY_COLUMNS.has(n)), unterminatedLastLine: 'row' },
