@@ -121,6 +121,8 @@ interface SizeResult {
   warm: Measured[];
   verdicts: { same: boolean; differing: string[]; columns: number } | null;
   evidentlyPhases: Record<string, number> | null;
+  /** Evidently's CPU seconds after its import (read_csv + report + html), one per run. */
+  evidentlyComputeCpu: number[];
 }
 
 async function main(): Promise<void> {
@@ -134,13 +136,13 @@ async function main(): Promise<void> {
     const curPath = join(WORK, `current-${n}.csv`);
     await writeResampled(refPath, ref.header, ref.rows, n, 1);
     await writeResampled(curPath, cur.header, cur.rows, n, 2);
-    const res: SizeResult = { n, evidently: null, cold: [], warm: [], verdicts: null, evidentlyPhases: null };
+    const res: SizeResult = { n, evidently: null, cold: [], warm: [], verdicts: null, evidentlyPhases: null, evidentlyComputeCpu: [] };
     const outDir = join(WORK, `reports-${n}`);
     const ours = (extra: string[]): Measured => timed(process.execPath, [SENTINEL, 'drift', '--reference', refPath, '--current', curPath, '--out', outDir, '--json', '--quiet', ...extra]);
     rmSync(outDir, { recursive: true, force: true });
     ours([]); // fills the reference cache for the warm runs
     // Interleaved (Evidently, cold, warm per round) so that a change in machine load hits both sides.
-    let evJson: { columns: Record<string, { drift: boolean }>; timings: Record<string, number> } | null = null;
+    let evJson: { columns: Record<string, { drift: boolean }>; timings: Record<string, number>; cpu: { import: number; compute: number } } | null = null;
     const withEvidently = n <= evidentlyMax;
     if (withEvidently) res.evidently = [];
     const evidentlyRounds = n <= evidentlyRepeatsMax ? repeats : 1;
@@ -151,6 +153,7 @@ async function main(): Promise<void> {
         if (m.code !== 0) throw new Error(`evidently failed at ${n}: ${m.stderr.slice(-3000)}`);
         res.evidently!.push(m);
         evJson = JSON.parse(readFileSync(jsonPath, 'utf8'));
+        res.evidentlyComputeCpu.push(evJson!.cpu.compute);
       }
       res.cold.push(ours(['--no-cache']));
       res.warm.push(ours([]));
@@ -261,6 +264,16 @@ function renderResults(results: SizeResult[], rss: RssResult | null): string {
     lines.push(
       `| ${r.n.toLocaleString('en-US')} | ${e ? `${f(e.wall)} [${ev!.length}]` : 'not run'} | ${e ? f(e.cpu) : '-'} | ${e ? e.rss.toFixed(0) : '-'} | ${f(c.wall)} [${r.cold.length}] | ${f(c.cpu)} | ${c.rss.toFixed(0)} | ${f(w.wall)} [${r.warm.length}] | ${f(w.cpu)} | ${w.rss.toFixed(0)} | ${e ? `${(e.wall / c.wall).toFixed(1)}× / ${(e.wall / w.wall).toFixed(1)}×` : '-'} | ${r.verdicts ? (r.verdicts.same ? `yes (${r.verdicts.columns} columns)` : `NO: ${r.verdicts.differing.join(', ')}`) : '-'} |`,
     );
+  }
+  lines.push('');
+  lines.push('By CPU, Evidently\'s import excluded (what a long-running Evidently service would pay per run: `read_csv` + report + html, `time.process_time` inside its process), against the whole `sentinel drift` process (start-up included):', '');
+  lines.push('| rows (each side) | Evidently compute CPU | sentinel cold CPU | sentinel warm CPU | less CPU cold / warm |', '|---|---|---|---|---|');
+  for (const r of results) {
+    if (r.evidentlyComputeCpu.length === 0) continue;
+    const e = median(r.evidentlyComputeCpu);
+    const c = median(r.cold.map((m) => m.cpu));
+    const w = median(r.warm.map((m) => m.cpu));
+    lines.push(`| ${r.n.toLocaleString('en-US')} | ${f(e)} | ${f(c)} | ${f(w)} | ${(e / c).toFixed(1)}× / ${(e / w).toFixed(1)}× |`);
   }
   lines.push('');
   lines.push('Evidently phase times (seconds, last run) — its import alone is a fixed cost:', '');
