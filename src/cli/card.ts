@@ -38,7 +38,10 @@ options (init):
   --force                overwrite an existing card
   --name NAME            model name (default: the file name without .onnx)
   --version VERSION      model version (default: NAME-<first 8 hex of the sha256>)
-  --range F=MIN:MAX      allowed range of a numerical feature (default: the reference's min..max; repeatable)
+  --range F=MIN:MAX      allowed range of a numerical feature (repeatable); default: the reference's
+                         min..max widened by --range-margin spans on each side (kept >= 0 for
+                         non-negative data, whole for whole numbers)
+  --range-margin X       default range widening in spans of the observed range (default 1; 0 = observed)
   --nullable F,...       features that may be null although the reference has no missing value
   --category F=VALUE     one more allowed value of a categorical feature (repeatable)
   --classes A,B,...      class labels in probability-column order (default: from the probe run)
@@ -74,7 +77,9 @@ function fail(problems: string[]): void {
 
 const list = (v: string | undefined) => (v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 
-function parseOverrides(v: { range?: string[]; nullable?: string; category?: string[] }): FeatureOverrides {
+function parseOverrides(v: { range?: string[]; nullable?: string; category?: string[]; 'range-margin': string }): FeatureOverrides {
+  const rangeMargin = Number(v['range-margin']);
+  if (v['range-margin'].trim() === '' || !(rangeMargin >= 0) || !Number.isFinite(rangeMargin)) usageError(`--range-margin must be a number >= 0 (got "${v['range-margin']}")`);
   const ranges: Record<string, { min: number; max: number }> = {};
   for (const r of v.range ?? []) {
     const m = /^(.+)=([^:]+):([^:]+)$/.exec(r);
@@ -89,7 +94,7 @@ function parseOverrides(v: { range?: string[]; nullable?: string; category?: str
     if (i <= 0) usageError(`--category takes FEATURE=VALUE (got "${c}")`);
     (categories[c.slice(0, i)] ??= []).push(c.slice(i + 1));
   }
-  return { ranges, nullable: list(v.nullable), categories };
+  return { ranges, nullable: list(v.nullable), categories, rangeMargin };
 }
 
 async function sha256Of(path: string): Promise<{ bytes: Uint8Array; sha256: string }> {
@@ -150,6 +155,7 @@ async function init(argv: string[]): Promise<number> {
       'label-output': { type: 'string' },
       'probabilities-output': { type: 'string' },
       rows: { type: 'string', default: '5' },
+      'range-margin': { type: 'string', default: '1' },
     },
   });
   if (v.model === undefined) usageError('--model FILE.onnx is required');
@@ -169,7 +175,6 @@ async function init(argv: string[]): Promise<number> {
     const header = await readHeader(v.reference).catch((err: Error) => fail([err.message]) as never);
     const matched = matchInputs(graph.inputs, header, v.target);
     const outputs = chooseOutputs(graph.outputs, { label: v['label-output'], probabilities: v['probabilities-output'] });
-    fail([...matched.problems, ...outputs.problems]);
     // String inputs are categorical whatever their values look like; the rest is read (and typed) as drift reads it.
     const types = new Map<string, ColumnType>(matched.matches.filter((m) => m.input.type === 'string').map((m) => [m.column, 'categorical']));
     const used = new Set(matched.matches.map((m) => m.column));
@@ -177,7 +182,8 @@ async function init(argv: string[]): Promise<number> {
     if (read.skippedRows > 0) process.stderr.write(`card: ${read.skippedRows} malformed reference row(s) skipped\n`);
     if (read.table.rows === 0) fail([`the reference ${v.reference} has no data rows`]);
     const drafted = draftFeatures(matched.matches, read.table, overrides);
-    fail(drafted.problems);
+    // Every misfit at once, so one run tells the user everything to fix.
+    fail([...matched.problems, ...outputs.problems, ...drafted.problems]);
 
     const name = v.name ?? basename(modelPath).replace(/\.onnx$/i, '');
     const partial = { features: drafted.features };

@@ -71,6 +71,29 @@ export interface FeatureOverrides {
   nullable?: readonly string[];
   /** Extra allowed values of categorical features. */
   categories?: Record<string, readonly string[]>;
+  /** Default ranges extend the observed min..max by this many spans on each side (default 1); 0 = observed. */
+  rangeMargin?: number;
+}
+
+/**
+ * The default allowed range of a numerical feature: the reference's [lo, hi] widened by `margin`
+ * spans on each side, so a new value somewhat beyond the reference is served while a gross error
+ * (a unit mix-up, a sign flip on non-negative data) is refused. Non-negative data stays >= 0;
+ * whole-number data gets whole bounds; bounds are rounded outward to 3 significant digits of the span.
+ */
+export function defaultRange(lo: number, hi: number, integer: boolean, margin: number): { min: number; max: number } {
+  if (margin === 0) return { min: lo, max: hi };
+  const span = hi - lo || Math.abs(hi) || 1;
+  let min = lo - margin * span;
+  let max = hi + margin * span;
+  if (lo >= 0) min = Math.max(0, min);
+  const exp = Math.floor(Math.log10(span)) - 2;
+  const step = integer ? Math.max(1, 10 ** exp) : 10 ** exp;
+  // Outward to a multiple of step; toPrecision trims binary noise such as 18.470000000000002.
+  const round = (x: number, f: (y: number) => number) => Number((f(x / step) * step).toPrecision(12));
+  min = round(min, Math.floor);
+  max = round(max, Math.ceil);
+  return { min, max };
 }
 
 function firstText(col: Column): string | undefined {
@@ -147,8 +170,7 @@ export function draftFeatures(matches: readonly InputMatch[], table: Table, over
       spec.min = range.min;
       spec.max = range.max;
     } else if (lo <= hi) {
-      spec.min = lo;
-      spec.max = hi;
+      Object.assign(spec, defaultRange(lo, hi, integer, overrides.rangeMargin ?? 1));
     }
     spec.integer = lo <= hi && integer;
     features.push(spec);
