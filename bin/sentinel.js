@@ -4,9 +4,11 @@
 // and checks the version before it imports a .ts module.
 import { readFileSync } from 'node:fs';
 
-// package.json's "engines.node" (">=24") owns the minimum.
-const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
-const minimum = Number(/\d+/.exec(engines)[0]);
+// The project's Node is its devDependency "node" (^24.x, which `npm ci` installs into
+// node_modules/.bin): its major version is the minimum. (No "engines" field: npm checks that against
+// the Node running npm itself, which warns on every first `npx sentinel` under the machine's older Node.)
+const pinned = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devDependencies.node;
+const minimum = Number(/\d+/.exec(pinned)[0]);
 if (Number(process.versions.node.split('.')[0]) < minimum) {
   process.stderr.write(
     `sentinel: needs Node ${minimum} or newer, this is Node ${process.versions.node}; run it as "npx sentinel ..." or "npm run sentinel -- ..." (after "npm ci"), which use the project's own Node ${minimum}\n`,

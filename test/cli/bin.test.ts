@@ -21,9 +21,10 @@ test('an old Node gets one line naming `npx sentinel` / `npm run sentinel`, and 
   }
 });
 
-test('the minimum comes from package.json engines.node, and Node 24 runs the CLI', () => {
+test('the minimum is the major version of the devDependency "node", and Node 24 runs the CLI', () => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-  assert.equal(pkg.engines.node, '>=24');
+  assert.match(pkg.devDependencies.node, /^\^24\./);
+  assert.equal(pkg.engines, undefined);
   const r = spawnSync(process.execPath, [SENTINEL, '--help'], { cwd: REPO, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^usage: sentinel <command>/);

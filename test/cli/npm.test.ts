@@ -1,11 +1,14 @@
 // The README's npm commands print no npm warning on a machine whose own Node is older than the
-// project's (npm runs under it): the `engines` check of the root package gives way to `devEngines`,
-// install scripts are decided in `allowScripts`, and there is no unknown project config in .npmrc.
+// project's (npm runs under it): no `engines` field (npm would check it against that older Node; the
+// first `npx sentinel` in a directory installs the project into npx's cache as a dependency, where
+// even `devEngines` does not exempt it), install scripts are decided in `allowScripts`, and there is
+// no unknown project config in .npmrc.
 // npm runs under the provisioned Node 20, as on this project's machines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { findTool } from '../support/kube-apiserver.ts';
 import { REPO } from '../support/process.ts';
@@ -16,7 +19,13 @@ function npm(args: string[]) {
   const cli = realpathSync(findTool('npm'));
   // What a user's shell has: the machine's PATH, without the project's node_modules/.bin.
   const PATH = (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules')).join(delimiter);
-  return spawnSync(node20(), [cli, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, PATH, npm_config_update_notifier: 'false' } });
+  // A fresh npm cache: `npx` then does what it does the first time in a directory on a new machine.
+  const cache = mkdtempSync(join(tmpdir(), 'sentinel-npm-cache-'));
+  try {
+    return spawnSync(node20(), [cli, ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, PATH, npm_config_update_notifier: 'false', npm_config_cache: cache } });
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 test('`npx sentinel --help` and `npm run sentinel -- --help` print no npm warning under an old Node', () => {
