@@ -78,6 +78,22 @@ test('card init refuses a reference that does not fit the model, one line per pr
   }
 });
 
+test('card init refuses a default skl2onnx export (one [N, 4] input, ZipMap probabilities) and says how to export it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-card-'));
+  try {
+    const r = sentinel(['card', 'init', '--model', join(REPO, 'test/fixtures/model/iris-zipmap.onnx'), '--reference', join(REPO, 'models/wine/reference.csv'), '--out', join(dir, 'card.json')]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, [
+      'sentinel card init: ONNX input "x" has shape [N, 4]; sentinel feeds one [N, 1] tensor per feature: export the model with one input per column (skl2onnx: one initial_types entry per column)',
+      'sentinel card init: the model\'s probabilities come as a ZipMap (output "output_probability", a sequence of maps), which onnxruntime-node cannot return: export them as a tensor (skl2onnx: options={"zipmap": False})',
+      '',
+    ].join('\n'));
+    assert.equal(existsSync(join(dir, 'card.json')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('card check accepts the committed cards and names what a tampered card gets wrong', () => {
   for (const m of ['models/model.onnx', 'models/wine/model.onnx']) {
     const r = sentinel(['card', 'check', '--model', m]);
