@@ -9,16 +9,8 @@ export SENTINEL_TOOLS="${SENTINEL_TOOLS:-$SENTINEL_CACHE/tools}"
 mkdir -p "$SENTINEL_TOOLS/bin"
 export PATH="$SENTINEL_TOOLS/bin:$PATH"
 
-apt_updated=0
-# apt_install PKG...: installs Debian packages once per run of this script (apt lists may be stale).
-apt_install() {
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated -eq 0 ]; then apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
-export -f apt_install
+# shellcheck source=scripts/apt.sh
+source "$here/apt.sh"
 
 # Tools only benchmarks and model training need; `npm test` does not install them.
 optional=" python "

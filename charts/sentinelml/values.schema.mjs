@@ -64,6 +64,12 @@ const schema0 = {
       required: ['allowPrivilegeEscalation', 'runAsNonRoot'],
     },
     tmp: obj({ medium: str('emptyDir medium.', { enum: ['', 'Memory'] }), sizeLimit: quantity }),
+    modelVolume: obj({
+      enabled: bool('Mount the bring-your-own-model volume in the inference and drift pods.'),
+      mountPath: str('Mount path.', { pattern: '^/' }),
+      configMap: str('ConfigMap holding model.onnx, model.json and the reference CSV.', { pattern: '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
+      source: anyObj('Any other Volume source (used when configMap is empty).'),
+    }),
     persistence: obj({
       enabled: bool('Use a PVC.'),
       existingClaim: str('Existing PVC.', { pattern: '^$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),

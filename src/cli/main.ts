@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   drift: { load: async () => (await import('./drift.ts')).driftCommand, summary: 'run one drift comparison' },
   reports: { load: async () => (await import('./reports.ts')).reportsCommand, summary: 'serve reports and drift metrics' },
   schedule: { load: async () => (await import('./schedule.ts')).scheduleCommand, summary: 'run drift periodically' },
+  card: { load: async () => (await import('./card.ts')).cardCommand, summary: 'write or check the model card of an ONNX model' },
   demo: { load: async () => (await import('./demo.ts')).demoCommand, summary: 'the whole pipeline locally (npm start)' },
 };
 

@@ -1,7 +1,7 @@
 // The only module that imports onnxruntime-node.
 import * as ort from 'onnxruntime-node';
 import { SentinelError } from '../errors.ts';
-import type { ModelCard } from './card.ts';
+import type { FeatureSpec, ModelCard } from './card.ts';
 
 /** A validated input row: numbers for numerical features, strings for categorical, null when missing. */
 export type FeatureRow = Record<string, number | string | null>;
@@ -21,14 +21,55 @@ export interface Model {
   close(): Promise<void>;
 }
 
-/**
- * Loads the ONNX graph. One intra-op thread: a single-row forest is ~20 µs of work, and
- * onnxruntime's thread pool costs more CPU per request than it saves (measured, TOOLING.md).
- */
-export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array): Promise<Model> {
-  let session: ort.InferenceSession;
+/** One [N, 1] tensor per feature, keyed by its ONNX input name. */
+function feedsFor(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
+  const n = rows.length;
+  const out: Record<string, ort.Tensor> = {};
+  for (const f of features) {
+    if (f.dtype === 'string') {
+      const data = new Array<string>(n);
+      // Missing categoricals are the empty category, as in training.
+      for (let i = 0; i < n; i++) data[i] = (rows[i][f.name] as string | null) ?? '';
+      out[f.onnx_input] = new ort.Tensor('string', data, [n, 1]);
+    } else {
+      const data = f.dtype === 'float32' ? new Float32Array(n) : f.dtype === 'float64' ? new Float64Array(n) : new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][f.name] as number | null;
+        if (data instanceof BigInt64Array) data[i] = BigInt(Math.trunc(v ?? 0));
+        else data[i] = v ?? Number.NaN;
+      }
+      out[f.onnx_input] = new ort.Tensor(f.dtype, data, [n, 1]);
+    }
+  }
+  return out;
+}
+
+/** An ONNX graph input or output as onnxruntime's session metadata describes it. */
+export interface OnnxValueInfo {
+  name: string;
+  /** False for sequences and maps (e.g. scikit-learn's ZipMap probabilities). */
+  isTensor: boolean;
+  /** Element type of a tensor: float32, float64, int64, string, ... */
+  type: string | null;
+  /** Dimensions; a symbolic (batch) dimension is a string. Empty when unknown. */
+  shape: (number | string)[];
+}
+
+/** The raw outputs of one run: flat data and dims per fetched output. */
+export type RawOutputs = Record<string, { data: ArrayLike<number | string | bigint>; dims: readonly number[] }>;
+
+/** A loaded graph for tools that must look inside the model before there is a card (`sentinel card`). */
+export interface OnnxGraph {
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  /** Runs `rows` through the graph, feeding each of `features` to its input, and returns `fetch`. */
+  run(features: readonly FeatureSpec[], rows: readonly FeatureRow[], fetch: readonly string[]): Promise<RawOutputs>;
+  close(): Promise<void>;
+}
+
+async function createSession(onnxBytes: Uint8Array): Promise<ort.InferenceSession> {
   try {
-    session = await ort.InferenceSession.create(onnxBytes, {
+    return await ort.InferenceSession.create(onnxBytes, {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
@@ -37,6 +78,45 @@ export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array): Pro
   } catch (err) {
     throw new SentinelError('model_load_failed', `onnxruntime could not load the model: ${(err as Error).message}`, { cause: err });
   }
+}
+
+const valueInfo = (m: ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
+  m.isTensor
+    ? { name: m.name, isTensor: true, type: m.type, shape: m.shape.map((d) => (typeof d === 'string' ? d : Number(d))) }
+    : { name: m.name, isTensor: false, type: null, shape: [] };
+
+/** Opens an ONNX file for inspection: its inputs and outputs from the session metadata, and raw runs. */
+export async function openOnnxGraph(onnxBytes: Uint8Array): Promise<OnnxGraph> {
+  const session = await createSession(onnxBytes);
+  return {
+    inputs: session.inputMetadata.map(valueInfo),
+    outputs: session.outputMetadata.map(valueInfo),
+    async run(features, rows, fetch) {
+      let result: ort.InferenceSession.OnnxValueMapType;
+      try {
+        result = await session.run(feedsFor(features, rows), [...fetch]);
+      } catch (err) {
+        throw new SentinelError('inference_failed', `model inference failed: ${(err as Error).message}`, { cause: err });
+      }
+      const out: RawOutputs = {};
+      for (const name of fetch) {
+        const t = result[name] as ort.Tensor;
+        out[name] = { data: t.data as ArrayLike<number | string | bigint>, dims: t.dims };
+      }
+      return out;
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}
+
+/**
+ * Loads the ONNX graph. One intra-op thread: a single-row forest is ~20 µs of work, and
+ * onnxruntime's thread pool costs more CPU per request than it saves (measured, TOOLING.md).
+ */
+export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array): Promise<Model> {
+  const session = await createSession(onnxBytes);
   const inputs = new Set(session.inputNames);
   const missing = card.features.filter((f) => !inputs.has(f.onnx_input)).map((f) => f.onnx_input);
   if (missing.length > 0) {
@@ -47,35 +127,13 @@ export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array): Pro
   }
   const nClasses = card.classes.length;
 
-  function feeds(rows: FeatureRow[]): Record<string, ort.Tensor> {
-    const n = rows.length;
-    const out: Record<string, ort.Tensor> = {};
-    for (const f of card.features) {
-      if (f.dtype === 'string') {
-        const data = new Array<string>(n);
-        // Missing categoricals are the empty category, as in training.
-        for (let i = 0; i < n; i++) data[i] = (rows[i][f.name] as string | null) ?? '';
-        out[f.onnx_input] = new ort.Tensor('string', data, [n, 1]);
-      } else {
-        const data = f.dtype === 'float32' ? new Float32Array(n) : f.dtype === 'float64' ? new Float64Array(n) : new BigInt64Array(n);
-        for (let i = 0; i < n; i++) {
-          const v = rows[i][f.name] as number | null;
-          if (data instanceof BigInt64Array) data[i] = BigInt(Math.trunc(v ?? 0));
-          else data[i] = v ?? Number.NaN;
-        }
-        out[f.onnx_input] = new ort.Tensor(f.dtype, data, [n, 1]);
-      }
-    }
-    return out;
-  }
-
   return {
     card,
     async predict(rows) {
       if (rows.length === 0) return [];
       let result: ort.InferenceSession.OnnxValueMapType;
       try {
-        result = await session.run(feeds(rows), [card.outputs.probabilities]);
+        result = await session.run(feedsFor(card.features, rows), [card.outputs.probabilities]);
       } catch (err) {
         throw new SentinelError('inference_failed', `model inference failed: ${(err as Error).message}`, { cause: err });
       }

@@ -406,3 +406,19 @@ test('skaffold.yaml is valid against Skaffold v4beta14 schema and deploys this c
   assert.equal(config.deploy.helm.releases[0].chartPath, 'charts/sentinelml');
   assert.equal(config.build.artifacts[0].docker.dockerfile, 'Dockerfile');
 });
+
+test('modelVolume (ci/byo-model-values.yaml): the ConfigMap is mounted read-only where inference and drift read the model', () => {
+  const objs = render({ valuesFiles: [ciPath('byo-model-values.yaml')] });
+  const inference = find(objs, 'Deployment', '-inference').spec.template.spec;
+  const drift = find(objs, 'CronJob').spec.jobTemplate.spec.template.spec;
+  for (const pod of [inference, drift]) {
+    assert.deepEqual(pod.volumes.find((v: any) => v.name === 'model'), { name: 'model', configMap: { name: 'wine-model' } });
+    assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.name === 'model'), { name: 'model', mountPath: '/models/wine', readOnly: true });
+  }
+  assert.ok(inference.containers[0].args.includes('--model=/models/wine/model.onnx'));
+  const driftArgs = drift.containers[0].args as string[];
+  assert.ok(driftArgs.includes('--reference=/models/wine/reference.csv'), driftArgs.join(' '));
+  assert.ok(driftArgs.includes('--model-card=/models/wine/model.json'), driftArgs.join(' '));
+  // Off by default: no model volume anywhere.
+  for (const { spec } of podSpecs(render())) assert.ok(!spec.volumes.some((v: any) => v.name === 'model'));
+});

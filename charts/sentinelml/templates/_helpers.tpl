@@ -115,6 +115,29 @@ log, writes reports) and the report server (reads the reports).
 {{/*
 The shared data volume: the PVC, or an emptyDir when persistence is off (then nothing is shared).
 */}}
+{{/*
+The bring-your-own-model volume (values modelVolume), for the inference and drift pods.
+*/}}
+{{- define "sentinelml.modelVolume" -}}
+{{- with .Values.modelVolume }}{{ if .enabled -}}
+- name: model
+  {{- if .configMap }}
+  configMap:
+    name: {{ .configMap }}
+  {{- else }}
+  {{- toYaml .source | nindent 2 }}
+  {{- end }}
+{{- end }}{{ end }}
+{{- end -}}
+
+{{- define "sentinelml.modelVolumeMount" -}}
+{{- with .Values.modelVolume }}{{ if .enabled -}}
+- name: model
+  mountPath: {{ .mountPath }}
+  readOnly: true
+{{- end }}{{ end }}
+{{- end -}}
+
 {{- define "sentinelml.dataVolume" -}}
 - name: data
 {{- if .ctx.Values.persistence.enabled }}
