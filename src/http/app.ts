@@ -3,12 +3,13 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Registry } from 'prom-client';
-import { InputError, SentinelError, UnavailableError } from '../errors.ts';
+import { InputError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Model, Prediction } from '../model/onnx.ts';
 import { createValidator } from '../model/validate.ts';
 import type { InferenceMetrics } from '../metrics/inference.ts';
 import type { LogWriter } from '../log/writer.ts';
+import { createErrorMiddleware, methodLabel, routeLabel } from './errors.ts';
 import { buildOpenApi } from './openapi.ts';
 
 export interface InferenceAppDeps {
@@ -37,7 +38,6 @@ interface State {
   /** Set by the predict handler; the log middleware makes these rows durable before the response leaves. */
   logRows?: unknown[][];
   predictions?: PredictionOut[];
-  route?: string;
 }
 
 export interface InferenceApp {
@@ -56,27 +56,24 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const router = new Router<State>();
   let draining = false;
 
-  // Errors become the JSON error body of DESIGN.md; only exposed errors show their message.
+  // Request metrics: labels come only from the route table and a fixed method set, so random paths
+  // and methods cannot grow /metrics (one `unmatched` value collects them all).
   app.use(async (ctx, next) => {
     const t0 = process.hrtime.bigint();
     try {
-      if (draining) {
-        // Keep-alive sockets would otherwise hold the shutdown open until they time out.
-        ctx.set('Connection', 'close');
-        if (ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
-      }
       await next();
-      if (ctx.status === 404 && ctx.body == null) throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
-    } catch (err) {
-      const e = normalizeError(err);
-      ctx.status = e.status;
-      ctx.body = { error: { code: e.code, message: e.expose ? e.message : 'internal error', ...(e.details !== undefined && e.expose ? { details: e.details } : {}) } };
-      if (e.status >= 400 && e.status < 500) metrics.invalidRequests.inc({ reason: e.code });
-      if (e.status >= 500) ctx.app.emit('error', err, ctx);
     } finally {
-      const route = ctx.state.route ?? (ctx.status === 404 ? 'unmatched' : ctx.path);
-      metrics.requestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, Number(process.hrtime.bigint() - t0) / 1e9);
+      metrics.requestDuration.observe({ method: methodLabel(ctx.method), route: routeLabel(router, ctx), status: String(ctx.status) }, Number(process.hrtime.bigint() - t0) / 1e9);
     }
+  });
+  app.use(createErrorMiddleware({ onClientError: (e) => metrics.invalidRequests.inc({ reason: e.code }) }));
+  app.use(async (ctx, next) => {
+    if (draining) {
+      // Keep-alive sockets would otherwise hold the shutdown open until they time out.
+      ctx.set('Connection', 'close');
+      if (ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
+    }
+    await next();
   });
 
   const parseJson = bodyParser({
@@ -97,7 +94,6 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   router.post(
     '/predict',
     async (ctx, next) => {
-      ctx.state.route = '/predict';
       if (!ctx.is('application/json')) {
         throw new InputError('unsupported_media_type', `send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`, { status: 415 });
       }
@@ -140,12 +136,10 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   );
 
   router.get('/healthz', (ctx) => {
-    ctx.state.route = '/healthz';
     ctx.body = { status: 'ok' };
   });
 
   router.get('/readyz', async (ctx) => {
-    ctx.state.route = '/readyz';
     if (draining) throw new UnavailableError('shutting_down', 'the server is shutting down');
     try {
       await deps.probeLog();
@@ -156,18 +150,16 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   });
 
   router.get('/metrics', async (ctx) => {
-    ctx.state.route = '/metrics';
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
 
   router.get(['/openapi.json', '/openapi'], (ctx) => {
-    ctx.state.route = '/openapi.json';
     ctx.body = openapi;
   });
 
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
 
   app.on('error', (err: unknown) => logger.error({ err }, 'request failed'));
   return {
@@ -176,15 +168,4 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
       draining = true;
     },
   };
-}
-
-function normalizeError(err: unknown): SentinelError {
-  if (err instanceof SentinelError) return err;
-  const e = err as { status?: number; statusCode?: number; message?: string; expose?: boolean };
-  const status = e?.status ?? e?.statusCode;
-  // Router's allowedMethods and Koa throw http-errors for 405/501 and similar.
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new InputError(status === 405 ? 'method_not_allowed' : 'bad_request', e.message ?? 'bad request', { status });
-  }
-  return new SentinelError('internal', e?.message ?? String(err), { status: 500, expose: false, cause: err });
 }

@@ -21,6 +21,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
 import { InputError, SentinelError } from '../errors.ts';
+import { createErrorMiddleware } from '../http/errors.ts';
 import type { Logger } from '../logger.ts';
 import { CONTENT_SECURITY_POLICY, renderIndex } from '../report/render.ts';
 import { registerDriftMetrics } from './metrics.ts';
@@ -50,16 +51,6 @@ function notFound(code: string, message: string): InputError {
   return new InputError(code, message, { status: 404 });
 }
 
-function normalizeError(err: unknown): SentinelError {
-  if (err instanceof SentinelError) return err;
-  const status = (err as { status?: unknown })?.status;
-  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {
-    const code = status === 405 ? 'method_not_allowed' : status === 501 ? 'not_implemented' : 'bad_request';
-    return new SentinelError(code, (err as Error).message ?? 'bad request', { status, expose: true, cause: err });
-  }
-  return new SentinelError('internal', 'internal error', { status: 500, expose: false, cause: err });
-}
-
 const etagOf = (body: string | Buffer) => `"${createHash('sha1').update(body).digest('base64url')}"`;
 
 export function createReportApp(deps: ReportAppDeps): Koa {
@@ -76,19 +67,9 @@ export function createReportApp(deps: ReportAppDeps): Koa {
 
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw notFound('not_found', `no such page: ${ctx.path}`);
-    } catch (err) {
-      const e = normalizeError(err);
-      ctx.status = e.status;
-      ctx.remove('ETag');
-      ctx.remove('Last-Modified');
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: { code: e.code, message: e.expose ? e.message : 'internal error' } };
-      if (e.status >= 500) ctx.app.emit('error', err, ctx);
-    }
+    await next();
   });
+  app.use(createErrorMiddleware());
 
   /** Sends a generated body with a content ETag; answers 304 when the client has it. */
   function sendGenerated(ctx: Koa.Context, type: string, body: string, cache: string, lastModified?: Date): void {
@@ -178,7 +159,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
   });
 
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }
 
