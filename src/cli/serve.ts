@@ -77,6 +77,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
         metrics.logWriteDuration.observe(seconds);
         metrics.logRows.inc(rows);
       },
+      onLostFile: (reason) => logger.warn({ reason }, 'the open prediction-log file lost its name; its rows go to a new file'),
       onFailure: (err, rows) => {
         metrics.logWriteFailures.inc();
         logger.error({ err, rows }, 'prediction log write failed; requests answered 503');
@@ -86,6 +87,10 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
   const logDir = o.logDir;
   const probeLog = async () => {
     if (logDir === undefined) return;
+    // A deleted or replaced open file: the next write starts a new one, so readiness is whether the
+    // directory takes a new file right now.
+    const lost = await log?.checkFile();
+    if (lost) logger.warn({ reason: lost }, 'the open prediction-log file lost its name; the next write starts a new file');
     const probe = join(logDir, `.readyz-${o.instanceId}-${process.pid}`);
     const fh = await open(probe, 'w');
     try {

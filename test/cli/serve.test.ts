@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,6 +45,36 @@ describe('sentinel serve (real process)', () => {
     );
     for (const r of answered) for (const p of r.body.predictions) assert.ok(logged.has(p.id), 'answered prediction missing from the log');
     assert.ok(proc.stderr.some((l) => l.includes('inference API stopped')));
+  });
+
+  it('after rm -rf of the log directory: 503 and not ready, never an answer without its row; recovers when it is back (issue 10)', async () => {
+    const dir = join(tmp(), 'live');
+    const rows = featureRowsFrom(`${REPO}data/current.csv`, bundledCard(), 3);
+    const proc = await startSentinel(['serve', '--port', '0', '--host', '127.0.0.1', '--log-dir', dir]);
+    try {
+      const predict = async (i: number) => {
+        const r = await fetch(`${proc.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: rows[i] }) });
+        return { status: r.status, body: (await r.json()) as any };
+      };
+      assert.equal((await predict(0)).status, 200);
+      rmSync(dir, { recursive: true });
+      const gone = await predict(1);
+      assert.equal(gone.status, 503);
+      assert.equal(gone.body.error.code, 'log_write_failed');
+      assert.equal((await fetch(`${proc.url}/readyz`)).status, 503);
+      mkdirSync(dir);
+      assert.equal((await fetch(`${proc.url}/readyz`)).status, 200);
+      const back = await predict(2);
+      assert.equal(back.status, 200);
+      const logged = readdirSync(dir)
+        .filter((f) => f.endsWith('.csv'))
+        .flatMap((f) => parse(readFileSync(join(dir, f)), { columns: true }).map((r: any) => r.request_id));
+      assert.deepEqual(logged, [back.body.id]);
+      assert.ok(proc.stderr.some((l) => l.includes('lost its name')));
+    } finally {
+      proc.kill('SIGTERM');
+      await proc.exited;
+    }
   });
 
   it('rejects bad flags and a bad model with one line and a non-zero exit', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -138,5 +138,93 @@ describe('createLogWriter', () => {
     const w = createLogWriter({ dir: tmp(), instanceId: 'c', columns });
     await w.close();
     await assert.rejects(w.append([row(1)]), /closed/);
+  });
+});
+
+describe('createLogWriter when its file or directory disappears (issue 10)', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'sentinel-log-gone-'));
+    dirs.push(d);
+    return d;
+  };
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const ids = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.csv'))
+      .flatMap((f) => (parse(readFileSync(join(dir, f)), { columns: true }) as { request_id: string }[]).map((r) => r.request_id));
+
+  it('never acknowledges rows after rm -rf of the directory; writes a new file once it exists again', async () => {
+    const root = tmp();
+    const dir = join(root, 'live');
+    mkdirSync(dir);
+    const lost: string[] = [];
+    const w = createLogWriter({ dir, instanceId: 'rm', columns, onLostFile: (r) => lost.push(r) });
+    await w.append([row(1)]);
+    rmSync(dir, { recursive: true });
+    await assert.rejects(w.append([row(2)]), (err: unknown) => err instanceof UnavailableError && err.code === 'log_write_failed');
+    assert.equal(lost.length, 1);
+    assert.match(lost[0], /was deleted/);
+    // Still gone: still refused (the open file is abandoned, a new one cannot be created).
+    await assert.rejects(w.append([row(3)]), UnavailableError);
+    mkdirSync(dir);
+    await w.append([row(4)]);
+    await w.close();
+    assert.deepEqual(ids(dir), ['id-4']);
+  });
+
+  it('writes the rows of a flush again into a new file when the open file was deleted or replaced', async () => {
+    const dir = tmp();
+    const w = createLogWriter({ dir, instanceId: 'del', columns });
+    await w.append([row(1)]);
+    const first = w.currentFile()!;
+    rmSync(first);
+    await w.append([row(2)]);
+    assert.notEqual(w.currentFile(), first);
+    assert.deepEqual(ids(dir), ['id-2']);
+    // Replaced: another file now has the open file's name.
+    const second = w.currentFile()!;
+    rmSync(second);
+    writeFileSync(second, 'not ours\n');
+    await w.append([row(3)]);
+    await w.close();
+    assert.deepEqual(ids(dir), ['id-3']);
+    assert.equal(readFileSync(second, 'utf8'), 'not ours\n', 'the stranger file is left alone');
+  });
+
+  it('checkFile reports a lost name and the next write starts a new file', async () => {
+    const dir = tmp();
+    const w = createLogWriter({ dir, instanceId: 'chk', columns });
+    await w.append([row(1)]);
+    assert.equal(await w.checkFile(), null);
+    const first = w.currentFile()!;
+    rmSync(first);
+    assert.match(String(await w.checkFile()), /was deleted/);
+    await w.append([row(2)]);
+    assert.notEqual(w.currentFile(), first);
+    assert.equal(await w.checkFile(), null);
+    await w.close();
+    assert.deepEqual(ids(dir), ['id-2']);
+  });
+
+  it('leaves no header-only file behind per failed write on a full disk', async () => {
+    const fs = mountTinyTmpfs(64 * 1024);
+    try {
+      const w = createLogWriter({ dir: fs.dir, instanceId: 'full', columns, maxBytes: 1 });
+      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(64 * 1024 - 8 * 1024));
+      let failures = 0;
+      // maxBytes 1: every flush starts a new file, so every failure used to leave a header-only file.
+      for (let i = 0; i < 200; i++) {
+        await w.append([row(i), row(i), row(i), row(i), row(i), row(i), row(i), row(i), row(i), row(i)]).catch(() => failures++);
+      }
+      assert.ok(failures > 10, `the disk never filled (${failures} failures)`);
+      const headerOnly = readdirSync(fs.dir)
+        .filter((f) => f.endsWith('.csv'))
+        .filter((f) => readFileSync(join(fs.dir, f), 'utf8').trimEnd().split('\n').length <= 1);
+      assert.deepEqual(headerOnly, []);
+      await w.close();
+    } finally {
+      fs.unmount();
+    }
   });
 });
