@@ -62,6 +62,8 @@ export function createErrorMiddleware(opts: ErrorMiddlewareOptions = {}): Koa.Mi
       await next();
       // @koa/router's allowedMethods (throw: false) leaves 405/501 with an Allow header and no body.
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body == null) {
+        // The router also answers 501 on a path no route has (an unknown method): that is a 404.
+        if (!ctx.response.get('Allow')) throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });
         throw new InputError('method_not_allowed', `${ctx.method} is not allowed here${ctx.response.get('Allow') ? `; allowed: ${ctx.response.get('Allow')}` : ''}`, { status: 405 });
       }
       if (ctx.status === 404 && ctx.body == null) throw new InputError('not_found', `no route ${ctx.method} ${ctx.path}`, { status: 404 });

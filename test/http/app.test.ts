@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -58,6 +58,20 @@ async function startApp(model: Model, dir: string): Promise<Harness> {
       await log.close();
     },
   };
+}
+
+/** Any method, raw (fetch refuses TRACE and friends). */
+function rawRequest(base: string, method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
@@ -201,6 +215,44 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     const m = await fetch(`${h.url}/predict`);
     assert.equal(m.status, 405);
     assert.equal(((await m.json()) as any).error.code, 'method_not_allowed');
+  });
+
+  it('answers any method a route does not take (TRACE, PURGE, PUT) with a JSON 405 and Allow, never 5xx (issue 10)', async () => {
+    for (const method of ['TRACE', 'PURGE', 'PUT', 'DELETE', 'PATCH', 'LOCK']) {
+      const r = await rawRequest(h.url, method, '/predict');
+      assert.equal(r.status, 405, `${method} /predict`);
+      assert.equal(r.headers.allow, 'POST');
+      assert.equal(JSON.parse(r.body).error.code, 'method_not_allowed');
+      const g = await rawRequest(h.url, method, '/healthz');
+      assert.equal(g.status, 405, `${method} /healthz`);
+      assert.match(String(g.headers.allow), /GET/);
+    }
+    const nf = await rawRequest(h.url, 'PURGE', '/no/such/path');
+    assert.equal(nf.status, 404);
+    assert.equal(JSON.parse(nf.body).error.code, 'not_found');
+    assert.ok(!h.logLines.some((l) => l.includes('request failed')), 'no request was logged as a server error');
+  });
+
+  it('keeps request-metric labels to the route table whatever paths and methods arrive (issue 10)', async () => {
+    const methods = ['GET', 'POST', 'TRACE', 'PURGE', 'PUT', 'OPTIONS', 'MKCOL'];
+    for (let i = 0; i < 600; i++) await rawRequest(h.url, methods[i % methods.length], `/random-${i}-${Math.random().toString(36).slice(2)}`);
+    const text = await h.registry.metrics();
+    const routes = new Set([...text.matchAll(/sentinelml_request_duration_seconds_count\{[^}]*route="([^"]*)"/g)].map((m) => m[1]));
+    const allowed = new Set(['/predict', '/healthz', '/readyz', '/metrics', '/openapi.json', '/openapi', 'unmatched']);
+    for (const r of routes) assert.ok(allowed.has(r), `route label "${r}" is not from the route table`);
+    const labelMethods = new Set([...text.matchAll(/sentinelml_request_duration_seconds_count\{[^}]*method="([^"]*)"/g)].map((m) => m[1]));
+    for (const m of labelMethods) assert.ok(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'].includes(m), `method label "${m}"`);
+    assert.ok(text.length < 64 * 1024, `/metrics grew to ${text.length} bytes`);
+  });
+
+  it('bounds the error body whatever the size of an offending field name (issue 10)', async () => {
+    const huge = 'k'.repeat(60 * 1024);
+    for (const body of [{ features: { ...rows[0], [huge]: 1 } }, { instances: [{ ...rows[0], [huge]: 1 }] }, { [huge]: 1 }]) {
+      const res = await post(h.url, body);
+      assert.equal(res.status, body[huge] === 1 ? 400 : 422);
+      const text = await res.text();
+      assert.ok(text.length < 8 * 1024, `error body of ${text.length} bytes`);
+    }
   });
 
   it('exposes the metrics of DESIGN.md, valid for promtool check metrics', async () => {

@@ -75,6 +75,17 @@ test('serves the index, each run file and latest.json with content types and cac
   assert.equal((await rawGet(base, '/runs/run-3/')).headers.location, 'report.html');
   const post = await rawGet(base, '/', {}, 'POST');
   assert.deepEqual([post.status, JSON.parse(post.body).error.code], [405, 'method_not_allowed']);
+  // Methods the server knows nothing of are bad input too (issue 10): a JSON 405 with Allow, never 5xx.
+  for (const method of ['TRACE', 'PURGE', 'PUT', 'DELETE']) {
+    for (const path of ['/', '/runs/run-3/report.html', '/metrics']) {
+      const r = await rawGet(base, path, {}, method);
+      assert.deepEqual([r.status, JSON.parse(r.body).error.code], [405, 'method_not_allowed'], `${method} ${path}`);
+      assert.match(String(r.headers.allow), /GET/);
+      assert.equal(r.headers['cache-control'], 'no-store');
+    }
+  }
+  const unknown = await rawGet(base, '/nowhere', {}, 'PURGE');
+  assert.deepEqual([unknown.status, JSON.parse(unknown.body).error.code], [404, 'not_found']);
 
   const health = await rawGet(base, '/healthz');
   assert.deepEqual([health.status, JSON.parse(health.body)], [200, { status: 'ok' }]);
