@@ -149,10 +149,11 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const table = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   const errors = [...r.columns, ...(r.prediction === null ? [] : [r.prediction])].filter((c) => c.error !== null).map((c) => `  ${c.name}: ${c.error!.message}`);
+  const entries = r.current.skipped_entries ?? [];
   const skipped = Object.entries(outcome.current.skipped).map(([k, n]) => `${n} ${k}`).join(', ');
   const summary = [
     `dataset drift: ${r.dataset_drift ? 'YES' : 'no'} (${r.drifted_columns} of ${r.tested_columns} columns drifted, share ${r.drift_share.toFixed(3)} ${r.dataset_drift ? '>=' : '<'} ${r.drift_share_threshold}); drift score ${r.drift_score.toFixed(4)}`,
-    `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}`,
+    `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}${entries.length > 0 ? `; ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} skipped, not regular files: ${entries.map((e) => `${e.name} (${e.reason})`).join(', ')}` : ''}`,
     `reference: ${r.reference.rows} rows; profile cache: ${outcome.cache.status}${outcome.cache.file !== null ? ` (${outcome.cache.file})` : ''}; column workers: ${outcome.workers}`,
     outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',
   ].filter((s) => s !== '');

@@ -258,7 +258,7 @@ export interface RunMeta {
   since: string | null;
   window: { from: string | null; to: string | null };
   reference: { path: string; rows: number };
-  current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number };
+  current: DriftResult['current'];
 }
 
 /** Dataset-level verdict from per-column results (Evidently: dataset drift when share >= drift_share). */

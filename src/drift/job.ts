@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { readHeader, readLog, type ReadResult } from '../log/reader.ts';
+import { readHeader, readLog, type ReadResult, type SkippedEntry } from '../log/reader.ts';
 import { recordFailedRun, saveRun } from '../reports/store.ts';
 import { getStatTest } from '../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from './cache.ts';
@@ -71,7 +71,7 @@ export interface DriftJobOutcome {
   /** Threads that ran the column tests (0 = inline). */
   workers: number;
   /** Rows of the current data dropped: torn last lines, skipped rows by reason, rows outside the window. */
-  current: { rowsRead: number; filtered: number; tornLines: number; skipped: Record<string, number> };
+  current: { rowsRead: number; filtered: number; tornLines: number; skipped: Record<string, number>; skippedEntries: SkippedEntry[] };
   timings: Record<string, number>;
 }
 
@@ -209,6 +209,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       onProgress: (rowsRead) => opts.onProgress?.({ phase: 'current', rowsRead }),
     });
     lap('read_current');
+    if (current.skippedEntries.length > 0) log?.warn({ skipped_entries: current.skippedEntries }, `${current.skippedEntries.length} entries of the log directory are not regular files and were skipped`);
     if (current.table.rows === 0) {
       const dropped = current.skippedRows + current.tornLines;
       const why = current.rowsRead === 0 && dropped === 0 ? 'has no data rows' : current.filtered > 0 && sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
@@ -295,7 +296,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         since: opts.since ?? null,
         window: { from: current.from, to: current.to },
         reference: { path: opts.reference, rows: referenceRows },
-        current: { path: opts.current, rows: current.table.rows, files: current.files.length, torn_lines: current.tornLines, skipped_rows: current.skippedRows },
+        current: { path: opts.current, rows: current.table.rows, files: current.files.length, torn_lines: current.tornLines, skipped_rows: current.skippedRows, skipped_entries: current.skippedEntries },
       },
       options,
     );
@@ -324,7 +325,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       runDir,
       cache: { status: cacheStatus, file: cacheFile },
       workers: pool.size,
-      current: { rowsRead: current.rowsRead, filtered: current.filtered, tornLines: current.tornLines, skipped: current.skipped },
+      current: { rowsRead: current.rowsRead, filtered: current.filtered, tornLines: current.tornLines, skipped: current.skipped, skippedEntries: current.skippedEntries },
       timings,
     };
   } finally {

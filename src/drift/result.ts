@@ -69,7 +69,8 @@ export interface DriftResult {
   /** The current window: first/last timestamp of the rows compared, or null for a plain CSV. */
   window: { since: string | null; from: string | null; to: string | null };
   reference: { path: string; rows: number };
-  current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number };
+  /** `skipped_entries`: `*.csv` entries of the log directory that are not regular files, not read (absent before 2026-12). */
+  current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number; skipped_entries?: { name: string; reason: string }[] };
   /** Evidently compatibility mode (`true`) or corrected tests (`false`). */
   compat: boolean;
   columns: ColumnDrift[];

@@ -34,6 +34,35 @@ export interface ReadOptions {
   onProgress?: (rowsRead: number) => void;
   /** Read size; tests use tiny chunks to exercise records split across chunks. */
   chunkSize?: number;
+  /** Size limits (defaults: READ_LIMITS); a file over one of them fails the read with an error naming it. */
+  limits?: Partial<ReadLimits>;
+}
+
+/**
+ * Bounds on what one CSV may hold, so a hostile or broken file fails fast with a clear message
+ * instead of exhausting memory: the header line, any other record, and the number of columns.
+ */
+export interface ReadLimits {
+  maxHeaderBytes: number;
+  maxRecordBytes: number;
+  maxColumns: number;
+}
+
+export const READ_LIMITS: ReadLimits = { maxHeaderBytes: 1024 * 1024, maxRecordBytes: 16 * 1024 * 1024, maxColumns: 10_000 };
+
+const MIB = 1024 * 1024;
+const sizeText = (n: number) => (n % MIB === 0 ? `${n / MIB} MiB` : `${n} bytes`);
+
+function headerTooLong(file: string, limits: ReadLimits): InputError {
+  return new InputError('header_too_long', `${file}: the CSV header line is longer than ${sizeText(limits.maxHeaderBytes)} (the limit of a header)`);
+}
+
+function recordTooLong(file: string, offset: number, limits: ReadLimits): InputError {
+  return new InputError('record_too_long', `${file}: the CSV record starting at byte ${offset} is longer than ${sizeText(limits.maxRecordBytes)} (the limit of one record)`);
+}
+
+function tooManyColumns(file: string, n: number, limits: ReadLimits): InputError {
+  return new InputError('too_many_columns', `${file}: the CSV header has ${n} columns, more than the limit of ${limits.maxColumns}`);
 }
 
 export interface ReadResult {
@@ -55,6 +84,8 @@ export interface ReadResult {
   /** First and last timestamp of the kept rows (ISO 8601), null without a timestamp column. */
   from: string | null;
   to: string | null;
+  /** `*.csv` entries of a directory that are not regular files (skipped, not read). */
+  skippedEntries: SkippedEntry[];
 }
 
 const COMMA = 0x2c;
@@ -437,10 +468,14 @@ class CsvParser {
   reserveRows = 0;
   readonly opts: ReadOptions;
   readonly unterminated: 'torn' | 'row';
+  readonly limits: ReadLimits;
+  /** The file being read, for error messages. */
+  file = '';
 
   constructor(opts: ReadOptions, unterminated: 'torn' | 'row') {
     this.opts = opts;
     this.unterminated = unterminated;
+    this.limits = { ...READ_LIMITS, ...opts.limits };
   }
 
   skip(reason: string): void {
@@ -472,6 +507,7 @@ class CsvParser {
     for (;;) {
       if (pos >= buf.length) return -1;
       // --- one record ---
+      const start = pos;
       let i = pos;
       let nf = 0;
       let complete = false;
@@ -566,6 +602,8 @@ class CsvParser {
           this.counters.torn++;
           continue;
         }
+        if (pos - start > this.limits.maxHeaderBytes) throw headerTooLong(this.file, this.limits);
+        if (nf > this.limits.maxColumns) throw tooManyColumns(this.file, nf, this.limits);
         const known = new Set(this.builders.keys());
         this.state = setupFile(buf, nf, starts, ends, escaped, this.builders, this.header, this.rows, this.opts);
         if (this.rows === 0 && this.reserveRows > 0) for (const [name, b] of this.builders) if (!known.has(name)) b.reserve(this.reserveRows);
@@ -646,10 +684,13 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
     throw new InputError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, { cause: err });
   }
   let files: string[];
+  let skippedEntries: SkippedEntry[] = [];
   if (st.isDirectory()) {
-    const names = (await readdir(path)).filter((n) => n.toLowerCase().endsWith('.csv')).sort();
-    files = names.map((n) => join(path, n));
-    if (files.length === 0) throw new InputError('no_log_files', `no *.csv files in ${path}`);
+    ({ files, skipped: skippedEntries } = await listLogFiles(path));
+    if (files.length === 0) {
+      const why = skippedEntries.length > 0 ? ` (skipped: ${skippedEntries.map((e) => `${e.name}: ${e.reason}`).join('; ')})` : '';
+      throw new InputError('no_log_files', `no *.csv files in ${path}${why}`);
+    }
   } else {
     files = [path];
   }
@@ -661,6 +702,7 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
   let work = Buffer.allocUnsafe(chunkSize * 2);
   for (const file of files) {
     parser.beginFile();
+    parser.file = file;
     const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
     });
@@ -670,13 +712,17 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
       // pile up in the allocator between collections and count in the RSS).
       let carried = 0;
       let firstChunk = true;
+      let offset = 0; // file offset of work[0]
       for (;;) {
-        if (work.length < carried + chunkSize) {
-          const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, carried + chunkSize));
+        // An incomplete record is parsed again from its start once more bytes are in; reading at
+        // least as much as is carried keeps that linear however long the record (was quadratic).
+        const want = Math.max(chunkSize, carried);
+        if (work.length < carried + want) {
+          const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, carried + want));
           work.copy(bigger, 0, 0, carried);
           work = bigger;
         }
-        const { bytesRead } = await fh.read(work, carried, chunkSize, null);
+        const { bytesRead } = await fh.read(work, carried, want, null);
         const eof = bytesRead === 0;
         if (eof && carried === 0) break;
         const buf = work.subarray(0, carried + bytesRead);
@@ -684,10 +730,15 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
         if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
         firstChunk = false;
         const rest = parser.parse(buf, pos, eof);
-        if (rest === -1) carried = 0;
-        else {
+        if (rest === -1) {
+          offset += buf.length;
+          carried = 0;
+        } else {
           work.copy(work, 0, rest, buf.length);
+          offset += rest;
           carried = buf.length - rest;
+          if (parser.state === null && carried > parser.limits.maxHeaderBytes) throw headerTooLong(file, parser.limits);
+          if (carried > parser.limits.maxRecordBytes) throw recordTooLong(file, offset, parser.limits);
         }
         opts.onProgress?.(parser.counters.rowsRead);
         if (eof) break;
@@ -721,8 +772,55 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
     skipped: counters.skipped,
     from: sawTimestamp ? new Date(minTs).toISOString() : null,
     to: sawTimestamp ? new Date(maxTs).toISOString() : null,
+    skippedEntries,
   };
   return { result, mixed };
+}
+
+/** A `*.csv` entry of a log directory that is not read, and why. */
+export interface SkippedEntry {
+  name: string;
+  reason: string;
+}
+
+/**
+ * The regular `*.csv` files of a log directory (symlinks followed), in name order. Anything else
+ * with a .csv name — a directory, a FIFO, a dangling symlink or a symlink loop — is skipped and
+ * reported, so one stray entry never blocks a run.
+ */
+export async function listLogFiles(dir: string): Promise<{ files: string[]; skipped: SkippedEntry[] }> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.name.toLowerCase().endsWith('.csv')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  const skipped: SkippedEntry[] = [];
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isFile()) {
+      files.push(full);
+      continue;
+    }
+    let reason: string;
+    if (e.isSymbolicLink()) {
+      try {
+        const target = await stat(full);
+        if (target.isFile()) {
+          files.push(full);
+          continue;
+        }
+        reason = `symbolic link to ${kindOf(target)}`;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        reason = code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'dangling symbolic link' : `unreadable symbolic link (${code ?? (err as Error).message})`;
+      }
+    } else {
+      reason = `not a regular file (${kindOf(e)})`;
+    }
+    skipped.push({ name: e.name, reason });
+  }
+  return { files, skipped };
+}
+
+function kindOf(e: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
+  return e.isDirectory() ? 'a directory' : e.isFIFO() ? 'a FIFO' : e.isSocket() ? 'a socket' : e.isBlockDevice() || e.isCharacterDevice() ? 'a device' : 'not a regular file';
 }
 
 /**
@@ -766,10 +864,14 @@ function setupFile(
   for (let f = 0; f < nf; f++) names.push(fieldText(buf, starts[f], ends[f], escaped[f]));
   const targets: (ColumnBuilder | null)[] = [];
   const present = new Set<string>();
+  const inHeader = new Set(header); // header.includes per name was quadratic in the column count
   for (const name of names) {
     if (present.has(name)) throw new InputError('duplicate_column', `duplicate column "${name}" in the CSV header`);
     present.add(name);
-    if (!header.includes(name)) header.push(name);
+    if (!inHeader.has(name)) {
+      header.push(name);
+      inHeader.add(name);
+    }
     if (name === 'timestamp' || (opts.keep !== undefined && !opts.keep(name))) {
       targets.push(null);
       continue;
@@ -791,30 +893,47 @@ function setupFile(
  * The header of a CSV file, or of the first non-empty `*.csv` in a directory, without reading the
  * data: enough to plan columns before deciding whether the cached reference profile applies.
  */
-export async function readHeader(path: string): Promise<string[]> {
+export async function readHeader(path: string, limitsIn: Partial<ReadLimits> = {}): Promise<string[]> {
+  const limits = { ...READ_LIMITS, ...limitsIn };
   let st;
   try {
     st = await stat(path);
   } catch (err) {
     throw new InputError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, { cause: err });
   }
-  const files = st.isDirectory() ? (await readdir(path)).filter((n) => n.toLowerCase().endsWith('.csv')).sort().map((n) => join(path, n)) : [path];
+  const files = st.isDirectory() ? (await listLogFiles(path)).files : [path];
   for (const file of files) {
     const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
     });
     try {
-      let buf = Buffer.alloc(0);
-      let pos = 0;
-      for (;;) {
+      // Chunks are kept and scanned once for the end of the first record (a newline outside
+      // quotes), then decoded once: linear in the header's length (re-decoding was quadratic).
+      const chunks: Buffer[] = [];
+      let total = 0;
+      let inQuote = false;
+      let end = -1;
+      while (end === -1) {
         const chunk = Buffer.allocUnsafe(64 * 1024);
-        const { bytesRead } = await fh.read(chunk, 0, chunk.length, pos);
-        pos += bytesRead;
-        buf = Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
-        const text = buf.toString('utf8').replace(/^\uFEFF/, '');
-        const line = headerLine(text, bytesRead === 0);
-        if (line !== null) return line;
+        const { bytesRead } = await fh.read(chunk, 0, chunk.length, total);
         if (bytesRead === 0) break;
+        for (let i = 0; i < bytesRead; i++) {
+          const c = chunk[i];
+          if (c === QUOTE) inQuote = !inQuote;
+          else if (c === LF && !inQuote) {
+            end = total + i;
+            break;
+          }
+        }
+        chunks.push(chunk.subarray(0, bytesRead));
+        total += bytesRead;
+        if ((end === -1 ? total : end) > limits.maxHeaderBytes) throw headerTooLong(file, limits);
+      }
+      const bytes = Buffer.concat(chunks, total).subarray(0, end === -1 ? total : end + 1);
+      const line = headerLine(bytes.toString('utf8').replace(/^\uFEFF/, ''), true);
+      if (line !== null) {
+        if (line.length > limits.maxColumns) throw tooManyColumns(file, line.length, limits);
+        return line;
       }
     } finally {
       await fh.close();
@@ -827,8 +946,8 @@ export async function readHeader(path: string): Promise<string[]> {
 function headerLine(text: string, eof: boolean): string[] | null {
   const fields: string[] = [];
   let i = 0;
-  let field = '';
   for (;;) {
+    let field = '';
     if (text[i] === '"') {
       i++;
       for (;;) {
@@ -844,15 +963,18 @@ function headerLine(text: string, eof: boolean): string[] | null {
         break;
       }
     }
-    while (i < text.length && text[i] !== ',' && text[i] !== '\n') field += text[i++];
+    // The rest of the field up to the next comma or newline, as one slice.
+    let j = i;
+    while (j < text.length && text.charCodeAt(j) !== COMMA && text.charCodeAt(j) !== LF) j++;
+    field += text.slice(i, j);
+    i = j;
     if (i >= text.length && !eof) return null;
     fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
-    field = '';
     if (text[i] === ',') {
       i++;
       continue;
     }
     break;
   }
-  return fields.length === 1 && fields[0] === '' ? (eof ? null : null) : fields;
+  return fields.length === 1 && fields[0] === '' ? null : fields;
 }

@@ -137,6 +137,7 @@ export function renderReport(result: DriftResult, opts: RenderOptions = {}): str
       tornLines: formatNumber(result.current.torn_lines),
       skippedRows: formatNumber(result.current.skipped_rows),
       hasSkips: result.current.torn_lines > 0 || result.current.skipped_rows > 0,
+      skippedEntries: result.current.skipped_entries ?? [],
     },
     compat: result.compat,
     columns: result.columns.map((c) => columnView(c, 300)),

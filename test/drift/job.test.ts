@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunId, runDriftJob } from '../../src/drift/job.ts';
@@ -48,4 +48,25 @@ test('run ids are valid store ids; durations', () => {
   assert.equal(parseDuration('2w'), 1_209_600_000);
   assert.equal(parseDuration('500ms'), 500);
   for (const bad of ['', '24', 'h', '1x', '-1h', '0s', '1h ']) assert.equal(parseDuration(bad), null, bad);
+});
+
+test('runDriftJob: stray entries in the log directory (a directory named x.csv, a symlink loop) are skipped, counted in drift.json and the report (issue 10)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'sentinel-job-'));
+  const live = join(root, 'live');
+  mkdirSync(live);
+  copyFileSync(CUR, join(live, 'a.csv'));
+  mkdirSync(join(live, 'x.csv'));
+  symlinkSync('loop.csv', join(live, 'loop.csv'));
+  const out = join(root, 'reports');
+  const outcome = await runDriftJob({ reference: REF, current: live, out, workers: 0, columns: ['age', 'education'], runId: 'stray-1' });
+  const expected = [
+    { name: 'loop.csv', reason: 'symbolic link loop' },
+    { name: 'x.csv', reason: 'not a regular file (a directory)' },
+  ];
+  assert.deepEqual(outcome.current.skippedEntries, expected);
+  const saved = JSON.parse(readFileSync(join(out, 'stray-1', 'drift.json'), 'utf8'));
+  assert.deepEqual(saved.current.skipped_entries, expected);
+  assert.equal(saved.current.files, 1);
+  const html = readFileSync(join(out, 'stray-1', 'report.html'), 'utf8');
+  assert.match(html, /2 entries of the log directory skipped \(not regular files\): <code>loop\.csv<\/code> \(symbolic link loop\), <code>x\.csv<\/code>/);
 });

@@ -249,7 +249,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     const huge = 'k'.repeat(60 * 1024);
     for (const body of [{ features: { ...rows[0], [huge]: 1 } }, { instances: [{ ...rows[0], [huge]: 1 }] }, { [huge]: 1 }]) {
       const res = await post(h.url, body);
-      assert.equal(res.status, body[huge] === 1 ? 400 : 422);
+      assert.equal(res.status, (body as Record<string, unknown>)[huge] === 1 ? 400 : 422);
       const text = await res.text();
       assert.ok(text.length < 8 * 1024, `error body of ${text.length} bytes`);
     }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -213,4 +214,65 @@ test('streams: a file far larger than the chunk size is read chunk by chunk', as
   const v = num(r.table.columns.get('v'));
   assert.equal(v.values[n - 1], (n - 1) * 0.5);
   assert.equal(cat(r.table.columns.get('c')).dictionary.length, 7);
+});
+
+// --- issue 10: hostile sizes and stray directory entries -------------------------------------
+
+test('a header over the limit fails with an error naming the limit (readLog and readHeader)', async () => {
+  const wide = file(`${Array.from({ length: 400 }, (_, i) => `column_${i}`).join(',')}\n${Array(400).fill('1').join(',')}\n`);
+  const limits = { maxHeaderBytes: 1000 };
+  await assert.rejects(readLog(wide, { limits, chunkSize: 64 }), { code: 'header_too_long', message: /header line is longer than 1000 bytes \(the limit of a header\)/ });
+  await assert.rejects(readLog(wide, { limits }), { code: 'header_too_long' }); // complete within one chunk
+  await assert.rejects(readHeader(wide, limits), { code: 'header_too_long', message: /longer than 1000 bytes/ });
+  // The default limit is a round MiB and named as such.
+  const huge = file(`a,${'x'.repeat(1024 * 1024 + 10)}\n1,2\n`);
+  await assert.rejects(readHeader(huge), { message: /longer than 1 MiB/ });
+  await assert.rejects(readLog(huge), { message: /longer than 1 MiB/ });
+});
+
+test('too many columns and a record over the limit fail with errors naming the limit', async () => {
+  const many = file(`${Array.from({ length: 50 }, (_, i) => `c${i}`).join(',')}\n`);
+  await assert.rejects(readLog(many, { limits: { maxColumns: 20 } }), { code: 'too_many_columns', message: /50 columns, more than the limit of 20/ });
+  await assert.rejects(readHeader(many, { maxColumns: 20 }), { code: 'too_many_columns' });
+  const long = file(`a,b\n1,2\n3,"${'y'.repeat(5000)}"\n4,5\n`);
+  await assert.rejects(readLog(long, { limits: { maxRecordBytes: 2048 }, chunkSize: 256 }), { code: 'record_too_long', message: /record starting at byte 8 is longer than 2048 bytes/ });
+  // Under the limit it reads fine, however small the chunks.
+  const ok = await readLog(long, { limits: { maxRecordBytes: 8192 }, chunkSize: 256 });
+  assert.equal(ok.table.rows, 3);
+});
+
+test('a record far longer than the chunk is read in a logarithmic number of chunks (linear, was quadratic)', async () => {
+  const n = 1 << 20;
+  const path = file(`a,b\n1,${'7'.repeat(n)}\n2,3\n`);
+  let chunks = 0;
+  const r = await readLog(path, { chunkSize: 1024, onProgress: () => chunks++ });
+  assert.equal(r.table.rows, 2);
+  // Re-parsing a carried record from its start is only linear if reads grow with it: 1 MiB in
+  // 1 KiB chunks took 1024+ parses before, about log2(1024) + a few now.
+  assert.ok(chunks < 40, `${chunks} chunks for a 1 MiB record`);
+  const header = await readHeader(file(`"a,""quoted""",${'h'.repeat(n)},c\r\n1,2,3\n`), { maxHeaderBytes: 2 * n });
+  assert.deepEqual([header[0], header[1].length, header[2]], ['a,"quoted"', n, 'c']);
+});
+
+test('non-regular *.csv entries of a log directory are skipped and reported; the rest is read', async () => {
+  const dir = tmp();
+  file('request_id,timestamp,x\nr1,2026-01-01T00:00:00Z,1\n', 'a.csv', dir);
+  mkdirSync(join(dir, 'x.csv'));
+  symlinkSync('loop.csv', join(dir, 'loop.csv'));
+  symlinkSync('missing-target', join(dir, 'dangling.csv'));
+  symlinkSync('a.csv', join(dir, 'link.csv')); // a symlink to a regular file is read
+  execFileSync('mkfifo', [join(dir, 'pipe.csv')]);
+  const r = await readLog(dir);
+  assert.deepEqual(r.files, ['a.csv', 'link.csv']);
+  assert.equal(r.table.rows, 2);
+  assert.deepEqual(r.skippedEntries, [
+    { name: 'dangling.csv', reason: 'dangling symbolic link' },
+    { name: 'loop.csv', reason: 'symbolic link loop' },
+    { name: 'pipe.csv', reason: 'not a regular file (a FIFO)' },
+    { name: 'x.csv', reason: 'not a regular file (a directory)' },
+  ]);
+  assert.deepEqual(await readHeader(dir), ['request_id', 'timestamp', 'x']);
+  const onlyStray = tmp();
+  mkdirSync(join(onlyStray, 'x.csv'));
+  await assert.rejects(readLog(onlyStray), { code: 'no_log_files', message: /x\.csv: not a regular file \(a directory\)/ });
 });
