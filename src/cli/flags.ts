@@ -40,3 +40,26 @@ export function parsePositiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || n <= 0) throw new ConfigError(`${flag} must be a positive whole number (got "${text}")`);
   return n;
 }
+
+/** The connection-limit flags of both servers (see SERVER_LIMITS); unset ones keep the defaults. */
+export const LIMIT_FLAGS = {
+  'max-connections': { type: 'string' },
+  'headers-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+} as const;
+
+export function parseLimitFlags(values: Partial<Record<keyof typeof LIMIT_FLAGS, string | undefined>>): {
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+} {
+  const v = values;
+  return {
+    ...(v['max-connections'] !== undefined ? { maxConnections: parsePositiveInt(v['max-connections'], '--max-connections') } : {}),
+    ...(v['headers-timeout'] !== undefined ? { headersTimeoutMs: parseDuration(v['headers-timeout'], '--headers-timeout') } : {}),
+    ...(v['request-timeout'] !== undefined ? { requestTimeoutMs: parseDuration(v['request-timeout'], '--request-timeout') } : {}),
+    ...(v['idle-timeout'] !== undefined ? { idleTimeoutMs: parseDuration(v['idle-timeout'], '--idle-timeout') } : {}),
+  };
+}

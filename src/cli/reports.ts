@@ -1,15 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { registerProcessMetrics } from '../metrics/process.ts';
-import { closeServer, listen, untilSignal } from './lifecycle.ts';
+import { closeServer, createHttpServer, listen, SERVER_LIMITS_HELP, untilSignal, type ServerLimits } from './lifecycle.ts';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createReportApp } from '../reports/server.ts';
 import type { Command } from './main.ts';
-import { parsePort } from './flags.ts';
+import { LIMIT_FLAGS, parseLimitFlags, parsePort } from './flags.ts';
 
 const HELP = `usage: sentinel reports [options]
 
@@ -22,7 +22,7 @@ options:
   --host ADDR       address to bind (default 127.0.0.1; 0.0.0.0 in a container)
   --dir DIR         report directory written by "sentinel drift" / "sentinel schedule" (default reports)
   --threshold X     alert threshold on drift_score shown in the index (default 0.1)
-`;
+${SERVER_LIMITS_HELP}`;
 
 export interface RunningReportServer {
   server: Server;
@@ -31,14 +31,12 @@ export interface RunningReportServer {
 }
 
 /** Builds the report app and listens. Used by `sentinel reports` and by the demo. */
-export async function startReportServer(o: { port: number; host: string; dir: string; logger: Logger; scoreThreshold?: number }): Promise<RunningReportServer> {
+export async function startReportServer(o: { port: number; host: string; dir: string; logger: Logger; scoreThreshold?: number; limits?: Partial<ServerLimits> }): Promise<RunningReportServer> {
   const logger = o.logger.child({ component: 'reports' });
   const registry = new Registry();
   registerProcessMetrics(registry);
   const app = createReportApp({ dir: o.dir, registry, logger: o.logger, scoreThreshold: o.scoreThreshold });
-  const server = createServer(app.callback());
-  server.keepAliveTimeout = 65_000;
-  server.requestTimeout = 30_000;
+  const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
   logger.info({ url, dir: o.dir }, 'report server listening');
   let stopping: Promise<void> | undefined;
@@ -63,6 +61,7 @@ export const reportsCommand: Command = async (argv, env) => {
       host: { type: 'string', default: '127.0.0.1' },
       dir: { type: 'string', default: 'reports' },
       threshold: { type: 'string', default: '0.1' },
+      ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -76,7 +75,7 @@ export const reportsCommand: Command = async (argv, env) => {
   const threshold = Number(values.threshold);
   if (!/^\d+(\.\d+)?$/.test(values.threshold) || !Number.isFinite(threshold)) throw new ConfigError(`--threshold must be a non-negative number (got "${values.threshold}")`);
   const logger = createLogger({ level: config.logLevel });
-  const running = await startReportServer({ port: parsePort(values.port), host: values.host, dir: resolve(values.dir), logger, scoreThreshold: threshold });
+  const running = await startReportServer({ port: parsePort(values.port), host: values.host, dir: resolve(values.dir), logger, scoreThreshold: threshold, limits: parseLimitFlags(values) });
   await untilSignal(logger);
   await running.shutdown();
   return 0;

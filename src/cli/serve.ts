@@ -1,5 +1,5 @@
 import { mkdir, open, unlink } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,8 +14,8 @@ import { createInferenceMetrics } from '../metrics/inference.ts';
 import { loadModelCard, type ModelCard } from '../model/card.ts';
 import { loadOnnxModel } from '../model/onnx.ts';
 import type { Command } from './main.ts';
-import { closeServer, listen, untilSignal } from './lifecycle.ts';
-import { parseBytes, parseDuration, parsePort, parsePositiveInt } from './flags.ts';
+import { closeServer, createHttpServer, listen, SERVER_LIMITS_HELP, untilSignal, type ServerLimits } from './lifecycle.ts';
+import { LIMIT_FLAGS, parseBytes, parseDuration, parseLimitFlags, parsePort, parsePositiveInt } from './flags.ts';
 
 const HELP = `usage: sentinel serve [options]
 
@@ -33,7 +33,7 @@ options:
   --max-body SIZE      largest request body accepted (default 1MiB)
   --max-instances N    largest batch accepted (default 1000)
   --no-log             do not record predictions (benchmarks only: nothing is durable)
-`;
+${SERVER_LIMITS_HELP}`;
 
 export interface RunningServer {
   server: Server;
@@ -54,6 +54,8 @@ export interface ServeOptions {
   maxLogAgeMs?: number;
   maxBodyBytes?: number;
   maxInstances?: number;
+  /** Connection limits and timeouts; defaults SERVER_LIMITS. */
+  limits?: Partial<ServerLimits>;
   logger: Logger;
 }
 
@@ -101,9 +103,8 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     }
   };
   const { app, startDraining } = createInferenceApp({ model, log, probeLog, registry, metrics, logger, maxBodyBytes: o.maxBodyBytes, maxInstances: o.maxInstances });
-  const server = createServer(app.callback());
-  server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
-  server.requestTimeout = 30_000;
+  // The idle timeout (65 s) outlasts common load-balancer idle timeouts.
+  const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
   logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
 
@@ -146,6 +147,7 @@ export const serveCommand: Command = async (argv, env) => {
       'max-body': { type: 'string', default: '1MiB' },
       'max-instances': { type: 'string', default: '1000' },
       'no-log': { type: 'boolean', default: false },
+      ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -167,6 +169,7 @@ export const serveCommand: Command = async (argv, env) => {
     maxLogAgeMs: parseDuration(values['max-log-age'], '--max-log-age'),
     maxBodyBytes: parseBytes(values['max-body'], '--max-body'),
     maxInstances: parsePositiveInt(values['max-instances'], '--max-instances'),
+    limits: parseLimitFlags(values),
     logger,
   });
   if (values['no-log']) logger.warn('--no-log: predictions are NOT recorded');
