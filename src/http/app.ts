@@ -50,8 +50,10 @@ export interface InferenceApp {
 export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const { model, log, registry, metrics, logger } = deps;
   const card = model.card;
-  const validate = createValidator(card, { maxInstances: deps.maxInstances ?? 1000 });
-  const openapi = buildOpenApi(card);
+  const maxInstances = deps.maxInstances ?? 1000;
+  const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
+  const validate = createValidator(card, { maxInstances });
+  const openapi = buildOpenApi(card, { maxInstances, maxBodyBytes });
   const app = new Koa<State>();
   const router = new Router<State>();
   let draining = false;
@@ -78,11 +80,11 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
 
   const parseJson = bodyParser({
     enableTypes: ['json'],
-    jsonLimit: deps.maxBodyBytes ?? 1024 * 1024,
+    jsonLimit: maxBodyBytes,
     encoding: 'utf-8',
     onError: (err: Error & { status?: number; type?: string }) => {
       if (err.status === 413 || err.type === 'entity.too.large') {
-        throw new InputError('body_too_large', `the request body is larger than ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, { status: 413 });
+        throw new InputError('body_too_large', `the request body is larger than ${maxBodyBytes} bytes`, { status: 413 });
       }
       if (/prototype/i.test(err.message)) {
         throw new InputError('forbidden_key', 'the request body contains a "__proto__" key, which is never accepted', { status: 400 });

@@ -1,7 +1,7 @@
 import type { ModelCard } from '../model/card.ts';
 
-/** The OpenAPI 3.1 document of the inference API, derived from the model card. */
-export function buildOpenApi(card: ModelCard): Record<string, unknown> {
+/** The OpenAPI 3.1 document of the inference API, derived from the model card and the request limits. */
+export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; maxBodyBytes: number }): Record<string, unknown> {
   const featureProps: Record<string, unknown> = {};
   for (const f of card.features) {
     const base: Record<string, unknown> =
@@ -34,6 +34,8 @@ export function buildOpenApi(card: ModelCard): Record<string, unknown> {
     },
   };
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  // Every path answers any method it does not document with 405 and an Allow header.
+  const notAllowed = { '405': errorResponse('Method not allowed on this path (any method not documented here); the Allow header lists the allowed ones.') };
   return {
     openapi: '3.1.0',
     info: { title: `SentinelML inference API (${card.name})`, version: card.version },
@@ -52,7 +54,7 @@ export function buildOpenApi(card: ModelCard): Record<string, unknown> {
                       type: 'object',
                       required: ['instances'],
                       additionalProperties: false,
-                      properties: { instances: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/Features' } } },
+                      properties: { instances: { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: { $ref: '#/components/schemas/Features' } } },
                     },
                   ],
                 },
@@ -74,16 +76,18 @@ export function buildOpenApi(card: ModelCard): Record<string, unknown> {
               },
             },
             '400': errorResponse('Malformed JSON or a body without "features"/"instances".'),
-            '413': errorResponse('Body too large.'),
+            ...notAllowed,
+            '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
             '415': errorResponse('Content type is not application/json.'),
             '422': errorResponse('Invalid feature values; `details.problems` names every offending field.'),
             '503': errorResponse('The prediction log cannot be written (no prediction is returned without its log row), or the server is shutting down.'),
           },
         },
       },
-      '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'The process is alive.' } } } },
-      '/readyz': { get: { summary: 'Readiness: the model is loaded and the log is writable.', responses: { '200': { description: 'Ready.' }, '503': errorResponse('Not ready.') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics.', responses: { '200': { description: 'Prometheus text format.' } } } },
+      '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'The process is alive.' }, ...notAllowed } } },
+      '/readyz': { get: { summary: 'Readiness: the model is loaded and the log takes rows now.', responses: { '200': { description: 'Ready.' }, ...notAllowed, '503': errorResponse('Not ready.') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics.', responses: { '200': { description: 'Prometheus text format.' }, ...notAllowed } } },
+      '/openapi.json': { get: { summary: 'This document.', responses: { '200': { description: 'OpenAPI 3.1 JSON.' }, ...notAllowed } } },
     },
     components: {
       schemas: {

@@ -209,6 +209,11 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     assert.equal(spec.openapi, '3.1.0');
     assert.ok(spec.paths['/predict'].post);
     assert.deepEqual(spec.components.schemas.Features.required, model.card.features.map((f) => f.name));
+    // Issue 10: the limits and the error statuses the server really answers are declared.
+    const predictOp = spec.paths['/predict'].post;
+    assert.equal(predictOp.requestBody.content['application/json'].schema.oneOf[1].properties.instances.maxItems, 100);
+    for (const code of ['400', '405', '413', '415', '422', '503']) assert.ok(predictOp.responses[code], `/predict does not declare ${code}`);
+    for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json']) assert.ok(spec.paths[p].get.responses['405'], `${p} does not declare 405`);
     const nf = await fetch(`${h.url}/nope`);
     assert.equal(nf.status, 404);
     assert.equal(((await nf.json()) as any).error.code, 'not_found');
