@@ -35,6 +35,7 @@ options:
   --workers N            threads for the column tests and the reference read (default: CPU
                          count when over 32 MiB of CSV is parsed, else 0 = none)
   --no-cache             do not use or write the reference-profile cache (DIR/.cache)
+  --keep-last N          retention: keep only the N newest runs in DIR (default: keep all)
   --json                 print drift.json to stdout instead of the table
   --quiet                no progress on stderr
   -h, --help             this help
@@ -82,6 +83,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
         'no-compat': { type: 'boolean', default: false },
         workers: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
+        'keep-last': { type: 'string' },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +101,11 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
   if (v.workers !== undefined) {
     if (!/^\d+$/.test(v.workers)) usageError(`--workers must be a whole number (got "${v.workers}")`);
     workers = Number(v.workers);
+  }
+  let keepLast: number | undefined;
+  if (v['keep-last'] !== undefined) {
+    if (!/^\d+$/.test(v['keep-last']) || Number(v['keep-last']) < 1) usageError(`--keep-last must be a whole number >= 1 (got "${v['keep-last']}")`);
+    keepLast = Number(v['keep-last']);
   }
   const columns = v.columns === undefined ? undefined : v.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
   if (columns !== undefined && columns.length === 0) usageError('--columns needs at least one column name');
@@ -121,6 +128,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
       compat: !v['no-compat'],
       workers,
       cache: !v['no-cache'],
+      keepLast,
     },
   };
 }

@@ -18,6 +18,7 @@ options:
   --out DIR          report directory (default reports)
   --no-initial-run   wait one interval before the first run (default: run at once)
   every other flag is passed to "sentinel drift", e.g. --reference FILE.csv --current PATH --since 1h
+                     --keep-last 500 (retention: only the newest 500 runs stay)
 `;
 
 /** Splits our own flags from the ones passed through to `sentinel drift`. */

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readHeader, readLog, type ReadResult, type SkippedEntry } from '../log/reader.ts';
-import { recordFailedRun, saveRun } from '../reports/store.ts';
+import { pruneRuns, recordFailedRun, saveRun } from '../reports/store.ts';
 import { getStatTest } from '../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from './cache.ts';
 import { readLogInWorker, type BackgroundRead } from './read-worker.ts';
@@ -49,6 +49,8 @@ export interface DriftJobOptions extends DriftOptions {
   save?: boolean;
   /** Record a failed run in the store when the run cannot complete (default true when saving). */
   recordFailure?: boolean;
+  /** Retention: after saving, keep only this many newest runs in the store (default: keep all). */
+  keepLast?: number;
   runId?: string;
   now?: () => Date;
   logger?: Logger;
@@ -143,8 +145,19 @@ export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcom
   const startedAt = now();
   const runId = opts.runId ?? newRunId(startedAt);
   const save = opts.save ?? true;
+  const prune = async () => {
+    if (!save || opts.keepLast === undefined) return;
+    try {
+      const removed = await pruneRuns(opts.out, opts.keepLast);
+      if (removed.length > 0) opts.logger?.info({ removed: removed.length, keep_last: opts.keepLast }, 'old runs removed (retention)');
+    } catch (err) {
+      opts.logger?.warn({ err }, 'could not remove old runs (retention)');
+    }
+  };
   try {
-    return await runDriftJobInner(opts, runId, startedAt, now);
+    const outcome = await runDriftJobInner(opts, runId, startedAt, now);
+    await prune();
+    return outcome;
   } catch (err) {
     const message = (err as Error).message.split('\n')[0];
     if (save && (opts.recordFailure ?? true)) {
@@ -153,6 +166,7 @@ export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcom
       } catch (recErr) {
         opts.logger?.warn({ err: recErr }, 'could not record the failed run');
       }
+      await prune();
     }
     if (err instanceof SentinelError) throw err;
     throw new SentinelError('drift_failed', message, { cause: err });

@@ -25,7 +25,7 @@ import { createErrorMiddleware } from '../http/errors.ts';
 import type { Logger } from '../logger.ts';
 import { CONTENT_SECURITY_POLICY, renderIndex } from '../report/render.ts';
 import { registerDriftMetrics } from './metrics.ts';
-import { countFailedRuns, isValidRunId, listRuns, readLatest } from './store.ts';
+import { createRunIndex, isValidRunId, readLatest } from './store.ts';
 
 export interface ReportAppDeps {
   /** The report directory written by `saveRun` / `recordFailedRun`. */
@@ -58,6 +58,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
   const logger = deps.logger.child({ component: 'reports' });
   const { registry } = deps;
   registerDriftMetrics(registry, dir);
+  const index = createRunIndex(dir);
   const app = new Koa();
   const router = new Router();
 
@@ -86,7 +87,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
   }
 
   router.get('/', async (ctx) => {
-    const [runs, failures] = await Promise.all([listRuns(dir), countFailedRuns(dir)]);
+    const { runs, failures } = await index.list();
     let warning: string | null = null;
     try {
       await readLatest(dir);

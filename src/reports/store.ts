@@ -12,7 +12,7 @@
  * built under a temporary name and renamed into place, so readers see a whole run or none of it; a
  * failed run never touches the last good report.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { DriftResult, LatestPointer } from '../drift/result.ts';
@@ -240,23 +240,22 @@ async function readJson(path: string): Promise<unknown | undefined> {
   }
 }
 
-/**
- * Every run in `dir`, oldest first. Unreadable run directories are skipped (they are reported by the
- * run's own endpoints); a run with both a result and a later failure is listed as ok with the message.
- */
-export async function listRuns(dir: string): Promise<RunSummary[]> {
-  const out: RunSummary[] = [];
-  for (const id of await runIds(dir)) {
-    const failed = (await readJson(join(dir, id, 'failed.json'))) as FailedRun | undefined;
-    let summary = (await readJson(join(dir, id, 'summary.json'))) as RunSummary | undefined;
-    if (summary === undefined) {
-      const result = (await readJson(join(dir, id, 'drift.json'))) as DriftResult | undefined;
-      if (result !== undefined && typeof result === 'object' && result !== null && typeof result.drift_score === 'number') summary = summarize(result);
-    }
-    if (summary !== undefined && typeof summary === 'object' && summary !== null) {
-      out.push({ ...summary, run_id: id, message: failed?.message ?? null });
-    } else if (failed !== undefined && typeof failed === 'object' && failed !== null) {
-      out.push({
+/** A run directory's index entry: its summary (null when unreadable) and whether it has a failure record. */
+async function readRunEntry(dir: string, id: string): Promise<{ summary: RunSummary | null; failed: boolean }> {
+  const failed = (await readJson(join(dir, id, 'failed.json'))) as FailedRun | undefined;
+  let summary = (await readJson(join(dir, id, 'summary.json'))) as RunSummary | undefined;
+  if (summary === undefined) {
+    const result = (await readJson(join(dir, id, 'drift.json'))) as DriftResult | undefined;
+    if (result !== undefined && typeof result === 'object' && result !== null && typeof result.drift_score === 'number') summary = summarize(result);
+  }
+  const hasFailure = failed !== undefined && typeof failed === 'object' && failed !== null;
+  if (summary !== undefined && typeof summary === 'object' && summary !== null) {
+    return { summary: { ...summary, run_id: id, message: hasFailure ? (failed.message ?? null) : null }, failed: hasFailure };
+  }
+  if (hasFailure) {
+    return {
+      failed: true,
+      summary: {
         run_id: id,
         status: 'failed',
         finished_at: String(failed.failed_at ?? ''),
@@ -268,10 +267,99 @@ export async function listRuns(dir: string): Promise<RunSummary[]> {
         reference_rows: null,
         current_rows: null,
         message: String(failed.message ?? ''),
-      });
-    }
+      },
+    };
   }
-  return out.sort((a, b) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : a.run_id.localeCompare(b.run_id)));
+  return { summary: null, failed: false };
+}
+
+const byFinished = (a: RunSummary, b: RunSummary) => (a.finished_at < b.finished_at ? -1 : a.finished_at > b.finished_at ? 1 : a.run_id.localeCompare(b.run_id));
+
+/**
+ * Every run in `dir`, oldest first. Unreadable run directories are skipped (they are reported by the
+ * run's own endpoints); a run with both a result and a later failure is listed as ok with the message.
+ */
+export async function listRuns(dir: string): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (const id of await runIds(dir)) {
+    const { summary } = await readRunEntry(dir, id);
+    if (summary !== null) out.push(summary);
+  }
+  return out.sort(byFinished);
+}
+
+/** The index of a report directory as the report server needs it. */
+export interface RunIndex {
+  /** Every run, oldest first, and how many have a failure record. */
+  list(): Promise<{ runs: RunSummary[]; failures: number }>;
+}
+
+/**
+ * `listRuns` for a long-lived reader: a run directory is read once and then served from memory
+ * until its modification time changes (a failure recorded into an existing run adds a file to it;
+ * nothing else changes a run). A request costs one readdir and one stat per run instead of two or
+ * three file reads per run (0.9 s per index request at 5,000 runs before; see bench/hardening).
+ */
+export function createRunIndex(dir: string): RunIndex {
+  const cache = new Map<string, { mtimeMs: number; summary: RunSummary | null; failed: boolean }>();
+  return {
+    async list() {
+      const ids = await runIds(dir);
+      const present = new Set(ids);
+      for (const id of cache.keys()) if (!present.has(id)) cache.delete(id);
+      const entries = await Promise.all(
+        ids.map(async (id) => {
+          let mtimeMs: number;
+          try {
+            mtimeMs = (await stat(join(dir, id))).mtimeMs;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // pruned meanwhile
+            throw err;
+          }
+          const cached = cache.get(id);
+          if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached;
+          const fresh = { mtimeMs, ...(await readRunEntry(dir, id)) };
+          cache.set(id, fresh);
+          return fresh;
+        }),
+      );
+      const runs: RunSummary[] = [];
+      let failures = 0;
+      for (const e of entries) {
+        if (e === null) continue;
+        if (e.summary !== null) runs.push(e.summary);
+        if (e.failed) failures++;
+      }
+      return { runs: runs.sort(byFinished), failures };
+    },
+  };
+}
+
+/**
+ * Retention: removes all but the newest `keepLast` runs (successful or failed, by finish time),
+ * never the run `latest.json` points at. A run directory is renamed away before it is deleted, so a
+ * reader never sees half a run. Returns the removed run ids.
+ */
+export async function pruneRuns(dir: string, keepLast: number): Promise<string[]> {
+  if (!(Number.isInteger(keepLast) && keepLast >= 1)) throw new InputError('bad_keep_last', `keep-last must be a whole number >= 1 (got ${keepLast})`);
+  const runs = await listRuns(dir);
+  if (runs.length <= keepLast) return [];
+  const latest = await readLatestOrNull(dir);
+  const removed: string[] = [];
+  for (const r of runs.slice(0, runs.length - keepLast)) {
+    if (r.run_id === latest?.run_id) continue;
+    const doomed = join(dir, tmpName(`pruned-${r.run_id}`));
+    try {
+      await rename(join(dir, r.run_id), doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another pruner got it
+      throw err;
+    }
+    await rm(doomed, { recursive: true, force: true });
+    removed.push(r.run_id);
+  }
+  if (removed.length > 0) await fsyncDir(dir);
+  return removed;
 }
 
 /** The newest `failed.json` in `dir`, as a `last_failure`. */

@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newRunId, runDriftJob } from '../../src/drift/job.ts';
+import { parseDriftArgs } from '../../src/cli/drift.ts';
 import { parseDuration } from '../../src/drift/duration.ts';
 import { isValidRunId } from '../../src/reports/store.ts';
 
@@ -69,4 +70,19 @@ test('runDriftJob: stray entries in the log directory (a directory named x.csv, 
   assert.equal(saved.current.files, 1);
   const html = readFileSync(join(out, 'stray-1', 'report.html'), 'utf8');
   assert.match(html, /2 entries of the log directory skipped \(not regular files\): <code>loop\.csv<\/code> \(symbolic link loop\), <code>x\.csv<\/code>/);
+});
+
+test('runDriftJob: keepLast removes the oldest runs after each run, failed ones included (issue 10)', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'sentinel-job-')), 'reports');
+  const base = { reference: REF, current: CUR, out, workers: 0, columns: ['age'], keepLast: 2 };
+  let clock = Date.parse('2026-11-26T10:00:00.000Z');
+  const now = () => new Date((clock += 60_000));
+  await runDriftJob({ ...base, runId: 'k1', now });
+  await runDriftJob({ ...base, runId: 'k2', now });
+  await assert.rejects(runDriftJob({ ...base, current: join(ROOT, 'missing.csv'), runId: 'k3', now }));
+  await runDriftJob({ ...base, runId: 'k4', now });
+  assert.deepEqual(readdirSync(out).filter((n) => n.startsWith('k')).sort(), ['k3', 'k4']);
+  const parsed = parseDriftArgs(['--reference', 'r.csv', '--current', 'c', '--keep-last', '7']);
+  assert.equal(parsed.help === false ? parsed.options.keepLast : null, 7);
+  assert.throws(() => parseDriftArgs(['--reference', 'r.csv', '--current', 'c', '--keep-last', '0']), /--keep-last must be a whole number >= 1/);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveRun, recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId } from '../../src/reports/store.ts';
+import { saveRun, recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId, pruneRuns, createRunIndex } from '../../src/reports/store.ts';
 import { makeResult } from '../report/fixture.ts';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -91,4 +91,45 @@ test('a corrupt latest.json is reported by readLatest and repaired by the next s
   await assert.rejects(readLatest(dir), { code: 'corrupt_latest' });
   await saveRun(dir, makeResult({ runId: 'fix' }));
   assert.equal((await readLatest(dir))?.run_id, 'fix');
+});
+
+test('pruneRuns keeps the newest N runs (ok or failed), never the one latest.json points at (issue 10)', async (t) => {
+  const dir = await tempDir(t);
+  await saveRun(dir, makeResult({ runId: 'r1', finishedAt: '2026-11-26T10:00:00.000Z' }));
+  await saveRun(dir, makeResult({ runId: 'r2', finishedAt: '2026-11-26T11:00:00.000Z' }));
+  await recordFailedRun(dir, 'r3', 'boom', new Date('2026-11-26T12:00:00.000Z'));
+  await recordFailedRun(dir, 'r4', 'boom', new Date('2026-11-26T13:00:00.000Z'));
+  await saveRun(dir, makeResult({ runId: 'r0-late', finishedAt: '2026-11-26T09:00:00.000Z' })); // older, saved last
+  assert.deepEqual((await pruneRuns(dir, 2)).sort(), ['r0-late', 'r1']);
+  // r2 is latest.json's run: kept although only the two newest (r3, r4) were asked for.
+  assert.deepEqual((await listRuns(dir)).map((r) => r.run_id), ['r2', 'r3', 'r4']);
+  assert.equal((await readLatest(dir))?.run_id, 'r2');
+  assert.deepEqual(await pruneRuns(dir, 5), []);
+  assert.ok((await readdir(dir)).every((n) => !n.startsWith('.tmp-')), 'no renamed-away run left behind');
+  await assert.rejects(pruneRuns(dir, 0), /keep-last must be a whole number >= 1/);
+});
+
+test('createRunIndex reads each run once, then only notices new, removed and newly failed runs (issue 10)', async (t) => {
+  const dir = await tempDir(t);
+  await saveRun(dir, makeResult({ runId: 'a', finishedAt: '2026-11-26T10:00:00.000Z', driftScore: 0.01 }));
+  await recordFailedRun(dir, 'b', 'no data', new Date('2026-11-26T11:00:00.000Z'));
+  const index = createRunIndex(dir);
+  const first = await index.list();
+  assert.deepEqual(first.runs.map((r) => [r.run_id, r.status]), [['a', 'ok'], ['b', 'failed']]);
+  assert.equal(first.failures, 1);
+  assert.deepEqual(first.runs, await listRuns(dir));
+  // A run's files are immutable: rewriting one in place is not re-read (the index does not re-read every run).
+  const summaryPath = join(dir, 'a', 'summary.json');
+  const original = await readFile(summaryPath, 'utf8');
+  await writeFile(summaryPath, original.replace('"drift_score":0.01', '"drift_score":0.99'));
+  assert.equal((await index.list()).runs[0].drift_score, 0.01);
+  await writeFile(summaryPath, original);
+  // New runs, a failure recorded into an existing run, and removed runs are seen.
+  await saveRun(dir, makeResult({ runId: 'c', finishedAt: '2026-11-26T12:00:00.000Z' }));
+  await new Promise((r) => setTimeout(r, 20)); // a distinct directory mtime
+  await recordFailedRun(dir, 'a', 'late failure', new Date('2026-11-26T12:30:00.000Z'));
+  await rm(join(dir, 'b'), { recursive: true });
+  const later = await index.list();
+  assert.deepEqual(later.runs.map((r) => [r.run_id, r.status, r.message]), [['a', 'ok', 'late failure'], ['c', 'ok', null]]);
+  assert.equal(later.failures, 1);
 });
