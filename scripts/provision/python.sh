@@ -1,6 +1,7 @@
 # Python virtualenv for model training and the Python benchmark baseline (idempotent, outside the repo).
 # VENV (default $SENTINEL_CACHE/venv-models) gets REQUIREMENTS (default models/requirements.txt).
 # The bench baseline: VENV=$SENTINEL_CACHE/venv-bench REQUIREMENTS=bench/serve/python/requirements.txt.
+# Other venvs (scripts/provision/schemathesis.sh) source this with VENV, REQUIREMENTS and PY_CHECK set.
 # A stamp holding the requirements file's sha256 makes a re-run a no-op; a changed file reinstalls.
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="${VENV:-$SENTINEL_CACHE/venv-models}"
@@ -24,4 +25,7 @@ rm -rf "$venv"
 "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
 echo "$want" >"$stamp"
+# PY_CHECK: what to import and print once installed (default: the model-training packages).
+if [ -n "${PY_CHECK:-}" ]; then "$venv/bin/python" -c "$PY_CHECK"; else
 "$venv/bin/python" -c 'import sys, sklearn, skl2onnx, onnxruntime; print(f"python {sys.version.split()[0]}, scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnxruntime {onnxruntime.__version__} in '"$venv"'")'
+fi
