@@ -297,42 +297,59 @@ export interface RunIndex {
 /**
  * `listRuns` for a long-lived reader: a run directory is read once and then served from memory
  * until its modification time changes (a failure recorded into an existing run adds a file to it;
- * nothing else changes a run). A request costs one readdir and one stat per run instead of two or
- * three file reads per run (0.9 s per index request at 5,000 runs before; see bench/hardening).
+ * nothing else changes a run). While the report directory itself is unchanged a request costs one
+ * stat; after a change, one readdir and one stat per run, instead of two or three file reads per
+ * run (0.9 s per index request at 5,000 runs before; see bench/hardening).
  */
 export function createRunIndex(dir: string): RunIndex {
   const cache = new Map<string, { mtimeMs: number; summary: RunSummary | null; failed: boolean }>();
+  // The whole answer, valid while the report directory's mtime stays the same: every store write
+  // (a new run, a failure recorded into a run, which also rewrites latest.json, a pruned run)
+  // renames an entry in it. Only trusted once that mtime is a second old, so a write in the same
+  // timestamp tick as our listing cannot go unseen (git's "racy" check).
+  let whole: { mtimeMs: number; value: { runs: RunSummary[]; failures: number } } | null = null;
   return {
     async list() {
-      const ids = await runIds(dir);
-      const present = new Set(ids);
-      for (const id of cache.keys()) if (!present.has(id)) cache.delete(id);
-      const entries = await Promise.all(
-        ids.map(async (id) => {
-          let mtimeMs: number;
-          try {
-            mtimeMs = (await stat(join(dir, id))).mtimeMs;
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // pruned meanwhile
-            throw err;
-          }
-          const cached = cache.get(id);
-          if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached;
-          const fresh = { mtimeMs, ...(await readRunEntry(dir, id)) };
-          cache.set(id, fresh);
-          return fresh;
-        }),
-      );
-      const runs: RunSummary[] = [];
-      let failures = 0;
-      for (const e of entries) {
-        if (e === null) continue;
-        if (e.summary !== null) runs.push(e.summary);
-        if (e.failed) failures++;
-      }
-      return { runs: runs.sort(byFinished), failures };
+      const top = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      if (top !== null && whole !== null && whole.mtimeMs === top.mtimeMs) return whole.value;
+      const value = await listAll();
+      whole = top !== null && Date.now() - top.mtimeMs > 1000 ? { mtimeMs: top.mtimeMs, value } : null;
+      return value;
     },
   };
+
+  async function listAll(): Promise<{ runs: RunSummary[]; failures: number }> {
+    const ids = await runIds(dir);
+    const present = new Set(ids);
+    for (const id of cache.keys()) if (!present.has(id)) cache.delete(id);
+    const entries = await Promise.all(
+      ids.map(async (id) => {
+        let mtimeMs: number;
+        try {
+          mtimeMs = (await stat(join(dir, id))).mtimeMs;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // pruned meanwhile
+          throw err;
+        }
+        const cached = cache.get(id);
+        if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached;
+        const fresh = { mtimeMs, ...(await readRunEntry(dir, id)) };
+        cache.set(id, fresh);
+        return fresh;
+      }),
+    );
+    const runs: RunSummary[] = [];
+    let failures = 0;
+    for (const e of entries) {
+      if (e === null) continue;
+      if (e.summary !== null) runs.push(e.summary);
+      if (e.failed) failures++;
+    }
+    return { runs: runs.sort(byFinished), failures };
+  }
 }
 
 /**

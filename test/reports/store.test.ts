@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { saveRun, recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId, pruneRuns, createRunIndex } from '../../src/reports/store.ts';
@@ -132,4 +132,20 @@ test('createRunIndex reads each run once, then only notices new, removed and new
   const later = await index.list();
   assert.deepEqual(later.runs.map((r) => [r.run_id, r.status, r.message]), [['a', 'ok', 'late failure'], ['c', 'ok', null]]);
   assert.equal(later.failures, 1);
+});
+
+test('createRunIndex answers from memory while the report directory is unchanged (one stat per request)', async (t) => {
+  const dir = await tempDir(t);
+  await saveRun(dir, makeResult({ runId: 'a', finishedAt: '2026-11-26T10:00:00.000Z', driftScore: 0.01 }));
+  const old = new Date(Date.now() - 60_000);
+  await utimes(dir, old, old); // older than the racy window
+  const index = createRunIndex(dir);
+  assert.deepEqual((await index.list()).runs.map((r) => r.run_id), ['a']);
+  // Not even a removed run directory is noticed while the report directory's mtime is unchanged...
+  await rm(join(dir, 'a'), { recursive: true });
+  await utimes(dir, old, old);
+  assert.deepEqual((await index.list()).runs.map((r) => r.run_id), ['a']);
+  // ...and any store write changes it.
+  await saveRun(dir, makeResult({ runId: 'b', finishedAt: '2026-11-26T11:00:00.000Z' }));
+  assert.deepEqual((await index.list()).runs.map((r) => r.run_id), ['b']);
 });
