@@ -121,6 +121,7 @@ const schema0 = {
       referencePath: str('Reference dataset path.', { pattern: '^/' }),
       since: { type: 'string', description: 'Trailing window (--since).', pattern: '^$|^[0-9]+(ms|s|m|h|d)$' },
       modelCard: str('Model card path.', { pattern: '^$|^/' }),
+      keepLast: int('Retention: newest runs kept in the report directory (--keep-last); 0 keeps all.', { minimum: 0 }),
       workers: int('Column-test threads.', { minimum: 0, maximum: 64 }),
       reportStatus: bool('Write the ModelMonitor status and Events.'),
       extraArgs: argList, extraEnv: envList, resources, serviceAccount: sa,

@@ -197,7 +197,7 @@ describe('rendered objects keep their promises', () => {
     assert.deepEqual(args.map((a) => a[0]).sort(), ['drift', 'reports', 'serve']);
     assert.equal(new Set(podSpecs(objs).map(({ spec }) => spec.containers[0].image)).size, 1);
     const drift = args.find((a) => a[0] === 'drift');
-    assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports', '--model-card=/app/models/model.json', '--workers=1']);
+    assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports', '--model-card=/app/models/model.json', '--workers=1', '--keep-last=500']);
     const serve = args.find((a) => a[0] === 'serve');
     assert.ok(serve.includes('--log-dir=/data/live') && serve.includes('--host=0.0.0.0'));
     const reports = args.find((a) => a[0] === 'reports');
