@@ -11,7 +11,7 @@
 // 3. line: one data line of 20 / 50 MB; time to read the file.
 // 4. index: GET / of the report server over 5,000 runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,3 +286,13 @@ if (only.has('index')) {
 rmSync(work, { recursive: true, force: true });
 const header = `# bench/hardening results\n\n\`node bench/hardening/run.ts --rounds ${rounds} --requests ${values.requests} --base ${values.base}\` on ${new Date().toISOString().slice(0, 10)}, 2 shared cores, loopback. Baseline = commit ${values.base} (before the issue-10 fixes), same node_modules.\n\n`;
 if (values.only === 'cardinality,header,line,index') writeFileSync(values.out, header + lines.join('\n') + '\n');
+else {
+  // A partial run replaces its own sections ("## N. ...") of the existing results, keeping the rest.
+  const fresh = `\n${lines.join('\n')}\n`.split('\n## ').slice(1);
+  const old = readFileSync(values.out, 'utf8').split('\n## ');
+  for (const f of fresh) {
+    const i = old.findIndex((o) => o.slice(0, 3) === f.slice(0, 3));
+    old[i === -1 ? old.length : i] = `${f.trimEnd()}\n${i === old.length - 1 || i === -1 ? '' : '\n'}`;
+  }
+  writeFileSync(values.out, old.join('\n## '));
+}

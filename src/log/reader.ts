@@ -469,8 +469,9 @@ class CsvParser {
   readonly opts: ReadOptions;
   readonly unterminated: 'torn' | 'row';
   readonly limits: ReadLimits;
-  /** The file being read, for error messages. */
+  /** The file being read and the file offset of the buffer being parsed, for error messages. */
   file = '';
+  offset = 0;
 
   constructor(opts: ReadOptions, unterminated: 'torn' | 'row') {
     this.opts = opts;
@@ -595,6 +596,7 @@ class CsvParser {
       // At EOF without a newline: strip a final CR of an unquoted last field.
       if (!complete && !openQuote && nf > 0 && escaped[nf - 1] === 0 && ends[nf - 1] > starts[nf - 1] && buf[ends[nf - 1] - 1] === CR) ends[nf - 1]--;
       pos = complete ? i : buf.length;
+      if (pos - start > this.limits.maxRecordBytes && this.state !== null) throw recordTooLong(this.file, this.offset + start, this.limits);
 
       if (this.state === null) {
         // Header record.
@@ -729,6 +731,7 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
         let pos = 0;
         if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
         firstChunk = false;
+        parser.offset = offset;
         const rest = parser.parse(buf, pos, eof);
         if (rest === -1) {
           offset += buf.length;

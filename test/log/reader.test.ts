@@ -236,6 +236,9 @@ test('too many columns and a record over the limit fail with errors naming the l
   await assert.rejects(readHeader(many, { maxColumns: 20 }), { code: 'too_many_columns' });
   const long = file(`a,b\n1,2\n3,"${'y'.repeat(5000)}"\n4,5\n`);
   await assert.rejects(readLog(long, { limits: { maxRecordBytes: 2048 }, chunkSize: 256 }), { code: 'record_too_long', message: /record starting at byte 8 is longer than 2048 bytes/ });
+  // A record over the limit that still completes inside one read is refused too.
+  await assert.rejects(readLog(long, { limits: { maxRecordBytes: 2048 } }), { code: 'record_too_long', message: /record starting at byte 8 is longer than 2048 bytes/ });
+  await assert.rejects(readLog(long, { limits: { maxRecordBytes: 4096 }, chunkSize: 2048 }), { code: 'record_too_long' });
   // Under the limit it reads fine, however small the chunks.
   const ok = await readLog(long, { limits: { maxRecordBytes: 8192 }, chunkSize: 256 });
   assert.equal(ok.table.rows, 3);
