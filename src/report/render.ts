@@ -1,18 +1,21 @@
 /**
  * Pure rendering: a DriftResult (or the list of runs) in, one self-contained HTML string out —
  * inline CSS, one small inline sorting script, inline SVG charts, nothing fetched. Templates are
- * handlebars files under `templates/`; every user-supplied string goes through handlebars
+ * handlebars files under `templates/` (precompiled into templates/compiled.ts by
+ * tools/templates/build.ts); every user-supplied string goes through handlebars
  * escaping (text and attributes, SVG included). A Content-Security-Policy that allows only our
  * own inline script and style (by hash) backs that up.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Handlebars from 'handlebars';
+import type HandlebarsApi from 'handlebars';
+import runtime from 'handlebars/runtime.js';
 import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { RunSummary } from '../reports/store.ts';
 import { distributionChart, scoreOverTimeChart, type Chart } from './charts.ts';
 import { formatNumber, formatPercent, formatTime, sortKey } from './format.ts';
+import { templateSpecs } from './templates/compiled.ts';
 
 /** Alert threshold on `drift_score` (DESIGN.md: default 0.1). */
 export const DEFAULT_SCORE_THRESHOLD = 0.1;
@@ -20,12 +23,13 @@ export const DEFAULT_SCORE_THRESHOLD = 0.1;
 const templateDir = join(import.meta.dirname, 'templates');
 const read = (name: string) => readFileSync(join(templateDir, name), 'utf8');
 
-const hb = Handlebars.create();
-hb.registerPartial('chart', read('chart.hbs'));
-hb.registerPartial('layout-head', read('head.hbs'));
-const compile = (name: string) => hb.compile(read(name), { strict: true, knownHelpersOnly: false });
-const reportTemplate = compile('report.hbs');
-const indexTemplate = compile('index.hbs');
+// The templates are precompiled (tools/templates/build.ts): only handlebars' small runtime loads here
+// (its runtime.d.ts declares nothing, hence the type from the full package).
+const hb = (runtime as unknown as typeof HandlebarsApi).create();
+hb.registerPartial('chart', hb.template(templateSpecs.chart));
+hb.registerPartial('layout-head', hb.template(templateSpecs.head));
+const reportTemplate = hb.template(templateSpecs.report);
+const indexTemplate = hb.template(templateSpecs.index);
 
 const css = read('style.css').trim();
 const script = read('sort.js').trim();
