@@ -226,7 +226,14 @@ async function main(): Promise<void> {
     const updated = start === -1 ? `${old.trimEnd()}\n\n${section}` : `${old.slice(0, start)}${section}${next === -1 ? '' : old.slice(next)}`;
     writeFileSync(args.out, updated);
   } else {
-    writeFileSync(args.out, renderResults(results, rss));
+    let text = renderResults(results, rss);
+    // No memory check this time (--rss-rows 0): keep the one already in the file.
+    if (rss === null && existsSync(args.out)) {
+      const old = readFileSync(args.out, 'utf8');
+      const start = old.indexOf(MEMORY_HEADING);
+      if (start !== -1) text = `${text.trimEnd()}\n\n${old.slice(start).trimEnd()}\n`;
+    }
+    writeFileSync(args.out, text);
   }
   console.log(`wrote ${args.out}`);
 }
