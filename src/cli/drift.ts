@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../logger.ts';
 import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../drift/job.ts';
 import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { Command } from './main.ts';
+import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 
 export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
 
@@ -28,6 +29,20 @@ options:
   --threshold X          threshold for every column (default: the test's own)
   --column-threshold C=X threshold for one column (repeatable)
   --drift-share X        dataset drift when the share of drifted columns >= X (default 0.5)
+  --alarm-mode MODE      how verdicts are decided (default evidently: Evidently's thresholds and
+                         drift-share rule). chunks: thresholds from reference chunks (mean + k*sd);
+                         bootstrap | permutation: null-quantile thresholds; bonferroni | bh:
+                         corrected p-values. Every mode but evidently: dataset drift when any
+                         column drifts, with a dataset false-alarm rate <= --alarm-alpha
+  --column-alarm-mode C=MODE  mode for one column (repeatable)
+  --alarm-alpha X        dataset-level false-alarm target of the alarm modes (default 0.05)
+  --alarm-k K            chunks: threshold = mean + K*sd of the chunk statistics (default 3)
+  --alarm-quantile Q     chunks: use the Q quantile of the chunk statistics instead
+  --alarm-chunk-size N   chunks: rows per reference chunk (default: the current window's size)
+  --alarm-chunk-against rest|all  chunks: compare each chunk with the rest of the reference
+                         (default) or all of it (NannyML)
+  --alarm-resamples N    bootstrap/permutation resamples (default 500)
+  --alarm-seed N         resampling seed (default 0)
   --columns a,b,...      compare only these columns
   --model-card FILE      column types from a model card (default: <current>/model.json if present,
                          else types are inferred as Evidently does)
@@ -79,6 +94,15 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
         'column-threshold': { type: 'string', multiple: true },
         'drift-share': { type: 'string' },
         columns: { type: 'string' },
+        'alarm-mode': { type: 'string' },
+        'column-alarm-mode': { type: 'string', multiple: true },
+        'alarm-alpha': { type: 'string' },
+        'alarm-k': { type: 'string' },
+        'alarm-quantile': { type: 'string' },
+        'alarm-chunk-size': { type: 'string' },
+        'alarm-chunk-against': { type: 'string' },
+        'alarm-resamples': { type: 'string' },
+        'alarm-seed': { type: 'string' },
         'model-card': { type: 'string' },
         'no-compat': { type: 'boolean', default: false },
         workers: { type: 'string' },
@@ -109,6 +133,26 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
   }
   const columns = v.columns === undefined ? undefined : v.columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
   if (columns !== undefined && columns.length === 0) usageError('--columns needs at least one column name');
+  const num = (flag: string): number | undefined => (v[flag as keyof typeof v] === undefined ? undefined : parseNumber(v[flag as keyof typeof v] as string, `--${flag}`));
+  const whole = (flag: string): number | undefined => {
+    const x = v[flag as keyof typeof v] as string | undefined;
+    if (x === undefined) return undefined;
+    if (!/^\d+$/.test(x)) usageError(`--${flag} must be a whole number (got "${x}")`);
+    return Number(x);
+  };
+  const alarm: AlarmOptions = {
+    mode: v['alarm-mode'] as AlarmMode | undefined,
+    perColumnMode: parsePairs(v['column-alarm-mode'], '--column-alarm-mode') as Record<string, AlarmMode>,
+    alpha: num('alarm-alpha'),
+    k: num('alarm-k'),
+    quantile: num('alarm-quantile'),
+    chunkSize: whole('alarm-chunk-size'),
+    chunkAgainst: v['alarm-chunk-against'] as 'rest' | 'all' | undefined,
+    resamples: whole('alarm-resamples'),
+    seed: whole('alarm-seed'),
+  };
+  const alarmProblem = alarmOptionsProblem(alarm);
+  if (alarmProblem !== null) usageError(alarmProblem);
   return {
     help: false,
     json: v.json,
@@ -129,6 +173,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
       workers,
       cache: !v['no-cache'],
       keepLast,
+      alarm,
     },
   };
 }
@@ -142,15 +187,18 @@ function fmt(x: number | null, digits = 4): string {
 /** The per-column summary table and the run summary (plain text). */
 export function renderDriftTable(outcome: DriftJobOutcome): string {
   const r = outcome.result;
-  const rows: string[][] = [['column', 'type', 'stattest', 'threshold', 'stattest score', 'distance', 'drift']];
+  const withMode = r.alarm !== undefined;
+  const rows: string[][] = [['column', 'type', 'stattest', ...(withMode ? ['mode'] : []), 'threshold', 'stattest score', 'distance', 'drift', ...(withMode ? ['evidently'] : [])]];
   const line = (c: ColumnDrift, label = c.name): string[] => [
     label,
     c.type,
     c.stattest || '-',
-    Number.isFinite(c.threshold) ? String(c.threshold) : '-',
+    ...(withMode ? [c.alarm?.mode ?? 'evidently'] : []),
+    Number.isFinite(c.threshold) ? String(Number(c.threshold.toPrecision(6))) : '-',
     fmt(c.stattest_score),
     fmt(c.score),
     c.error !== null ? `error: ${c.error.code}` : c.drift_detected ? 'DRIFT' : 'no',
+    ...(withMode ? [c.alarm === undefined ? '' : `${c.alarm.evidently_drift ? 'DRIFT' : 'no'} at ${c.alarm.evidently_threshold}`] : []),
   ];
   for (const c of r.columns) rows.push(line(c));
   if (r.prediction !== null) rows.push(line(r.prediction, `${r.prediction.name} (prediction)`));
@@ -161,6 +209,7 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
   const skipped = Object.entries(outcome.current.skipped).map(([k, n]) => `${n} ${k}`).join(', ');
   const summary = [
     `dataset drift: ${r.dataset_drift ? 'YES' : 'no'} (${r.drifted_columns} of ${r.tested_columns} columns drifted, share ${r.drift_share.toFixed(3)} ${r.dataset_drift ? '>=' : '<'} ${r.drift_share_threshold}); drift score ${r.drift_score.toFixed(4)}`,
+    ...(r.alarm !== undefined ? [`alarm mode: ${r.alarm.mode}${Object.keys(r.alarm.per_column_mode).length > 0 ? ` (per column: ${Object.entries(r.alarm.per_column_mode).map(([k, m]) => `${k}=${m}`).join(', ')})` : ''}; dataset drift when any column drifts; alpha ${r.alarm.alpha}`] : []),
     `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}${entries.length > 0 ? `; ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} skipped, not regular files: ${entries.map((e) => `${e.name} (${e.reason})`).join(', ')}` : ''}`,
     `reference: ${r.reference.rows} rows; profile cache: ${outcome.cache.status}${outcome.cache.file !== null ? ` (${outcome.cache.file})` : ''}; column workers: ${outcome.workers}`,
     outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',

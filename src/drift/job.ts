@@ -22,6 +22,8 @@ import { createColumnPool } from './pool.ts';
 import type { SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType, DriftResult } from './result.ts';
 import type { ColumnTask } from './task.ts';
+import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, finalizeAlarms, type AlarmOptions } from './alarms.ts';
+import { loadCalibration, saveCalibration } from './calibration-cache.ts';
 
 export interface DriftJobOptions extends DriftOptions {
   /** Reference CSV file. */
@@ -55,6 +57,8 @@ export interface DriftJobOptions extends DriftOptions {
   now?: () => Date;
   logger?: Logger;
   onProgress?: (p: DriftProgress) => void;
+  /** Alarm mode (calibrated thresholds, multiple-testing control); default Evidently's. See alarms.ts. */
+  alarm?: AlarmOptions;
 }
 
 export interface DriftProgress {
@@ -118,6 +122,8 @@ export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number |
   for (const t of [opts.threshold, ...Object.values(opts.perColumnThreshold ?? {})]) {
     if (t !== undefined && !(Number.isFinite(t) && t >= 0)) throw new InputError('bad_threshold', `--threshold must be a non-negative number (got ${t})`);
   }
+  const alarmProblem = alarmOptionsProblem(opts.alarm);
+  if (alarmProblem !== null) throw new InputError('bad_alarm', alarmProblem);
   if (opts.driftShare !== undefined && !(opts.driftShare > 0 && opts.driftShare <= 1)) throw new InputError('bad_drift_share', `drift share must be in (0, 1] (got ${opts.driftShare})`);
   return { sinceMs };
 }
@@ -285,11 +291,17 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       maxChartCategories: opts.maxChartCategories,
       chartBins: opts.chartBins,
     };
+    // Alarm modes: calibration samples cached beside the reference profile (alarms.ts).
+    const alarm = alarmsActive(opts.alarm) ? opts.alarm! : undefined;
+    const calibration = alarm === undefined ? null : useCache && key !== null ? await loadCalibration(cacheDir, key.key) : new Map<string, number[]>();
+    const calibrationFor = (name: string): [string, number[]][] => [...(calibration ?? [])].filter(([k]) => k.startsWith(`${name}|`));
     const tasks: ColumnTask[] = planned.map((p, id) => {
       const isPrediction = plan.prediction !== null && p.name === plan.prediction.name && id === planned.length - 1;
       const text = plan.features.find((f) => f.name === p.name)?.text ?? false;
       const refSide: ColumnTask['reference'] = cached !== null ? { profile: cached.columns.get(p.name)! } : { raw: reference!.table.columns.get(p.name) as Column };
-      return { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options, prediction: isPrediction };
+      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options, prediction: isPrediction };
+      if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name) };
+      return task;
     });
     // The tables' arrays now move to the workers; drop our references so memory can be reclaimed.
     current.table.columns.clear();
@@ -297,10 +309,16 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     const results = await pool.run(tasks, (done, total) => opts.onProgress?.({ phase: 'columns', columnsDone: done, columnsTotal: total }));
     lap('columns');
 
-    const drifts: ColumnDrift[] = results.map((r) => r.drift!);
-    const prediction = plan.prediction === null ? null : drifts.pop()!;
+    let drifts: ColumnDrift[] = results.map((r) => r.drift!);
+    let prediction = plan.prediction === null ? null : drifts.pop()!;
+    const fresh = new Map(results.flatMap((r) => r.calibration?.fresh ?? []));
+    if (alarm !== undefined) {
+      const nulls = new Map(results.flatMap((r, i) => (r.calibration?.nullSample != null ? [[planned[i].name, r.calibration.nullSample] as [string, number[]]] : [])));
+      drifts = applyMultipleTesting(drifts, alarm, nulls);
+      if (prediction !== null) prediction = applyMultipleTesting([prediction], alarm, nulls)[0];
+    }
     const referenceRows = cached !== null ? cached.rows : reference!.table.rows;
-    const result = assembleResult(
+    const result = finalizeAlarms(assembleResult(
       drifts,
       prediction,
       {
@@ -313,7 +331,14 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         current: { path: opts.current, rows: current.table.rows, files: current.files.length, torn_lines: current.tornLines, skipped_rows: current.skippedRows, skipped_entries: current.skippedEntries },
       },
       options,
-    );
+    ), alarm);
+    if (useCache && key !== null && fresh.size > 0) {
+      try {
+        await saveCalibration(cacheDir, key.key, new Map([...calibration!, ...fresh]));
+      } catch (err) {
+        log?.warn({ err }, 'could not write the alarm calibration cache');
+      }
+    }
 
     let cacheStatus: 'hit' | 'miss' | 'off' = useCache ? (cached !== null ? 'hit' : 'miss') : 'off';
     if (useCache && cached === null && key !== null) {

@@ -58,6 +58,43 @@ export interface ColumnDrift {
   reference: ColumnSummary;
   current: ColumnSummary;
   distribution: Distribution | null;
+  /**
+   * Present when the column ran in an alarm mode other than `evidently` (docs/drift.md, "Alarm
+   * modes"): `threshold` and `drift_detected` above are then the mode's; Evidently's are kept here.
+   */
+  alarm?: AlarmColumn;
+}
+
+/** How an alarm mode decided a column. */
+export interface AlarmColumn {
+  mode: string;
+  /** Evidently's threshold and verdict for this column (what the `evidently` mode would report). */
+  evidently_threshold: number;
+  evidently_drift: boolean;
+  /** How the threshold was obtained, in words (e.g. `bootstrap: 0.9964 quantile of 500 null resamples at n=10000`). */
+  method: string;
+  /** Evidence of drift the threshold applies to: the distance, or −log10 p for p-value tests. */
+  evidence: number | null;
+  /** Multiple-testing modes: the column's p-value (the test's own, or a bootstrap p-value for a distance) and after correction. */
+  p_value?: number | null;
+  adjusted_p_value?: number | null;
+  /** Calibration sample summary (chunk or null evidence values). */
+  calibration?: { n: number; mean: number; std: number };
+  note?: string;
+}
+
+/** Run-level alarm settings (absent in the default `evidently` mode). */
+export interface AlarmRun {
+  mode: string;
+  per_column_mode: Record<string, string>;
+  alpha: number;
+  /** `any_column`: dataset drift when at least one feature column drifted. */
+  dataset_rule: 'any_column';
+  k?: number;
+  quantile?: number;
+  chunk_size?: number;
+  resamples: number;
+  seed: number;
 }
 
 export interface DriftResult {
@@ -88,6 +125,8 @@ export interface DriftResult {
    * `score` distances. Higher = more drift; never mixes p-values with distances.
    */
   drift_score: number;
+  /** Alarm mode settings when not the default `evidently` (docs/drift.md, "Alarm modes"). */
+  alarm?: AlarmRun;
 }
 
 /** `reports/latest.json`: points at the newest successful run and records the last failure. */

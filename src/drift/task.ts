@@ -6,6 +6,7 @@ import type { Column } from './columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
+import { calibrateColumn, type AlarmOptions } from './alarms.ts';
 
 export interface ColumnTask {
   id: number;
@@ -18,6 +19,8 @@ export interface ColumnTask {
   options: DriftOptions;
   /** The prediction column ignores the feature-wide stattest. */
   prediction: boolean;
+  /** Alarm mode calibration (absent in the default `evidently` mode); see alarms.ts. */
+  alarm?: { options: AlarmOptions; familySize: number; cached: [string, number[]][] };
 }
 
 export interface ColumnTaskResult {
@@ -26,6 +29,8 @@ export interface ColumnTaskResult {
   /** The reference profile when the task had to compute it. */
   referenceProfile: SideProfile | null;
   error: string | null;
+  /** New calibration samples to cache, and a distance column's null sample for multiple testing. */
+  calibration?: { fresh: [string, number[]][]; nullSample: number[] | null };
 }
 
 export function runColumnTask(task: ColumnTask): ColumnTaskResult {
@@ -35,8 +40,11 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   // The task owns the current column (transferred to this worker, or dropped by the job's table):
   // unless the column's test reads input order, it is sorted in place instead of copied.
   const current = profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options) });
-  const drift = detectColumnDrift({ name: task.name, reference, current, text: task.text }, options);
-  return { id: task.id, drift, referenceProfile: computed, error: null };
+  const pair = { name: task.name, reference, current, text: task.text };
+  const drift = detectColumnDrift(pair, options);
+  if (task.alarm === undefined) return { id: task.id, drift, referenceProfile: computed, error: null };
+  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached: new Map(task.alarm.cached) });
+  return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...cal.fresh], nullSample: cal.nullSample } };
 }
 
 /** ArrayBuffers a task can move to a worker without copying (shared memory is shared, not moved). */

@@ -11,3 +11,7 @@ export { getStatTest, resolveStatTest, listStatTests, selectStatTest, selectStat
 export type { SelectionInput } from './registry.ts';
 export { cleanCategorical, cleanNumeric, orderedValues, prepareSample, prepareNumeric, prepareCategorical } from './sample.ts';
 export type { PrepareOptions } from './sample.ts';
+export { bonferroni, benjaminiHochberg, adjustPValues } from './multitest.ts';
+export type { MultipleTestingMethod, MultipleTestingResult } from './multitest.ts';
+export { chunkEvidence, chunksByCount, chunksByPeriod, chunksBySize, decide, evidenceOf, nullEvidence, quantile, resampledPValue, spreadThreshold, thresholdFromEvidence } from './calibrate.ts';
+export type { ChunkRange, NullOptions, SpreadRule, SpreadThreshold } from './calibrate.ts';

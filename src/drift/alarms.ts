@@ -1,0 +1,260 @@
+/**
+ * Alarm modes: how a column's drift verdict and the dataset verdict are decided, beyond Evidently's
+ * fixed per-test thresholds (the default `evidently` mode, left untouched). See docs/drift.md
+ * "Alarm modes". Pure: no I/O; the calibration samples are cached by the job (calibration-cache.ts).
+ *
+ * - `chunks`: NannyML-style thresholds from the reference's own variability (chunk vs rest).
+ * - `bootstrap` / `permutation`: the (1 − α/m) quantile of the statistic under the null.
+ * - `bonferroni` / `bh`: multiple-testing control over the columns' p-values (distance tests get a
+ *   bootstrap p-value).
+ * In every mode but `evidently` the dataset verdict is "at least one column drifted".
+ */
+import { adjustPValues, chunksBySize, decide, evidenceOf, getStatTest, nullEvidence, quantile, resampledPValue, spreadThreshold, thresholdFromEvidence } from '../stats/index.ts';
+import type { FeatureKind, PreparedSample } from '../stats/index.ts';
+import { chunkEvidence } from '../stats/index.ts';
+import { sampleOf } from './profile.ts';
+import type { ColumnPair } from './detect.ts';
+import type { AlarmColumn, ColumnDrift, DriftResult } from './result.ts';
+
+export const ALARM_MODES = ['evidently', 'chunks', 'bootstrap', 'permutation', 'bonferroni', 'bh'] as const;
+export type AlarmMode = (typeof ALARM_MODES)[number];
+
+export interface AlarmOptions {
+  /** Mode for every column (default `evidently`: Evidently's thresholds and share rule, unchanged). */
+  mode?: AlarmMode;
+  /** Per-column mode, wins over `mode`. */
+  perColumnMode?: Readonly<Record<string, AlarmMode>>;
+  /** Dataset-level false-alarm target: family-wise (bonferroni, bootstrap, permutation) or FDR (bh). Default 0.05. */
+  alpha?: number;
+  /** `chunks`: threshold = μ + k·σ of the chunk evidence (default 3). */
+  k?: number;
+  /** `chunks`: use this upper quantile of the chunk evidence instead of μ + k·σ. */
+  quantile?: number;
+  /** `chunks`: rows per reference chunk; default the current window size (rounded, see `sizeBucket`). */
+  chunkSize?: number;
+  /** `chunks`: compare each chunk with the rest of the reference (default) or with all of it (NannyML). */
+  chunkAgainst?: 'rest' | 'all';
+  /** Resamples for bootstrap / permutation / distance p-values (default 500). */
+  resamples?: number;
+  /** Seed of the resampling (default 0). */
+  seed?: number;
+}
+
+export const DEFAULT_ALPHA = 0.05;
+export const DEFAULT_K = 3;
+export const DEFAULT_RESAMPLES = 500;
+/** Fewer reference chunks than this give no usable spread: the column falls back to `bootstrap`. */
+export const MIN_CHUNKS = 5;
+
+export function modeOf(name: string, alarm: AlarmOptions | undefined): AlarmMode {
+  return alarm?.perColumnMode?.[name] ?? alarm?.mode ?? 'evidently';
+}
+
+/** Whether any column can be in a non-Evidently mode. */
+export function alarmsActive(alarm: AlarmOptions | undefined): boolean {
+  if (alarm === undefined) return false;
+  return (alarm.mode !== undefined && alarm.mode !== 'evidently') || Object.values(alarm.perColumnMode ?? {}).some((m) => m !== 'evidently');
+}
+
+/**
+ * Current sizes are rounded to two significant digits (12 345 → 12 000) and calibration runs at the
+ * rounded size, so runs over similar windows share one cached calibration. Null statistics scale
+ * roughly with 1/√n, so the rounding moves a threshold by at most ~2 %.
+ */
+export function sizeBucket(n: number): number {
+  if (n < 100) return n;
+  const p = 10 ** (Math.floor(Math.log10(n)) - 1);
+  return Math.round(n / p) * p;
+}
+
+/** What a column's calibration sample is (the cache key without the reference identity). */
+export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: AlarmOptions, size: number): string {
+  if (method === 'chunks') return `${column}|${stattest}|chunks|${alarm.chunkAgainst ?? 'rest'}|size=${size}`;
+  return `${column}|${stattest}|bootstrap|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
+}
+
+export interface CalibrationContext {
+  /** Columns the dataset verdict is taken over (the per-column level is α / familySize). */
+  familySize: number;
+  /** Cached calibration samples by `calibrationKey`. */
+  cached?: ReadonlyMap<string, number[]>;
+}
+
+export interface CalibrationOutcome {
+  drift: ColumnDrift;
+  /** New calibration samples to cache (key → values). */
+  fresh: Map<string, number[]>;
+  /** The null sample of a distance column in a multiple-testing mode (for its threshold after correction). */
+  nullSample: number[] | null;
+}
+
+function kindOfPair(pair: ColumnPair): FeatureKind {
+  return pair.text ? 'text' : pair.reference.type === 'numerical' ? 'num' : 'cat';
+}
+
+/**
+ * Applies the column's alarm mode to its Evidently result: calibrates a threshold (or a p-value for
+ * a later correction) and re-decides the verdict in the test's own direction. Evidently's threshold
+ * and verdict are kept in `alarm`. Columns in `evidently` mode, and columns with an error, are
+ * returned unchanged. Never throws for data reasons: a calibration that cannot be done leaves the
+ * Evidently verdict and says why in `alarm.note`.
+ */
+export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: AlarmOptions, ctx: CalibrationContext): CalibrationOutcome {
+  const mode = modeOf(pair.name, alarm);
+  const fresh = new Map<string, number[]>();
+  if (mode === 'evidently' || drift.error !== null || drift.stattest_score === null) return { drift, fresh, nullSample: null };
+  const test = getStatTest(drift.stattest);
+  const ref = sampleOf(pair.reference)!;
+  const cur = sampleOf(pair.current)!;
+  const kind = kindOfPair(pair);
+  const alpha = alarm.alpha ?? DEFAULT_ALPHA;
+  const m = Math.max(1, ctx.familySize);
+  const observed = test.decision === 'distance' ? drift.stattest_score : evidenceOf(test, { statistic: NaN, p_value: drift.stattest_score, score: drift.stattest_score, drift_detected: false });
+  const base: AlarmColumn = { mode, evidently_threshold: drift.threshold, evidently_drift: drift.drift_detected, method: '', evidence: finite(observed) };
+  const cachedOr = (key: string, compute: () => number[]): number[] => {
+    const hit = ctx.cached?.get(key);
+    if (hit !== undefined) return hit;
+    const v = compute();
+    fresh.set(key, v);
+    return v;
+  };
+  const bucket = sizeBucket(cur.n);
+  const bootstrap = (): number[] =>
+    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', alarm, bucket), () =>
+      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat: true } }));
+  const withThreshold = (thresholdE: number, a: AlarmColumn): CalibrationOutcome => {
+    const threshold = thresholdFromEvidence(test, thresholdE);
+    return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: a }, fresh, nullSample: null };
+  };
+  try {
+    if (mode === 'bonferroni' || mode === 'bh') {
+      if (test.decision === 'p_value') {
+        return { drift: { ...drift, alarm: { ...base, method: `${test.name} p-value, ${mode} over the columns`, p_value: drift.stattest_score } }, fresh, nullSample: null };
+      }
+      const sample = bootstrap();
+      const p = resampledPValue(sample, observed);
+      return { drift: { ...drift, alarm: { ...base, method: `bootstrap p-value (${sample.length} resamples at n=${bucket}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
+    }
+    const level = 1 - alpha / m;
+    if (mode === 'bootstrap' || mode === 'permutation') {
+      const sample =
+        mode === 'bootstrap'
+          ? bootstrap()
+          : nullEvidence(ref, test, kind, { method: 'permutation', current: cur, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat: true } });
+      const t = quantile(sample.filter(Number.isFinite), level);
+      return withThreshold(t, { ...base, method: `${mode}: ${fmtQ(level)} quantile of ${sample.length} null resamples${mode === 'bootstrap' ? ` at n=${bucket}` : ''} (α=${alpha}/${m} columns)`, calibration: summary(sample) });
+    }
+    // chunks
+    const size = alarm.chunkSize ?? bucket;
+    const chunks = ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
+    if (chunks.length < MIN_CHUNKS) {
+      const sample = bootstrap();
+      const t = quantile(sample.filter(Number.isFinite), level);
+      return withThreshold(t, {
+        ...base,
+        method: `bootstrap fallback: ${fmtQ(level)} quantile of ${sample.length} null resamples at n=${bucket} (α=${alpha}/${m} columns)`,
+        note: `reference has ${ref.n} values: fewer than ${MIN_CHUNKS} chunks of ${size}`,
+        calibration: summary(sample),
+      });
+    }
+    const against = alarm.chunkAgainst ?? 'rest';
+    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat: true } }).values);
+    const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
+    const spread = spreadThreshold(values, rule);
+    const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;
+    return withThreshold(spread.upper, { ...base, method: `chunks: ${how} of ${spread.n} reference chunks of ${size} vs ${against}`, calibration: { n: spread.n, mean: spread.mean, std: spread.std } });
+  } catch (err) {
+    return { drift: { ...drift, alarm: { ...base, method: 'none', note: `calibration failed, Evidently's verdict kept: ${(err as Error).message}` } }, fresh, nullSample: null };
+  }
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function fmtQ(q: number): string {
+  return String(Number(q.toPrecision(4)));
+}
+
+function summary(values: number[]): { n: number; mean: number; std: number } {
+  const v = values.filter(Number.isFinite);
+  const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length));
+  return { n: v.length, mean, std };
+}
+
+/**
+ * Multiple-testing modes, over all columns at once: each group of columns in `bonferroni` (or `bh`)
+ * mode is corrected together (m = the group's columns with a p-value); a column drifts when its
+ * adjusted p-value ≤ α. `threshold` becomes the p-value cutoff actually applied (Bonferroni α/m;
+ * BH α·k/m with k the number of rejections, α/m when none) — for a distance test, the distance whose
+ * bootstrap p-value equals that cutoff. `nullSamples` are the distance columns' bootstrap samples.
+ */
+export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions, nullSamples: ReadonlyMap<string, number[]>): ColumnDrift[] {
+  const alpha = alarm.alpha ?? DEFAULT_ALPHA;
+  const out = [...columns];
+  for (const method of ['bonferroni', 'bh'] as const) {
+    const idx = out.map((c, i) => (c.alarm?.mode === method && c.alarm.p_value !== undefined && c.alarm.p_value !== null ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    const res = adjustPValues(method, idx.map((i) => out[i].alarm!.p_value!), alpha);
+    const rejected = res.reject.filter(Boolean).length;
+    const cutoff = method === 'bonferroni' ? alpha / res.m : (alpha * Math.max(1, rejected)) / res.m;
+    idx.forEach((i, k) => {
+      const c = out[i];
+      const test = getStatTest(c.stattest);
+      let threshold = cutoff;
+      if (test.decision === 'distance') {
+        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff ⇔ e above the (j+1)-th largest null value
+        const sample = (nullSamples.get(c.name) ?? []).filter(Number.isFinite).sort((a, b) => b - a);
+        const j = Math.floor(cutoff * (sample.length + 1) - 1 + 1e-9);
+        threshold = j < 0 ? Infinity : j >= sample.length ? -Infinity : sample[j];
+      }
+      out[i] = { ...c, threshold, drift_detected: res.reject[k], alarm: { ...c.alarm!, adjusted_p_value: res.adjusted[k], method: `${c.alarm!.method} (m=${res.m}, α=${alpha})` } };
+    });
+  }
+  return out;
+}
+
+/**
+ * The dataset verdict in the alarm modes: drift when at least one feature column drifted (with each
+ * column's false-alarm rate at α/m, or the p-values corrected, the run's false-alarm rate stays ≤ α).
+ * Recorded as `drift_share_threshold` = 1 / tested columns, so "share ≥ threshold" still reads right.
+ */
+export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefined): DriftResult {
+  if (!alarmsActive(alarm)) return result;
+  const a = alarm!;
+  const tested = result.tested_columns;
+  return {
+    ...result,
+    drift_share_threshold: tested > 0 ? 1 / tested : 1,
+    dataset_drift: tested > 0 && result.drifted_columns >= 1,
+    alarm: {
+      mode: a.mode ?? 'evidently',
+      per_column_mode: { ...(a.perColumnMode ?? {}) },
+      alpha: a.alpha ?? DEFAULT_ALPHA,
+      dataset_rule: 'any_column',
+      ...(a.k !== undefined || a.mode === 'chunks' ? { k: a.k ?? DEFAULT_K } : {}),
+      ...(a.quantile !== undefined ? { quantile: a.quantile } : {}),
+      ...(a.chunkSize !== undefined ? { chunk_size: a.chunkSize } : {}),
+      resamples: a.resamples ?? DEFAULT_RESAMPLES,
+      seed: a.seed ?? 0,
+    },
+  };
+}
+
+/** Checks alarm options; returns the first problem as a message, or null. */
+export function alarmOptionsProblem(a: AlarmOptions | undefined): string | null {
+  if (a === undefined) return null;
+  for (const m of [a.mode, ...Object.values(a.perColumnMode ?? {})]) {
+    if (m !== undefined && !(ALARM_MODES as readonly string[]).includes(m)) return `alarm mode must be one of ${ALARM_MODES.join(', ')} (got "${m}")`;
+  }
+  if (a.alpha !== undefined && !(a.alpha > 0 && a.alpha < 1)) return `alarm alpha must be in (0, 1) (got ${a.alpha})`;
+  if (a.k !== undefined && !(Number.isFinite(a.k) && a.k > 0)) return `alarm k must be a positive number (got ${a.k})`;
+  if (a.quantile !== undefined && !(a.quantile > 0 && a.quantile < 1)) return `alarm quantile must be in (0, 1) (got ${a.quantile})`;
+  if (a.chunkSize !== undefined && !(Number.isInteger(a.chunkSize) && a.chunkSize > 0)) return `alarm chunk size must be a positive whole number (got ${a.chunkSize})`;
+  if (a.resamples !== undefined && !(Number.isInteger(a.resamples) && a.resamples >= 10)) return `alarm resamples must be a whole number >= 10 (got ${a.resamples})`;
+  if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) return `alarm seed must be a whole number in [0, 2^32) (got ${a.seed})`;
+  if (a.chunkAgainst !== undefined && a.chunkAgainst !== 'rest' && a.chunkAgainst !== 'all') return `chunk comparison must be rest or all (got ${a.chunkAgainst})`;
+  return null;
+}
+
