@@ -9,7 +9,7 @@ export type MultipleTestingMethod = 'bonferroni' | 'bh';
 export interface MultipleTestingResult {
   /** Adjusted p-value per input, in input order; NaN where the input was not a finite p-value. */
   adjusted: number[];
-  /** `adjusted[i] <= alpha` (false for NaN inputs). */
+  /** Rejected at level alpha, decided as statsmodels does (false for NaN inputs). */
   reject: boolean[];
   /** Number of finite p-values the correction was taken over. */
   m: number;
@@ -21,7 +21,11 @@ export interface MultipleTestingResult {
  * Matches `statsmodels.stats.multitest.multipletests(p, alpha, method='bonferroni')`.
  */
 export function bonferroni(pValues: readonly number[], alpha = 0.05): MultipleTestingResult {
-  return correct(pValues, alpha, (finite) => finite.map((p) => Math.min(1, p * finite.length)));
+  // reject on p ≤ α/m (statsmodels' comparison; m·p can round above α when p = α/m exactly)
+  return correct(pValues, alpha, (finite) => ({
+    adjusted: finite.map((p) => Math.min(1, p * finite.length)),
+    reject: finite.map((p) => p <= alpha / finite.length),
+  }));
 }
 
 /**
@@ -35,14 +39,19 @@ export function benjaminiHochberg(pValues: readonly number[], alpha = 0.05): Mul
   return correct(pValues, alpha, (finite) => {
     const m = finite.length;
     const order = finite.map((_, i) => i).sort((a, b) => finite[a] - finite[b]);
-    const out = new Array<number>(m);
+    const adjusted = new Array<number>(m);
     let running = 1;
     for (let r = m - 1; r >= 0; r--) {
       const i = order[r];
       running = Math.min(running, (finite[i] * m) / (r + 1));
-      out[i] = running;
+      adjusted[i] = running;
     }
-    return out;
+    // step-up as statsmodels decides it: the largest rank r with p₍ᵣ₎ ≤ α·r/m, and every rank below it
+    let last = -1;
+    for (let r = 0; r < m; r++) if (finite[order[r]] <= (alpha * (r + 1)) / m) last = r;
+    const reject = new Array<boolean>(m).fill(false);
+    for (let r = 0; r <= last; r++) reject[order[r]] = true;
+    return { adjusted, reject };
   });
 }
 
@@ -51,7 +60,7 @@ export function adjustPValues(method: MultipleTestingMethod, pValues: readonly n
   return method === 'bonferroni' ? bonferroni(pValues, alpha) : benjaminiHochberg(pValues, alpha);
 }
 
-function correct(pValues: readonly number[], alpha: number, adjust: (finite: number[]) => number[]): MultipleTestingResult {
+function correct(pValues: readonly number[], alpha: number, adjust: (finite: number[]) => { adjusted: number[]; reject: boolean[] }): MultipleTestingResult {
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be in (0, 1) (got ${alpha})`);
   const idx: number[] = [];
   const finite: number[] = [];
@@ -63,7 +72,11 @@ function correct(pValues: readonly number[], alpha: number, adjust: (finite: num
     }
   });
   const adjusted = new Array<number>(pValues.length).fill(NaN);
-  const adj = adjust(finite);
-  idx.forEach((i, k) => (adjusted[i] = adj[k]));
-  return { adjusted, reject: adjusted.map((p) => Number.isFinite(p) && p <= alpha), m: finite.length };
+  const reject = new Array<boolean>(pValues.length).fill(false);
+  const res = adjust(finite);
+  idx.forEach((i, k) => {
+    adjusted[i] = res.adjusted[k];
+    reject[i] = res.reject[k];
+  });
+  return { adjusted, reject, m: finite.length };
 }
