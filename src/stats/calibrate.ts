@@ -120,11 +120,26 @@ export function chunkEvidence(
       if (reference.inputOrderDropped === true) throw new Error('chunk calibration needs the reference in input order');
       const chunk = reference.values.subarray(c.start, c.end);
       cur = prepareNumeric(chunk, { integerDtype: reference.integerDtype });
-      ref = against === 'all' ? reference : prepareNumeric(concat(reference.values.subarray(0, c.start), reference.values.subarray(c.end)), { integerDtype: reference.integerDtype });
+      if (against === 'all') ref = reference;
+      else {
+        // the rest, sorted, without a sort: the reference's sorted values minus the chunk's (multiset difference)
+        const rest = multisetDifference(reference.sorted, (cur as PreparedNumeric).sorted);
+        const restOrder = test.inputOrder ? concat(reference.values.subarray(0, c.start), reference.values.subarray(c.end)) : rest;
+        ref = fromSorted(rest, restOrder, reference);
+      }
     } else {
       const labels = reference.values;
       cur = prepareCategorical(labels.slice(c.start, c.end));
-      ref = against === 'all' ? reference : prepareCategorical([...labels.slice(0, c.start), ...labels.slice(c.end)]);
+      if (against === 'all') ref = reference;
+      else if (test.inputOrder) ref = prepareCategorical([...labels.slice(0, c.start), ...labels.slice(c.end)]);
+      else {
+        const counts = new Map<string, number>();
+        for (const [k, v] of reference.counts) {
+          const left = v - ((cur as PreparedCategorical).counts.get(k) ?? 0);
+          if (left > 0) counts.set(k, left);
+        }
+        ref = { prepared: 'cat', n: reference.n - cur.n, counts, values: [] };
+      }
     }
     if (cur.n === 0 || ref.n === 0) continue;
     try {
@@ -137,6 +152,18 @@ export function chunkEvidence(
     }
   }
   return { values, statistics };
+}
+
+/** a \ b for ascending arrays, b a sub-multiset of a. */
+function multisetDifference(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length - b.length);
+  let j = 0;
+  let k = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (j < b.length && a[i] === b[j]) j++;
+    else out[k++] = a[i];
+  }
+  return out;
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

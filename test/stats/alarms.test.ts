@@ -92,6 +92,28 @@ describe('chunk thresholds (golden: NannyML 0.13.1 UnivariateDriftCalculator, ko
   }
 });
 
+describe('chunk vs rest', () => {
+  it('equals testing each chunk against the rest profiled from scratch (numerical and categorical)', () => {
+    const x = normals(5, 600);
+    const ref = prepareSample(x) as PreparedNumeric;
+    const chunks = chunksBySize(600, 100);
+    for (const name of ['ks', 'wasserstein', 'psi']) {
+      const test = getStatTest(name);
+      const fast = chunkEvidence(ref, chunks, test, 'num').values;
+      const slow = chunks.map((c) => evidenceOf(test, test.compute(prepareSample(Float64Array.from([...x.subarray(0, c.start), ...x.subarray(c.end)])), prepareSample(x.slice(c.start, c.end)), 'num')));
+      fast.forEach((v, i) => closeTo(v, slow[i], `${name} chunk ${i}`, 1e-9));
+    }
+    const labels = Array.from(x, (v) => (v < -0.5 ? 'low' : v < 0.7 ? 'mid' : 'high'));
+    const cat = prepareSample(labels);
+    const js = getStatTest('jensenshannon');
+    const fastCat = chunkEvidence(cat, chunks, js, 'cat').values;
+    chunks.forEach((c, i) => {
+      const slow = evidenceOf(js, js.compute(prepareSample([...labels.slice(0, c.start), ...labels.slice(c.end)]), prepareSample(labels.slice(c.start, c.end)), 'cat'));
+      closeTo(fastCat[i], slow, `js chunk ${i}`, 1e-9);
+    });
+  });
+});
+
 describe('chunkers', () => {
   it('size: keep, drop and append the incomplete last chunk', () => {
     assert.deepEqual(chunksBySize(10, 4), [{ start: 0, end: 4 }, { start: 4, end: 8 }, { start: 8, end: 10 }]);

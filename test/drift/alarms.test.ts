@@ -1,0 +1,173 @@
+/**
+ * Alarm modes end to end through runDriftJob (real CSV files, worker threads, the cache) and the
+ * `sentinel drift` flag parsing: what drift.json records, that Evidently's mode is untouched, that
+ * calibration is cached beside the reference profile, and that bad settings are refused clearly.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDriftJob } from '../../src/drift/job.ts';
+import { parseDriftArgs, renderDriftTable } from '../../src/cli/drift.ts';
+import { sizeBucket } from '../../src/drift/alarms.ts';
+import { bonferroni, benjaminiHochberg } from '../../src/stats/index.ts';
+import { LegacyRandomState } from '../../src/stats/random.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const REF = join(ROOT, 'data', 'reference.csv');
+const CUR = join(ROOT, 'data', 'current.csv');
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'sentinel-alarms-'));
+}
+
+/** Two CSVs from one seeded distribution: x, y numerical, c categorical (3 labels); `shift` moves x. */
+function writePair(dir: string, nRef: number, nCur: number, shift = 0): { ref: string; cur: string } {
+  const r = new LegacyRandomState(11);
+  const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
+  const normal = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const rows = (n: number, dx: number): string =>
+    'x,y,c\n' + Array.from({ length: n }, () => `${(normal() + dx).toFixed(6)},${(2 * normal()).toFixed(6)},${['a', 'b', 'c'][r.interval(2)]}`).join('\n') + '\n';
+  const ref = join(dir, 'ref.csv');
+  const cur = join(dir, 'cur.csv');
+  writeFileSync(ref, rows(nRef, 0));
+  writeFileSync(cur, rows(nCur, shift));
+  return { ref, cur };
+}
+
+test('evidently mode (the default) is untouched: no alarm fields, same result as before', async () => {
+  const out = join(tmp(), 'reports');
+  const plain = await runDriftJob({ reference: REF, current: CUR, out, save: false, workers: 0, columns: ['age', 'education'] });
+  const explicit = await runDriftJob({ reference: REF, current: CUR, out, save: false, workers: 0, columns: ['age', 'education'], alarm: { mode: 'evidently' } });
+  assert.equal(plain.result.alarm, undefined);
+  assert.ok(plain.result.columns.every((c) => c.alarm === undefined));
+  assert.deepEqual(explicit.result.columns, plain.result.columns);
+  assert.equal(explicit.result.drift_share_threshold, 0.5);
+  assert.ok(!readdirSync(join(out, '.cache')).some((f) => f.endsWith('.calibration.json')));
+});
+
+test('bootstrap mode: null-quantile thresholds, any-column dataset rule, calibration cached with the profile', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 3000, 400);
+  const out = join(dir, 'reports');
+  const alarm = { mode: 'bootstrap' as const, resamples: 200, seed: 5 };
+  const first = await runDriftJob({ reference: ref, current: cur, out, workers: 2, alarm });
+  const r = first.result;
+  assert.equal(r.alarm?.mode, 'bootstrap');
+  assert.equal(r.alarm?.dataset_rule, 'any_column');
+  assert.equal(r.alarm?.alpha, 0.05);
+  assert.equal(r.drift_share_threshold, 1 / 3);
+  for (const c of r.columns) {
+    assert.equal(c.alarm?.mode, 'bootstrap');
+    // reference > 1000 rows: Evidently picks distance tests with a 0.1 threshold
+    assert.equal(c.alarm?.evidently_threshold, 0.1);
+    assert.ok(c.threshold > 0 && c.threshold < 0.5 && c.threshold !== 0.1, `${c.name}: calibrated threshold ${c.threshold}`);
+    assert.match(c.alarm!.method, /^bootstrap: 0\.9833 quantile of 200 null resamples at n=400 \(α=0\.05\/3 columns\)$/);
+    assert.equal(c.drift_detected, c.stattest_score! >= c.threshold);
+  }
+  assert.equal(r.dataset_drift, r.drifted_columns >= 1);
+  // drift.json on disk carries the same
+  const saved = JSON.parse(readFileSync(join(first.runDir!, 'drift.json'), 'utf8'));
+  assert.equal(saved.alarm.mode, 'bootstrap');
+  assert.equal(saved.columns[0].alarm.mode, 'bootstrap');
+  const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'));
+  assert.ok(calFile !== undefined);
+  const entries = Object.keys(JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries);
+  assert.deepEqual(entries.sort(), ['c|jensenshannon|bootstrap|B=200|seed=5|n=400', 'x|wasserstein|bootstrap|B=200|seed=5|n=400', 'y|wasserstein|bootstrap|B=200|seed=5|n=400']);
+  // second run: the cached samples give the same thresholds (inline, no workers)
+  const second = await runDriftJob({ reference: ref, current: cur, out, workers: 0, alarm, save: false });
+  assert.deepEqual(second.result.columns.map((c) => c.threshold), r.columns.map((c) => c.threshold));
+  // a shifted current is flagged on x only
+  const shifted = writePair(tmp(), 3000, 400, 0.5);
+  const s = await runDriftJob({ reference: shifted.ref, current: shifted.cur, out: join(dir, 'r2'), workers: 0, alarm, save: false });
+  assert.deepEqual(s.result.columns.filter((c) => c.drift_detected).map((c) => c.name), ['x']);
+  assert.equal(s.result.dataset_drift, true);
+});
+
+test('bonferroni / bh on p-value tests (reference ≤ 1000 rows): corrected p-values and the applied cutoff', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 800, 600, 0.2);
+  for (const mode of ['bonferroni', 'bh'] as const) {
+    const { result } = await runDriftJob({ reference: ref, current: cur, out: join(dir, mode), workers: 0, save: false, alarm: { mode } });
+    const p = result.columns.map((c) => c.p_value!);
+    assert.deepEqual(result.columns.map((c) => c.stattest), ['ks', 'ks', 'chisquare']);
+    const expected = mode === 'bonferroni' ? bonferroni(p, 0.05) : benjaminiHochberg(p, 0.05);
+    result.columns.forEach((c, i) => {
+      assert.equal(c.alarm?.p_value, c.p_value);
+      assert.equal(c.alarm?.adjusted_p_value, expected.adjusted[i]);
+      assert.equal(c.drift_detected, expected.reject[i]);
+      assert.equal(c.alarm?.evidently_threshold, 0.05);
+    });
+    const k = expected.reject.filter(Boolean).length;
+    assert.equal(result.columns[0].threshold, mode === 'bonferroni' ? 0.05 / 3 : (0.05 * Math.max(1, k)) / 3);
+    assert.equal(result.dataset_drift, k >= 1);
+  }
+});
+
+test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with a note) when the reference is too small', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 2000, 500);
+  const bh = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'a'), workers: 0, save: false, alarm: { mode: 'bh', resamples: 100 } });
+  for (const c of bh.result.columns) {
+    assert.match(c.alarm!.method, /^bootstrap p-value \(100 resamples at n=500\), bh over the columns \(m=3, α=0.05\)$/);
+    assert.ok(c.alarm!.p_value! >= 1 / 101 && c.alarm!.p_value! <= 1);
+    assert.equal(c.p_value, null, 'a distance test still reports no p-value of its own');
+  }
+  // 2000 reference rows, window 500: 4 chunks < 5 → bootstrap fallback
+  const ch = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'chunks', resamples: 50 } });
+  for (const c of ch.result.columns) assert.match(c.alarm!.note!, /fewer than 5 chunks of 500/);
+  // with explicit 200-row chunks: mean + 3σ of 10 chunks vs the rest
+  const ok = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'c'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200 } });
+  for (const c of ok.result.columns) {
+    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 10 reference chunks of 200 vs rest$/);
+    assert.equal(c.alarm!.calibration!.n, 10);
+    assert.ok(Math.abs(c.threshold - (c.alarm!.calibration!.mean + 3 * c.alarm!.calibration!.std)) < 1e-12);
+  }
+});
+
+test('per-column modes and the prediction column', async () => {
+  const out = join(tmp(), 'reports');
+  const { result } = await runDriftJob({
+    reference: REF, current: join(ROOT, 'data', 'reference.csv'), out, workers: 0, save: false, columns: ['age', 'sex'],
+    alarm: { perColumnMode: { sex: 'bootstrap' }, resamples: 50 },
+  });
+  const age = result.columns.find((c) => c.name === 'age')!;
+  const sex = result.columns.find((c) => c.name === 'sex')!;
+  assert.equal(age.alarm, undefined, 'age stays in evidently mode');
+  assert.equal(sex.alarm?.mode, 'bootstrap');
+  assert.deepEqual(result.alarm?.per_column_mode, { sex: 'bootstrap' });
+  // identical data: nothing drifts in any mode
+  assert.equal(result.dataset_drift, false);
+});
+
+test('bad alarm settings: one clear error, nothing written', async () => {
+  const dir = tmp();
+  await assert.rejects(runDriftJob({ reference: REF, current: CUR, out: join(dir, 'r'), alarm: { mode: 'nope' as never } }), /alarm mode must be one of evidently, chunks, bootstrap, permutation, bonferroni, bh \(got "nope"\)/);
+  await assert.rejects(runDriftJob({ reference: REF, current: CUR, out: join(dir, 'r'), alarm: { mode: 'bh', alpha: 1.5 } }), /alarm alpha must be in \(0, 1\) \(got 1.5\)/);
+  assert.equal(existsSync(join(dir, 'r', '.cache')), false);
+});
+
+test('sentinel drift flags: alarm options parsed, bad values refused; the table shows mode and Evidently verdict', async () => {
+  const p = parseDriftArgs(['--reference', 'a.csv', '--current', 'b.csv', '--alarm-mode', 'chunks', '--alarm-k', '2.5', '--alarm-chunk-size', '500', '--column-alarm-mode', 'age=bh', '--alarm-alpha', '0.01', '--alarm-resamples', '300', '--alarm-seed', '7', '--alarm-chunk-against', 'all']);
+  assert.ok(!p.help);
+  if (!p.help) assert.deepEqual(p.options.alarm, { mode: 'chunks', perColumnMode: { age: 'bh' }, alpha: 0.01, k: 2.5, quantile: undefined, chunkSize: 500, chunkAgainst: 'all', resamples: 300, seed: 7 });
+  assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-mode', 'strict']), /alarm mode must be one of/);
+  assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-chunk-size', '1.5']), /--alarm-chunk-size must be a whole number/);
+  assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-quantile', '2']), /alarm quantile must be in \(0, 1\)/);
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 1500, 300);
+  const outcome = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'r'), workers: 0, alarm: { mode: 'bootstrap', resamples: 50 } });
+  const text = renderDriftTable(outcome);
+  assert.match(text, /column +type +stattest +mode +threshold +stattest score +distance +drift +evidently/);
+  assert.match(text, /^x +numerical +wasserstein +bootstrap +0\.\d+/m);
+  assert.match(text, /alarm mode: bootstrap; dataset drift when any column drifts; alpha 0.05/);
+});
+
+test('size buckets: two significant digits from 100 rows up', () => {
+  assert.equal(sizeBucket(57), 57);
+  assert.equal(sizeBucket(100), 100);
+  assert.equal(sizeBucket(12_345), 12_000);
+  assert.equal(sizeBucket(34_687), 35_000);
+  assert.equal(sizeBucket(999), 1000);
+});
