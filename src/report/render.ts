@@ -58,6 +58,8 @@ interface ColumnView {
   verdict: string;
   verdictSort: number;
   error: { code: string; message: string } | null;
+  /** Alarm mode of the column (absent in Evidently's mode): how its threshold was set, and Evidently's own verdict. */
+  alarm: { mode: string; method: string; evidently: string; adjusted: string } | null;
   refSummary: string;
   curSummary: string;
   chart: Chart;
@@ -92,6 +94,15 @@ function columnView(c: ColumnDrift, chartWidth: number): ColumnView {
     verdict: severity === 'error' ? 'Not tested' : severity === 'drift' ? 'Drift' : 'No drift',
     verdictSort: severity === 'drift' ? 2 : severity === 'error' ? 1 : 0,
     error: c.error,
+    alarm:
+      c.alarm === undefined
+        ? null
+        : {
+            mode: c.alarm.mode,
+            method: c.alarm.method + (c.alarm.note !== undefined ? ` (${c.alarm.note})` : ''),
+            evidently: `${c.alarm.evidently_drift ? 'drift' : 'no drift'} at ${formatNumber(c.alarm.evidently_threshold)}`,
+            adjusted: c.alarm.adjusted_p_value === undefined || c.alarm.adjusted_p_value === null ? '' : formatNumber(c.alarm.adjusted_p_value),
+          },
     refSummary: summaryLine(c.reference, c.type),
     curSummary: summaryLine(c.current, c.type),
     chart: distributionChart(c.name, c.distribution, { width: chartWidth }),
@@ -144,6 +155,7 @@ export function renderReport(result: DriftResult, opts: RenderOptions = {}): str
       skippedEntries: result.current.skipped_entries ?? [],
     },
     compat: result.compat,
+    alarm: result.alarm === undefined ? null : { mode: result.alarm.mode, alpha: formatNumber(result.alarm.alpha), perColumn: Object.entries(result.alarm.per_column_mode).map(([k, m]) => `${k}: ${m}`).join(', ') },
     columns: result.columns.map((c) => columnView(c, 300)),
     errorCount: result.columns.filter((c) => c.error !== null).length,
     prediction: result.prediction === null ? null : columnView(result.prediction, 520),

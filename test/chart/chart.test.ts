@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { parseDriftArgs } from '../../src/cli/drift.ts';
 import { CHART, REPO, ciValuesFiles, find, helmTemplateArgs, kubeconform, render, renderText, run, schemaLocations, tool, type K8sObject } from './support/helm.ts';
 
 const scenarios = ciValuesFiles();
@@ -128,6 +129,8 @@ describe('values.schema.json rejects bad values', () => {
     ['relative reference path', ['--set', 'drift.referencePath=data/reference.csv'], /referencePath/],
     ['error-rate threshold above 1', ['--set', 'prometheusRule.alerts.SentinelInferenceErrorRate.threshold=5'], /threshold/],
     ['bad cron', ['--set', 'drift.schedule=hourly'], /schedule/],
+    ['unknown alarm mode', ['--set', 'drift.alarms.mode=strict'], /mode/],
+    ['alarm alpha not in (0, 1)', ['--set', 'drift.alarms.alpha=1'], /alpha/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {
@@ -214,6 +217,19 @@ describe('rendered objects keep their promises', () => {
     const claim = find(objs, 'PersistentVolumeClaim', '-data');
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
     for (const { spec } of podSpecs(objs)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim.metadata.name);
+  });
+
+  test('drift CronJob: alarm-mode values become sentinel drift flags that the CLI accepts', () => {
+    // a values file: helm --set reads 0.01 as a string
+    const values = join(mkdtempSync(join(tmpdir(), 'sentinelml-alarms-')), 'values.yaml');
+    writeFileSync(values, 'drift:\n  alarms:\n    mode: bh\n    columnModes: {age: bootstrap}\n    chunkSize: 500\n    alpha: 0.01\n');
+    const cj = find(render({ valuesFiles: [values] }), 'CronJob');
+    const args: string[] = cj.spec.jobTemplate.spec.template.spec.containers[0].args;
+    const alarm = args.filter((a) => a.includes('alarm'));
+    assert.deepEqual(alarm, ['--alarm-mode=bh', '--column-alarm-mode=age=bootstrap', '--alarm-alpha=0.01', '--alarm-k=3', '--alarm-chunk-size=500', '--alarm-resamples=500', '--alarm-seed=0']);
+    const parsed = parseDriftArgs(args.slice(1));
+    assert.ok(!parsed.help);
+    if (!parsed.help) assert.deepEqual(parsed.options.alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, quantile: undefined, chunkSize: 500, chunkAgainst: undefined, resamples: 500, seed: 0 });
   });
 
   test('drift CronJob: Forbid, deadlines, history limits, status env', () => {
