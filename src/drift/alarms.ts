@@ -68,9 +68,10 @@ export function sizeBucket(n: number): number {
 }
 
 /** What a column's calibration sample is (the cache key without the reference identity). */
-export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: AlarmOptions, size: number): string {
-  if (method === 'chunks') return `${column}|${stattest}|chunks|${alarm.chunkAgainst ?? 'rest'}|size=${size}`;
-  return `${column}|${stattest}|bootstrap|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
+export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: AlarmOptions, size: number, compat = true): string {
+  const variant = compat ? '' : '|corrected';
+  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|size=${size}`;
+  return `${column}|${stattest}${variant}|bootstrap|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
 }
 
 export interface CalibrationContext {
@@ -78,6 +79,8 @@ export interface CalibrationContext {
   familySize: number;
   /** Cached calibration samples by `calibrationKey`. */
   cached?: ReadonlyMap<string, number[]>;
+  /** The run's `compat` setting (default true): calibration runs the same variant of the test. */
+  compat?: boolean;
 }
 
 export interface CalibrationOutcome {
@@ -119,9 +122,10 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     return v;
   };
   const bucket = sizeBucket(cur.n);
+  const compat = ctx.compat ?? true;
   const bootstrap = (): number[] =>
-    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', alarm, bucket), () =>
-      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat: true } }));
+    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', alarm, bucket, compat), () =>
+      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat } }));
   const withThreshold = (thresholdE: number, a: AlarmColumn): CalibrationOutcome => {
     const threshold = thresholdFromEvidence(test, thresholdE);
     return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: a }, fresh, nullSample: null };
@@ -140,7 +144,7 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
       const sample =
         mode === 'bootstrap'
           ? bootstrap()
-          : nullEvidence(ref, test, kind, { method: 'permutation', current: cur, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat: true } });
+          : nullEvidence(ref, test, kind, { method: 'permutation', current: cur, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat } });
       const t = quantile(sample.filter(Number.isFinite), level);
       return withThreshold(t, { ...base, method: `${mode}: ${fmtQ(level)} quantile of ${sample.length} null resamples${mode === 'bootstrap' ? ` at n=${bucket}` : ''} (α=${alpha}/${m} columns)`, calibration: summary(sample) });
     }
@@ -158,7 +162,7 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
       });
     }
     const against = alarm.chunkAgainst ?? 'rest';
-    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat: true } }).values);
+    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size, compat), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat } }).values);
     const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
     const spread = spreadThreshold(values, rule);
     const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;

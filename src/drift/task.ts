@@ -43,7 +43,7 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   const pair = { name: task.name, reference, current, text: task.text };
   const drift = detectColumnDrift(pair, options);
   if (task.alarm === undefined) return { id: task.id, drift, referenceProfile: computed, error: null };
-  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached: new Map(task.alarm.cached) });
+  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached: new Map(task.alarm.cached), compat: options.compat ?? true });
   return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...cal.fresh], nullSample: cal.nullSample } };
 }
 
