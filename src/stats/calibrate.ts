@@ -8,15 +8,56 @@
  *   p-value tests:  e = −log₁₀ p (p clamped to ≥ 1e-300).
  * A threshold on e maps back to the test's own scale (`thresholdFromEvidence`): a distance, or the
  * p-value 10^(−e); the verdict then keeps the test's own direction (p ≤ t, or d ≥ t).
- * Pure: no I/O. Random draws use numpy's legacy MT19937 stream (`LegacyRandomState`), so a seed gives
+ * Pure: no I/O. Random draws come from a seeded xorshift128 stream (`ResampleRandom`), so a seed gives
  * the same thresholds on every machine.
  */
 import type { FeatureKind, PreparedCategorical, PreparedNumeric, PreparedSample, StatTest, StatTestOptions, StatTestResult } from './types.ts';
 import { StatTestError } from './types.ts';
 import { prepareCategorical, prepareNumeric } from './sample.ts';
-import { LegacyRandomState } from './random.ts';
 
 const MIN_P = 1e-300;
+
+/**
+ * The resampling stream: Marsaglia's xorshift128 seeded through SplitMix32. Hand-written because a
+ * bootstrap draws ~10⁸ indices per calibration and numpy's MT19937 (`LegacyRandomState`, needed only
+ * where Evidently's own streams must be matched) costs ~4× more per draw here. `interval(max)` maps a
+ * 32-bit draw to [0, max] by multiplication (bias ≤ (max + 1)/2³², below 10⁻⁴ for any column size).
+ */
+export class ResampleRandom {
+  private x: number;
+  private y: number;
+  private z: number;
+  private w: number;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 16), 0x85ebca6b);
+      t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
+      return (t ^ (t >>> 16)) >>> 0;
+    };
+    this.x = next() || 1;
+    this.y = next();
+    this.z = next();
+    this.w = next();
+  }
+
+  nextUint32(): number {
+    const t = this.x ^ (this.x << 11);
+    this.x = this.y;
+    this.y = this.z;
+    this.z = this.w;
+    this.w = (this.w ^ (this.w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
+    return this.w;
+  }
+
+  /** Uniform integer in [0, max]. */
+  interval(max: number): number {
+    return Math.floor((this.nextUint32() / 4294967296) * (max + 1));
+  }
+}
 
 /** Evidence of drift from a test result: the distance, or −log₁₀ p for p-value tests. NaN stays NaN. */
 export function evidenceOf(test: StatTest, result: StatTestResult): number {
@@ -265,7 +306,7 @@ export interface NullOptions {
  */
 export function nullEvidence(reference: PreparedSample, test: StatTest, kind: FeatureKind, opts: NullOptions): number[] {
   const iterations = opts.iterations ?? 500;
-  const rng = new LegacyRandomState(opts.seed ?? 0);
+  const rng = new ResampleRandom(opts.seed ?? 0);
   const N = reference.n;
   let poolNum: Float64Array | null = null;
   let poolCat: Int32Array | null = null;
@@ -312,8 +353,8 @@ export function nullEvidence(reference: PreparedSample, test: StatTest, kind: Fe
         curSample = catSample(poolCat!, labels, (i) => mark[i] === 1, n);
       }
     } else {
-      refSample = poolNum !== null ? drawNumeric(poolNum, N, rng, needOrder, reference as PreparedNumeric) : drawCategorical(poolCat!, labels, N, rng);
-      curSample = poolNum !== null ? drawNumeric(poolNum, n, rng, needOrder, reference as PreparedNumeric) : drawCategorical(poolCat!, labels, n, rng);
+      refSample = poolNum !== null ? drawNumeric(poolNum, N, rng, needOrder, reference as PreparedNumeric) : drawCategorical(poolCat!, labels, N, rng, needOrder);
+      curSample = poolNum !== null ? drawNumeric(poolNum, n, rng, needOrder, reference as PreparedNumeric) : drawCategorical(poolCat!, labels, n, rng, needOrder);
     }
     try {
       out.push(evidenceOf(test, test.compute(refSample, curSample, kind, opts.stattest)));
@@ -359,37 +400,60 @@ function catSample(codes: Int32Array, labels: string[], take: (i: number) => boo
   return { prepared: 'cat', n, counts: map, values };
 }
 
-function drawCategorical(codes: Int32Array, labels: string[], n: number, rng: LegacyRandomState): PreparedCategorical {
+function drawCategorical(codes: Int32Array, labels: string[], n: number, rng: ResampleRandom, needOrder: boolean): PreparedCategorical {
   const counts = new Float64Array(labels.length);
-  const values = new Array<string>(n);
-  const map = new Map<string, number>();
+  const order = needOrder ? new Array<string>(n) : null;
+  const last = codes.length - 1;
   for (let i = 0; i < n; i++) {
-    const c = codes[rng.interval(codes.length - 1)];
+    const c = codes[rng.interval(last)];
     counts[c]++;
-    values[i] = labels[c];
-    if (!map.has(labels[c])) map.set(labels[c], 0);
+    if (order !== null) order[i] = labels[c];
   }
-  for (const k of map.keys()) map.set(k, counts[labels.indexOf(k)]);
-  return { prepared: 'cat', n, counts: map, values };
+  const map = new Map<string, number>();
+  for (let k = 0; k < labels.length; k++) if (counts[k] > 0) map.set(labels[k], counts[k]);
+  // labels in row order only for the tests that read them (TVD)
+  return { prepared: 'cat', n, counts: map, values: order ?? [] };
 }
 
-/** n draws with replacement from an ascending array, returned sorted (counting over positions). */
-function drawNumeric(sorted: Float64Array, n: number, rng: LegacyRandomState, needOrder: boolean, like: PreparedNumeric): PreparedNumeric {
+/** n draws with replacement from an ascending array, profiled without a sort (counting over positions, moments over distinct values). */
+function drawNumeric(sorted: Float64Array, n: number, rng: ResampleRandom, needOrder: boolean, like: PreparedNumeric): PreparedNumeric {
   const N = sorted.length;
   const hits = new Uint32Array(N);
   const order = needOrder ? new Float64Array(n) : null;
+  const last = N - 1;
   for (let i = 0; i < n; i++) {
-    const j = rng.interval(N - 1);
+    const j = rng.interval(last);
     hits[j]++;
     if (order !== null) order[i] = sorted[j];
   }
   const out = new Float64Array(n);
+  const uv: number[] = [];
+  const uc: number[] = [];
   let k = 0;
-  for (let j = 0; j < N; j++) for (let h = hits[j]; h > 0; h--) out[k++] = sorted[j];
-  return fromSorted(out, order ?? out, like);
+  let sum = 0;
+  for (let j = 0; j < N; j++) {
+    const h = hits[j];
+    if (h === 0) continue;
+    const v = sorted[j];
+    out.fill(v, k, k + h);
+    k += h;
+    sum += v * h;
+    if (uv.length > 0 && uv[uv.length - 1] === v) uc[uc.length - 1] += h;
+    else {
+      uv.push(v);
+      uc.push(h);
+    }
+  }
+  const mean = sum / n;
+  let ss = 0;
+  for (let u = 0; u < uv.length; u++) ss += uc[u] * (uv[u] - mean) ** 2;
+  return {
+    prepared: 'num', values: order ?? out, sorted: out, n, mean, std: Math.sqrt(ss / n),
+    uniqueValues: Float64Array.from(uv), uniqueCounts: Float64Array.from(uc), integerDtype: like.integerDtype,
+  };
 }
 
-function shuffled(a: Float64Array, rng: LegacyRandomState): Float64Array {
+function shuffled(a: Float64Array, rng: ResampleRandom): Float64Array {
   const out = Float64Array.from(a);
   for (let i = out.length - 1; i >= 1; i--) {
     const j = rng.interval(i);
