@@ -170,7 +170,7 @@ interface Row {
   t: Tally;
 }
 
-async function runDataset(ds: Dataset, rows: Row[]): Promise<{ referenceRows: number; holdout: number; columns: number; seconds: number; cpu: number }> {
+async function runDataset(ds: Dataset, rows: Row[]): Promise<{ referenceRows: number; holdout: number; columns: number; seconds: number; cpu: number; cpuEvidently: number; cpuModes: Map<AlarmMode, number> }> {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const read = await readLog(ds.path, { unterminatedLastLine: 'row' });
