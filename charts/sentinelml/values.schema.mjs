@@ -130,6 +130,7 @@ const schema0 = {
         k: num('chunks: mean + k·sd (--alarm-k).', { exclusiveMinimum: 0 }),
         quantile: num('chunks: upper quantile instead of mean + k·sd; 0 = off (--alarm-quantile).', { minimum: 0, exclusiveMaximum: 1 }),
         chunkSize: int('chunks: rows per reference chunk; 0 = the window size (--alarm-chunk-size).', { minimum: 0 }),
+        chunkPeriod: { type: 'string', description: 'chunks: time chunks, e.g. 1d; "" = off (--alarm-chunk-period).', pattern: '^$|^([0-9]+(ms|s|m|h|d|w))+$' },
         resamples: int('Bootstrap/permutation resamples (--alarm-resamples).', { minimum: 10 }),
         seed: int('Resampling seed (--alarm-seed).', { minimum: 0 }),
       }, { description: 'How drift verdicts are decided (docs/drift.md, Alarm modes).' }),

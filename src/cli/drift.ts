@@ -39,6 +39,8 @@ options:
   --alarm-k K            chunks: threshold = mean + K*sd of the chunk statistics (default 3)
   --alarm-quantile Q     chunks: use the Q quantile of the chunk statistics instead
   --alarm-chunk-size N   chunks: rows per reference chunk (default: the current window's size)
+  --alarm-chunk-period DURATION  chunks: time chunks of the reference's timestamp column
+                         (1d, 12h, 7d; fixed periods from the epoch, UTC) instead of row counts
   --alarm-chunk-against rest|all  chunks: compare each chunk with the rest of the reference
                          (default) or all of it (NannyML)
   --alarm-resamples N    bootstrap/permutation resamples (default 500)
@@ -101,6 +103,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
         'alarm-quantile': { type: 'string' },
         'alarm-chunk-size': { type: 'string' },
         'alarm-chunk-against': { type: 'string' },
+        'alarm-chunk-period': { type: 'string' },
         'alarm-resamples': { type: 'string' },
         'alarm-seed': { type: 'string' },
         'model-card': { type: 'string' },
@@ -148,6 +151,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
     quantile: num('alarm-quantile'),
     chunkSize: whole('alarm-chunk-size'),
     chunkAgainst: v['alarm-chunk-against'] as 'rest' | 'all' | undefined,
+    chunkPeriod: v['alarm-chunk-period'],
     resamples: whole('alarm-resamples'),
     seed: whole('alarm-seed'),
   };

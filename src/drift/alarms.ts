@@ -15,6 +15,10 @@ import { chunkEvidence } from '../stats/index.ts';
 import { sampleOf } from './profile.ts';
 import type { ColumnPair } from './detect.ts';
 import type { AlarmColumn, ColumnDrift, DriftResult } from './result.ts';
+import type { Column } from './columns.ts';
+import { missingCodeOf } from './columns.ts';
+import { parseDuration } from './duration.ts';
+import type { ChunkRange } from '../stats/index.ts';
 
 export const ALARM_MODES = ['evidently', 'chunks', 'bootstrap', 'permutation', 'bonferroni', 'bh'] as const;
 export type AlarmMode = (typeof ALARM_MODES)[number];
@@ -32,6 +36,11 @@ export interface AlarmOptions {
   quantile?: number;
   /** `chunks`: rows per reference chunk; default the current window size (rounded, see `sizeBucket`). */
   chunkSize?: number;
+  /**
+   * `chunks`: time chunks instead of row counts — the reference's `timestamp` column grouped by fixed
+   * periods from the epoch (UTC), e.g. `1d` (NannyML's `chunk_period`). Wins over `chunkSize`.
+   */
+  chunkPeriod?: string;
   /** `chunks`: compare each chunk with the rest of the reference (default) or with all of it (NannyML). */
   chunkAgainst?: 'rest' | 'all';
   /** Resamples for bootstrap / permutation / distance p-values (default 500). */
@@ -70,7 +79,7 @@ export function sizeBucket(n: number): number {
 /** What a column's calibration sample is (the cache key without the reference identity). */
 export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: AlarmOptions, size: number, compat = true): string {
   const variant = compat ? '' : '|corrected';
-  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|size=${size}`;
+  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}` : `size=${size}`}`;
   return `${column}|${stattest}${variant}|bootstrap|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
 }
 
@@ -81,6 +90,36 @@ export interface CalibrationContext {
   cached?: ReadonlyMap<string, number[]>;
   /** The run's `compat` setting (default true): calibration runs the same variant of the test. */
   compat?: boolean;
+  /** Time chunks of this column's reference values (`chunkPeriod`), see `periodValueRanges`. */
+  periodRanges?: ChunkRange[];
+}
+
+/** Cache key of a column's time-chunk bounds (in the column's own non-missing values). */
+export function periodKey(column: string, period: string): string {
+  return `${column}|time-chunks|${period}`;
+}
+
+/**
+ * Time chunks are found in row space (the timestamp column); a column's profile keeps only its
+ * usable values (missing and non-finite dropped), so each row range becomes the range of the values
+ * those rows kept. Empty chunks are left out. Needs the raw reference column, hence cached.
+ */
+export function periodValueRanges(raw: Column, type: 'numerical' | 'categorical', rows: readonly (readonly [number, number])[]): ChunkRange[] {
+  const usable = (i: number): boolean => {
+    if (raw.kind === 'categorical') return raw.codes[i] !== missingCodeOf(raw.codes);
+    // a numerical column tested as categorical keeps ±Infinity as labels; only NaN is missing there
+    return type === 'numerical' ? Number.isFinite(raw.values[i]) : !Number.isNaN(raw.values[i]);
+  };
+  const out: ChunkRange[] = [];
+  let pos = 0;
+  let row = 0;
+  for (const [start, end] of rows) {
+    for (; row < start; row++) if (usable(row)) pos++;
+    const from = pos;
+    for (; row < end; row++) if (usable(row)) pos++;
+    if (pos > from) out.push({ start: from, end: pos });
+  }
+  return out;
 }
 
 export interface CalibrationOutcome {
@@ -150,14 +189,16 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     }
     // chunks
     const size = alarm.chunkSize ?? bucket;
-    const chunks = ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
+    const byTime = alarm.chunkPeriod !== undefined;
+    const chunks = byTime ? (ctx.periodRanges ?? []) : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
+    const chunkWord = byTime ? `of ${alarm.chunkPeriod}` : `of ${size}`;
     if (chunks.length < MIN_CHUNKS) {
       const sample = bootstrap();
       const t = quantile(sample.filter(Number.isFinite), level);
       return withThreshold(t, {
         ...base,
         method: `bootstrap fallback: ${fmtQ(level)} quantile of ${sample.length} null resamples at n=${bucket} (α=${alpha}/${m} columns)`,
-        note: `reference has ${ref.n} values: fewer than ${MIN_CHUNKS} chunks of ${size}`,
+        note: `reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}`,
         calibration: summary(sample),
       });
     }
@@ -166,7 +207,7 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
     const spread = spreadThreshold(values, rule);
     const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;
-    return withThreshold(spread.upper, { ...base, method: `chunks: ${how} of ${spread.n} reference chunks of ${size} vs ${against}`, calibration: { n: spread.n, mean: spread.mean, std: spread.std } });
+    return withThreshold(spread.upper, { ...base, method: `chunks: ${how} of ${spread.n} reference chunks ${chunkWord} vs ${against}`, calibration: { n: spread.n, mean: spread.mean, std: spread.std } });
   } catch (err) {
     return { drift: { ...drift, alarm: { ...base, method: 'none', note: `calibration failed, Evidently's verdict kept: ${(err as Error).message}` } }, fresh, nullSample: null };
   }
@@ -240,6 +281,7 @@ export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefi
       ...(a.k !== undefined || a.mode === 'chunks' ? { k: a.k ?? DEFAULT_K } : {}),
       ...(a.quantile !== undefined ? { quantile: a.quantile } : {}),
       ...(a.chunkSize !== undefined ? { chunk_size: a.chunkSize } : {}),
+      ...(a.chunkPeriod !== undefined ? { chunk_period: a.chunkPeriod } : {}),
       resamples: a.resamples ?? DEFAULT_RESAMPLES,
       seed: a.seed ?? 0,
     },
@@ -258,6 +300,7 @@ export function alarmOptionsProblem(a: AlarmOptions | undefined): string | null 
   if (a.chunkSize !== undefined && !(Number.isInteger(a.chunkSize) && a.chunkSize > 0)) return `alarm chunk size must be a positive whole number (got ${a.chunkSize})`;
   if (a.resamples !== undefined && !(Number.isInteger(a.resamples) && a.resamples >= 10)) return `alarm resamples must be a whole number >= 10 (got ${a.resamples})`;
   if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) return `alarm seed must be a whole number in [0, 2^32) (got ${a.seed})`;
+  if (a.chunkPeriod !== undefined && parseDuration(a.chunkPeriod) === null) return `alarm chunk period must be a duration like 1d, 12h or 7d (got "${a.chunkPeriod}")`;
   if (a.chunkAgainst !== undefined && a.chunkAgainst !== 'rest' && a.chunkAgainst !== 'all') return `chunk comparison must be rest or all (got ${a.chunkAgainst})`;
   return null;
 }

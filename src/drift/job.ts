@@ -22,7 +22,9 @@ import { createColumnPool } from './pool.ts';
 import type { SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType, DriftResult } from './result.ts';
 import type { ColumnTask } from './task.ts';
-import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, finalizeAlarms, type AlarmOptions } from './alarms.ts';
+import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, finalizeAlarms, periodKey, type AlarmOptions } from './alarms.ts';
+import { readTimestampColumn } from '../log/timestamps.ts';
+import { chunksByPeriod } from '../stats/index.ts';
 import { loadCalibration, saveCalibration } from './calibration-cache.ts';
 
 export interface DriftJobOptions extends DriftOptions {
@@ -259,6 +261,22 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       });
       log?.debug({ file: cacheFile, hit: cached !== null }, 'reference cache');
     }
+    // Alarm modes: calibration samples cached beside the reference profile (alarms.ts).
+    const alarm = alarmsActive(opts.alarm) ? opts.alarm! : undefined;
+    const calibration = alarm === undefined ? null : useCache && key !== null ? await loadCalibration(cacheDir, key.key) : new Map<string, number[]>();
+    // Time chunks: placed from the reference's timestamps and raw columns, once; then cached per column.
+    let rowRanges: [number, number][] | undefined;
+    let timestampRows = 0;
+    if (alarm?.chunkPeriod !== undefined && planned.some((p) => !calibration!.has(periodKey(p.name, alarm.chunkPeriod!)))) {
+      cached = null;
+      const ts = await readTimestampColumn(opts.reference);
+      timestampRows = ts.length;
+      try {
+        rowRanges = chunksByPeriod(ts, parseDuration(alarm.chunkPeriod)!).map((r) => [r.start, r.end]);
+      } catch (err) {
+        throw new InputError('bad_timestamps', `reference ${opts.reference}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     lap('cache_lookup');
     let reference: ReadResult | null = null;
     if (cached === null) {
@@ -275,6 +293,9 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         background = null;
       }
       if (reference.table.rows === 0) throw new InputError('empty_reference', `reference ${opts.reference} has no data rows`);
+      if (rowRanges !== undefined && timestampRows !== reference.table.rows) {
+        throw new InputError('bad_timestamps', `reference ${opts.reference}: ${timestampRows} timestamps for ${reference.table.rows} data rows (rows skipped as malformed?)`);
+      }
       if (reference.skippedRows + reference.tornLines > 0) {
         log?.warn({ skipped: reference.skipped, torn: reference.tornLines }, 'reference rows skipped');
       }
@@ -291,16 +312,13 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       maxChartCategories: opts.maxChartCategories,
       chartBins: opts.chartBins,
     };
-    // Alarm modes: calibration samples cached beside the reference profile (alarms.ts).
-    const alarm = alarmsActive(opts.alarm) ? opts.alarm! : undefined;
-    const calibration = alarm === undefined ? null : useCache && key !== null ? await loadCalibration(cacheDir, key.key) : new Map<string, number[]>();
     const calibrationFor = (name: string): [string, number[]][] => [...(calibration ?? [])].filter(([k]) => k.startsWith(`${name}|`));
     const tasks: ColumnTask[] = planned.map((p, id) => {
       const isPrediction = plan.prediction !== null && p.name === plan.prediction.name && id === planned.length - 1;
       const text = plan.features.find((f) => f.name === p.name)?.text ?? false;
       const refSide: ColumnTask['reference'] = cached !== null ? { profile: cached.columns.get(p.name)! } : { raw: reference!.table.columns.get(p.name) as Column };
       const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options, prediction: isPrediction };
-      if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name) };
+      if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name), ...(rowRanges !== undefined ? { rowRanges } : {}) };
       return task;
     });
     // The tables' arrays now move to the workers; drop our references so memory can be reclaimed.

@@ -93,6 +93,7 @@ export interface AlarmRun {
   k?: number;
   quantile?: number;
   chunk_size?: number;
+  chunk_period?: string;
   resamples: number;
   seed: number;
 }

@@ -6,7 +6,7 @@ import type { Column } from './columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
-import { calibrateColumn, type AlarmOptions } from './alarms.ts';
+import { calibrateColumn, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
 
 export interface ColumnTask {
   id: number;
@@ -20,7 +20,13 @@ export interface ColumnTask {
   /** The prediction column ignores the feature-wide stattest. */
   prediction: boolean;
   /** Alarm mode calibration (absent in the default `evidently` mode); see alarms.ts. */
-  alarm?: { options: AlarmOptions; familySize: number; cached: [string, number[]][] };
+  alarm?: {
+    options: AlarmOptions;
+    familySize: number;
+    cached: [string, number[]][];
+    /** Time chunks in reference row space (`chunkPeriod`), when this column's are not cached yet (the reference is then raw). */
+    rowRanges?: [number, number][];
+  };
 }
 
 export interface ColumnTaskResult {
@@ -43,8 +49,20 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   const pair = { name: task.name, reference, current, text: task.text };
   const drift = detectColumnDrift(pair, options);
   if (task.alarm === undefined) return { id: task.id, drift, referenceProfile: computed, error: null };
-  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached: new Map(task.alarm.cached), compat: options.compat ?? true });
-  return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...cal.fresh], nullSample: cal.nullSample } };
+  const cached = new Map(task.alarm.cached);
+  const period = task.alarm.options.chunkPeriod;
+  const fresh: [string, number[]][] = [];
+  let periodRanges;
+  if (period !== undefined) {
+    const hit = cached.get(periodKey(task.name, period));
+    if (hit !== undefined) periodRanges = Array.from({ length: hit.length / 2 }, (_, i) => ({ start: hit[2 * i], end: hit[2 * i + 1] }));
+    else if ('raw' in task.reference && task.alarm.rowRanges !== undefined) {
+      periodRanges = periodValueRanges(task.reference.raw, task.type, task.alarm.rowRanges);
+      fresh.push([periodKey(task.name, period), periodRanges.flatMap((r) => [r.start, r.end])]);
+    }
+  }
+  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached, compat: options.compat ?? true, periodRanges });
+  return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...fresh, ...cal.fresh], nullSample: cal.nullSample } };
 }
 
 /** ArrayBuffers a task can move to a worker without copying (shared memory is shared, not moved). */

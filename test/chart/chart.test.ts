@@ -222,14 +222,14 @@ describe('rendered objects keep their promises', () => {
   test('drift CronJob: alarm-mode values become sentinel drift flags that the CLI accepts', () => {
     // a values file: helm --set reads 0.01 as a string
     const values = join(mkdtempSync(join(tmpdir(), 'sentinelml-alarms-')), 'values.yaml');
-    writeFileSync(values, 'drift:\n  alarms:\n    mode: bh\n    columnModes: {age: bootstrap}\n    chunkSize: 500\n    alpha: 0.01\n');
+    writeFileSync(values, 'drift:\n  alarms:\n    mode: bh\n    columnModes: {age: bootstrap}\n    chunkSize: 500\n    chunkPeriod: 1d\n    alpha: 0.01\n');
     const cj = find(render({ valuesFiles: [values] }), 'CronJob');
     const args: string[] = cj.spec.jobTemplate.spec.template.spec.containers[0].args;
     const alarm = args.filter((a) => a.includes('alarm'));
-    assert.deepEqual(alarm, ['--alarm-mode=bh', '--column-alarm-mode=age=bootstrap', '--alarm-alpha=0.01', '--alarm-k=3', '--alarm-chunk-size=500', '--alarm-resamples=500', '--alarm-seed=0']);
+    assert.deepEqual(alarm, ['--alarm-mode=bh', '--column-alarm-mode=age=bootstrap', '--alarm-alpha=0.01', '--alarm-k=3', '--alarm-chunk-size=500', '--alarm-chunk-period=1d', '--alarm-resamples=500', '--alarm-seed=0']);
     const parsed = parseDriftArgs(args.slice(1));
     assert.ok(!parsed.help);
-    if (!parsed.help) assert.deepEqual(parsed.options.alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, quantile: undefined, chunkSize: 500, chunkAgainst: undefined, resamples: 500, seed: 0 });
+    if (!parsed.help) assert.deepEqual(parsed.options.alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, quantile: undefined, chunkSize: 500, chunkAgainst: undefined, chunkPeriod: '1d', resamples: 500, seed: 0 });
   });
 
   test('drift CronJob: Forbid, deadlines, history limits, status env', () => {

@@ -116,7 +116,7 @@ test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with
   }
   // 2000 reference rows, window 500: 4 chunks < 5 → bootstrap fallback
   const ch = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'chunks', resamples: 50 } });
-  for (const c of ch.result.columns) assert.match(c.alarm!.note!, /fewer than 5 chunks of 500/);
+  for (const c of ch.result.columns) assert.match(c.alarm!.note!, /^reference has 2000 values: 4 chunks of 500, fewer than 5$/);
   // with explicit 200-row chunks: mean + 3σ of 10 chunks vs the rest
   const ok = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'c'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200 } });
   for (const c of ok.result.columns) {
@@ -151,7 +151,7 @@ test('bad alarm settings: one clear error, nothing written', async () => {
 test('sentinel drift flags: alarm options parsed, bad values refused; the table shows mode and Evidently verdict', async () => {
   const p = parseDriftArgs(['--reference', 'a.csv', '--current', 'b.csv', '--alarm-mode', 'chunks', '--alarm-k', '2.5', '--alarm-chunk-size', '500', '--column-alarm-mode', 'age=bh', '--alarm-alpha', '0.01', '--alarm-resamples', '300', '--alarm-seed', '7', '--alarm-chunk-against', 'all']);
   assert.ok(!p.help);
-  if (!p.help) assert.deepEqual(p.options.alarm, { mode: 'chunks', perColumnMode: { age: 'bh' }, alpha: 0.01, k: 2.5, quantile: undefined, chunkSize: 500, chunkAgainst: 'all', resamples: 300, seed: 7 });
+  if (!p.help) assert.deepEqual(p.options.alarm, { mode: 'chunks', perColumnMode: { age: 'bh' }, alpha: 0.01, k: 2.5, quantile: undefined, chunkSize: 500, chunkAgainst: 'all', chunkPeriod: undefined, resamples: 300, seed: 7 });
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-mode', 'strict']), /alarm mode must be one of/);
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-chunk-size', '1.5']), /--alarm-chunk-size must be a whole number/);
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-quantile', '2']), /alarm quantile must be in \(0, 1\)/);
@@ -162,6 +162,43 @@ test('sentinel drift flags: alarm options parsed, bad values refused; the table 
   assert.match(text, /column +type +stattest +mode +threshold +stattest score +distance +drift +evidently/);
   assert.match(text, /^x +numerical +wasserstein +bootstrap +0\.\d+/m);
   assert.match(text, /alarm mode: bootstrap; dataset drift when any column drifts; alpha 0.05/);
+});
+
+test('time chunks: the reference timestamp column split by period, placed per column, cached', async () => {
+  const dir = tmp();
+  const r = new LegacyRandomState(3);
+  const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
+  const day = 86_400_000;
+  const lines = ['timestamp,x,c'];
+  // 12 days × 100 rows; x has a missing cell on every 10th row of day 0, so its chunks differ from the rows'
+  for (let d = 0; d < 12; d++) {
+    for (let i = 0; i < 100; i++) {
+      const t = new Date(Date.UTC(2026, 0, 1) + d * day + i * 60_000).toISOString().replace('T', ' ').slice(0, 19);
+      lines.push(`${t},${d === 0 && i % 10 === 0 ? '' : u().toFixed(5)},${u() < 0.5 ? 'a' : 'b'}`);
+    }
+  }
+  const ref = join(dir, 'ref.csv');
+  writeFileSync(ref, lines.join('\n') + '\n');
+  const cur = join(dir, 'cur.csv');
+  writeFileSync(cur, 'x,c\n' + Array.from({ length: 300 }, () => `${u().toFixed(5)},${u() < 0.5 ? 'a' : 'b'}`).join('\n') + '\n');
+  const out = join(dir, 'reports');
+  const alarm = { mode: 'chunks' as const, chunkPeriod: '1d' };
+  const first = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  for (const c of first.result.columns) assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 12 reference chunks of 1d vs rest$/);
+  assert.equal(first.result.alarm?.chunk_period, '1d');
+  const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'))!;
+  const entries = JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries;
+  // x: day 0 kept 90 of its 100 rows
+  assert.deepEqual(entries['x|time-chunks|1d'].slice(0, 4), [0, 90, 90, 190]);
+  assert.deepEqual(entries['c|time-chunks|1d'].slice(0, 4), [0, 100, 100, 200]);
+  // second run: profile and chunk bounds from the cache, same thresholds
+  const second = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  assert.equal(second.cache.status, 'hit');
+  assert.deepEqual(second.result.columns.map((c) => c.threshold), first.result.columns.map((c) => c.threshold));
+  // no timestamp column: one clear error
+  const plain = writePair(tmp(), 500, 100);
+  await assert.rejects(runDriftJob({ reference: plain.ref, current: plain.cur, out: join(dir, 'p'), save: false, workers: 0, alarm }), /time-based alarm chunks need a "timestamp" column, and .*ref\.csv has none/);
+  await assert.rejects(runDriftJob({ reference: ref, current: cur, out: join(dir, 'q'), save: false, alarm: { mode: 'chunks', chunkPeriod: 'daily' } }), /alarm chunk period must be a duration like 1d, 12h or 7d \(got "daily"\)/);
 });
 
 test('size buckets: two significant digits from 100 rows up', () => {
