@@ -39,6 +39,7 @@ interface NannyCase {
 const golden = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/alarms/golden.json', import.meta.url)), 'utf8')) as {
   multitest: MultitestCase[];
   nannyml_ks: NannyCase[];
+  nannyml_period: { call: string; timestamps_ms: number[]; chunk_start: number[]; chunk_end_inclusive: number[] };
 };
 
 function closeTo(actual: number, expected: number, what: string, rel = 1e-12): void {
@@ -123,6 +124,12 @@ describe('chunkers', () => {
     assert.deepEqual(chunksBySize(10, 4, 'drop'), [{ start: 0, end: 4 }, { start: 4, end: 8 }]);
     assert.deepEqual(chunksBySize(10, 4, 'append'), [{ start: 0, end: 4 }, { start: 4, end: 10 }]);
     assert.throws(() => chunksBySize(10, 0), /positive whole number/);
+  });
+  it(`period: daily chunks = ${golden.nannyml_period.call.slice(0, 60)}...`, () => {
+    const g = golden.nannyml_period;
+    const chunks = chunksByPeriod(g.timestamps_ms, 86_400_000);
+    assert.deepEqual(chunks.map((r) => r.start), g.chunk_start);
+    assert.deepEqual(chunks.map((r) => r.end - 1), g.chunk_end_inclusive);
   });
   it('period: rows grouped by UTC day, in time order', () => {
     const day = 86_400_000;

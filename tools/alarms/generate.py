@@ -88,10 +88,22 @@ def main():
         # NannyML's Wasserstein is scipy.stats.wasserstein_distance (not normed; exact below 10 000 rows)
         nannyml_ks_case("car_value_wasserstein_size_500", small, "car_value", method="wasserstein", chunk_size=500),
     ]
+    # NannyML's PeriodBasedChunker groups by pandas Period ('D' here): compare the chunk bounds
+    chunker = nml.chunk.PeriodBasedChunker(offset="D", timestamp_column_name="timestamp")
+    chunks = chunker.split(small)
+    ts = pd.to_datetime(small["timestamp"])
+    period = {
+        "name": "car_loan_daily_periods",
+        "call": "nml.chunk.PeriodBasedChunker(offset='D', timestamp_column_name='timestamp').split(reference.iloc[:6000])",
+        "timestamps_ms": [int(t.value // 10**6) for t in ts],
+        "chunk_start": [int(c.start_index) for c in chunks],
+        "chunk_end_inclusive": [int(c.end_index) for c in chunks],
+    }
     golden = {
         "versions": {"scipy": scipy.__version__, "statsmodels": statsmodels.__version__, "nannyml": nml.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "multitest": multitest_cases(),
         "nannyml_ks": nanny,
+        "nannyml_period": period,
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
