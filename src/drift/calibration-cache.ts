@@ -5,11 +5,12 @@
  *   <out>/.cache/reference-<id>-<plan>.calibration.json   { format, key, entries: { <calibrationKey>: number[] } }
  *
  * The profile key (reference file identity + column plan) is part of the name, so a changed
- * reference never reuses old thresholds. Written temp + rename; an unreadable or foreign file is a
- * miss, and failing to write it never fails a run (the caller logs it).
+ * reference never reuses old thresholds. Written atomically; an unreadable or foreign file is a miss,
+ * and failing to write it never fails a run (the caller logs it).
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../reports/store.ts';
 
 export const CALIBRATION_FORMAT = 'SNTLCAL1';
 
@@ -42,23 +43,10 @@ export async function loadCalibration(dir: string, profileKey: string): Promise<
   }
 }
 
-/** Writes all entries (old and new) atomically. */
+/** Writes all entries (old and new) atomically (the report store's temp + fsync + rename). */
 export async function saveCalibration(dir: string, profileKey: string, entries: ReadonlyMap<string, number[]>): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const target = join(dir, calibrationFileName(profileKey));
-  const tmp = join(dir, `.tmp-${calibrationFileName(profileKey)}-${process.pid}-${Date.now()}`);
   const body: CalibrationFile = { format: CALIBRATION_FORMAT, key: profileKey, entries: Object.fromEntries(entries) };
-  try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(JSON.stringify(body));
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  return target;
+  await writeFileAtomic(dir, calibrationFileName(profileKey), JSON.stringify(body));
+  return join(dir, calibrationFileName(profileKey));
 }

@@ -464,22 +464,5 @@ function shuffled(a: Float64Array, rng: ResampleRandom): Float64Array {
 
 /** A numerical profile from an ascending array (no sort), with `values` as the input-order view. */
 function fromSorted(sorted: Float64Array, values: Float64Array, like: PreparedNumeric): PreparedNumeric {
-  const n = sorted.length;
-  let s = 0;
-  for (let i = 0; i < n; i++) s += sorted[i];
-  const mean = s / n;
-  let ss = 0;
-  let nu = 0;
-  for (let i = 0; i < n; i++) {
-    ss += (sorted[i] - mean) ** 2;
-    if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
-  }
-  const uniqueValues = new Float64Array(nu);
-  const uniqueCounts = new Float64Array(nu);
-  let k = -1;
-  for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
-    uniqueCounts[k]++;
-  }
-  return { prepared: 'num', values, sorted, n, mean, std: Math.sqrt(ss / n), uniqueValues, uniqueCounts, integerDtype: like.integerDtype };
+  return prepareNumeric(values, { sorted, integerDtype: like.integerDtype });
 }

@@ -68,6 +68,8 @@ export interface PrepareOptions {
    * tests with `StatTest.inputOrder` (t_test, es, empirical_mmd, TVD) need and then refuse.
    */
   sortInPlace?: boolean;
+  /** `values` already sorted ascending elsewhere (a resample built in order): used as `sorted`, no sort. */
+  sorted?: Float64Array;
 }
 
 /** Profile a numerical sample once: O(n log n) sort, O(n) moments and run lengths. Input must be finite. */
@@ -86,7 +88,7 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
   const std = Math.sqrt((s + c) / n);
   // After the moments: with sortInPlace, `values` is reordered from here on.
   const inPlace = opts.sortInPlace === true;
-  const sorted = inPlace ? values.sort() : Float64Array.from(values).sort();
+  const sorted = opts.sorted ?? (inPlace ? values.sort() : Float64Array.from(values).sort());
   let nu = 0;
   for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
   const uniqueValues = new Float64Array(nu);
