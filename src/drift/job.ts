@@ -209,7 +209,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   const identity = useCache ? await referenceIdentity(opts.reference) : null;
   const referenceCached = identity !== null && (await hasCachedProfiles(cacheDir, identity.prefix));
   // Threads pay off only on large inputs: each costs tens of ms of start-up and module loading.
-  const small = (await csvBytes(opts.current, currentIsDir)) + (referenceCached ? 0 : (await stat(opts.reference)).size) < INLINE_BELOW_BYTES;
+  // Alarm-mode calibration (resampling, chunks) is heavy whatever the input size: it keeps the pool.
+  const small = !alarmsActive(opts.alarm) && (await csvBytes(opts.current, currentIsDir)) + (referenceCached ? 0 : (await stat(opts.reference)).size) < INLINE_BELOW_BYTES;
   const workers = Math.max(0, Math.floor(opts.workers ?? (small ? 0 : availableParallelism())));
   const pool = createColumnPool(workers);
   let background: BackgroundRead | null = null;
