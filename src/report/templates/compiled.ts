@@ -15,10 +15,45 @@ export const templateSpecs = {
 },"5":function(container,depth0,helpers,partials,data) {
     return "No";
 },"6":function(container,depth0,helpers,partials,data) {
-    return "above";
+    var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "alarm mode <strong id=\"alarm-mode\">"
+    + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "mode", {"start":{"line":17,"column":145},"end":{"line":17,"column":155}} ), depth0))
+    + "</strong>"
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"perColumn"),{"name":"if","hash":{},"fn":container.program(7, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":17,"column":166},"end":{"line":17,"column":230}}})) != null ? stack1 : "")
+    + ": dataset drift when any column drifts, false-alarm target α = "
+    + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "alpha", {"start":{"line":17,"column":295},"end":{"line":17,"column":306}} ), depth0));
 },"7":function(container,depth0,helpers,partials,data) {
-    return "at or below";
+    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " (per column: "
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"alarm"), "perColumn", {"start":{"line":17,"column":205},"end":{"line":17,"column":220}} ), depth0))
+    + ")";
 },"8":function(container,depth0,helpers,partials,data) {
+    var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "dataset drift at ≥ "
+    + container.escapeExpression((((helper = lookupProperty(helpers,"driftShareThreshold") || container.strict(depth0, "driftShareThreshold", {"start":{"line":17,"column":337},"end":{"line":17,"column":356}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"driftShareThreshold","hash":{},"data":data,"loc":{"start":{"line":17,"column":335},"end":{"line":17,"column":358}}}) : helper)));
+},"9":function(container,depth0,helpers,partials,data) {
+    return "above";
+},"10":function(container,depth0,helpers,partials,data) {
+    return "at or below";
+},"11":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -31,7 +66,7 @@ export const templateSpecs = {
     + " torn line(s), "
     + alias3(alias2(alias1(lookupProperty(depth0,"current"), "skippedRows", {"start":{"line":28,"column":194},"end":{"line":28,"column":213}} ), depth0))
     + " skipped row(s)";
-},"9":function(container,depth0,helpers,partials,data) {
+},"12":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -42,15 +77,15 @@ export const templateSpecs = {
   return "<br><span class=\"warn\" id=\"skipped-entries\">"
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"), "length", {"start":{"line":29,"column":89},"end":{"line":29,"column":118}} ), depth0))
     + " entr"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"1"),{"name":"if","hash":{},"fn":container.program(10, data, 0),"inverse":container.program(11, data, 0),"data":data,"loc":{"start":{"line":29,"column":125},"end":{"line":29,"column":178}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"1"),{"name":"if","hash":{},"fn":container.program(13, data, 0),"inverse":container.program(14, data, 0),"data":data,"loc":{"start":{"line":29,"column":125},"end":{"line":29,"column":178}}})) != null ? stack1 : "")
     + " of the log directory skipped (not regular files): "
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),{"name":"each","hash":{},"fn":container.program(12, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":229},"end":{"line":29,"column":334}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),{"name":"each","hash":{},"fn":container.program(15, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":229},"end":{"line":29,"column":334}}})) != null ? stack1 : "")
     + "</span>";
-},"10":function(container,depth0,helpers,partials,data) {
+},"13":function(container,depth0,helpers,partials,data) {
     return "ies";
-},"11":function(container,depth0,helpers,partials,data) {
+},"14":function(container,depth0,helpers,partials,data) {
     return "y";
-},"12":function(container,depth0,helpers,partials,data) {
+},"15":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -63,12 +98,12 @@ export const templateSpecs = {
     + "</code> ("
     + alias4((((helper = lookupProperty(helpers,"reason") || alias1(depth0, "reason", {"start":{"line":29,"column":286},"end":{"line":29,"column":292}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"reason","hash":{},"data":data,"loc":{"start":{"line":29,"column":284},"end":{"line":29,"column":294}}}) : helper)))
     + ")"
-    + ((stack1 = lookupProperty(helpers,"unless").call(alias2,lookupProperty(data,"last"),{"name":"unless","hash":{},"fn":container.program(13, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":295},"end":{"line":29,"column":325}}})) != null ? stack1 : "");
-},"13":function(container,depth0,helpers,partials,data) {
+    + ((stack1 = lookupProperty(helpers,"unless").call(alias2,lookupProperty(data,"last"),{"name":"unless","hash":{},"fn":container.program(16, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":295},"end":{"line":29,"column":325}}})) != null ? stack1 : "");
+},"16":function(container,depth0,helpers,partials,data) {
     return ", ";
-},"14":function(container,depth0,helpers,partials,data) {
+},"17":function(container,depth0,helpers,partials,data) {
     return "<div class=\"big small\">Whole file</div><div class=\"sub\">plain CSV, no timestamps</div>\n    ";
-},"15":function(container,depth0,helpers,partials,data) {
+},"18":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -80,9 +115,9 @@ export const templateSpecs = {
     + alias3(alias2(alias1(lookupProperty(depth0,"window"), "from", {"start":{"line":34,"column":37},"end":{"line":34,"column":48}} ), depth0))
     + "</div><div class=\"sub\">to "
     + alias3(alias2(alias1(lookupProperty(depth0,"window"), "to", {"start":{"line":34,"column":78},"end":{"line":34,"column":87}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"window"),"since"),{"name":"if","hash":{},"fn":container.program(16, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":34,"column":89},"end":{"line":34,"column":140}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"window"),"since"),{"name":"if","hash":{},"fn":container.program(19, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":34,"column":89},"end":{"line":34,"column":140}}})) != null ? stack1 : "")
     + "</div>";
-},"16":function(container,depth0,helpers,partials,data) {
+},"19":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -93,7 +128,7 @@ export const templateSpecs = {
   return " (last "
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"window"), "since", {"start":{"line":34,"column":118},"end":{"line":34,"column":130}} ), depth0))
     + ")";
-},"17":function(container,depth0,helpers,partials,data) {
+},"20":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -104,7 +139,7 @@ export const templateSpecs = {
   return " · <span class=\"pill sev-error\">"
     + container.escapeExpression((((helper = lookupProperty(helpers,"errorCount") || container.strict(depth0, "errorCount", {"start":{"line":41,"column":157},"end":{"line":41,"column":167}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"errorCount","hash":{},"data":data,"loc":{"start":{"line":41,"column":155},"end":{"line":41,"column":169}}}) : helper)))
     + " not tested</span>";
-},"18":function(container,depth0,helpers,partials,data) {
+},"21":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -130,6 +165,7 @@ export const templateSpecs = {
     + alias4((((helper = lookupProperty(helpers,"decision") || alias1(depth0, "decision", {"start":{"line":59,"column":73},"end":{"line":59,"column":81}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"decision","hash":{},"data":data,"loc":{"start":{"line":59,"column":71},"end":{"line":59,"column":83}}}) : helper)))
     + "</span> "
     + alias4((((helper = lookupProperty(helpers,"threshold") || alias1(depth0, "threshold", {"start":{"line":59,"column":93},"end":{"line":59,"column":102}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"threshold","hash":{},"data":data,"loc":{"start":{"line":59,"column":91},"end":{"line":59,"column":104}}}) : helper)))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(22, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":104},"end":{"line":59,"column":285}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"num\" data-sort=\""
     + alias4((((helper = lookupProperty(helpers,"statisticSort") || alias1(depth0, "statisticSort", {"start":{"line":60,"column":37},"end":{"line":60,"column":50}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"statisticSort","hash":{},"data":data,"loc":{"start":{"line":60,"column":35},"end":{"line":60,"column":52}}}) : helper)))
     + "\">"
@@ -143,7 +179,7 @@ export const templateSpecs = {
     + "\"><strong>"
     + alias4((((helper = lookupProperty(helpers,"score") || alias1(depth0, "score", {"start":{"line":62,"column":60},"end":{"line":62,"column":65}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"score","hash":{},"data":data,"loc":{"start":{"line":62,"column":58},"end":{"line":62,"column":67}}}) : helper)))
     + "</strong>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreMethod"),{"name":"if","hash":{},"fn":container.program(19, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":62,"column":76},"end":{"line":62,"column":142}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreMethod"),{"name":"if","hash":{},"fn":container.program(24, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":62,"column":76},"end":{"line":62,"column":142}}})) != null ? stack1 : "")
     + "</td>\n        <td data-sort=\""
     + alias4((((helper = lookupProperty(helpers,"verdictSort") || alias1(depth0, "verdictSort", {"start":{"line":63,"column":25},"end":{"line":63,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdictSort","hash":{},"data":data,"loc":{"start":{"line":63,"column":23},"end":{"line":63,"column":38}}}) : helper)))
     + "\"><span class=\"pill sev-"
@@ -151,7 +187,7 @@ export const templateSpecs = {
     + "\">"
     + alias4((((helper = lookupProperty(helpers,"verdict") || alias1(depth0, "verdict", {"start":{"line":63,"column":78},"end":{"line":63,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdict","hash":{},"data":data,"loc":{"start":{"line":63,"column":76},"end":{"line":63,"column":87}}}) : helper)))
     + "</span>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(20, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":189}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(25, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":189}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"chart-cell\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(depth0,"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "<div class=\"muted\">ref "
@@ -159,7 +195,33 @@ export const templateSpecs = {
     + "<br>cur "
     + alias4((((helper = lookupProperty(helpers,"curSummary") || alias1(depth0, "curSummary", {"start":{"line":64,"column":95},"end":{"line":64,"column":105}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"curSummary","hash":{},"data":data,"loc":{"start":{"line":64,"column":93},"end":{"line":64,"column":107}}}) : helper)))
     + "</div></td>\n      </tr>\n";
-},"19":function(container,depth0,helpers,partials,data) {
+},"22":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "<div class=\"muted alarm\" title=\""
+    + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "method", {"start":{"line":59,"column":151},"end":{"line":59,"column":163}} ), depth0))
+    + "\">"
+    + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "mode", {"start":{"line":59,"column":169},"end":{"line":59,"column":179}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"adjusted"),{"name":"if","hash":{},"fn":container.program(23, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":181},"end":{"line":59,"column":238}}})) != null ? stack1 : "")
+    + "<br>Evidently: "
+    + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "evidently", {"start":{"line":59,"column":255},"end":{"line":59,"column":270}} ), depth0))
+    + "</div>";
+},"23":function(container,depth0,helpers,partials,data) {
+    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " · adj. p "
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"alarm"), "adjusted", {"start":{"line":59,"column":215},"end":{"line":59,"column":229}} ), depth0));
+},"24":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -170,7 +232,7 @@ export const templateSpecs = {
   return "<div class=\"muted\">"
     + container.escapeExpression((((helper = lookupProperty(helpers,"scoreMethod") || container.strict(depth0, "scoreMethod", {"start":{"line":62,"column":116},"end":{"line":62,"column":127}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"scoreMethod","hash":{},"data":data,"loc":{"start":{"line":62,"column":114},"end":{"line":62,"column":129}}}) : helper)))
     + "</div>";
-},"20":function(container,depth0,helpers,partials,data) {
+},"25":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -183,7 +245,11 @@ export const templateSpecs = {
     + "</code> "
     + alias3(alias2(alias1(lookupProperty(depth0,"error"), "message", {"start":{"line":63,"column":161},"end":{"line":63,"column":174}} ), depth0))
     + "</div>";
-},"21":function(container,depth0,helpers,partials,data) {
+},"26":function(container,depth0,helpers,partials,data) {
+    return "; thresholds are set by the alarm mode shown under each one (hover for how), and Evidently's own verdict at its default threshold is given beside it";
+},"27":function(container,depth0,helpers,partials,data) {
+    return " (Evidently's defaults)";
+},"28":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, alias4=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -207,23 +273,39 @@ export const templateSpecs = {
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "decision", {"start":{"line":81,"column":75},"end":{"line":81,"column":94}} ), depth0))
     + " "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "threshold", {"start":{"line":81,"column":99},"end":{"line":81,"column":119}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"alarm"),{"name":"if","hash":{},"fn":container.program(29, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":81,"column":121},"end":{"line":81,"column":252}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Statistic</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "statistic", {"start":{"line":82,"column":32},"end":{"line":82,"column":52}} ), depth0))
     + "</dd>\n        <dt>p-value</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "pValue", {"start":{"line":83,"column":30},"end":{"line":83,"column":47}} ), depth0))
     + "</dd>\n        <dt>Score</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "score", {"start":{"line":84,"column":28},"end":{"line":84,"column":44}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(22, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":46},"end":{"line":84,"column":112}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(30, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":46},"end":{"line":84,"column":112}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Rows</dt><dd>ref "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "refSummary", {"start":{"line":85,"column":31},"end":{"line":85,"column":52}} ), depth0))
     + "<br>cur "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "curSummary", {"start":{"line":85,"column":64},"end":{"line":85,"column":85}} ), depth0))
     + "</dd>\n      </dl>\n      "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(23, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":6},"end":{"line":87,"column":134}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(31, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":6},"end":{"line":87,"column":134}}})) != null ? stack1 : "")
     + "\n    </div>\n    <div class=\"prediction-chart\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(lookupProperty(depth0,"prediction"),"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "</div>\n  </div>\n";
-},"22":function(container,depth0,helpers,partials,data) {
+},"29":function(container,depth0,helpers,partials,data) {
+    var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " ("
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "mode", {"start":{"line":81,"column":149},"end":{"line":81,"column":170}} ), depth0))
+    + ": "
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "method", {"start":{"line":81,"column":176},"end":{"line":81,"column":199}} ), depth0))
+    + "; Evidently: "
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "evidently", {"start":{"line":81,"column":216},"end":{"line":81,"column":242}} ), depth0))
+    + ")";
+},"30":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -234,7 +316,7 @@ export const templateSpecs = {
   return " ("
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"prediction"), "scoreMethod", {"start":{"line":84,"column":80},"end":{"line":84,"column":102}} ), depth0))
     + ")";
-},"23":function(container,depth0,helpers,partials,data) {
+},"31":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -247,7 +329,7 @@ export const templateSpecs = {
     + "</code> "
     + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "message", {"start":{"line":87,"column":95},"end":{"line":87,"column":119}} ), depth0))
     + "</div>";
-},"24":function(container,depth0,helpers,partials,data) {
+},"32":function(container,depth0,helpers,partials,data) {
     return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, alias5=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -277,8 +359,8 @@ export const templateSpecs = {
     + alias4((((helper = lookupProperty(helpers,"testedColumns") || alias1(depth0, "testedColumns", {"start":{"line":17,"column":45},"end":{"line":17,"column":58}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"testedColumns","hash":{},"data":data,"loc":{"start":{"line":17,"column":43},"end":{"line":17,"column":60}}}) : helper)))
     + " columns drifted ("
     + alias4((((helper = lookupProperty(helpers,"driftShare") || alias1(depth0, "driftShare", {"start":{"line":17,"column":80},"end":{"line":17,"column":90}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShare","hash":{},"data":data,"loc":{"start":{"line":17,"column":78},"end":{"line":17,"column":92}}}) : helper)))
-    + "); dataset drift at ≥ "
-    + alias4((((helper = lookupProperty(helpers,"driftShareThreshold") || alias1(depth0, "driftShareThreshold", {"start":{"line":17,"column":116},"end":{"line":17,"column":135}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShareThreshold","hash":{},"data":data,"loc":{"start":{"line":17,"column":114},"end":{"line":17,"column":137}}}) : helper)))
+    + "); "
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(6, data, 0),"inverse":container.program(8, data, 0),"data":data,"loc":{"start":{"line":17,"column":95},"end":{"line":17,"column":365}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <div class=\"card "
     + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(2, data, 0),"inverse":container.program(3, data, 0),"data":data,"loc":{"start":{"line":19,"column":19},"end":{"line":19,"column":67}}})) != null ? stack1 : "")
     + "\" id=\"drift-score\">\n    <div class=\"label\">Drift score</div>\n    <div class=\"big\">"
@@ -302,7 +384,7 @@ export const templateSpecs = {
     + "\" y1=\"0\" x2=\""
     + alias4(alias5(alias1(lookupProperty(depth0,"gauge"), "marker", {"start":{"line":22,"column":431},"end":{"line":22,"column":443}} ), depth0))
     + "\" y2=\"14\"/></svg>\n    <div class=\"sub\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(6, data, 0),"inverse":container.program(7, data, 0),"data":data,"loc":{"start":{"line":23,"column":21},"end":{"line":23,"column":70}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(9, data, 0),"inverse":container.program(10, data, 0),"data":data,"loc":{"start":{"line":23,"column":21},"end":{"line":23,"column":70}}})) != null ? stack1 : "")
     + " the alert threshold "
     + alias4((((helper = lookupProperty(helpers,"scoreThreshold") || alias1(depth0, "scoreThreshold", {"start":{"line":23,"column":93},"end":{"line":23,"column":107}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"scoreThreshold","hash":{},"data":data,"loc":{"start":{"line":23,"column":91},"end":{"line":23,"column":109}}}) : helper)))
     + " (mean column distance; higher = more drift)</div>\n  </div>\n  <div class=\"card rows\" id=\"rows\">\n    <div class=\"label\">Rows compared</div>\n    <div class=\"big\">"
@@ -316,17 +398,19 @@ export const templateSpecs = {
     + "</code> ("
     + alias4(alias5(alias1(lookupProperty(depth0,"current"), "files", {"start":{"line":28,"column":107},"end":{"line":28,"column":120}} ), depth0))
     + " file(s)"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"current"),"hasSkips"),{"name":"if","hash":{},"fn":container.program(8, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":130},"end":{"line":28,"column":237}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"current"),"hasSkips"),{"name":"if","hash":{},"fn":container.program(11, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":130},"end":{"line":28,"column":237}}})) != null ? stack1 : "")
     + ")\n      "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"length"),{"name":"if","hash":{},"fn":container.program(9, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":6},"end":{"line":29,"column":348}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"length"),{"name":"if","hash":{},"fn":container.program(12, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":6},"end":{"line":29,"column":348}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <div class=\"card\" id=\"window\">\n    <div class=\"label\">Current window</div>\n    "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"window"),"plain"),{"name":"if","hash":{},"fn":container.program(14, data, 0),"inverse":container.program(15, data, 0),"data":data,"loc":{"start":{"line":33,"column":4},"end":{"line":34,"column":153}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"window"),"plain"),{"name":"if","hash":{},"fn":container.program(17, data, 0),"inverse":container.program(18, data, 0),"data":data,"loc":{"start":{"line":33,"column":4},"end":{"line":34,"column":153}}})) != null ? stack1 : "")
     + "\n  </div>\n</section>\n\n<section aria-labelledby=\"columns-title\">\n  <div class=\"section-head\">\n    <h2 id=\"columns-title\">Columns</h2>\n    <div class=\"legend\"><span class=\"swatch ref\"></span>reference <span class=\"swatch cur\"></span>current"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"errorCount"),{"name":"if","hash":{},"fn":container.program(17, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":41,"column":105},"end":{"line":41,"column":194}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"errorCount"),{"name":"if","hash":{},"fn":container.program(20, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":41,"column":105},"end":{"line":41,"column":194}}})) != null ? stack1 : "")
     + " · click a header to sort</div>\n  </div>\n  <table class=\"sortable columns\" id=\"columns\">\n    <thead><tr>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Column</button></th>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Test</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"Drift when the p-value is below it (p &lt;) or the test distance is at or above it (≥)\"><button type=\"button\">Threshold</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"The test statistic; for distance tests, the value compared with the threshold\"><button type=\"button\">Statistic</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">p-value</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"A distance in [0, 1] comparable across columns (higher = more drift); the drift score is their mean\"><button type=\"button\">Score</button></th>\n      <th data-type=\"number\" scope=\"col\"><button type=\"button\">Verdict</button></th>\n      <th scope=\"col\">Reference vs current</th>\n    </tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"columns"),{"name":"each","hash":{},"fn":container.program(18, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":66,"column":9}}})) != null ? stack1 : "")
-    + "    </tbody>\n  </table>\n  <p class=\"note\">Each verdict follows its test: hypothesis tests drift when p &lt; threshold, distance tests when the distance ≥ threshold (Evidently's defaults).\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(21, data, 0),"inverse":container.program(24, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"columns"),{"name":"each","hash":{},"fn":container.program(21, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":66,"column":9}}})) != null ? stack1 : "")
+    + "    </tbody>\n  </table>\n  <p class=\"note\">Each verdict follows its test: hypothesis tests drift when p &lt; threshold, distance tests when the distance ≥ threshold"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.program(27, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
+    + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(28, data, 0),"inverse":container.program(32, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
     + "</section>\n</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
     + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":97,"column":11},"end":{"line":97,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
