@@ -162,9 +162,9 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
   };
   const bucket = sizeBucket(cur.n);
   const compat = ctx.compat ?? true;
-  const bootstrap = (): number[] =>
-    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', alarm, bucket, compat), () =>
-      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat } }));
+  const bootstrap = (resamples = alarm.resamples ?? DEFAULT_RESAMPLES): number[] =>
+    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', { ...alarm, resamples }, bucket, compat), () =>
+      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: resamples, seed: alarm.seed ?? 0, stattest: { compat } }));
   const withThreshold = (thresholdE: number, a: AlarmColumn): CalibrationOutcome => {
     const threshold = thresholdFromEvidence(test, thresholdE);
     return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: a }, fresh, nullSample: null };
@@ -174,7 +174,9 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
       if (test.decision === 'p_value') {
         return { drift: { ...drift, alarm: { ...base, method: `${test.name} p-value, ${mode} over the columns`, p_value: drift.stattest_score } }, fresh, nullSample: null };
       }
-      const sample = bootstrap();
+      // The smallest resampled p-value is 1/(B + 1): B < m/α could never reach Bonferroni's α/m
+      // (nor BH's first cutoff), so B is raised to at least ⌈m/α⌉.
+      const sample = bootstrap(Math.max(alarm.resamples ?? DEFAULT_RESAMPLES, Math.ceil(m / alpha)));
       const p = resampledPValue(sample, observed);
       return { drift: { ...drift, alarm: { ...base, method: `bootstrap p-value (${sample.length} resamples at n=${bucket}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
     }

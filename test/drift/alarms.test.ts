@@ -114,6 +114,14 @@ test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with
     assert.ok(c.alarm!.p_value! >= 1 / 101 && c.alarm!.p_value! <= 1);
     assert.equal(c.p_value, null, 'a distance test still reports no p-value of its own');
   }
+  // too few resamples for α/m (1/21 > 0.05/3): raised to ⌈m/α⌉ = 60, so a clear shift is still caught
+  const shifted = writePair(tmp(), 2000, 500, 0.5);
+  const few = await runDriftJob({ reference: shifted.ref, current: shifted.cur, out: join(dir, 'f'), workers: 0, save: false, alarm: { mode: 'bonferroni', resamples: 20 } });
+  const x = few.result.columns.find((c) => c.name === 'x')!;
+  assert.match(x.alarm!.method, /^bootstrap p-value \(60 resamples at n=500\)/);
+  assert.equal(x.alarm!.p_value, 1 / 61);
+  assert.equal(x.drift_detected, true);
+  assert.deepEqual(few.result.columns.filter((c) => c.drift_detected).map((c) => c.name), ['x']);
   // 2000 reference rows, window 500: 4 chunks < 5 → bootstrap fallback
   const ch = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'chunks', resamples: 50 } });
   for (const c of ch.result.columns) assert.match(c.alarm!.note!, /^reference has 2000 values: 4 chunks of 500, fewer than 5$/);
