@@ -118,6 +118,10 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
   } catch (err) {
     return fail(err instanceof StatTestError ? err.code : 'stattest', (err as Error).message, true);
   }
+  if (test.name === 'z' && (opts.compat ?? true) && (ref !== input.reference || cur !== input.current)) {
+    // Evidently's z-test sorts the pooled values; numpy cannot order numbers against text and raises.
+    return { ...fail('evidently_failure', "z-test on numbers against text: Evidently's z-test fails ordering them (numpy UFuncTypeError)", true), stattest: test.name };
+  }
   const threshold = userThreshold ?? test.defaultThreshold;
   let res;
   try {

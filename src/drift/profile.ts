@@ -33,6 +33,9 @@ export function inferColumnType(col: Column): InferredType {
     if (col.integerDtype && distinctNumbers(col.values, INTEGER_CARDINALITY_LIMIT) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
     return { type: 'numerical', text: false };
   }
+  // Only True/False (the reader canonicalises pandas' spellings) and no missing cell: pandas' bool
+  // dtype, which Evidently types categorical whatever the number of rows.
+  if (col.missing === 0 && col.dictionary.length > 0 && col.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
   const count = col.codes.length - col.missing;
   const seen = new Uint8Array(col.dictionary.length);
   const missing = missingCodeOf(col.codes);

@@ -1,4 +1,5 @@
 /** Distances between binned distributions: psi, kl_div, jensenshannon, hellinger. */
+import { pairwiseSum } from './rank.ts';
 import { binnedPercents, histogramSorted, quantileBinnedPercents, sturgesEdges } from '../binning.ts';
 import type { BinnedPercents } from '../binning.ts';
 import { defineStatTest } from '../define.ts';
@@ -25,9 +26,15 @@ function binned(reference: SampleInput, current: SampleInput, kind: FeatureKind,
   return binnedPercents(r, c, kind === 'num', fill, integerDtype(r, c, opts));
 }
 
-/** x·ln(x/y) with scipy rel_entr conventions. */
+/**
+ * x·ln(x/y) with scipy rel_entr conventions. Like SciPy ≥ 1.15, log1p((x − y)/y) when x/y is near 1:
+ * there Jensen–Shannon cancels down to ~1e-10, and log(x/y) would cost it 1e-7 of relative accuracy.
+ */
 function relEntr(x: number, y: number): number {
-  if (x > 0 && y > 0) return x * Math.log(x / y);
+  if (x > 0 && y > 0) {
+    const ratio = x / y;
+    return ratio > 0.5 && ratio < 2 ? x * Math.log1p((x - y) / y) : x * Math.log(ratio);
+  }
   if (x === 0 && y >= 0) return 0;
   return Infinity;
 }
@@ -98,15 +105,16 @@ export const jensenshannon = defineStatTest({
   inclusive: true,
   run(reference, current, kind, opts) {
     const b = binned(reference, current, kind, opts, false);
-    const sp = sum(b.reference), sq = sum(b.current);
-    let left = 0, right = 0;
+    // SciPy sums with np.sum (pairwise): near 0 the square root magnifies any other rounding.
+    const sp = pairwiseSum(b.reference), sq = pairwiseSum(b.current);
+    const left = new Float64Array(b.reference.length), right = new Float64Array(b.reference.length);
     for (let i = 0; i < b.reference.length; i++) {
       const p = b.reference[i] / sp, q = b.current[i] / sq;
       const m = (p + q) / 2.0;
-      left += relEntr(p, m);
-      right += relEntr(q, m);
+      left[i] = relEntr(p, m);
+      right[i] = relEntr(q, m);
     }
-    let js = left + right;
+    let js = pairwiseSum(left) + pairwiseSum(right);
     if (opts.compat === false) js /= Math.LN2;
     const d = Math.sqrt(js / 2.0);
     return { statistic: d, score: d };
