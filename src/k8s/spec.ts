@@ -234,8 +234,10 @@ export function validateMonitorSpec(spec: ModelMonitorSpec | undefined): SpecPro
     if (why) bad('reportsPath', why);
   }
   const d = s.drift ?? {};
-  const checkTest = (name: unknown, threshold: unknown, at: string) => {
+  // `inherited`: the test a column gets from drift.stattest (its name is checked there, once).
+  const checkTest = (name: unknown, threshold: unknown, at: string, inherited?: unknown) => {
     if (name !== undefined && !(typeof name === 'string' && STATTEST_NAMES.includes(name))) bad(`${at}stattest`, `unknown stattest ${JSON.stringify(name)} (known: ${STATTEST_NAMES.join(', ')})`);
+    name ??= inherited;
     if (threshold !== undefined && !(num(threshold) && threshold >= 0)) bad(`${at}threshold`, `must be a non-negative number (got ${JSON.stringify(threshold)})`);
     else if (num(threshold) && threshold > 1 && typeof name === 'string' && PVALUE_STATTESTS.includes(name)) bad(`${at}threshold`, `${name} compares a p-value: the threshold must be in [0, 1] (got ${threshold})`);
   };
@@ -250,7 +252,7 @@ export function validateMonitorSpec(spec: ModelMonitorSpec | undefined): SpecPro
     else if (seen.has(c.name)) bad(`${at}name`, `column "${c.name}" is listed twice`);
     else seen.add(c.name);
     if (c?.stattest === undefined && c?.threshold === undefined) bad(at.slice(0, -1), 'sets neither stattest nor threshold');
-    checkTest(c?.stattest ?? d.stattest, c?.threshold, at);
+    checkTest(c?.stattest, c?.threshold, at, d.stattest);
   });
   if (s.driftScoreThreshold !== undefined && !(num(s.driftScoreThreshold) && s.driftScoreThreshold >= 0)) bad('driftScoreThreshold', `must be a non-negative number (got ${JSON.stringify(s.driftScoreThreshold)})`);
   int(s.keepLast, 'keepLast', 0, 100_000);
