@@ -35,6 +35,7 @@ options:
   --namespace NS             watch only this namespace (repeatable; default: every namespace)
   --workers N                parallel reconciles (default 4)
   --resync DURATION          reconcile every monitor again this often (default 5m)
+  --recheck DURATION         look again at a monitor waiting for its ConfigMap or claim (default 30s)
   --leader-elect / --no-leader-elect   campaign for the Lease (default on)
   --lease-name NAME          Lease name (default sentinelml-operator)
   --lease-namespace NS       Lease namespace (default: $SENTINEL_POD_NAMESPACE)
@@ -72,6 +73,7 @@ export const operatorCommand: Command = async (argv, env) => {
         namespace: { type: 'string', multiple: true },
         workers: { type: 'string', default: '4' },
         resync: { type: 'string', default: '5m' },
+        recheck: { type: 'string', default: '30s' },
         'leader-elect': { type: 'boolean', default: true },
         'no-leader-elect': { type: 'boolean', default: false },
         'lease-name': { type: 'string', default: 'sentinelml-operator' },
@@ -109,6 +111,7 @@ export const operatorCommand: Command = async (argv, env) => {
       job: { ...template, image: values['job-image'], serviceAccountName: values['job-service-account'], logLevel: template.logLevel ?? config.logLevel } as JobTemplateConfig,
       workers: parsePositiveInt(values.workers, '--workers'),
       resyncMs: parseDuration(values.resync, '--resync'),
+      recheckMs: parseDuration(values.recheck, '--recheck'),
       leaseDurationMs: parseDuration(values['lease-duration'], '--lease-duration'),
       renewDeadlineMs: parseDuration(values['renew-deadline'], '--renew-deadline'),
       retryPeriodMs: parseDuration(values['retry-period'], '--retry-period'),
@@ -137,7 +140,7 @@ export const operatorCommand: Command = async (argv, env) => {
   const metrics = createOperatorMetrics(registry, { queueDepth: () => operator?.queue.length ?? 0, inFlight: () => operator?.queue.inFlight ?? 0 });
   operator = createOperator({
     kubeConfig, namespaces: values.namespace ?? [], job: setup.job, logger, metrics, instance,
-    workers: setup.workers, resyncMs: setup.resyncMs,
+    workers: setup.workers, resyncMs: setup.resyncMs, waitRecheckMs: setup.recheckMs,
   });
   const op = operator;
 

@@ -15,9 +15,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { createLogger } from '../../src/logger.ts';
 import type { DriftResult } from '../../src/drift/result.ts';
+import { expandRules, parseManifest, type K8sObj } from '../support/k8s-objects.ts';
 import { findTool, promOperatorCrdDir, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,24 +25,7 @@ const CHART = join(REPO, 'charts', 'sentinelml');
 const CI = join(CHART, 'ci');
 const scenarios = existsSync(CI) ? readdirSync(CI).filter((f) => f.endsWith('-values.yaml')).sort() : [];
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
-
-export function parseManifest(text: string): Obj[] {
-  return parseAllDocuments(text).map((d) => {
-    if (d.errors.length) throw new Error(`invalid YAML in the manifest: ${d.errors[0].message}`);
-    return d.toJS();
-  }).filter((o): o is Obj => o && typeof o === 'object' && typeof o.kind === 'string');
-}
-
-/** Expands RBAC rules (from a SelfSubjectRulesReview) into "verb group/resource[/name]" strings. */
-export function expandRules(rules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[]): Set<string> {
-  const out = new Set<string>();
-  for (const r of rules) for (const v of r.verbs) for (const g of r.apiGroups ?? ['']) for (const res of r.resources ?? []) {
-    const names = r.resourceNames?.length ? r.resourceNames : [''];
-    for (const n of names) out.add(`${v} ${g}/${res}${n ? `/${n}` : ''}`);
-  }
-  return out;
-}
+type Obj = K8sObj;
 
 let kube: KubeApiServer;
 let helm: string;
