@@ -20,3 +20,19 @@ export function expandRules(rules: { verbs: string[]; apiGroups?: string[]; reso
   }
   return out;
 }
+
+/**
+ * What `sentinel operator` requests from the API (src/k8s/operator.ts, leader.ts), as
+ * "verb group/resource[/subresource]": informers list and watch; status patches; CronJob writes
+ * (update undoes hand edits, get follows a create conflict); existence checks; Events; the Lease.
+ * test/kube/operator.test.ts checks this list against the API server's audit log.
+ */
+export const OPERATOR_NEEDS: readonly string[] = [
+  'list sentinelml.io/modelmonitors', 'watch sentinelml.io/modelmonitors', 'patch sentinelml.io/modelmonitors/status',
+  'get batch/cronjobs', 'list batch/cronjobs', 'watch batch/cronjobs', 'create batch/cronjobs', 'update batch/cronjobs',
+  'get /configmaps', 'get /persistentvolumeclaims', 'create events.k8s.io/events',
+  'get coordination.k8s.io/leases', 'create coordination.k8s.io/leases', 'update coordination.k8s.io/leases',
+].sort();
+
+/** What a `sentinel drift --monitor` run requests: read its ModelMonitor, patch its status, create an Event. */
+export const DRIFT_NEEDS: readonly string[] = ['create events.k8s.io/events', 'get sentinelml.io/modelmonitors', 'patch sentinelml.io/modelmonitors/status'];
