@@ -90,6 +90,7 @@ describe('kube-score: no CRITICAL or WARNING beyond the justified exceptions', (
         'networkPolicy.enabled': objs.some((o) => o.kind === 'NetworkPolicy'),
         replicas: objs.some((o) => o.kind === 'Deployment' && o.spec.replicas === 1) ? 1 : 2,
         'persistence.accessMode': objs.find((o) => o.kind === 'PersistentVolumeClaim')?.spec.accessModes[0],
+        'operator.enabled': objs.some((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'operator'),
       };
       const allowed = new Set(Object.keys(exceptions.always));
       for (const w of exceptions.when) {
@@ -223,7 +224,12 @@ describe('rendered objects keep their promises', () => {
     assert.equal(rep.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.readOnly, true);
     const claim = find(objs, 'PersistentVolumeClaim', '-data');
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
-    for (const { spec } of podSpecs(objs)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim.metadata.name);
+    // Every pod but the operator's (an API client, no data) mounts the shared claim.
+    const pods = podSpecs(objs);
+    const mounting = pods.filter(({ spec }) => spec.volumes.some((v: any) => v.name === 'data'));
+    assert.deepEqual(pods.filter((p) => !mounting.includes(p)).map((p) => p.owner), ['Deployment/rel-sentinelml-operator']);
+    for (const { spec } of mounting) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim.metadata.name);
+    assert.equal(find(objs, 'ModelMonitor').spec.predictionLog.claimName, claim.metadata.name, 'and so do the operator\'s drift jobs');
   });
 
   test('drift CronJob (operator-less mode): alarm-mode values become sentinel drift flags that the CLI accepts', () => {
@@ -432,7 +438,8 @@ describe('rendered objects keep their promises', () => {
     assert.deepEqual(find(rwo, 'PersistentVolumeClaim').spec.accessModes, ['ReadWriteOnce']);
     const existing = render({ valuesFiles: [ciPath('existing-claim-values.yaml')] });
     assert.ok(!existing.some((o) => o.kind === 'PersistentVolumeClaim'));
-    for (const { spec } of podSpecs(existing)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'shared-ml-data');
+    for (const { spec } of podSpecs(existing).filter(({ owner }) => !owner.endsWith('-operator'))) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'shared-ml-data');
+    assert.equal(find(existing, 'ModelMonitor').spec.predictionLog.claimName, 'shared-ml-data');
     assert.equal(find(existing, 'ServiceMonitor').metadata.labels?.release, 'monitoring');
     const off = render({ valuesFiles: [ciPath('everything-off-values.yaml')] });
     assert.deepEqual(off.map((o) => o.kind).sort(), ['Deployment', 'Deployment', 'Service', 'Service']);
