@@ -294,6 +294,7 @@ export function createOperator(o: OperatorOptions): Operator {
 
   let workers: Promise<void>[] = [];
   let resync: NodeJS.Timeout | undefined;
+  let counter: NodeJS.Timeout | undefined;
   const enqueueAll = () => {
     for (const inf of monitorInformers) for (const m of inf.list()) enqueueMonitor(m);
   };
@@ -319,13 +320,16 @@ export function createOperator(o: OperatorOptions): Operator {
       }
       log.info({ namespaces: o.namespaces.length === 0 ? 'all' : o.namespaces, monitors: monitorInformers.reduce((n, i) => n + i.list().length, 0) }, 'caches synced; reconciling');
       workers = Array.from({ length: o.workers ?? 4 }, () => worker());
-      resync = setInterval(() => { enqueueAll(); countMonitors(); }, o.resyncMs ?? 300_000);
+      resync = setInterval(enqueueAll, o.resyncMs ?? 300_000);
       resync.unref();
+      counter = setInterval(countMonitors, 10_000);
+      counter.unref();
       countMonitors();
     },
     async stop() {
       stopping = true;
       if (resync !== undefined) clearInterval(resync);
+      if (counter !== undefined) clearInterval(counter);
       queue.shutDown();
       await Promise.all(workers);
       await Promise.all(allInformers.map((i) => i.stop()));

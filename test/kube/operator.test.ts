@@ -415,6 +415,11 @@ test(`${SCALE.namespaces * SCALE.perNamespace} ModelMonitors across ${SCALE.name
   for (const name of ['sentinelml_operator_reconciles_total', 'sentinelml_operator_reconcile_errors_total', 'sentinelml_operator_reconcile_duration_seconds_bucket', 'sentinelml_operator_queue_depth', 'sentinelml_operator_leader 1']) {
     assert.ok(metrics.includes(name), `metric ${name}`);
   }
+  // The Operator row of the Overview dashboard queries series this operator exports.
+  const overview = JSON.parse(readFileSync(join(CHART, 'dashboards', 'overview.json'), 'utf8'));
+  const exprs: string[] = overview.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr)).filter((e: string) => e.includes('sentinelml_operator_'));
+  assert.ok(exprs.length >= 6, `${exprs.length} operator queries`);
+  for (const e of exprs) for (const m of e.match(/sentinelml_operator_\w+/g)!) assert.match(metrics, new RegExp(`^${m}[{ ]`, 'm'), `dashboard query ${e}: ${m} is exported`);
 });
 
 /** Every drift CronJob in the cluster, by namespace/name, with uid and resourceVersion. */
