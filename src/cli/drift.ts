@@ -158,8 +158,8 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
       usageError((err as Error).message);
     }
   } else {
-    if (v.reference === undefined) usageError('--reference FILE.csv is required (or --monitor NAMESPACE/NAME)');
-    if (v.current === undefined) usageError('--current PATH is required (or --monitor NAMESPACE/NAME)');
+    if (v.reference === undefined) usageError('--reference FILE.csv is required');
+    if (v.current === undefined) usageError('--current PATH is required');
     for (const f of ['data-root', 'reference-root'] as const) if (v[f] !== undefined) usageError(`--${f} needs --monitor`);
   }
   let keepLast: number | undefined;
