@@ -217,7 +217,9 @@ async function checkDriftCommandPublishes(namespace: string, sa: string, monitor
     slice('reference.csv', join(work, 'reference.csv'));
     slice('current.csv', join(work, 'current.csv'));
     const kubeconfig = kube.writeKubeconfig(`drift-job-${namespace}`, { token: await kube.serviceAccountToken(namespace, sa), namespace });
-    const r = await kube.exec(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'drift', ...monitorArgs, '--reference', join(work, 'reference.csv'),
+    // With --monitor the spec's paths are the image's (/app/...): the local files are given as flags, which win.
+    const local = monitorArgs.length > 0 ? ['--model-card', join(REPO, 'models', 'model.json')] : [];
+    const r = await kube.exec(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'drift', ...monitorArgs, ...local, '--reference', join(work, 'reference.csv'),
       '--current', join(work, 'current.csv'), '--out', join(work, 'reports'), '--json', '--quiet', '--workers', '0', '--no-cache'], {
       check: false, timeoutMs: 300_000,
       env: { ...kube.env, KUBECONFIG: kubeconfig, SENTINEL_LOG_LEVEL: 'info', ...(monitorArgs.length === 0 ? { SENTINEL_MONITOR_NAMESPACE: namespace, SENTINEL_MONITOR_NAME: monitor } : {}) },
