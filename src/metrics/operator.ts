@@ -29,7 +29,7 @@ export function createOperatorMetrics(registry: Registry, sources: { queueDepth:
     registers: [registry],
     collect() { this.set(sources.inFlight()); },
   });
-  return {
+  const m: OperatorMetrics = {
     reconciles: new Counter({ name: 'sentinelml_operator_reconciles_total', help: 'ModelMonitor reconciles, by result.', labelNames: ['result'], registers: [registry] }),
     reconcileErrors: new Counter({ name: 'sentinelml_operator_reconcile_errors_total', help: 'Reconciles that failed and were requeued with backoff, by reason.', labelNames: ['reason'], registers: [registry] }),
     reconcileDuration: new Histogram({
@@ -42,4 +42,10 @@ export function createOperatorMetrics(registry: Registry, sources: { queueDepth:
     leader: new Gauge({ name: 'sentinelml_operator_leader', help: '1 while this replica holds the leader Lease.', registers: [registry] }),
     monitors: new Gauge({ name: 'sentinelml_operator_monitors', help: 'ModelMonitors watched, by Ready status.', labelNames: ['ready'], registers: [registry] }),
   };
+  // Every series exists from the start (at 0): rate() and alerts see the first increment.
+  for (const result of ['success', 'requeue', 'error']) m.reconciles.inc({ result }, 0);
+  for (const reason of ['conflict', 'api', 'other']) m.reconcileErrors.inc({ reason }, 0);
+  for (const action of ['create', 'update']) m.cronJobWrites.inc({ action }, 0);
+  for (const ready of ['True', 'False', 'Unknown']) m.monitors.set({ ready }, 0);
+  return m;
 }
