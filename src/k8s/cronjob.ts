@@ -158,7 +158,28 @@ export function driftedFields(desired: unknown, actual: unknown, path = ''): str
     if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [path];
     return Object.entries(desired as Record<string, unknown>).flatMap(([k, v]) => driftedFields(v, (actual as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   }
-  return desired === actual || (typeof desired === 'number' && String(desired) === String(actual)) ? [] : [path];
+  if (desired === actual || (typeof desired === 'number' && String(desired) === String(actual))) return [];
+  // The API server stores quantities canonically (1000m → 1, 0.5Gi → 512Mi): compare their values.
+  if (/\.resources\.(requests|limits)\./.test(path)) {
+    const a = quantityValue(desired);
+    const b = quantityValue(actual);
+    if (a !== null && b !== null && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a))) return [];
+  }
+  return [path];
+}
+
+const QUANTITY_SUFFIX: Record<string, number> = {
+  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The value of a Kubernetes quantity (`250m`, `1Gi`, `1e3`, 2), or null when it is not one. */
+export function quantityValue(q: unknown): number | null {
+  if (typeof q === 'number') return Number.isFinite(q) ? q : null;
+  if (typeof q !== 'string') return null;
+  const m = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][-+]?\d+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)$/.exec(q.trim());
+  if (m === null) return null;
+  return m[2] !== undefined ? Number(m[1] + m[2]) : Number(m[1]) * QUANTITY_SUFFIX[m[3] ?? ''];
 }
 
 /** What must be fixed on the cluster's CronJob: drifted spec fields, missing labels, a missing owner reference. */

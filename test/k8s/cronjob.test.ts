@@ -1,7 +1,7 @@
 // The drift CronJob a ModelMonitor describes, and the drift check that undoes hand edits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cronJobDrift, cronJobName, desiredCronJob, driftedFields, withoutNulls } from '../../src/k8s/cronjob.ts';
+import { cronJobDrift, cronJobName, desiredCronJob, driftedFields, quantityValue, withoutNulls } from '../../src/k8s/cronjob.ts';
 import type { ModelMonitor } from '../../src/k8s/spec.ts';
 
 const JOB = { image: 'ghcr.io/sentinelml/sentinelml:0.1.0', serviceAccountName: 'rel-sentinelml-drift' };
@@ -71,4 +71,12 @@ test('drift check: server defaults are ignored; hand edits, removed optional fie
   ].sort());
   assert.deepEqual(driftedFields({ a: [1, 2] }, { a: [1, 2, 3] }), ['a']);
   assert.deepEqual(driftedFields({ n: 3 }, { n: '3' }), []);
+});
+
+test('quantities compare by value (the API server stores them canonically), elsewhere strings are strings', () => {
+  const at = 'spec.jobTemplate.spec.template.spec.containers[0].resources.limits';
+  assert.deepEqual(driftedFields({ cpu: '1000m', memory: '0.5Gi', storage: 2 }, { cpu: '1', memory: '512Mi', storage: '2' }, at), []);
+  assert.deepEqual(driftedFields({ cpu: '1500m' }, { cpu: '1' }, at), [`${at}.cpu`]);
+  assert.deepEqual(driftedFields({ schedule: '1000m' }, { schedule: '1' }, 'spec'), ['spec.schedule']);
+  assert.deepEqual(['250m', '1Gi', '1e3', '64Mi', 2, 'lots'].map(quantityValue), [0.25, 2 ** 30, 1000, 64 * 2 ** 20, 2, null]);
 });

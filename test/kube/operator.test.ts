@@ -248,7 +248,8 @@ test('create: the operator makes the CronJob (controller owner reference), repor
 
 test('update: schedule, suspend and resources reach the CronJob; drift settings do not touch it (runs read them)', async () => {
   const before = await getCronJob(NS, 'churn-drift');
-  const m = await patchMonitor(NS, 'churn', { schedule: '*/5 * * * *', suspend: true, resources: { limits: { cpu: '2', memory: '2Gi' } } });
+  // 2000m: the API server stores the canonical "2"; the operator must not see that as drift.
+  const m = await patchMonitor(NS, 'churn', { schedule: '*/5 * * * *', suspend: true, resources: { limits: { cpu: '2000m', memory: '2Gi' } } });
   const cj = await until('CronJob updated', async () => {
     const c = await getCronJob(NS, 'churn-drift');
     return c?.spec.schedule === '*/5 * * * *' ? c : undefined;
@@ -264,6 +265,7 @@ test('update: schedule, suspend and resources reach the CronJob; drift settings 
   const m2 = await patchMonitor(NS, 'churn', { drift: { stattest: 'psi', threshold: 0.3 }, keepLast: 5 });
   await until('Ready at the new generation', async () => condition(await getMonitor(NS, 'churn'), 'Ready')?.observedGeneration === m2.metadata.generation);
   assert.equal((await getCronJob(NS, 'churn-drift')).metadata.resourceVersion, rv, 'a drift-settings change does not rewrite the CronJob');
+  assert.equal((await events(NS, 'churn')).filter((e: any) => e.reason === 'CronJobUpdated').length, 1, 'one correction, no update loop over canonicalised quantities');
 });
 
 test('hand edits are undone; a deleted CronJob is re-created; a CronJob stripped of its label is taken back', async () => {
