@@ -20,7 +20,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { findTool, freePort, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.ts';
+import { tool } from '../chart/support/helm.ts';
 import { DRIFT_NEEDS, expandRules, OPERATOR_NEEDS, parseManifest } from '../support/k8s-objects.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,6 +41,26 @@ let auditLog: string;
 let operatorKubeconfig: string;
 let jobTemplate: string;
 const running = new Set<OperatorProc>();
+let prometheus: ChildProcess | undefined;
+let promUrl = '';
+
+/** A real Prometheus (scripts/provision/prometheus.sh) scraping the leader every second, as its ServiceMonitor would. */
+async function startPrometheus(target: number): Promise<void> {
+  const port = await freePort();
+  const config = join(work, 'prometheus.yml');
+  writeFileSync(config, stringify({
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    scrape_configs: [{ job_name: 'rel-sentinelml-operator', static_configs: [{ targets: [`127.0.0.1:${target}`], labels: { namespace: NS } }] }],
+  }));
+  prometheus = spawn(tool('prometheus'), [`--config.file=${config}`, `--storage.tsdb.path=${join(work, 'prom-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+  promUrl = `http://127.0.0.1:${port}`;
+}
+
+async function promQuery(expr: string): Promise<unknown[]> {
+  const body = await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as { status: string; error?: string; data: { result: unknown[] } };
+  if (body.status !== 'success') throw new Error(`query failed: ${expr}: ${body.error}`);
+  return body.data.result;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -177,6 +199,10 @@ before(async () => {
 
 after(async () => {
   for (const op of [...running]) await op.kill();
+  if (prometheus?.pid !== undefined && prometheus.exitCode === null) {
+    prometheus.kill('SIGTERM');
+    await new Promise((r) => prometheus!.once('exit', r));
+  }
   await kube?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -222,6 +248,7 @@ let leader: OperatorProc;
 
 test('create: the operator makes the CronJob (controller owner reference), reports Ready=True and an Event', async () => {
   leader = await startOperator('op-a');
+  await startPrometheus(leader.port);
   const created = await createMonitor(monitor('churn', { schedule: '0 * * * *', driftScoreThreshold: 0.2 }));
   const cj = await until('CronJob churn-drift', () => getCronJob(NS, 'churn-drift'));
   assert.deepEqual(cj.metadata.ownerReferences, [{ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: 'churn', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
@@ -424,6 +451,12 @@ test(`${SCALE.namespaces * SCALE.perNamespace} ModelMonitors across ${SCALE.name
   const exprs: string[] = overview.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr)).filter((e: string) => e.includes('sentinelml_operator_'));
   assert.ok(exprs.length >= 6, `${exprs.length} operator queries`);
   for (const e of exprs) for (const m of e.match(/sentinelml_operator_\w+/g)!) assert.match(metrics, new RegExp(`^${m}[{ ]`, 'm'), `dashboard query ${e}: ${m} is exported`);
+  // ... and each query returns data from a Prometheus that scraped this operator (Grafana's "All" for $namespace).
+  const vars: Record<string, string> = { namespace: '.*', __rate_interval: '20s' };
+  for (const e of exprs) {
+    const expr = e.replace(/\$\{?(\w+)\}?/g, (m0, name: string) => vars[name] ?? m0);
+    await until(`dashboard query ${expr} returns data`, async () => (await promQuery(expr)).length > 0, 30_000);
+  }
 });
 
 /** Every drift CronJob in the cluster, by namespace/name, with uid and resourceVersion. */
