@@ -117,13 +117,15 @@ interface OperatorProc {
   kill(): Promise<void>;
 }
 
-async function startOperator(name: string): Promise<OperatorProc> {
+/** An operator process: this test's flags by default, or `o.args` (e.g. a chart Deployment's) with its own kubeconfig. */
+async function startOperator(name: string, o: { args?: string[]; kubeconfig?: string } = {}): Promise<OperatorProc> {
   const port = await freePort();
-  const proc = spawn(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'operator',
+  const args = o.args ?? ['operator',
     '--job-image=ghcr.io/sentinelml/sentinelml:test', `--job-service-account=${DRIFT_SA}`, `--job-template=${jobTemplate}`,
     `--lease-namespace=${NS}`, `--lease-name=${LEASE}`, '--lease-duration=4s', '--renew-deadline=3s', '--retry-period=1s',
-    '--recheck=1s', `--metrics-port=${port}`, '--workers=4'], {
-    env: { ...kube.env, KUBECONFIG: operatorKubeconfig, SENTINEL_INSTANCE_ID: name, SENTINEL_LOG_LEVEL: 'info' },
+    '--recheck=1s', '--workers=4'];
+  const proc = spawn(process.execPath, [join(REPO, 'bin', 'sentinel.js'), ...args, `--metrics-port=${port}`], {
+    env: { ...kube.env, KUBECONFIG: o.kubeconfig ?? operatorKubeconfig, SENTINEL_INSTANCE_ID: name, SENTINEL_POD_NAMESPACE: NS, SENTINEL_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The log (pino, JSON lines) is on stderr.
@@ -595,4 +597,34 @@ test('deleting a ModelMonitor leaves a CronJob the garbage collector removes (ow
   });
   assert.equal(adopted.metadata.uid, cj.metadata.uid);
   assert.ok(convergeMs > 0);
+});
+
+test('rbacScope namespace: the chart\'s namespaced operator (a Role per watched namespace) reconciles only there', async () => {
+  assert.equal(await leader.stop(), 0); // the cluster-wide operator leaves the field
+  const helm = findTool('helm', 'run `bash scripts/provision.sh helm` (npm test does it)');
+  const rendered = parseManifest((await kube.exec(helm, ['template', 'nsrel', CHART, '--namespace', NS, '--kube-version', '1.35.4',
+    '--set', 'operator.rbacScope=namespace', '--set', 'operator.watchNamespaces[0]=team-4',
+    '--show-only', 'templates/operator-serviceaccount.yaml', '--show-only', 'templates/operator-rbac.yaml', '--show-only', 'templates/operator-deployment.yaml'])).stdout);
+  assert.deepEqual(rendered.filter((o) => o.kind.startsWith('Cluster')), [], 'no cluster-wide RBAC');
+  await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: rendered.filter((o) => o.kind !== 'Deployment').map((o) => JSON.stringify(o)).join('\n') });
+  const dep = rendered.find((o) => o.kind === 'Deployment')!;
+  const sa: string = dep.spec.template.spec.serviceAccountName;
+  const args = (dep.spec.template.spec.containers[0].args as string[])
+    .filter((a) => !a.startsWith('--metrics-port=') && !a.startsWith('--host='))
+    .map((a) => (a.startsWith('--job-template=') ? `--job-template=${jobTemplate}` : a));
+  assert.ok(args.includes('--namespace=team-4'), args.join(' '));
+  const scoped = await startOperator('op-ns', { args, kubeconfig: kube.writeKubeconfig('ns-operator', { token: await kube.serviceAccountToken(NS, sa) }) });
+  await createMonitor(monitor('scoped', {}, 'team-4'));
+  await createMonitor(monitor('unwatched', {}, 'team-3'));
+  await readyOf('team-4', 'scoped', 'True');
+  assert.ok(await getCronJob('team-4', 'scoped-drift'));
+  // The scoped operator also reconciled the other 20 monitors of team-4 (already converged: no writes).
+  await until('queue drained', async () => (await scoped.metric('sentinelml_operator_queue_depth')) === 0 && (await scoped.metric('sentinelml_operator_reconciles_total', 'result="success"')) >= SCALE.perNamespace + 1);
+  assert.equal(await getCronJob('team-3', 'unwatched-drift'), undefined, 'team-3 is not watched');
+  assert.equal(condition(await getMonitor('team-3', 'unwatched'), 'Ready'), undefined);
+  assert.equal(await canI(sa, 'team-3', 'list', 'modelmonitors.sentinelml.io'), false);
+  assert.equal(await canI(sa, 'team-4', 'list', 'modelmonitors.sentinelml.io'), true);
+  const all = await kube.kubectl(['auth', 'can-i', 'list', 'modelmonitors.sentinelml.io', '--all-namespaces'], { as: `system:serviceaccount:${NS}:${sa}`, check: false });
+  assert.equal(all.stdout.trim(), 'no');
+  assert.equal(await scoped.stop(), 0);
 });
