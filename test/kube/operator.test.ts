@@ -485,6 +485,28 @@ test('restart: a new operator process writes nothing and duplicates nothing', as
   assert.deepEqual(monitorsAfter, monitorsBefore, 'no status rewritten either');
 });
 
+test('API errors requeue the monitor with exponential backoff; it converges once the cause is gone', async () => {
+  // Take the operator's cluster-wide rights away: its CronJob create is refused (403).
+  const binding = (await api('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/rel-sentinelml-operator'));
+  await api('DELETE', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/rel-sentinelml-operator');
+  const errorsBefore = await leader.metric('sentinelml_operator_reconcile_errors_total', 'reason="api"');
+  const linesBefore = leader.lines.length;
+  await createMonitor(monitor('backoff', {}));
+  const failures = await until('five failed reconciles of ml/backoff', async () => {
+    const f = leader.lines.slice(linesBefore).filter((l) => l.msg === 'reconcile failed; requeued' && l.monitor === `${NS}/backoff`);
+    return f.length >= 5 ? f : undefined;
+  }, 30_000);
+  assert.match(failures[0].err, /HTTP 403/);
+  assert.deepEqual(failures.slice(0, 5).map((f) => f.retryInMs), [100, 200, 400, 800, 1600], 'the delay doubles per failure');
+  assert.ok(await leader.metric('sentinelml_operator_reconcile_errors_total', 'reason="api"') >= errorsBefore + 5);
+  assert.equal(await getCronJob(NS, 'backoff-drift'), undefined);
+  // Rights back: the next retry succeeds.
+  const { metadata: { name, labels }, roleRef, subjects } = binding;
+  await api('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { metadata: { name, labels }, roleRef, subjects });
+  await until('ml/backoff converged', () => getCronJob(NS, 'backoff-drift'), 60_000);
+  await readyOf(NS, 'backoff', 'True');
+});
+
 test('two replicas: only the leader acts; failover after a crash and after a graceful stop (measured)', async () => {
   const standby = await startOperator('op-b');
   await until('standby sees the leader', async () => standby.lines.some((l) => l.msg === 'leader observed'));
