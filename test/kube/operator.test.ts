@@ -485,6 +485,26 @@ test('restart: a new operator process writes nothing and duplicates nothing', as
   assert.deepEqual(monitorsAfter, monitorsBefore, 'no status rewritten either');
 });
 
+test('docs/kubernetes.md "A second model": its ModelMonitor, applied as shown, becomes Ready with its CronJob', async () => {
+  const doc = readFileSync(join(REPO, 'docs', 'kubernetes.md'), 'utf8');
+  const yaml = /kubectl apply -f - <<'YAML'\n([\s\S]*?)\nYAML/.exec(doc)?.[1];
+  assert.ok(yaml, 'the docs show the ModelMonitor');
+  // The docs' release is "sentinelml" in namespace sentinelml; here it is "rel" in ml.
+  const m = parseManifest(yaml.replaceAll('namespace: sentinelml', `namespace: ${NS}`).replaceAll('sentinelml-data', 'data').replaceAll('sentinelml-drift', DRIFT_SA))[0];
+  m.metadata.name = 'second-model'; // "churn" is taken by this file's first monitor
+  const cm = /--from-file=reference\.csv=\S+/.test(doc) ? 'churn-reference' : '';
+  assert.equal(m.spec.referenceConfigMap.name, cm);
+  await api('POST', `/api/v1/namespaces/${NS}/configmaps`, { metadata: { name: cm }, data: { 'reference.csv': 'tenure\n1\n' } });
+  await createMonitor(m);
+  const ready = await readyOf(NS, m.metadata.name, 'True');
+  const cj = await getCronJob(NS, ready.status.cronJob);
+  assert.equal(cj.spec.schedule, m.spec.schedule);
+  assert.equal(cj.spec.jobTemplate.spec.template.spec.serviceAccountName, DRIFT_SA);
+  // The drift ServiceAccount the chart made may read and report to it (same namespace, no new RBAC).
+  assert.equal(await canI(DRIFT_SA, NS, 'get', `modelmonitors.sentinelml.io/${m.metadata.name}`), true);
+  assert.equal(await canI(DRIFT_SA, NS, 'patch', `modelmonitors.sentinelml.io/${m.metadata.name}`, '--subresource=status'), true);
+});
+
 test('API errors requeue the monitor with exponential backoff; it converges once the cause is gone', async () => {
   // Take the operator's cluster-wide rights away: its CronJob create is refused (403).
   const binding = (await api('GET', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/rel-sentinelml-operator'));
