@@ -62,9 +62,13 @@ export function cronJobLabels(monitor: ModelMonitor, config: JobTemplateConfig):
   };
 }
 
-/** The owner reference that makes the CronJob the monitor's (garbage-collected with it). */
+/**
+ * The owner reference that makes the CronJob the monitor's (garbage-collected with it). No
+ * blockOwnerDeletion: under the OwnerReferencesPermissionEnforcement admission plugin it would need
+ * update rights on modelmonitors/finalizers, and nothing waits for a foreground deletion of a monitor.
+ */
 export function ownerReference(monitor: ModelMonitor): Record<string, unknown> {
-  return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'ModelMonitor', name: monitor.metadata.name, uid: monitor.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'ModelMonitor', name: monitor.metadata.name, uid: monitor.metadata.uid, controller: true };
 }
 
 /** The controller owner reference of an object, if any. */

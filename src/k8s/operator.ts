@@ -240,9 +240,15 @@ export function createOperator(o: OperatorOptions): Operator {
     }
     if (actual !== undefined) {
       const owner = controllerOf(actual as any);
-      // A CronJob of an earlier ModelMonitor of the same name (deleted, not yet collected) is adopted;
-      // one whose managed-by label was edited away gets it back (and is watched again).
       const ours = owner?.kind === 'ModelMonitor' && owner.name === name;
+      // The CronJob of an earlier ModelMonitor of this name (deleted, not yet collected): wait for the
+      // garbage collector rather than adopt it (rewriting owner references needs delete rights under
+      // the OwnerReferencesPermissionEnforcement admission plugin, which the operator does not hold).
+      if (ours && owner.uid !== m.metadata.uid) {
+        await setReady(m, false, 'WaitingForGarbageCollection', `CronJob ${cjName} still belongs to an earlier ModelMonitor ${name} (uid ${owner.uid}); it is re-created once the garbage collector has removed it`);
+        return { ready: false, reason: 'WaitingForGarbageCollection', cronJob: 'none', requeueAfterMs: o.waitRecheckMs ?? 30_000 };
+      }
+      // One whose managed-by label was edited away gets it back below (and is watched again).
       if (!ours) {
         const holder = owner ? `${owner.kind}/${owner.name}` : 'nobody (not created by the operator)';
         await setReady(m, false, 'CronJobConflict', `CronJob ${cjName} already exists and is owned by ${holder}; delete or rename it`);

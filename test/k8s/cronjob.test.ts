@@ -13,7 +13,7 @@ const monitor = (spec: ModelMonitor['spec'] = {}, name = 'rel-sentinelml'): Mode
 test('defaults: the chart\'s former CronJob (schedule, Forbid, deadlines, history, volume, restricted pod) running --monitor', () => {
   const cj = desiredCronJob(monitor(), JOB);
   assert.equal(cj.metadata.name, 'rel-sentinelml-drift');
-  assert.deepEqual(cj.metadata.ownerReferences, [{ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: 'rel-sentinelml', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+  assert.deepEqual(cj.metadata.ownerReferences, [{ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: 'rel-sentinelml', uid: 'uid-1', controller: true }]);
   assert.equal(cj.metadata.labels['app.kubernetes.io/instance'], 'rel', 'inherited, so the chart\'s NetworkPolicy selects the pods');
   assert.equal(cj.metadata.labels['app.kubernetes.io/component'], 'drift');
   const s = cj.spec;

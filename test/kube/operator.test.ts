@@ -182,7 +182,10 @@ before(async () => {
       { level: 'None' },
     ],
   }));
-  kube = await startKubeApiServer({ apiServerFlags: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, '--audit-log-mode=blocking'] });
+  // OwnerReferencesPermissionEnforcement (on in OpenShift, off by default upstream): owner references
+  // must not need rights the operator lacks.
+  kube = await startKubeApiServer({ apiServerFlags: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, '--audit-log-mode=blocking',
+    '--enable-admission-plugins=OwnerReferencesPermissionEnforcement'] });
   await kube.kubectl(['apply', '--server-side', '-f', CRD]);
   await kube.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/modelmonitors.sentinelml.io']);
   await kube.kubectl(['create', 'namespace', NS]);
@@ -253,7 +256,7 @@ test('create: the operator makes the CronJob (controller owner reference), repor
   await startPrometheus(leader.port);
   const created = await createMonitor(monitor('churn', { schedule: '0 * * * *', driftScoreThreshold: 0.2 }));
   const cj = await until('CronJob churn-drift', () => getCronJob(NS, 'churn-drift'));
-  assert.deepEqual(cj.metadata.ownerReferences, [{ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: 'churn', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  assert.deepEqual(cj.metadata.ownerReferences, [{ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', name: 'churn', uid: created.metadata.uid, controller: true }]);
   assert.equal(cj.spec.schedule, '0 * * * *');
   assert.equal(cj.spec.concurrencyPolicy, 'Forbid');
   const pod = cj.spec.jobTemplate.spec.template.spec;
@@ -624,20 +627,27 @@ test('RBAC both ways: what the operator and the drift job did (audit log) is exa
   }
 });
 
-test('deleting a ModelMonitor leaves a CronJob the garbage collector removes (owner reference with blockOwnerDeletion; no collector here)', async () => {
+test('deleting a ModelMonitor leaves a CronJob for the garbage collector (controller owner reference; no collector here); a new monitor of that name waits for it', async () => {
   const m = await getMonitor(NS, 'ha-1');
   await api('DELETE', `${MM}/namespaces/${NS}/modelmonitors/ha-1`);
   await sleep(1_500);
   const cj = await getCronJob(NS, 'ha-1-drift');
   // Without kube-controller-manager nothing deletes it; the reference is what the collector follows.
-  assert.deepEqual(cj.metadata.ownerReferences.map((r: any) => [r.uid, r.controller, r.blockOwnerDeletion]), [[m.metadata.uid, true, true]]);
-  // A new ModelMonitor of the same name adopts the orphan instead of conflicting with it.
+  assert.deepEqual(cj.metadata.ownerReferences.map((r: any) => [r.kind, r.uid, r.controller]), [['ModelMonitor', m.metadata.uid, true]]);
+  // A new ModelMonitor of the same name waits for the collector instead of adopting the old CronJob
+  // (that would rewrite owner references, which OwnerReferencesPermissionEnforcement, on here, refuses).
   const fresh = await createMonitor(monitor('ha-1', { schedule: '7 * * * *' }));
-  const adopted = await until('orphan adopted', async () => {
+  const waiting = await readyOf(NS, 'ha-1', 'False', 'WaitingForGarbageCollection');
+  assert.match(condition(waiting, 'Ready').message, new RegExp(`uid ${m.metadata.uid}`));
+  // What the garbage collector would do; then the operator makes the new monitor's CronJob.
+  await api('DELETE', `/apis/batch/v1/namespaces/${NS}/cronjobs/ha-1-drift`);
+  const made = await until('CronJob of the new ha-1', async () => {
     const c = await getCronJob(NS, 'ha-1-drift');
-    return c?.metadata.ownerReferences?.[0]?.uid === fresh.metadata.uid && c.spec.schedule === '7 * * * *' ? c : undefined;
+    return c?.metadata.ownerReferences?.[0]?.uid === fresh.metadata.uid ? c : undefined;
   });
-  assert.equal(adopted.metadata.uid, cj.metadata.uid);
+  assert.equal(made.spec.schedule, '7 * * * *');
+  assert.notEqual(made.metadata.uid, cj.metadata.uid);
+  await readyOf(NS, 'ha-1', 'True');
   assert.ok(convergeMs > 0);
 });
 
