@@ -12,7 +12,6 @@ import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { Command } from './main.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../k8s/spec.ts';
-import { pruneRuns } from '../reports/store.ts';
 
 export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
        sentinel drift --monitor NAMESPACE/NAME [options]
@@ -33,7 +32,6 @@ options:
   --reference FILE       reference dataset (CSV with a header row)            (required without --monitor)
   --current PATH         prediction-log directory or CSV file                 (required without --monitor)
   --out DIR              report directory (default: reports)
-  --keep-last N          keep only the newest N runs in the report directory (default: all)
   --since DURATION       only current rows with timestamp >= now - DURATION (24h, 30m, 7d)
   --stattest NAME        one test for every feature column (ks, chisquare, z, wasserstein,
                          jensenshannon, psi, kl_div, hellinger, ...); default: Evidently's choice
@@ -99,7 +97,6 @@ export interface ParsedDriftArgs {
   options: DriftJobOptions;
   monitor?: { namespace: string; name: string };
   roots: { dataRoot?: string; referenceRoot?: string };
-  keepLast?: number;
   /** Option names given on the command line (they win over the spec). */
   given: Set<string>;
 }
@@ -114,7 +111,6 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         monitor: { type: 'string' },
         'data-root': { type: 'string' },
         'reference-root': { type: 'string' },
-        'keep-last': { type: 'string' },
         reference: { type: 'string' },
         current: { type: 'string' },
         out: { type: 'string' },
@@ -162,11 +158,6 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     if (v.current === undefined) usageError('--current PATH is required');
     for (const f of ['data-root', 'reference-root'] as const) if (v[f] !== undefined) usageError(`--${f} needs --monitor`);
   }
-  let keepLast: number | undefined;
-  if (v['keep-last'] !== undefined) {
-    if (!/^\d+$/.test(v['keep-last'])) usageError(`--keep-last must be a whole number (got "${v['keep-last']}")`);
-    keepLast = Number(v['keep-last']);
-  }
   const columnThresholds = Object.fromEntries(Object.entries(parsePairs(v['column-threshold'], '--column-threshold')).map(([k, x]) => [k, parseNumber(x, '--column-threshold')]));
   let workers: number | undefined;
   if (v.workers !== undefined) {
@@ -205,7 +196,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
   const flagToOption: Record<string, string> = {
     reference: 'reference', current: 'current', out: 'out', since: 'since', stattest: 'stattest', 'column-stattest': 'perColumnStattest',
     threshold: 'threshold', 'column-threshold': 'perColumnThreshold', 'drift-share': 'driftShare', columns: 'columns', 'model-card': 'modelCard',
-    'no-compat': 'compat', workers: 'workers',
+    'no-compat': 'compat', workers: 'workers', 'keep-last': 'keepLast',
   };
   for (const [flag, option] of Object.entries(flagToOption)) {
     const value = (v as Record<string, unknown>)[flag];
@@ -217,7 +208,6 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     quiet: v.quiet,
     monitor,
     roots: { dataRoot: v['data-root'], referenceRoot: v['reference-root'] },
-    keepLast,
     given,
     options: {
       reference: v.reference ?? '',
@@ -317,27 +307,17 @@ export const driftCommand: Command = async (argv, env) => {
   const target = parsed.monitor ?? (config.monitorNamespace && config.monitorName ? { namespace: config.monitorNamespace, name: config.monitorName } : undefined);
   try {
     let options = parsed.options;
-    let keepLast = parsed.keepLast ?? 0;
     if (parsed.monitor !== undefined) {
       const fromSpec = await optionsFromMonitor(parsed.monitor, parsed.roots);
       // Flags given on the command line win over the spec.
       const flags = Object.fromEntries(Object.entries(parsed.options).filter(([k]) => parsed.given.has(k)));
       options = { ...parsed.options, ...fromSpec, ...flags };
-      keepLast = parsed.keepLast ?? fromSpec.keepLast;
     }
     const outcome = await runDriftJob({
       ...options,
       logger,
       onProgress: parsed.quiet ? undefined : progressPrinter((s) => process.stderr.write(s)),
     });
-    if (keepLast > 0) {
-      try {
-        const removed = await pruneRuns(options.out, keepLast);
-        if (removed.length > 0) logger.info({ removed: removed.length, keepLast }, 'old runs removed');
-      } catch (err) {
-        logger.warn({ err }, 'report retention failed');
-      }
-    }
     await publishStatus(target, config, logger, { result: outcome.result });
     process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
     return 0;

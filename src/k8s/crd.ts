@@ -50,6 +50,11 @@ const specSchema: Schema = obj('What to monitor and how: the operator reconciles
     name: name('ConfigMap in the ModelMonitor\'s namespace.'),
     key: str('Key holding the CSV.', { default: SPEC_DEFAULTS.referenceConfigMapKey, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' }),
   }, { required: ['name'] }),
+  modelVolume: obj('The model\'s files (card, reference) from a ConfigMap or a PersistentVolumeClaim, mounted read-only at mountPath (the chart\'s modelVolume).', {
+    mountPath: { ...absPath('Where the job sees the files (not /, /data, /reference, /tmp or /app).'), 'x-kubernetes-validations': [...ABSOLUTE, rule(`!(self in ['/', '/data', '/reference', '/tmp', '/app']) && !self.startsWith('/data/') && !self.startsWith('/reference/') && !self.startsWith('/tmp/') && !self.startsWith('/app/')`, 'must not be /, /data, /reference, /tmp, /app or inside them')] },
+    configMap: name('ConfigMap in the ModelMonitor\'s namespace.'),
+    claimName: name('PersistentVolumeClaim in the ModelMonitor\'s namespace (mounted read-only).'),
+  }, { required: ['mountPath'], 'x-kubernetes-validations': [rule('has(self.configMap) != has(self.claimName)', 'set exactly one of configMap and claimName')] }),
   predictionLog: obj('Where the prediction log lives: a PersistentVolumeClaim (mounted at /data; the reports go there too) and a directory in it.', {
     claimName: name('PersistentVolumeClaim in the ModelMonitor\'s namespace.'),
     path: { ...relPath('Directory of the log inside the claim.'), default: SPEC_DEFAULTS.predictionLogPath },

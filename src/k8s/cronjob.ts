@@ -90,6 +90,11 @@ export function desiredCronJob(monitor: ModelMonitor, config: JobTemplateConfig)
     { name: 'tmp', emptyDir: { ...(config.tmp?.medium ? { medium: config.tmp.medium } : {}), sizeLimit: config.tmp?.sizeLimit ?? '64Mi' } },
   ];
   const mounts: Record<string, unknown>[] = [{ name: 'data', mountPath: DATA_MOUNT }, { name: 'tmp', mountPath: '/tmp' }];
+  const mv = s.modelVolume;
+  if (mv !== undefined) {
+    volumes.push({ name: 'model', ...(mv.configMap !== undefined ? { configMap: { name: mv.configMap } } : { persistentVolumeClaim: { claimName: mv.claimName, readOnly: true } }) });
+    mounts.push({ name: 'model', mountPath: mv.mountPath, readOnly: true });
+  }
   if (cm !== undefined) {
     const key = cm.key ?? SPEC_DEFAULTS.referenceConfigMapKey;
     volumes.push({ name: 'reference', configMap: { name: cm.name, items: [{ key, path: key }] } });

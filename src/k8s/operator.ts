@@ -196,6 +196,13 @@ export function createOperator(o: OperatorOptions): Operator {
       if (cm === null) return { reason: 'ReferenceMissing', message: `ConfigMap ${s.referenceConfigMap.name} (spec.referenceConfigMap) does not exist in namespace ${ns}` };
       if (cm.data?.[key] === undefined && cm.binaryData?.[key] === undefined) return { reason: 'ReferenceMissing', message: `ConfigMap ${s.referenceConfigMap.name} has no key ${key} (spec.referenceConfigMap.key)` };
     }
+    const mv = s.modelVolume;
+    if (mv?.configMap !== undefined && (await exists(() => core.readNamespacedConfigMap({ name: mv.configMap!, namespace: ns }, opts()))) === null) {
+      return { reason: 'ModelVolumeMissing', message: `ConfigMap ${mv.configMap} (spec.modelVolume.configMap) does not exist in namespace ${ns}` };
+    }
+    if (mv?.claimName !== undefined && (await exists(() => core.readNamespacedPersistentVolumeClaim({ name: mv.claimName!, namespace: ns }, opts()))) === null) {
+      return { reason: 'ModelVolumeMissing', message: `PersistentVolumeClaim ${mv.claimName} (spec.modelVolume.claimName) does not exist in namespace ${ns}` };
+    }
     const claim = s.predictionLog?.claimName;
     if (claim !== undefined && (await exists(() => core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }, opts()))) === null) {
       return { reason: 'PredictionLogMissing', message: `PersistentVolumeClaim ${claim} (spec.predictionLog.claimName) does not exist in namespace ${ns}` };

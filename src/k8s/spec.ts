@@ -15,6 +15,8 @@ export const API_VERSION = 'v1alpha1';
 /** Where the job's volumes are mounted (the chart's layout: /data/live, /data/reports). */
 export const DATA_MOUNT = '/data';
 export const REFERENCE_MOUNT = '/reference';
+/** Mount points the job uses itself: a model volume may not take them. */
+export const RESERVED_MOUNTS = [DATA_MOUNT, REFERENCE_MOUNT, '/tmp', '/app'] as const;
 
 /** Today's behaviour (the chart's former drift CronJob and its values). */
 export const SPEC_DEFAULTS = {
@@ -63,6 +65,11 @@ export interface ModelMonitorSpec {
   modelCard?: string;
   /** Reference CSV: an absolute path in the job's container (image, or the data volume under /data). */
   reference?: string;
+  /**
+   * The model's files (card, reference) from a ConfigMap or a claim, mounted read-only at mountPath
+   * (the chart's modelVolume). Only these two sources: a ModelMonitor must not mount host paths.
+   */
+  modelVolume?: { mountPath: string; configMap?: string; claimName?: string };
   /** Reference CSV from a ConfigMap key (small references; mounted read-only under /reference). */
   referenceConfigMap?: { name: string; key?: string };
   /** The PersistentVolumeClaim holding the prediction log (and the reports), mounted at /data. */
@@ -222,6 +229,14 @@ export function validateMonitorSpec(spec: ModelMonitorSpec | undefined): SpecPro
     if (typeof cm?.name !== 'string' || !DNS_SUBDOMAIN.test(cm.name)) bad('referenceConfigMap.name', 'must be a ConfigMap name');
     if (cm?.key !== undefined && !(typeof cm.key === 'string' && CONFIGMAP_KEY.test(cm.key))) bad('referenceConfigMap.key', 'must be a ConfigMap key');
   }
+  if (s.modelVolume !== undefined) {
+    const mv = s.modelVolume;
+    const why = typeof mv?.mountPath === 'string' ? absolutePathProblem(mv.mountPath) : 'is required';
+    if (why) bad('modelVolume.mountPath', why);
+    else if (RESERVED_MOUNTS.some((r) => mv.mountPath === r || mv.mountPath.startsWith(`${r}/`) || r.startsWith(`${mv.mountPath.replace(/\/$/, '')}/`) || mv.mountPath === '/')) bad('modelVolume.mountPath', `must not be or contain ${RESERVED_MOUNTS.join(', ')}`);
+    if ((mv?.configMap === undefined) === (mv?.claimName === undefined)) bad('modelVolume', 'set exactly one of configMap and claimName');
+    for (const k of ['configMap', 'claimName'] as const) if (mv?.[k] !== undefined && !DNS_SUBDOMAIN.test(mv[k]!)) bad(`modelVolume.${k}`, `"${mv[k]}" is not a valid name`);
+  }
   const log = s.predictionLog;
   if (log?.claimName === undefined || log.claimName === '') bad('predictionLog.claimName', 'is required: the PersistentVolumeClaim holding the prediction log');
   else if (!DNS_SUBDOMAIN.test(log.claimName)) bad('predictionLog.claimName', `"${log.claimName}" is not a PersistentVolumeClaim name`);
@@ -290,7 +305,8 @@ export interface SpecRunOptions {
   compat: boolean;
   columns?: string[];
   workers: number;
-  keepLast: number;
+  /** Retention (absent: keep every run). */
+  keepLast?: number;
 }
 
 /**
@@ -328,7 +344,7 @@ export function driftOptionsFromSpec(spec: ModelMonitorSpec | undefined, roots: 
     compat: d.compat ?? true,
     ...(d.onlyColumns !== undefined ? { columns: [...d.onlyColumns] } : {}),
     workers: s.workers ?? SPEC_DEFAULTS.workers,
-    keepLast: s.keepLast ?? SPEC_DEFAULTS.keepLast,
+    ...(s.keepLast !== undefined && s.keepLast > 0 ? { keepLast: s.keepLast } : {}),
   };
 }
 

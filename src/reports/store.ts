@@ -421,19 +421,3 @@ export async function readRun(dir: string, runId: string): Promise<DriftResult |
     throw new SentinelError('corrupt_run', `drift.json of run "${runId}" is not valid JSON`, { expose: true, cause: err, details: { path: join(dir, runId, 'drift.json') } });
   }
 }
-
-/**
- * Report retention: removes all but the newest `keepLast` runs (successful or failed), never the run
- * `latest.json` points at. Returns the removed run ids. `keepLast` 0 keeps everything. (The report
- * server's failed-run counter counts `failed.json` files, so pruning failed runs lowers it: Prometheus
- * reads that as a counter reset.)
- */
-export async function pruneRuns(dir: string, keepLast: number): Promise<string[]> {
-  if (!(Number.isInteger(keepLast) && keepLast >= 0)) throw new InputError('bad_keep_last', `keepLast must be a whole number >= 0 (got ${keepLast})`);
-  if (keepLast === 0) return [];
-  const runs = await listRuns(dir);
-  const latest = (await readLatestOrNull(dir))?.run_id;
-  const doomed = runs.slice(0, Math.max(0, runs.length - keepLast)).map((r) => r.run_id).filter((id) => id !== latest);
-  for (const id of doomed) await rm(join(dir, id), { recursive: true, force: true });
-  return doomed;
-}

@@ -258,6 +258,7 @@ describe('rendered objects keep their promises', () => {
     assert.equal(`/data/${mm.spec.predictionLog.path}`, arg('current'));
     assert.equal(`/data/${mm.spec.reportsPath}`, arg('out'));
     assert.equal(String(mm.spec.workers), arg('workers'));
+    assert.equal(String(mm.spec.keepLast), arg('keep-last'));
     assert.equal(mm.spec.predictionLog.claimName, job.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName);
     assert.equal(mm.spec.serviceAccountName, job.serviceAccountName);
     assert.deepEqual(mm.spec.resources, job.containers[0].resources);
@@ -506,7 +507,17 @@ test('skaffold.yaml is valid against Skaffold v4beta14 schema and deploys this c
 });
 
 test('modelVolume (ci/byo-model-values.yaml): the ConfigMap is mounted read-only where inference and drift read the model', () => {
-  const objs = render({ valuesFiles: [ciPath('byo-model-values.yaml')] });
+  // Operator mode: the ModelMonitor asks the operator for the same mount.
+  const mm = find(render({ valuesFiles: [ciPath('byo-model-values.yaml')] }), 'ModelMonitor').spec;
+  assert.deepEqual(mm.modelVolume, { mountPath: '/models/wine', configMap: 'wine-model' });
+  assert.deepEqual([mm.reference, mm.modelCard], ['/models/wine/reference.csv', '/models/wine/model.json']);
+  const pvc = find(render({ valuesFiles: [ciPath('byo-model-values.yaml')], set: { 'modelVolume.configMap': '', 'modelVolume.source.persistentVolumeClaim.claimName': 'models' } }), 'ModelMonitor').spec;
+  assert.deepEqual(pvc.modelVolume, { mountPath: '/models/wine', claimName: 'models' });
+  const hostPath = run(tool('helm'), [...helmTemplateArgs({ valuesFiles: [ciPath('byo-model-values.yaml')] }), '--set', 'modelVolume.configMap=', '--set', 'modelVolume.source.hostPath.path=/srv/models']);
+  assert.notEqual(hostPath.status, 0);
+  assert.match(hostPath.stderr, /with the operator only a configMap or source.persistentVolumeClaim/);
+  // Operator-less mode: the chart's CronJob mounts it.
+  const objs = render({ valuesFiles: [ciPath('byo-model-values.yaml')], set: { 'operator.enabled': 'false' } });
   const inference = find(objs, 'Deployment', '-inference').spec.template.spec;
   const drift = find(objs, 'CronJob').spec.jobTemplate.spec.template.spec;
   for (const pod of [inference, drift]) {
@@ -518,5 +529,6 @@ test('modelVolume (ci/byo-model-values.yaml): the ConfigMap is mounted read-only
   assert.ok(driftArgs.includes('--reference=/models/wine/reference.csv'), driftArgs.join(' '));
   assert.ok(driftArgs.includes('--model-card=/models/wine/model.json'), driftArgs.join(' '));
   // Off by default: no model volume anywhere.
-  for (const { spec } of podSpecs(render())) assert.ok(!spec.volumes.some((v: any) => v.name === 'model'));
+  for (const { spec } of podSpecs(render())) assert.ok(!spec.volumes?.some((v: any) => v.name === 'model'));
+  assert.equal(find(render(), 'ModelMonitor').spec.modelVolume, undefined);
 });

@@ -166,7 +166,7 @@ test('--monitor: usage errors name the problem (exit 2); without cluster access 
   const cases: { args: string[]; code: number; message: RegExp }[] = [
     { args: ['--monitor', 'churn'], code: 2, message: /^sentinel drift: --monitor takes NAMESPACE\/NAME of a ModelMonitor \(got "churn"\)$/ },
     { args: ['--reference', REF, '--current', CUR, '--data-root', '/x'], code: 2, message: /^sentinel drift: --data-root needs --monitor$/ },
-    { args: ['--monitor', 'ml/churn', '--keep-last', 'all'], code: 2, message: /^sentinel drift: --keep-last must be a whole number \(got "all"\)$/ },
+    { args: ['--monitor', 'ml/churn', '--keep-last', 'all'], code: 2, message: /^sentinel drift: --keep-last must be a whole number >= 1 \(got "all"\)$/ },
     // No kubeconfig and no in-cluster ServiceAccount: one line naming the monitor and why.
     { args: ['--monitor', 'ml/churn'], code: 1, message: /^sentinel drift: cannot read modelmonitors\/churn in namespace ml: no in-cluster service account and no kubeconfig$/ },
   ];

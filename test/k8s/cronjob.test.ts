@@ -80,3 +80,11 @@ test('quantities compare by value (the API server stores them canonically), else
   assert.deepEqual(driftedFields({ schedule: '1000m' }, { schedule: '1' }, 'spec'), ['spec.schedule']);
   assert.deepEqual(['250m', '1Gi', '1e3', '64Mi', 2, 'lots'].map(quantityValue), [0.25, 2 ** 30, 1000, 64 * 2 ** 20, 2, null]);
 });
+
+test('a model volume (ConfigMap or claim) is mounted read-only where the spec\'s card and reference point', () => {
+  const cm = desiredCronJob(monitor({ modelVolume: { mountPath: '/models/wine', configMap: 'wine-model' } }), JOB).spec.jobTemplate.spec.template.spec;
+  assert.deepEqual(cm.volumes.find((v: any) => v.name === 'model'), { name: 'model', configMap: { name: 'wine-model' } });
+  assert.deepEqual(cm.containers[0].volumeMounts.find((m: any) => m.name === 'model'), { name: 'model', mountPath: '/models/wine', readOnly: true });
+  const pvc = desiredCronJob(monitor({ modelVolume: { mountPath: '/models', claimName: 'models' } }), JOB).spec.jobTemplate.spec.template.spec;
+  assert.deepEqual(pvc.volumes.find((v: any) => v.name === 'model'), { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
+});

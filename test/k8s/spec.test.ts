@@ -15,7 +15,7 @@ test('the minimal spec (a claim) is valid; defaults give the chart\'s former dri
   assert.deepEqual(validateMonitorSpec(VALID), []);
   assert.deepEqual(driftOptionsFromSpec(VALID), {
     reference: '/app/data/reference.csv', current: '/data/live', out: '/data/reports', modelCard: '/app/models/model.json',
-    perColumnStattest: {}, perColumnThreshold: {}, compat: true, workers: 1, keepLast: 0,
+    perColumnStattest: {}, perColumnThreshold: {}, compat: true, workers: 1,
   });
 });
 
@@ -67,6 +67,15 @@ test('every field problem is reported at once, each naming its field', () => {
   assert.match(byField['spec.drift.columns[0].threshold'], /ks compares a p-value: the threshold must be in \[0, 1\]/);
   assert.match(byField['spec.drift.stattest'], /unknown stattest "kstest" \(known: .*wasserstein/);
   assert.match(byField['spec.schedule'], /hour field "25" is out of range/);
+});
+
+test('model volume: one source (ConfigMap or claim), an absolute mount path clear of the job\'s own mounts', () => {
+  assert.deepEqual(validateMonitorSpec({ ...VALID, modelVolume: { mountPath: '/models/wine', configMap: 'wine-model' } }), []);
+  assert.deepEqual(fields({ ...VALID, modelVolume: { mountPath: '/models', configMap: 'a', claimName: 'b' } }), ['spec.modelVolume']);
+  assert.deepEqual(fields({ ...VALID, modelVolume: { mountPath: '/models' } }), ['spec.modelVolume']);
+  for (const bad of ['/data', '/data/models', '/tmp', '/', 'models', '/reference/x']) {
+    assert.deepEqual(fields({ ...VALID, modelVolume: { mountPath: bad, configMap: 'a' } }), ['spec.modelVolume.mountPath'], bad);
+  }
 });
 
 test('stattest names and p-value tests come from the stats registry', () => {

@@ -244,8 +244,8 @@ async function checkDriftCommandPublishes(namespace: string, sa: string, monitor
 /**
  * The operator as the chart's Deployment runs it (its args, its ServiceAccount's token, the job
  * template from its ConfigMap), until the release's ModelMonitor has its CronJob and Ready=True.
- * Returns the CronJob. A claim the chart expects to exist (persistence.existingClaim) is created
- * first, as it would exist in a real cluster.
+ * Returns the CronJob. A claim or model ConfigMap the chart expects to exist (persistence.existingClaim,
+ * modelVolume.configMap) is created first, as it would exist in a real cluster.
  */
 async function runChartOperator(namespace: string, objects: Obj[]): Promise<any> {
   const dep = objects.find((o) => o.kind === 'Deployment' && componentOf(o) === 'operator')!;
@@ -254,6 +254,12 @@ async function runChartOperator(namespace: string, objects: Obj[]): Promise<any>
   const claim = mm.spec.predictionLog?.claimName;
   if (claim && (await kube.kubectl(['get', 'pvc', claim, '-n', namespace], { check: false })).code !== 0) {
     await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim, namespace }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } }) });
+  }
+  // Likewise the model ConfigMap a bring-your-own-model install mounts (ci/byo-model-values.yaml says how it is made).
+  const modelCm = mm.spec.modelVolume?.configMap;
+  if (modelCm && (await kube.kubectl(['get', 'configmap', modelCm, '-n', namespace], { check: false })).code !== 0) {
+    const files = ['model.onnx', 'model.json', 'reference.csv'].map((f) => `--from-file=${join(REPO, 'models', 'wine', f)}`);
+    await kube.kubectl(['create', 'configmap', modelCm, '-n', namespace, ...files]);
   }
   const work = mkdtempSync(join(tmpdir(), 'sentinel-kube-operator-'));
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === spec.volumes.find((v: any) => v.name === 'job-template').configMap.name)!;

@@ -234,6 +234,8 @@ test('the CRD refuses invalid specs with its CEL and schema messages, and fills 
     ['bad window', { since: 'yesterday' }, /spec.since/],
     ['claim name', { predictionLog: { claimName: 'Not_A_Name' } }, /claimName/],
     ['bad quantity', { resources: { limits: { memory: 'lots' } } }, /memory/],
+    ['model volume with two sources', { modelVolume: { mountPath: '/models', configMap: 'a', claimName: 'b' } }, /set exactly one of configMap and claimName/],
+    ['model volume over the data mount', { modelVolume: { mountPath: '/data/models', configMap: 'a' } }, /must not be \/, \/data, \/reference, \/tmp, \/app or inside them/],
   ];
   for (const [what, spec, message] of cases) {
     const r = await dry(spec);
@@ -334,6 +336,11 @@ test('invalid spec: Ready=False InvalidSpec with a Warning Event, no CronJob; mi
   const ev = await until('InvalidSpec Event', async () => (await events(NS, 'bad-cron')).find((e: any) => e.reason === 'InvalidSpec'));
   assert.equal(ev.type, 'Warning');
   assert.equal(await getCronJob(NS, 'bad-cron-drift'), undefined);
+
+  await createMonitor(monitor('no-model', { modelVolume: { mountPath: '/models/wine', configMap: 'wine-model' } }));
+  const noModel = await readyOf(NS, 'no-model', 'False', 'ModelVolumeMissing');
+  assert.match(condition(noModel, 'Ready').message, /ConfigMap wine-model \(spec.modelVolume.configMap\)/);
+  assert.equal(await getCronJob(NS, 'no-model-drift'), undefined);
 
   await createMonitor(monitor('no-claim', { predictionLog: { claimName: 'missing-claim' } }));
   await readyOf(NS, 'no-claim', 'False', 'PredictionLogMissing');
