@@ -367,6 +367,11 @@ for (const file of scenarios) {
         assert.equal(pod.serviceAccountName, driftSa);
         assert.equal(cronJob.spec.schedule, monitorObj.spec.schedule);
         assert.equal(pod.containers[0].image, podSpecOf(operatorDep).containers[0].image);
+        const mv = monitorObj.spec.modelVolume;
+        if (mv) {
+          assert.deepEqual(pod.volumes.find((v: any) => v.name === 'model').configMap?.name, mv.configMap, 'the model ConfigMap is mounted');
+          assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.name === 'model'), { name: 'model', mountPath: mv.mountPath, readOnly: true });
+        }
         // The strict server-side check of the chart's objects, applied to what the operator made too.
         const { metadata: { name }, apiVersion, kind, spec } = cronJob;
         const r = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '--force-conflicts', '--field-manager=strict-check', '-f', '-'],
