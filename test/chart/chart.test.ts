@@ -132,6 +132,9 @@ describe('values.schema.json rejects bad values', () => {
     ['bad cron', ['--set', 'drift.schedule=hourly'], /schedule/],
     ['unknown alarm mode', ['--set', 'drift.alarms.mode=strict'], /mode/],
     ['alarm alpha not in (0, 1)', ['--set', 'drift.alarms.alpha=1'], /alpha/],
+    ['unknown operator RBAC scope', ['--set', 'operator.rbacScope=global'], /rbacScope/],
+    ['bad lease duration', ['--set', 'operator.leaderElection.leaseDuration=15 seconds'], /leaseDuration/],
+    ['bad watched namespace', ['--set', 'operator.watchNamespaces[0]=Team_A'], /watchNamespaces/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {
