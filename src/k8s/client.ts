@@ -4,6 +4,7 @@
  * drift job's status writer (status.ts) and the operator (operator.ts, leader.ts) use. Loaded on
  * demand by the commands that talk to a cluster, so nothing else pays for the client.
  */
+import { createHash } from 'node:crypto';
 import {
   ApiException,
   BatchV1Api,
@@ -38,6 +39,31 @@ export function loadDefaultKubeConfig(): KubeConfig | null {
   if (cluster === null || (cluster.name === 'cluster' && cluster.server === 'http://localhost:8080' && kc.getCurrentUser()?.name === 'user')) {
     return null;
   }
+  return reuseConnections(kc);
+}
+
+const REUSING = Symbol('sentinelml.reuseConnections');
+
+/**
+ * Makes API calls through `kc` share their connections. client-node 2.0.1 builds a new undici
+ * Agent for every request (KubeConfig.createDispatcher), so each call opened its own TLS
+ * connection: TLS setup was the largest part of the operator's CPU in a profile. The Agent is
+ * kept per TLS configuration (CA, client certificate, server name); bearer tokens travel in
+ * headers, so a rotated ServiceAccount token still applies. Idempotent; returns `kc`.
+ */
+export function reuseConnections(kc: KubeConfig): KubeConfig {
+  // createDispatcher is private in the typings: reached through unknown.
+  const k = kc as unknown as { [REUSING]?: true; createDispatcher: (cluster: unknown, options: Record<string, unknown>) => unknown };
+  if (k[REUSING]) return kc;
+  const original = k.createDispatcher.bind(k);
+  const agents = new Map<string, unknown>();
+  k.createDispatcher = (cluster, options) => {
+    const c = cluster as { name?: string; server?: string; proxyUrl?: string } | null;
+    const key = createHash('sha256').update(JSON.stringify([c?.name, c?.server, c?.proxyUrl, options])).digest('hex');
+    if (!agents.has(key)) agents.set(key, original(cluster, options));
+    return agents.get(key);
+  };
+  k[REUSING] = true;
   return kc;
 }
 

@@ -7,7 +7,7 @@
  * Writes carry the resourceVersion read, so two candidates can never both win a round.
  * Hand-written: @kubernetes/client-node 2.x has no leader election.
  */
-import { CoordinationV1Api, KubeConfig, V1MicroTime, apiStatus, describeApiError, requestOptions, type V1Lease } from './client.ts';
+import { CoordinationV1Api, KubeConfig, V1MicroTime, apiStatus, describeApiError, requestOptions, reuseConnections, type V1Lease } from './client.ts';
 import type { Logger } from '../logger.ts';
 
 export interface LeaderElectionOptions {
@@ -42,7 +42,7 @@ export function createLeaderElector(o: LeaderElectionOptions): LeaderElector {
   const leaseDurationMs = o.leaseDurationMs ?? 15_000;
   const renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
   const retryPeriodMs = o.retryPeriodMs ?? 2_000;
-  const api = o.kubeConfig.makeApiClient(CoordinationV1Api);
+  const api = reuseConnections(o.kubeConfig).makeApiClient(CoordinationV1Api);
   const log = o.logger.child({ component: 'leader-election', lease: `${o.namespace}/${o.name}`, identity: o.identity });
   const abort = new AbortController();
   let leader = false;

@@ -23,6 +23,7 @@ import {
   describeApiError,
   makeInformer,
   requestOptions,
+  reuseConnections,
   type Informer,
   type KubernetesObject,
   type ObjectCache,
@@ -97,6 +98,7 @@ export function createOperator(o: OperatorOptions): Operator {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const now = o.now ?? (() => new Date());
   const queue = new WorkQueue(o.queue);
+  reuseConnections(o.kubeConfig);
   const objects = o.kubeConfig.makeApiClient(CustomObjectsApi);
   const batch = o.kubeConfig.makeApiClient(BatchV1Api);
   const core = o.kubeConfig.makeApiClient(CoreV1Api);

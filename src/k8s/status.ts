@@ -21,6 +21,7 @@ import {
   describeApiError,
   loadDefaultKubeConfig,
   requestOptions as deadline,
+  reuseConnections,
 } from './client.ts';
 import { monitorEvent } from './events.ts';
 import { API_GROUP, API_VERSION, type Condition, type ModelMonitor } from './spec.ts';
@@ -169,6 +170,8 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const requestOptions = (contentType?: string) => deadline(timeoutMs, contentType);
 
+  // Three calls, one connection.
+  reuseConnections(kc);
   const objects = kc.makeApiClient(CustomObjectsApi);
   const events = kc.makeApiClient(EventsV1Api);
   const target = { group: MODEL_MONITOR.group, version: MODEL_MONITOR.version, namespace: opts.namespace, plural: MODEL_MONITOR.plural, name: opts.name };
