@@ -127,9 +127,9 @@ monitor \`Ready=True\` at its generation. Per new monitor the operator makes abo
 worker (a serial loop); medians of ${ROUNDS} interleaved rounds; operator CPU = user+system of the
 operator process during convergence (the API server's and etcd's not included).
 
-On a machine this loaded the wall times measure mostly the wait for a core (API server, etcd and
-operator compete); more workers cannot help then. The operator's own CPU per monitor is the stable
-number.
+On a machine this loaded much of the wall time is waiting for a core (API server, etcd and the
+operator compete), which limits what more workers can gain; the operator's own CPU per monitor is
+the steadier number.
 
 | workers | converge s (median) | ms per monitor | operator CPU s | CPU ms per monitor | speed-up vs ${WORKERS[0]} | rounds (s) |
 |---:|---:|---:|---:|---:|---:|---|
