@@ -197,6 +197,9 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     reference: 'reference', current: 'current', out: 'out', since: 'since', stattest: 'stattest', 'column-stattest': 'perColumnStattest',
     threshold: 'threshold', 'column-threshold': 'perColumnThreshold', 'drift-share': 'driftShare', columns: 'columns', 'model-card': 'modelCard',
     'no-compat': 'compat', workers: 'workers', 'keep-last': 'keepLast',
+    // Any alarm flag replaces the spec's alarm settings as a whole.
+    'alarm-mode': 'alarm', 'column-alarm-mode': 'alarm', 'alarm-alpha': 'alarm', 'alarm-k': 'alarm', 'alarm-quantile': 'alarm',
+    'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
   };
   for (const [flag, option] of Object.entries(flagToOption)) {
     const value = (v as Record<string, unknown>)[flag];

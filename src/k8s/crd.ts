@@ -8,7 +8,7 @@
  * What it cannot check (cron ranges, time zones, objects that must exist) the operator reports as
  * a Ready=False condition.
  */
-import { API_GROUP, API_VERSION, CRON_SHAPE, PVALUE_STATTESTS, SPEC_DEFAULTS, SPEC_LIMITS, STATTEST_NAMES } from './spec.ts';
+import { ALARM_MODES, API_GROUP, API_VERSION, CRON_SHAPE, PVALUE_STATTESTS, SPEC_DEFAULTS, SPEC_LIMITS, STATTEST_NAMES } from './spec.ts';
 
 type Schema = Record<string, unknown>;
 const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
@@ -75,6 +75,18 @@ const specSchema: Schema = obj('What to monitor and how: the operator reconciles
         threshold: threshold('Threshold for this column.'),
       }, { required: ['name'], 'x-kubernetes-validations': [rule('has(self.stattest) || has(self.threshold)', 'a column entry sets stattest, threshold or both'), PVALUE_RULE] }),
     },
+    alarms: obj('Alarm modes (docs/drift.md): thresholds calibrated from the reference or p-values corrected for multiple testing, at a dataset false-alarm rate of about alpha; default: Evidently\'s thresholds.', {
+      mode: str('Mode for every column.', { enum: [...ALARM_MODES] }),
+      columnModes: { type: 'object', description: 'Mode per column, e.g. {age: bh}.', maxProperties: SPEC_LIMITS.maxColumns, additionalProperties: { type: 'string', enum: [...ALARM_MODES] } },
+      alpha: num('Dataset-level false-alarm target, in (0, 1).', { minimum: 0, maximum: 1, 'x-kubernetes-validations': [rule('self > 0.0 && self < 1.0', 'must be in (0, 1)')] }),
+      k: num('chunks: threshold = mean + k·sd of the reference-chunk statistics.', { minimum: 0, 'x-kubernetes-validations': [rule('self > 0.0', 'must be positive')] }),
+      quantile: num('chunks: this upper quantile instead of mean + k·sd, in (0, 1).', { minimum: 0, maximum: 1, 'x-kubernetes-validations': [rule('self > 0.0 && self < 1.0', 'must be in (0, 1)')] }),
+      chunkSize: int('chunks: rows per reference chunk (default: the current window\'s size).', { minimum: 1 }),
+      chunkPeriod: str('chunks: time chunks of the reference\'s timestamp column, e.g. 1d.', { maxLength: 32, pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+$' }),
+      chunkAgainst: str('chunks: each chunk against the rest of the reference or all of it.', { enum: ['rest', 'all'] }),
+      resamples: int('Resamples of bootstrap / permutation calibration.', { minimum: 10, maximum: 100000 }),
+      seed: int('Seed of the resampling.', { minimum: 0, maximum: 4294967295 }),
+    }),
   }, { 'x-kubernetes-validations': [PVALUE_RULE] }),
   driftScoreThreshold: num('DriftDetected is True when the headline drift score exceeds this, or the run found dataset drift.', { minimum: 0, default: SPEC_DEFAULTS.driftScoreThreshold }),
   keepLast: int('Report retention: keep the newest N runs in the report directory (0 = keep every run).', { minimum: 0, maximum: 100000, default: SPEC_DEFAULTS.keepLast }),

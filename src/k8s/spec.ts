@@ -8,6 +8,7 @@
 import { posix } from 'node:path';
 import { parseDuration } from '../drift/duration.ts';
 import { listStatTests } from '../stats/index.ts';
+import { alarmOptionsProblem, ALARM_MODES, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 
 export const API_GROUP = 'sentinelml.io';
 export const API_VERSION = 'v1alpha1';
@@ -84,6 +85,19 @@ export interface ModelMonitorSpec {
     /** Only these columns (default: every shared feature column). */
     onlyColumns?: string[];
     columns?: ColumnSetting[];
+    /** Alarm modes (docs/drift.md): calibrated or corrected thresholds instead of Evidently's. */
+    alarms?: {
+      mode?: AlarmMode;
+      columnModes?: Record<string, AlarmMode>;
+      alpha?: number;
+      k?: number;
+      quantile?: number;
+      chunkSize?: number;
+      chunkPeriod?: string;
+      chunkAgainst?: 'rest' | 'all';
+      resamples?: number;
+      seed?: number;
+    };
   };
   /** Headline score threshold: DriftDetected when the drift score exceeds it (or on dataset drift). */
   driftScoreThreshold?: number;
@@ -269,6 +283,10 @@ export function validateMonitorSpec(spec: ModelMonitorSpec | undefined): SpecPro
     if (c?.stattest === undefined && c?.threshold === undefined) bad(at.slice(0, -1), 'sets neither stattest nor threshold');
     checkTest(c?.stattest, c?.threshold, at, d.stattest);
   });
+  if (d.alarms !== undefined) {
+    const why = alarmOptionsProblem(alarmOptionsOf(d.alarms));
+    if (why !== null) bad('drift.alarms', why);
+  }
   if (s.driftScoreThreshold !== undefined && !(num(s.driftScoreThreshold) && s.driftScoreThreshold >= 0)) bad('driftScoreThreshold', `must be a non-negative number (got ${JSON.stringify(s.driftScoreThreshold)})`);
   int(s.keepLast, 'keepLast', 0, 100_000);
   int(s.workers, 'workers', 0, SPEC_LIMITS.maxWorkers);
@@ -282,6 +300,14 @@ export function validateMonitorSpec(spec: ModelMonitorSpec | undefined): SpecPro
   if (s.serviceAccountName !== undefined && !DNS_SUBDOMAIN.test(s.serviceAccountName)) bad('serviceAccountName', `"${s.serviceAccountName}" is not a ServiceAccount name`);
   return problems;
 }
+
+/** The drift layer's alarm options from the spec's `drift.alarms` (columnModes → perColumnMode). */
+function alarmOptionsOf(a: NonNullable<NonNullable<ModelMonitorSpec['drift']>['alarms']>): AlarmOptions {
+  const { columnModes, ...rest } = a;
+  return { ...rest, ...(columnModes !== undefined ? { perColumnMode: columnModes } : {}) };
+}
+
+export { ALARM_MODES };
 
 /** One line for a condition message / Event: every problem, field first. */
 export function describeProblems(problems: SpecProblem[]): string {
@@ -305,6 +331,7 @@ export interface SpecRunOptions {
   compat: boolean;
   columns?: string[];
   workers: number;
+  alarm?: AlarmOptions;
   /** Retention (absent: keep every run). */
   keepLast?: number;
 }
@@ -344,6 +371,7 @@ export function driftOptionsFromSpec(spec: ModelMonitorSpec | undefined, roots: 
     compat: d.compat ?? true,
     ...(d.onlyColumns !== undefined ? { columns: [...d.onlyColumns] } : {}),
     workers: s.workers ?? SPEC_DEFAULTS.workers,
+    ...(d.alarms !== undefined ? { alarm: alarmOptionsOf(d.alarms) } : {}),
     ...(s.keepLast !== undefined && s.keepLast > 0 ? { keepLast: s.keepLast } : {}),
   };
 }

@@ -235,7 +235,7 @@ describe('rendered objects keep their promises', () => {
     assert.equal(find(objs, 'ModelMonitor').spec.predictionLog.claimName, claim.metadata.name, 'and so do the operator\'s drift jobs');
   });
 
-  test('drift CronJob (operator-less mode): alarm-mode values become sentinel drift flags that the CLI accepts', () => {
+  test('drift CronJob (operator-less mode): alarm-mode values become sentinel drift flags that the CLI accepts; operator mode: the spec', async () => {
     // a values file: helm --set reads 0.01 as a string
     const values = join(mkdtempSync(join(tmpdir(), 'sentinelml-alarms-')), 'values.yaml');
     writeFileSync(values, 'drift:\n  alarms:\n    mode: bh\n    columnModes: {age: bootstrap}\n    chunkSize: 500\n    chunkPeriod: 1d\n    alpha: 0.01\n');
@@ -246,6 +246,13 @@ describe('rendered objects keep their promises', () => {
     const parsed = parseDriftArgs(args.slice(1));
     assert.ok(!parsed.help);
     if (!parsed.help) assert.deepEqual(parsed.options.alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, quantile: undefined, chunkSize: 500, chunkAgainst: undefined, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    // Operator mode: the same settings in the ModelMonitor's spec, which the run reads.
+    const mm = find(render({ valuesFiles: [values] }), 'ModelMonitor');
+    assert.deepEqual(mm.spec.drift.alarms, { mode: 'bh', columnModes: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    const { driftOptionsFromSpec, validateMonitorSpec } = await import('../../src/k8s/spec.ts');
+    assert.deepEqual(validateMonitorSpec(mm.spec), []);
+    assert.deepEqual(driftOptionsFromSpec(mm.spec).alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    assert.equal(find(render({}), 'ModelMonitor').spec.drift, undefined, 'evidently mode: nothing in the spec');
   });
 
   test('operator mode: no chart CronJob; the ModelMonitor spec says what the former CronJob did', () => {

@@ -78,6 +78,14 @@ test('model volume: one source (ConfigMap or claim), an absolute mount path clea
   }
 });
 
+test('alarm modes: the drift layer\'s own validation names the problem; the run gets its options', () => {
+  assert.deepEqual(fields({ ...VALID, drift: { alarms: { mode: 'bh', alpha: 0.01 } } }), []);
+  const bad = validateMonitorSpec({ ...VALID, drift: { alarms: { mode: 'chunks', alpha: 1 } } });
+  assert.deepEqual(bad.map((p) => p.field), ['spec.drift.alarms']);
+  assert.match(bad[0].message, /alarm alpha must be in \(0, 1\)/);
+  assert.deepEqual(driftOptionsFromSpec({ ...VALID, drift: { alarms: { mode: 'chunks', columnModes: { age: 'bh' }, k: 2 } } }).alarm, { mode: 'chunks', perColumnMode: { age: 'bh' }, k: 2 });
+});
+
 test('stattest names and p-value tests come from the stats registry', () => {
   assert.deepEqual([...STATTEST_NAMES], listStatTests().map((t) => t.name));
   for (const n of ['ks', 'chisquare', 'z']) assert.ok(PVALUE_STATTESTS.includes(n), n);

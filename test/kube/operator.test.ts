@@ -234,6 +234,8 @@ test('the CRD refuses invalid specs with its CEL and schema messages, and fills 
     ['bad window', { since: 'yesterday' }, /spec.since/],
     ['claim name', { predictionLog: { claimName: 'Not_A_Name' } }, /claimName/],
     ['bad quantity', { resources: { limits: { memory: 'lots' } } }, /memory/],
+    ['unknown alarm mode', { drift: { alarms: { mode: 'strict' } } }, /spec.drift.alarms.mode: Unsupported value: "strict"/],
+    ['alarm alpha of 1', { drift: { alarms: { mode: 'bh', alpha: 1 } } }, /spec.drift.alarms.alpha.*must be in \(0, 1\)/],
     ['model volume with two sources', { modelVolume: { mountPath: '/models', configMap: 'a', claimName: 'b' } }, /set exactly one of configMap and claimName/],
     ['model volume over the data mount', { modelVolume: { mountPath: '/data/models', configMap: 'a' } }, /must not be \/, \/data, \/reference, \/tmp, \/app or inside them/],
   ];
