@@ -8,6 +8,8 @@ export interface EnvConfig {
   /** Kubernetes namespace and ModelMonitor name the drift job reports to, when set. */
   monitorNamespace: string | undefined;
   monitorName: string | undefined;
+  /** Namespace of this pod (downward API), where the operator keeps its leader Lease. */
+  podNamespace: string | undefined;
 }
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -27,5 +29,6 @@ export function loadConfig(env: Record<string, string | undefined>): EnvConfig {
     instanceId,
     monitorNamespace: env.SENTINEL_MONITOR_NAMESPACE || undefined,
     monitorName: env.SENTINEL_MONITOR_NAME || undefined,
+    podNamespace: env.SENTINEL_POD_NAMESPACE || undefined,
   };
 }

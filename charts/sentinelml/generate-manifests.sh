@@ -2,7 +2,7 @@
 # Regenerates manifests/ (plain YAML for users without Helm) from this chart with its default values.
 #   manifests/crd.yaml         the ModelMonitor CRD
 #   manifests/sentinelml.yaml  Namespace "sentinelml" (restricted Pod Security) + the pipeline
-#   manifests/monitoring.yaml  ServiceMonitor, PrometheusRule, Grafana dashboard ConfigMaps
+#   manifests/monitoring.yaml  ServiceMonitors (pipeline, operator), PrometheusRule, Grafana dashboard ConfigMaps
 #                              (needs the Prometheus Operator CRDs)
 # Usage: charts/sentinelml/generate-manifests.sh [OUT_DIR]   (default: manifests/ of the repository)
 # test/chart/chart.test.ts fails when manifests/ differs from what this script writes.
@@ -39,7 +39,7 @@ NS
 
 {
   header
-  render --show-only templates/servicemonitor.yaml --show-only templates/prometheusrule.yaml \
+  render --show-only templates/servicemonitor.yaml --show-only templates/operator-servicemonitor.yaml --show-only templates/prometheusrule.yaml \
     --show-only templates/dashboards-configmaps.yaml | plain
 } >"$out/monitoring.yaml"
 echo "manifests written to $out" >&2

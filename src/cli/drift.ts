@@ -11,16 +11,26 @@ import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProg
 import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { Command } from './main.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
+import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../k8s/spec.ts';
 
 export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
+       sentinel drift --monitor NAMESPACE/NAME [options]
 
 Compares the current data (a prediction-log directory, every *.csv in it, or a plain CSV) with the
 reference CSV, column by column, with Evidently's tests and defaults. Writes DIR/<run-id>/drift.json,
 DIR/<run-id>/report.html and DIR/latest.json, and prints a per-column table.
 
+With --monitor the run follows that ModelMonitor's spec, read through the Kubernetes API at run time
+(reference, prediction log, model card, window, tests, thresholds, retention), and publishes its
+outcome to the ModelMonitor's status; flags given as well override the spec.
+
 options:
-  --reference FILE       reference dataset (CSV with a header row)            (required)
-  --current PATH         prediction-log directory or CSV file                 (required)
+  --monitor NS/NAME      run as the ModelMonitor NAME in namespace NS describes (what the operator's
+                         CronJob runs; needs cluster access: in-cluster ServiceAccount or kubeconfig)
+  --data-root DIR        with --monitor: where the monitor's claim is mounted (default /data)
+  --reference-root DIR   with --monitor: where its reference ConfigMap is mounted (default /reference)
+  --reference FILE       reference dataset (CSV with a header row)            (required without --monitor)
+  --current PATH         prediction-log directory or CSV file                 (required without --monitor)
   --out DIR              report directory (default: reports)
   --since DURATION       only current rows with timestamp >= now - DURATION (24h, 30m, 7d)
   --stattest NAME        one test for every feature column (ks, chisquare, z, wasserstein,
@@ -79,16 +89,31 @@ function parseNumber(text: string, flag: string): number {
 }
 
 /** Parses the flags into job options; throws InputError('usage') for a bad command line. */
-export function parseDriftArgs(argv: string[]): { help: true } | { help: false; json: boolean; quiet: boolean; options: DriftJobOptions } {
+export interface ParsedDriftArgs {
+  help: false;
+  json: boolean;
+  quiet: boolean;
+  /** Without --monitor: complete. With it: only what the flags set (the spec fills in the rest). */
+  options: DriftJobOptions;
+  monitor?: { namespace: string; name: string };
+  roots: { dataRoot?: string; referenceRoot?: string };
+  /** Option names given on the command line (they win over the spec). */
+  given: Set<string>;
+}
+
+export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: false,
       options: {
+        monitor: { type: 'string' },
+        'data-root': { type: 'string' },
+        'reference-root': { type: 'string' },
         reference: { type: 'string' },
         current: { type: 'string' },
-        out: { type: 'string', default: 'reports' },
+        out: { type: 'string' },
         since: { type: 'string' },
         stattest: { type: 'string' },
         'column-stattest': { type: 'string', multiple: true },
@@ -121,8 +146,18 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
   }
   const v = parsed.values;
   if (v.help) return { help: true };
-  if (v.reference === undefined) usageError('--reference FILE.csv is required');
-  if (v.current === undefined) usageError('--current PATH is required');
+  let monitor: { namespace: string; name: string } | undefined;
+  if (v.monitor !== undefined) {
+    try {
+      monitor = parseMonitorRef(v.monitor);
+    } catch (err) {
+      usageError((err as Error).message);
+    }
+  } else {
+    if (v.reference === undefined) usageError('--reference FILE.csv is required');
+    if (v.current === undefined) usageError('--current PATH is required');
+    for (const f of ['data-root', 'reference-root'] as const) if (v[f] !== undefined) usageError(`--${f} needs --monitor`);
+  }
   const columnThresholds = Object.fromEntries(Object.entries(parsePairs(v['column-threshold'], '--column-threshold')).map(([k, x]) => [k, parseNumber(x, '--column-threshold')]));
   let workers: number | undefined;
   if (v.workers !== undefined) {
@@ -157,14 +192,30 @@ export function parseDriftArgs(argv: string[]): { help: true } | { help: false; 
   };
   const alarmProblem = alarmOptionsProblem(alarm);
   if (alarmProblem !== null) usageError(alarmProblem);
+  const given = new Set<string>();
+  const flagToOption: Record<string, string> = {
+    reference: 'reference', current: 'current', out: 'out', since: 'since', stattest: 'stattest', 'column-stattest': 'perColumnStattest',
+    threshold: 'threshold', 'column-threshold': 'perColumnThreshold', 'drift-share': 'driftShare', columns: 'columns', 'model-card': 'modelCard',
+    'no-compat': 'compat', workers: 'workers', 'keep-last': 'keepLast',
+    // Any alarm flag replaces the spec's alarm settings as a whole.
+    'alarm-mode': 'alarm', 'column-alarm-mode': 'alarm', 'alarm-alpha': 'alarm', 'alarm-k': 'alarm', 'alarm-quantile': 'alarm',
+    'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
+  };
+  for (const [flag, option] of Object.entries(flagToOption)) {
+    const value = (v as Record<string, unknown>)[flag];
+    if (value !== undefined && value !== false) given.add(option);
+  }
   return {
     help: false,
     json: v.json,
     quiet: v.quiet,
+    monitor,
+    roots: { dataRoot: v['data-root'], referenceRoot: v['reference-root'] },
+    given,
     options: {
-      reference: v.reference,
-      current: v.current,
-      out: v.out,
+      reference: v.reference ?? '',
+      current: v.current ?? '',
+      out: v.out ?? 'reports',
       since: v.since,
       stattest: v.stattest,
       perColumnStattest: parsePairs(v['column-stattest'], '--column-stattest'),
@@ -255,31 +306,57 @@ export const driftCommand: Command = async (argv, env) => {
     return 2;
   }
   const logger = createLogger({ level: config.logLevel });
+  // Where the outcome is published: the --monitor, else the chart's operator-less env.
+  const target = parsed.monitor ?? (config.monitorNamespace && config.monitorName ? { namespace: config.monitorNamespace, name: config.monitorName } : undefined);
   try {
+    let options = parsed.options;
+    if (parsed.monitor !== undefined) {
+      const fromSpec = await optionsFromMonitor(parsed.monitor, parsed.roots);
+      // Flags given on the command line win over the spec.
+      const flags = Object.fromEntries(Object.entries(parsed.options).filter(([k]) => parsed.given.has(k)));
+      options = { ...parsed.options, ...fromSpec, ...flags };
+    }
     const outcome = await runDriftJob({
-      ...parsed.options,
+      ...options,
       logger,
       onProgress: parsed.quiet ? undefined : progressPrinter((s) => process.stderr.write(s)),
     });
-    await publishStatus(config, logger, { result: outcome.result });
+    await publishStatus(target, config, logger, { result: outcome.result });
     process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
     return 0;
   } catch (err) {
     const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
     const usage = err instanceof InputError && err.code === 'usage';
-    if (!usage) await publishStatus(config, logger, { failure: { message: message.split('\n')[0] } });
+    const unreadable = err instanceof SentinelError && err.code === 'monitor_unreadable';
+    if (!usage && !unreadable) await publishStatus(target, config, logger, { failure: { message: message.split('\n')[0] } });
     process.stderr.write(`sentinel drift: ${message.split('\n')[0]}\n`);
     return usage ? 2 : 1;
   }
 };
 
+/** The run a ModelMonitor's spec describes, read through the API; an invalid spec is an InputError. */
+async function optionsFromMonitor(ref: { namespace: string; name: string }, roots: { dataRoot?: string; referenceRoot?: string }) {
+  // Loaded here so that the Kubernetes client stays out of runs that do not talk to a cluster.
+  const { readModelMonitor } = await import('../k8s/status.ts');
+  let monitor;
+  try {
+    monitor = await readModelMonitor(ref);
+  } catch (err) {
+    throw new SentinelError('monitor_unreadable', (err as Error).message, { cause: err });
+  }
+  const problems = validateMonitorSpec(monitor.spec);
+  if (problems.length > 0) throw new InputError('invalid_spec', `ModelMonitor ${ref.namespace}/${ref.name} has an invalid spec: ${describeProblems(problems)}`);
+  return driftOptionsFromSpec(monitor.spec, roots);
+}
+
 /**
- * In a cluster (SENTINEL_MONITOR_NAMESPACE / _NAME set by the chart) the run's outcome goes to the
- * ModelMonitor status and an Event. Never fails the run: without cluster access it logs one line.
+ * In a cluster (--monitor, or SENTINEL_MONITOR_NAMESPACE / _NAME in the operator-less chart) the
+ * run's outcome goes to the ModelMonitor status and an Event. Never fails the run: without cluster
+ * access it logs one line.
  */
-async function publishStatus(config: EnvConfig, logger: Logger, run: { result?: DriftResult; failure?: { message: string } }): Promise<void> {
-  if (!config.monitorNamespace || !config.monitorName) return;
+async function publishStatus(target: { namespace: string; name: string } | undefined, config: EnvConfig, logger: Logger, run: { result?: DriftResult; failure?: { message: string } }): Promise<void> {
+  if (target === undefined) return;
   // Loaded here so that the Kubernetes client stays out of runs that do not report to a cluster.
   const { publishRunStatus } = await import('../k8s/status.ts');
-  await publishRunStatus({ namespace: config.monitorNamespace, name: config.monitorName, instance: config.instanceId, logger, ...run });
+  await publishRunStatus({ namespace: target.namespace, name: target.name, instance: config.instanceId, logger, ...run });
 }

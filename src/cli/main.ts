@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   reports: { load: async () => (await import('./reports.ts')).reportsCommand, summary: 'serve reports and drift metrics' },
   schedule: { load: async () => (await import('./schedule.ts')).scheduleCommand, summary: 'run drift periodically' },
   card: { load: async () => (await import('./card.ts')).cardCommand, summary: 'write or check the model card of an ONNX model' },
+  operator: { load: async () => (await import('./operator.ts')).operatorCommand, summary: 'reconcile ModelMonitors into drift CronJobs (Kubernetes controller)' },
   demo: { load: async () => (await import('./demo.ts')).demoCommand, summary: 'the whole pipeline locally (npm start)' },
 };
 

@@ -1,6 +1,6 @@
 /**
- * ModelMonitor status and Events after a drift run. The only module that imports
- * @kubernetes/client-node (loaded on demand by the drift command, so nothing else pays for it).
+ * ModelMonitor status and Events after a drift run. Cluster access goes through client.ts
+ * (loaded on demand by the drift command, so nothing else pays for the Kubernetes client).
  *
  * After each run the drift job:
  *  1. reads its ModelMonitor (`get modelmonitors`): uid, generation, the threshold in its spec and
@@ -12,36 +12,28 @@
  * Monitoring must never fail the run: without cluster access (no in-cluster config and no
  * kubeconfig, API unreachable, forbidden, object missing) it logs one line and returns.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  ApiException,
   CustomObjectsApi,
   EventsV1Api,
   KubeConfig,
   PatchStrategy,
-  V1MicroTime,
-  Observable,
-  type ConfigurationOptions,
-  type EventsV1Event,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
+  describeApiError,
+  loadDefaultKubeConfig,
+  requestOptions as deadline,
+  reuseConnections,
+} from './client.ts';
+import { monitorEvent } from './events.ts';
+import { API_GROUP, API_VERSION, type Condition, type ModelMonitor } from './spec.ts';
 import type { DriftResult } from '../drift/result.ts';
 import type { Logger } from '../logger.ts';
 
-export const MODEL_MONITOR = { group: 'sentinelml.io', version: 'v1alpha1', plural: 'modelmonitors', kind: 'ModelMonitor' } as const;
+export const MODEL_MONITOR = { group: API_GROUP, version: API_VERSION, plural: 'modelmonitors', kind: 'ModelMonitor' } as const;
 export const REPORTING_CONTROLLER = 'sentinelml.io/drift-job';
 
 export type Verdict = 'Drift' | 'Stable' | 'Failed';
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration?: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
+export type { Condition };
 
 export interface PublishRunStatusOptions {
   /** Cluster access; default: in-cluster service account or the user's kubeconfig (KubeConfig.loadFromDefault). */
@@ -68,36 +60,7 @@ export interface PublishOutcome {
   verdict: Verdict;
 }
 
-/** A default KubeConfig, or null when there is none (loadFromDefault then falls back to localhost:8080). */
-function loadDefaultKubeConfig(): KubeConfig | null {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null || (cluster.name === 'cluster' && cluster.server === 'http://localhost:8080' && kc.getCurrentUser()?.name === 'user')) {
-    return null;
-  }
-  return kc;
-}
-
-/** One line for logs from whatever the client threw (ApiException carries `code` and `body`). */
-export function describeApiError(err: unknown): string {
-  const e = err as { name?: unknown; code?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  // AbortSignal.timeout() rejects with a DOMException named TimeoutError (whose numeric code is not HTTP).
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'request timed out';
-  if (err instanceof ApiException) {
-    let detail = '';
-    try {
-      const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
-      if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') detail = (body as { message: string }).message;
-    } catch {
-      detail = String(e.body).slice(0, 200);
-    }
-    return `HTTP ${e.code}${detail ? `: ${detail}` : ''}`;
-  }
-  const cause = e?.cause?.code ?? e?.cause?.message;
-  const message = String(e?.message ?? err);
-  return cause ? `${message} (${String(cause)})` : message;
-}
+export { describeApiError };
 
 /** Whether the run drifted: dataset drift, or the headline score above the monitor's threshold. */
 export function verdictOf(result: DriftResult, threshold: number | undefined): { drift: boolean; reason: string; message: string } {
@@ -132,13 +95,14 @@ export function buildStatus(opts: {
 }): { status: Record<string, unknown>; verdict: Verdict; eventType: 'Normal' | 'Warning'; reason: string; note: string } {
   const now = opts.now.toISOString();
   const gen = opts.generation === undefined ? {} : { observedGeneration: opts.generation };
-  const ours = new Set(['RunSucceeded', 'DriftDetected']);
+  // RunSucceeded: this condition's name before the operator (v1alpha1 objects may still carry it).
+  const ours = new Set(['LastRunSucceeded', 'DriftDetected', 'RunSucceeded']);
   const others = opts.previous.filter((c) => !ours.has(c.type));
   if (opts.result !== undefined) {
     const r = opts.result;
     const v = verdictOf(r, opts.threshold);
     const conditions = [
-      mergeCondition(opts.previous, { type: 'RunSucceeded', status: 'True', reason: 'RunCompleted', message: `run ${r.run_id} compared ${r.current.rows} rows with ${r.reference.rows} reference rows`, ...gen }, now),
+      mergeCondition(opts.previous, { type: 'LastRunSucceeded', status: 'True', reason: 'RunCompleted', message: `run ${r.run_id} compared ${r.current.rows} rows with ${r.reference.rows} reference rows`, ...gen }, now),
       mergeCondition(opts.previous, { type: 'DriftDetected', status: v.drift ? 'True' : 'False', reason: v.reason, message: v.message, ...gen }, now),
       ...others,
     ];
@@ -168,7 +132,7 @@ export function buildStatus(opts: {
   }
   const message = (opts.failure?.message ?? 'unknown failure').slice(0, 1000);
   const conditions = [
-    mergeCondition(opts.previous, { type: 'RunSucceeded', status: 'False', reason: 'RunFailed', message, ...gen }, now),
+    mergeCondition(opts.previous, { type: 'LastRunSucceeded', status: 'False', reason: 'RunFailed', message, ...gen }, now),
     ...opts.previous.filter((c) => c.type === 'DriftDetected'),
     ...others,
   ];
@@ -179,12 +143,6 @@ export function buildStatus(opts: {
     note: `Drift run failed: ${message}`,
     status: { verdict: 'Failed', lastRunTime: now, lastFailure: { time: now, message }, conditions, ...gen },
   };
-}
-
-interface ModelMonitorObject {
-  metadata?: { uid?: string; generation?: number };
-  spec?: { driftScoreThreshold?: number };
-  status?: { conditions?: Condition[] };
 }
 
 /** Publishes the outcome of a drift run; never throws. */
@@ -210,27 +168,17 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
   }
 
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  // Every request gets its own deadline; the patch also gets the merge-patch content type.
-  // (What setHeaderOptions does, plus the deadline: the object-parameter API takes observable middleware.)
-  const requestOptions = (contentType?: string): ConfigurationOptions => {
-    const middleware: ObservableMiddleware = {
-      pre: (ctx) => {
-        ctx.setSignal(AbortSignal.timeout(timeoutMs));
-        if (contentType !== undefined) ctx.setHeaderParam('Content-Type', contentType);
-        return new Observable(Promise.resolve(ctx));
-      },
-      post: (res) => new Observable(Promise.resolve(res)),
-    };
-    return { middleware: [middleware], middlewareMergeStrategy: 'append' };
-  };
+  const requestOptions = (contentType?: string) => deadline(timeoutMs, contentType);
 
+  // Three calls, one connection.
+  reuseConnections(kc);
   const objects = kc.makeApiClient(CustomObjectsApi);
   const events = kc.makeApiClient(EventsV1Api);
   const target = { group: MODEL_MONITOR.group, version: MODEL_MONITOR.version, namespace: opts.namespace, plural: MODEL_MONITOR.plural, name: opts.name };
 
-  let monitor: ModelMonitorObject;
+  let monitor: ModelMonitor;
   try {
-    monitor = (await objects.getNamespacedCustomObject(target, requestOptions())) as ModelMonitorObject;
+    monitor = (await objects.getNamespacedCustomObject(target, requestOptions())) as ModelMonitor;
   } catch (err) {
     const why = `cannot read ${ref}: ${describeApiError(err)}`;
     log.warn({ monitor: ref }, `ModelMonitor status not published: ${why}`);
@@ -255,27 +203,18 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
     log.warn({ monitor: ref }, `ModelMonitor status not patched: ${describeApiError(err)}`);
   }
 
-  const instance = (opts.instance ?? hostname()).slice(0, 128);
-  const event: EventsV1Event = {
-    apiVersion: 'events.k8s.io/v1',
-    kind: 'Event',
-    // client-go's naming: <object>.<hex time> (a generateName ending in "." is not a valid prefix).
-    metadata: { name: `${opts.name}.${now.getTime().toString(16)}${randomBytes(4).toString('hex')}`, namespace: opts.namespace },
-    eventTime: new V1MicroTime(now.getTime()),
+  const event = monitorEvent({
+    namespace: opts.namespace,
+    name: opts.name,
+    uid: monitor.metadata?.uid,
     reportingController: REPORTING_CONTROLLER,
-    reportingInstance: instance,
+    reportingInstance: opts.instance ?? hostname(),
     action: 'DriftRun',
     reason: built.reason,
     type: built.eventType,
-    note: built.note.slice(0, 1024),
-    regarding: {
-      apiVersion: `${MODEL_MONITOR.group}/${MODEL_MONITOR.version}`,
-      kind: MODEL_MONITOR.kind,
-      name: opts.name,
-      namespace: opts.namespace,
-      ...(monitor.metadata?.uid ? { uid: monitor.metadata.uid } : {}),
-    },
-  };
+    note: built.note,
+    now,
+  });
   let eventCreated = false;
   try {
     await events.createNamespacedEvent({ namespace: opts.namespace, body: event }, requestOptions());
@@ -285,4 +224,29 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
   }
   if (statusPatched) log.info({ monitor: ref, verdict: built.verdict, event: eventCreated }, `ModelMonitor status published: ${built.verdict}`);
   return outcome(null, statusPatched, eventCreated, built.verdict);
+}
+
+/**
+ * The ModelMonitor a `sentinel drift --monitor` run follows, read through the API (the spec is
+ * authoritative: it is read at run time, so spec changes apply at the next run). Throws a one-line
+ * error naming what failed.
+ */
+export async function readModelMonitor(opts: { kubeConfig?: KubeConfig; namespace: string; name: string; timeoutMs?: number }): Promise<ModelMonitor> {
+  const ref = `${MODEL_MONITOR.plural}/${opts.name} in namespace ${opts.namespace}`;
+  let kc: KubeConfig | null;
+  try {
+    kc = opts.kubeConfig ?? loadDefaultKubeConfig();
+  } catch (err) {
+    throw new Error(`cannot read ${ref}: kubeconfig unreadable: ${describeApiError(err)}`, { cause: err });
+  }
+  if (kc === null) throw new Error(`cannot read ${ref}: no in-cluster service account and no kubeconfig`);
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  try {
+    return (await objects.getNamespacedCustomObject(
+      { group: MODEL_MONITOR.group, version: MODEL_MONITOR.version, namespace: opts.namespace, plural: MODEL_MONITOR.plural, name: opts.name },
+      deadline(opts.timeoutMs ?? 10_000),
+    )) as ModelMonitor;
+  } catch (err) {
+    throw new Error(`cannot read ${ref}: ${describeApiError(err)}`, { cause: err });
+  }
 }

@@ -59,7 +59,7 @@ describe('kubeconform -strict: every rendered object valid (Kubernetes 1.35, pro
   }
 
   test('the schemas are strict: misspelled or mistyped fields are rejected', () => {
-    const text = renderText({})
+    const text = renderText({ set: { 'operator.enabled': 'false' } })
       .replace('revisionHistoryLimit: 3', 'revisionHistoryLimitt: 3')
       .replace('scrapeTimeout: 10s', 'scrapeTimeoutt: 10s')
       .replace('driftScoreThreshold: 0.1', 'driftScoreThreshold: "high"')
@@ -90,6 +90,7 @@ describe('kube-score: no CRITICAL or WARNING beyond the justified exceptions', (
         'networkPolicy.enabled': objs.some((o) => o.kind === 'NetworkPolicy'),
         replicas: objs.some((o) => o.kind === 'Deployment' && o.spec.replicas === 1) ? 1 : 2,
         'persistence.accessMode': objs.find((o) => o.kind === 'PersistentVolumeClaim')?.spec.accessModes[0],
+        'operator.enabled': objs.some((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'operator'),
       };
       const allowed = new Set(Object.keys(exceptions.always));
       for (const w of exceptions.when) {
@@ -131,6 +132,9 @@ describe('values.schema.json rejects bad values', () => {
     ['bad cron', ['--set', 'drift.schedule=hourly'], /schedule/],
     ['unknown alarm mode', ['--set', 'drift.alarms.mode=strict'], /mode/],
     ['alarm alpha not in (0, 1)', ['--set', 'drift.alarms.alpha=1'], /alpha/],
+    ['unknown operator RBAC scope', ['--set', 'operator.rbacScope=global'], /rbacScope/],
+    ['bad lease duration', ['--set', 'operator.leaderElection.leaseDuration=15 seconds'], /leaseDuration/],
+    ['bad watched namespace', ['--set', 'operator.watchNamespaces[0]=Team_A'], /watchNamespaces/],
   ];
   for (const [name, args, message] of cases) {
     test(name, () => {
@@ -170,6 +174,8 @@ describe('values.schema.json rejects bad values', () => {
 
 describe('rendered objects keep their promises', () => {
   const objs = render({});
+  // Operator-less mode: the chart renders the drift CronJob itself.
+  const plain = render({ set: { 'operator.enabled': 'false' } });
 
   test('restricted security context everywhere, writable /tmp only as an emptyDir, one fsGroup', () => {
     const pods = podSpecs(objs);
@@ -197,9 +203,14 @@ describe('rendered objects keep their promises', () => {
 
   test('one image with the sentinel entrypoint, each workload its subcommand', () => {
     const args = podSpecs(objs).map(({ spec }) => spec.containers[0].args);
-    assert.deepEqual(args.map((a) => a[0]).sort(), ['drift', 'reports', 'serve']);
+    assert.deepEqual(args.map((a) => a[0]).sort(), ['operator', 'reports', 'serve']);
     assert.equal(new Set(podSpecs(objs).map(({ spec }) => spec.containers[0].image)).size, 1);
-    const drift = args.find((a) => a[0] === 'drift');
+    const operator = args.find((a) => a[0] === 'operator');
+    assert.ok(operator.includes(`--job-image=${podSpecs(objs)[0].spec.containers[0].image}`), 'the drift jobs run the same image');
+    assert.ok(operator.includes('--job-service-account=rel-sentinelml-drift') && operator.includes('--lease-name=rel-sentinelml-operator'));
+    const plainArgs = podSpecs(plain).map(({ spec }) => spec.containers[0].args);
+    assert.deepEqual(plainArgs.map((a) => a[0]).sort(), ['drift', 'reports', 'serve']);
+    const drift = plainArgs.find((a) => a[0] === 'drift');
     assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports', '--model-card=/app/models/model.json', '--workers=1', '--keep-last=500']);
     const serve = args.find((a) => a[0] === 'serve');
     assert.ok(serve.includes('--log-dir=/data/live') && serve.includes('--host=0.0.0.0'));
@@ -216,24 +227,67 @@ describe('rendered objects keep their promises', () => {
     assert.equal(rep.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.readOnly, true);
     const claim = find(objs, 'PersistentVolumeClaim', '-data');
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
-    for (const { spec } of podSpecs(objs)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim.metadata.name);
+    // Every pod but the operator's (an API client, no data) mounts the shared claim.
+    const pods = podSpecs(objs);
+    const mounting = pods.filter(({ spec }) => spec.volumes.some((v: any) => v.name === 'data'));
+    assert.deepEqual(pods.filter((p) => !mounting.includes(p)).map((p) => p.owner), ['Deployment/rel-sentinelml-operator']);
+    for (const { spec } of mounting) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, claim.metadata.name);
+    assert.equal(find(objs, 'ModelMonitor').spec.predictionLog.claimName, claim.metadata.name, 'and so do the operator\'s drift jobs');
   });
 
-  test('drift CronJob: alarm-mode values become sentinel drift flags that the CLI accepts', () => {
+  test('drift CronJob (operator-less mode): alarm-mode values become sentinel drift flags that the CLI accepts; operator mode: the spec', async () => {
     // a values file: helm --set reads 0.01 as a string
     const values = join(mkdtempSync(join(tmpdir(), 'sentinelml-alarms-')), 'values.yaml');
     writeFileSync(values, 'drift:\n  alarms:\n    mode: bh\n    columnModes: {age: bootstrap}\n    chunkSize: 500\n    chunkPeriod: 1d\n    alpha: 0.01\n');
-    const cj = find(render({ valuesFiles: [values] }), 'CronJob');
+    const cj = find(render({ valuesFiles: [values], set: { 'operator.enabled': 'false' } }), 'CronJob');
     const args: string[] = cj.spec.jobTemplate.spec.template.spec.containers[0].args;
     const alarm = args.filter((a) => a.includes('alarm'));
     assert.deepEqual(alarm, ['--alarm-mode=bh', '--column-alarm-mode=age=bootstrap', '--alarm-alpha=0.01', '--alarm-k=3', '--alarm-chunk-size=500', '--alarm-chunk-period=1d', '--alarm-resamples=500', '--alarm-seed=0']);
     const parsed = parseDriftArgs(args.slice(1));
     assert.ok(!parsed.help);
     if (!parsed.help) assert.deepEqual(parsed.options.alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, quantile: undefined, chunkSize: 500, chunkAgainst: undefined, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    // Operator mode: the same settings in the ModelMonitor's spec, which the run reads.
+    const mm = find(render({ valuesFiles: [values] }), 'ModelMonitor');
+    assert.deepEqual(mm.spec.drift.alarms, { mode: 'bh', columnModes: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    const { driftOptionsFromSpec, validateMonitorSpec } = await import('../../src/k8s/spec.ts');
+    assert.deepEqual(validateMonitorSpec(mm.spec), []);
+    assert.deepEqual(driftOptionsFromSpec(mm.spec).alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
+    assert.equal(find(render({}), 'ModelMonitor').spec.drift, undefined, 'evidently mode: nothing in the spec');
   });
 
-  test('drift CronJob: Forbid, deadlines, history limits, status env', () => {
-    const cj = find(objs, 'CronJob');
+  test('operator mode: no chart CronJob; the ModelMonitor spec says what the former CronJob did', () => {
+    assert.equal(objs.filter((o) => o.kind === 'CronJob').length, 0);
+    const mm = find(objs, 'ModelMonitor');
+    const cj = find(plain, 'CronJob');
+    const job = cj.spec.jobTemplate.spec.template.spec;
+    const arg = (name: string) => job.containers[0].args.find((a: string) => a.startsWith(`--${name}=`))?.split('=')[1];
+    assert.equal(mm.spec.schedule, cj.spec.schedule);
+    assert.equal(mm.spec.suspend, cj.spec.suspend);
+    assert.equal(mm.spec.reference, arg('reference'));
+    assert.equal(mm.spec.modelCard, arg('model-card'));
+    assert.equal(`/data/${mm.spec.predictionLog.path}`, arg('current'));
+    assert.equal(`/data/${mm.spec.reportsPath}`, arg('out'));
+    assert.equal(String(mm.spec.workers), arg('workers'));
+    assert.equal(String(mm.spec.keepLast), arg('keep-last'));
+    assert.equal(mm.spec.predictionLog.claimName, job.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName);
+    assert.equal(mm.spec.serviceAccountName, job.serviceAccountName);
+    assert.deepEqual(mm.spec.resources, job.containers[0].resources);
+    assert.deepEqual([mm.spec.successfulJobsHistoryLimit, mm.spec.failedJobsHistoryLimit], [cj.spec.successfulJobsHistoryLimit, cj.spec.failedJobsHistoryLimit]);
+    const dep = find(objs, 'Deployment', '-operator').spec.template.spec;
+    assert.equal(dep.automountServiceAccountToken, true, 'the operator is an API client');
+    assert.equal(dep.containers[0].readinessProbe.httpGet.path, '/readyz');
+    const env = Object.fromEntries(dep.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    assert.deepEqual(env.SENTINEL_POD_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
+    // The job template the operator applies to every drift pod: the chart's security context.
+    const template = parseYaml(find(objs, 'ConfigMap', '-operator').data!['job-template.yaml']);
+    assert.equal(template.pod.securityContext.runAsNonRoot, true);
+    assert.equal(template.containerSecurityContext.readOnlyRootFilesystem, true);
+    const drifted = render({ set: { 'drift.enabled': 'false' } });
+    assert.equal(find(drifted, 'ModelMonitor').spec.suspend, true, 'drift.enabled=false suspends the operator\'s CronJob');
+  });
+
+  test('drift CronJob (operator-less mode): Forbid, deadlines, history limits, status env', () => {
+    const cj = find(plain, 'CronJob');
     assert.equal(cj.spec.concurrencyPolicy, 'Forbid');
     assert.equal(cj.spec.startingDeadlineSeconds, 300);
     assert.equal(cj.spec.successfulJobsHistoryLimit, 3);
@@ -244,11 +298,44 @@ describe('rendered objects keep their promises', () => {
     assert.equal(pod.automountServiceAccountToken, true);
     const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     assert.deepEqual(env.SENTINEL_MONITOR_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
-    assert.equal(env.SENTINEL_MONITOR_NAME, find(objs, 'ModelMonitor').metadata.name);
+    assert.equal(env.SENTINEL_MONITOR_NAME, find(plain, 'ModelMonitor').metadata.name);
     assert.ok(cj.metadata.name.length <= 52);
   });
 
-  test('least privilege: only the drift job has rights, exactly these', () => {
+  test('least privilege (operator mode): the operator and the drift job have exactly these rights', () => {
+    for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) assert.equal(sa.automountServiceAccountToken, false);
+    for (const name of ['-inference', '-reports']) assert.equal(find(objs, 'Deployment', name).spec.template.spec.automountServiceAccountToken, false);
+    const roles = objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole').map((r) => `${r.kind}/${r.metadata.name}`).sort();
+    assert.deepEqual(roles, ['ClusterRole/rel-sentinelml-operator', 'Role/rel-sentinelml-drift', 'Role/rel-sentinelml-leader-election']);
+    assert.deepEqual(find(objs, 'Role', '-drift').rules, [
+      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors'], verbs: ['get'] },
+      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors/status'], verbs: ['patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+    ]);
+    assert.deepEqual(find(objs, 'ClusterRole', '-operator').rules, [
+      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors'], verbs: ['list', 'watch'] },
+      { apiGroups: ['sentinelml.io'], resources: ['modelmonitors/status'], verbs: ['patch'] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+      { apiGroups: [''], resources: ['configmaps', 'persistentvolumeclaims'], verbs: ['get'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+    ]);
+    assert.deepEqual(find(objs, 'Role', '-leader-election').rules, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['rel-sentinelml-operator'], verbs: ['get', 'update'] },
+    ]);
+    assert.deepEqual(find(objs, 'ClusterRoleBinding').subjects, [{ kind: 'ServiceAccount', name: 'rel-sentinelml-operator', namespace: 'ml' }]);
+    // rbacScope namespace: a Role (same rules) per watched namespace, and --namespace flags.
+    const scoped = render({ set: { 'operator.rbacScope': 'namespace', 'operator.watchNamespaces[0]': 'team-a', 'operator.watchNamespaces[1]': 'team-b' } });
+    assert.ok(!scoped.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'));
+    const opRoles = scoped.filter((o) => o.kind === 'Role' && o.metadata.name === 'rel-sentinelml-operator');
+    assert.deepEqual(opRoles.map((r) => r.metadata.namespace), ['team-a', 'team-b']);
+    assert.deepEqual(opRoles[0].rules, find(objs, 'ClusterRole', '-operator').rules);
+    const args = find(scoped, 'Deployment', '-operator').spec.template.spec.containers[0].args;
+    assert.deepEqual(args.filter((a: string) => a.startsWith('--namespace=')), ['--namespace=team-a', '--namespace=team-b']);
+  });
+
+  test('least privilege (operator-less mode): only the drift job has rights, exactly these', () => {
+    const objs = plain;
     for (const sa of objs.filter((o) => o.kind === 'ServiceAccount')) assert.equal(sa.automountServiceAccountToken, false);
     for (const name of ['-inference', '-reports']) assert.equal(find(objs, 'Deployment', name).spec.template.spec.automountServiceAccountToken, false);
     const roles = objs.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
@@ -269,16 +356,19 @@ describe('rendered objects keep their promises', () => {
     assert.equal(crd.spec.group, 'sentinelml.io');
     assert.equal(v.name, 'v1alpha1');
     assert.deepEqual(v.subresources, { status: {} });
-    assert.deepEqual(v.additionalPrinterColumns.map((c: any) => c.name), ['Drift Score', 'Drifted Share', 'Verdict', 'Last Run', 'Age']);
+    assert.deepEqual(v.additionalPrinterColumns.map((c: any) => c.name), ['Ready', 'Verdict', 'Score', 'Drifted Share', 'Last Run', 'Age']);
     assert.equal(find(objs, 'ModelMonitor').spec.driftScoreThreshold, 0.1);
   });
 
   test('ServiceMonitor and PrometheusRule carry release: kube-prometheus-stack and select this release', () => {
-    const sm = find(objs, 'ServiceMonitor');
+    const sm = find(objs, 'ServiceMonitor', 'rel-sentinelml');
     const pr = find(objs, 'PrometheusRule');
+    const opSm = find(objs, 'ServiceMonitor', '-operator');
+    assert.equal(opSm.metadata.labels?.release, 'kube-prometheus-stack');
+    assert.deepEqual(opSm.spec.selector.matchLabels, find(objs, 'Service', '-operator').spec.selector);
     assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
     assert.equal(pr.metadata.labels?.release, 'kube-prometheus-stack');
-    for (const svc of objs.filter((o) => o.kind === 'Service')) {
+    for (const svc of objs.filter((o) => o.kind === 'Service' && o.metadata.labels?.['app.kubernetes.io/component'] !== 'operator')) {
       for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata.labels?.[k], v);
       assert.ok(svc.spec.ports.some((p: any) => p.name === sm.spec.endpoints[0].port));
     }
@@ -349,7 +439,7 @@ describe('rendered objects keep their promises', () => {
     assert.equal(release.length, 53);
     const long = render({ release });
     for (const o of long) assert.ok(o.metadata.name.length <= 63, o.metadata.name);
-    assert.ok(find(long, 'CronJob').metadata.name.length <= 52);
+    assert.ok(find(render({ release, set: { 'operator.enabled': 'false' } }), 'CronJob').metadata.name.length <= 52);
     for (const o of long) for (const v of Object.values(o.metadata.labels ?? {})) assert.ok(String(v).length <= 63);
   });
 
@@ -359,7 +449,8 @@ describe('rendered objects keep their promises', () => {
     assert.deepEqual(find(rwo, 'PersistentVolumeClaim').spec.accessModes, ['ReadWriteOnce']);
     const existing = render({ valuesFiles: [ciPath('existing-claim-values.yaml')] });
     assert.ok(!existing.some((o) => o.kind === 'PersistentVolumeClaim'));
-    for (const { spec } of podSpecs(existing)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'shared-ml-data');
+    for (const { spec } of podSpecs(existing).filter(({ owner }) => !owner.endsWith('-operator'))) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'shared-ml-data');
+    assert.equal(find(existing, 'ModelMonitor').spec.predictionLog.claimName, 'shared-ml-data');
     assert.equal(find(existing, 'ServiceMonitor').metadata.labels?.release, 'monitoring');
     const off = render({ valuesFiles: [ciPath('everything-off-values.yaml')] });
     assert.deepEqual(off.map((o) => o.kind).sort(), ['Deployment', 'Deployment', 'Service', 'Service']);
@@ -372,7 +463,9 @@ describe('rendered objects keep their promises', () => {
     assert.equal(hpa.spec.scaleTargetRef.name, find(prod, 'Deployment', '-inference').metadata.name);
     assert.equal(find(prod, 'Deployment', '-inference').spec.replicas, undefined);
     const policies = prod.filter((o) => o.kind === 'NetworkPolicy');
-    assert.equal(policies.length, 3);
+    assert.equal(policies.length, 4);
+    const op = find(prod, 'NetworkPolicy', '-operator');
+    assert.ok(op.spec.egress.some((e: any) => e.ports.some((p: any) => p.port === 6443)), 'the operator reaches the API server');
     const drift = find(prod, 'NetworkPolicy', '-drift');
     assert.equal(drift.spec.ingress, undefined);
     assert.deepEqual(drift.spec.policyTypes, ['Ingress', 'Egress']);
@@ -424,7 +517,17 @@ test('skaffold.yaml is valid against Skaffold v4beta14 schema and deploys this c
 });
 
 test('modelVolume (ci/byo-model-values.yaml): the ConfigMap is mounted read-only where inference and drift read the model', () => {
-  const objs = render({ valuesFiles: [ciPath('byo-model-values.yaml')] });
+  // Operator mode: the ModelMonitor asks the operator for the same mount.
+  const mm = find(render({ valuesFiles: [ciPath('byo-model-values.yaml')] }), 'ModelMonitor').spec;
+  assert.deepEqual(mm.modelVolume, { mountPath: '/models/wine', configMap: 'wine-model' });
+  assert.deepEqual([mm.reference, mm.modelCard], ['/models/wine/reference.csv', '/models/wine/model.json']);
+  const pvc = find(render({ valuesFiles: [ciPath('byo-model-values.yaml')], set: { 'modelVolume.configMap': '', 'modelVolume.source.persistentVolumeClaim.claimName': 'models' } }), 'ModelMonitor').spec;
+  assert.deepEqual(pvc.modelVolume, { mountPath: '/models/wine', claimName: 'models' });
+  const hostPath = run(tool('helm'), [...helmTemplateArgs({ valuesFiles: [ciPath('byo-model-values.yaml')] }), '--set', 'modelVolume.configMap=', '--set', 'modelVolume.source.hostPath.path=/srv/models']);
+  assert.notEqual(hostPath.status, 0);
+  assert.match(hostPath.stderr, /with the operator only a configMap or source.persistentVolumeClaim/);
+  // Operator-less mode: the chart's CronJob mounts it.
+  const objs = render({ valuesFiles: [ciPath('byo-model-values.yaml')], set: { 'operator.enabled': 'false' } });
   const inference = find(objs, 'Deployment', '-inference').spec.template.spec;
   const drift = find(objs, 'CronJob').spec.jobTemplate.spec.template.spec;
   for (const pod of [inference, drift]) {
@@ -436,5 +539,6 @@ test('modelVolume (ci/byo-model-values.yaml): the ConfigMap is mounted read-only
   assert.ok(driftArgs.includes('--reference=/models/wine/reference.csv'), driftArgs.join(' '));
   assert.ok(driftArgs.includes('--model-card=/models/wine/model.json'), driftArgs.join(' '));
   // Off by default: no model volume anywhere.
-  for (const { spec } of podSpecs(render())) assert.ok(!spec.volumes.some((v: any) => v.name === 'model'));
+  for (const { spec } of podSpecs(render())) assert.ok(!spec.volumes?.some((v: any) => v.name === 'model'));
+  assert.equal(find(render(), 'ModelMonitor').spec.modelVolume, undefined);
 });

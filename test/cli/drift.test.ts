@@ -161,3 +161,24 @@ test('--help prints the flags and exits 0', () => {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
+
+test('--monitor: usage errors name the problem (exit 2); without cluster access the run cannot follow a spec (exit 1)', () => {
+  const cases: { args: string[]; code: number; message: RegExp }[] = [
+    { args: ['--monitor', 'churn'], code: 2, message: /^sentinel drift: --monitor takes NAMESPACE\/NAME of a ModelMonitor \(got "churn"\)$/ },
+    { args: ['--reference', REF, '--current', CUR, '--data-root', '/x'], code: 2, message: /^sentinel drift: --data-root needs --monitor$/ },
+    { args: ['--monitor', 'ml/churn', '--keep-last', 'all'], code: 2, message: /^sentinel drift: --keep-last must be a whole number >= 1 \(got "all"\)$/ },
+    // No kubeconfig and no in-cluster ServiceAccount: one line naming the monitor and why.
+    { args: ['--monitor', 'ml/churn'], code: 1, message: /^sentinel drift: cannot read modelmonitors\/churn in namespace ml: no in-cluster service account and no kubeconfig$/ },
+  ];
+  const dir = tmp();
+  const noAccess = { KUBECONFIG: '', HOME: dir, KUBERNETES_SERVICE_HOST: '' };
+  const broken = sentinel(['--monitor', 'ml/churn'], { ...noAccess, KUBECONFIG: join(dir, 'missing-kubeconfig') });
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr.trim(), /^sentinel drift: cannot read modelmonitors\/churn in namespace ml: kubeconfig unreadable: ENOENT/);
+  for (const c of cases) {
+    const r = sentinel(c.args, noAccess);
+    assert.equal(r.code, c.code, `${c.args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), c.message, c.args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});

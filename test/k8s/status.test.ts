@@ -179,9 +179,9 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
       assert.equal(s.verdict, c.verdict);
       assert.equal(s.observedGeneration, 2);
       const cond = Object.fromEntries((s.conditions as Condition[]).map((x) => [x.type, x]));
-      assert.equal(cond.RunSucceeded.status, c.verdict === 'Failed' ? 'False' : 'True');
-      assert.equal(cond.RunSucceeded.lastTransitionTime, NOW.toISOString());
-      assert.equal(cond.RunSucceeded.observedGeneration, 2);
+      assert.equal(cond.LastRunSucceeded.status, c.verdict === 'Failed' ? 'False' : 'True');
+      assert.equal(cond.LastRunSucceeded.lastTransitionTime, NOW.toISOString());
+      assert.equal(cond.LastRunSucceeded.observedGeneration, 2);
       if (c.drift === 'absent') {
         assert.equal(cond.DriftDetected, undefined);
         assert.deepEqual(s.lastFailure, { time: NOW.toISOString(), message: c.input.failure!.message });
@@ -229,7 +229,7 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
     const earlier = '2026-11-20T08:00:00.000Z';
     state.monitor.status = {
       conditions: [
-        { type: 'RunSucceeded', status: 'True', reason: 'RunCompleted', message: 'x', lastTransitionTime: earlier },
+        { type: 'LastRunSucceeded', status: 'True', reason: 'RunCompleted', message: 'x', lastTransitionTime: earlier },
         { type: 'DriftDetected', status: 'True', reason: 'DatasetDrift', message: 'x', lastTransitionTime: earlier },
         { type: 'SomeoneElses', status: 'True', reason: 'Other', message: 'kept', lastTransitionTime: earlier },
       ],
@@ -237,15 +237,15 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
     const { logger } = capture();
     await publishRunStatus({ kubeConfig: kubeConfig(), namespace: NS, name: NAME, result: result(), logger, now: () => NOW });
     const cond = Object.fromEntries((state.requests[1].body.status.conditions as Condition[]).map((x) => [x.type, x]));
-    assert.equal(cond.RunSucceeded.lastTransitionTime, earlier); // still True
+    assert.equal(cond.LastRunSucceeded.lastTransitionTime, earlier); // still True
     assert.equal(cond.DriftDetected.lastTransitionTime, NOW.toISOString()); // True → False
     assert.equal(cond.SomeoneElses.message, 'kept'); // merge patch replaces lists: others are carried over
     // A failure after that keeps the DriftDetected verdict of the last successful run.
     state.requests = [];
     await publishRunStatus({ kubeConfig: kubeConfig(), namespace: NS, name: NAME, failure: { message: 'boom' }, logger, now: () => new Date('2026-11-26T13:00:00Z') });
     const after = Object.fromEntries((state.requests[1].body.status.conditions as Condition[]).map((x) => [x.type, x]));
-    assert.equal(after.RunSucceeded.status, 'False');
-    assert.equal(after.RunSucceeded.lastTransitionTime, '2026-11-26T13:00:00.000Z');
+    assert.equal(after.LastRunSucceeded.status, 'False');
+    assert.equal(after.LastRunSucceeded.lastTransitionTime, '2026-11-26T13:00:00.000Z');
     assert.equal(after.DriftDetected.status, 'False');
     assert.equal(after.DriftDetected.lastTransitionTime, NOW.toISOString());
   });

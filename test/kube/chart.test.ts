@@ -15,9 +15,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
 import { createLogger } from '../../src/logger.ts';
 import type { DriftResult } from '../../src/drift/result.ts';
+import { DRIFT_NEEDS, expandRules, OPERATOR_NEEDS, parseManifest, type K8sObj } from '../support/k8s-objects.ts';
+import { spawn } from 'node:child_process';
+import { freePort } from '../support/kube-apiserver.ts';
 import { findTool, promOperatorCrdDir, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,24 +27,7 @@ const CHART = join(REPO, 'charts', 'sentinelml');
 const CI = join(CHART, 'ci');
 const scenarios = existsSync(CI) ? readdirSync(CI).filter((f) => f.endsWith('-values.yaml')).sort() : [];
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
-
-export function parseManifest(text: string): Obj[] {
-  return parseAllDocuments(text).map((d) => {
-    if (d.errors.length) throw new Error(`invalid YAML in the manifest: ${d.errors[0].message}`);
-    return d.toJS();
-  }).filter((o): o is Obj => o && typeof o === 'object' && typeof o.kind === 'string');
-}
-
-/** Expands RBAC rules (from a SelfSubjectRulesReview) into "verb group/resource[/name]" strings. */
-export function expandRules(rules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[]): Set<string> {
-  const out = new Set<string>();
-  for (const r of rules) for (const v of r.verbs) for (const g of r.apiGroups ?? ['']) for (const res of r.resources ?? []) {
-    const names = r.resourceNames?.length ? r.resourceNames : [''];
-    for (const n of names) out.add(`${v} ${g}/${res}${n ? `/${n}` : ''}`);
-  }
-  return out;
-}
+type Obj = K8sObj;
 
 let kube: KubeApiServer;
 let helm: string;
@@ -132,7 +117,7 @@ function driftResult(runId: string, drift: boolean): DriftResult {
 }
 
 /** Runs src/k8s/status.ts's publishRunStatus with the drift ServiceAccount's own token (as in the pod) and reads back. */
-async function checkStatusWrites(namespace: string, sa: string, monitor: string): Promise<void> {
+async function checkStatusWrites(namespace: string, sa: string, monitor: string, operatorMode = false): Promise<void> {
   const { publishRunStatus } = await import('../../src/k8s/status.ts');
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', stream: { write: (l: string) => { lines.push(l); } } });
@@ -168,8 +153,9 @@ async function checkStatusWrites(namespace: string, sa: string, monitor: string)
   assert.notEqual(mm2.status.conditions.find((c: any) => c.type === 'DriftDetected')?.lastTransitionTime, drift1.lastTransitionTime);
 
   // The Events, read back as admin through events.k8s.io/v1.
+  // (The operator's own Events about the monitor, if it ran, are not the drift job's.)
   const evs = JSON.parse((await kube.kubectl(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])).stdout).items
-    .filter((e: any) => e.regarding?.kind === 'ModelMonitor' && e.regarding?.name === monitor);
+    .filter((e: any) => e.regarding?.kind === 'ModelMonitor' && e.regarding?.name === monitor && e.reportingController !== 'sentinelml.io/operator');
   assert.equal(evs.length, 2, JSON.stringify(evs, null, 1));
   for (const e of evs) {
     assert.equal(e.regarding.apiVersion, 'sentinelml.io/v1alpha1');
@@ -186,29 +172,37 @@ async function checkStatusWrites(namespace: string, sa: string, monitor: string)
 
   // `kubectl get modelmonitors` prints the CRD's printer columns with the status values.
   const crd = JSON.parse((await kube.kubectl(['get', 'crd', 'modelmonitors.sentinelml.io', '-o', 'json'])).stdout);
-  const columns: string[] = crd.spec.versions.find((v: any) => v.storage).additionalPrinterColumns.map((c: any) => c.name.toUpperCase());
+  // Columns of priority 0 are the ones `kubectl get` shows without -o wide.
+  const columns: string[] = crd.spec.versions.find((v: any) => v.storage).additionalPrinterColumns.filter((c: any) => !c.priority).map((c: any) => c.name.toUpperCase());
   assert.ok(columns.length > 0, 'the CRD declares printer columns');
   const table = (await kube.kubectl(['get', 'modelmonitors', '-n', namespace])).stdout.trimEnd().split('\n');
   const header = table[0].split(/\s{2,}/);
   assert.deepEqual(header, ['NAME', ...columns], table.join('\n'));
   const row = table.find((l) => l.startsWith(`${monitor} `));
   assert.ok(row, table.join('\n'));
-  const cells = row.split(/\s{2,}/);
+  // Cells by the header's column offsets (an empty cell, e.g. READY without an operator, is blank).
+  const starts = header.map((h) => table[0].indexOf(h));
+  const cells = starts.map((st, i) => row.slice(st, i + 1 < starts.length ? starts[i + 1] : undefined).trim());
   const cell = (name: string) => cells[header.indexOf(name)];
   if (header.includes('VERDICT')) assert.equal(cell('VERDICT'), 'Stable');
-  if (header.includes('DRIFT SCORE')) assert.equal(Number(cell('DRIFT SCORE')), 0.01);
-  for (const c of cells) assert.notEqual(c, '<none>', `every column has a value:\n${table.join('\n')}`);
+  assert.equal(Number(cell('SCORE')), 0.01);
+  // READY is the operator's condition: without the operator nothing sets it.
+  cells.forEach((c, i) => { if (operatorMode || header[i] !== 'READY') assert.ok(c !== '<none>' && c !== '', `every column has a value:\n${table.join('\n')}`); });
+  if (operatorMode) assert.equal(cell('READY'), 'True');
   // The short name works too.
   const short = crd.spec.names.shortNames?.[0];
   if (short) await kube.kubectl(['get', short, monitor, '-n', namespace]);
 
-  // The same token cannot touch another ModelMonitor in the namespace: the status code reports it, never throws.
+  // The same token cannot touch a ModelMonitor outside its reach (operator mode: another namespace;
+  // operator-less: another ModelMonitor of the namespace): the status code reports it, never throws.
   const other = `${monitor.slice(0, 50)}-other`;
-  await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', metadata: { name: other, namespace }, spec: {} }) });
-  const refused = await publishRunStatus({ kubeConfig, namespace, name: other, result: driftResult('run-3', true), logger });
+  const otherNs = operatorMode ? `${namespace.slice(0, 50)}-other` : namespace;
+  if (operatorMode) await kube.kubectl(['create', 'namespace', otherNs]);
+  await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', metadata: { name: other, namespace: otherNs }, spec: {} }) });
+  const refused = await publishRunStatus({ kubeConfig, namespace: otherNs, name: other, result: driftResult('run-3', true), logger });
   assert.equal(refused.statusPatched, false);
   assert.match(refused.skipped ?? '', /403/);
-  const untouched = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${other}`, '-n', namespace, '-o', 'json'])).stdout);
+  const untouched = JSON.parse((await kube.kubectl(['get', `modelmonitors.sentinelml.io/${other}`, '-n', otherNs, '-o', 'json'])).stdout);
   assert.equal(untouched.status, undefined);
 }
 
@@ -217,8 +211,9 @@ async function checkStatusWrites(namespace: string, sa: string, monitor: string)
  * SENTINEL_MONITOR_NAME) and, in place of the in-cluster token file, a kubeconfig holding the drift
  * ServiceAccount's token: after the run, the ModelMonitor's status names the run drift.json names.
  */
-async function checkDriftCommandPublishes(namespace: string, sa: string, monitor: string, podEnv: any[]): Promise<void> {
-  assert.ok(podEnv.some((e) => e.name === 'SENTINEL_MONITOR_NAMESPACE'), 'the CronJob sets SENTINEL_MONITOR_NAMESPACE');
+async function checkDriftCommandPublishes(namespace: string, sa: string, monitor: string, podEnv: any[], monitorArgs: string[] = []): Promise<void> {
+  // Operator mode: the CronJob passes --monitor (the paths given here win over the spec's image paths).
+  if (monitorArgs.length === 0) assert.ok(podEnv.some((e) => e.name === 'SENTINEL_MONITOR_NAMESPACE'), 'the CronJob sets SENTINEL_MONITOR_NAMESPACE');
   const work = mkdtempSync(join(tmpdir(), 'sentinel-kube-drift-'));
   try {
     // Small slices of the demo split: enough rows for every test, quick to run.
@@ -226,10 +221,12 @@ async function checkDriftCommandPublishes(namespace: string, sa: string, monitor
     slice('reference.csv', join(work, 'reference.csv'));
     slice('current.csv', join(work, 'current.csv'));
     const kubeconfig = kube.writeKubeconfig(`drift-job-${namespace}`, { token: await kube.serviceAccountToken(namespace, sa), namespace });
-    const r = await kube.exec(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'drift', '--reference', join(work, 'reference.csv'),
+    // With --monitor the spec's paths are the image's (/app/...): the local files are given as flags, which win.
+    const local = monitorArgs.length > 0 ? ['--model-card', join(REPO, 'models', 'model.json')] : [];
+    const r = await kube.exec(process.execPath, [join(REPO, 'bin', 'sentinel.js'), 'drift', ...monitorArgs, ...local, '--reference', join(work, 'reference.csv'),
       '--current', join(work, 'current.csv'), '--out', join(work, 'reports'), '--json', '--quiet', '--workers', '0', '--no-cache'], {
       check: false, timeoutMs: 300_000,
-      env: { ...kube.env, KUBECONFIG: kubeconfig, SENTINEL_MONITOR_NAMESPACE: namespace, SENTINEL_MONITOR_NAME: monitor, SENTINEL_LOG_LEVEL: 'info' },
+      env: { ...kube.env, KUBECONFIG: kubeconfig, SENTINEL_LOG_LEVEL: 'info', ...(monitorArgs.length === 0 ? { SENTINEL_MONITOR_NAMESPACE: namespace, SENTINEL_MONITOR_NAME: monitor } : {}) },
     });
     assert.equal(r.code, 0, `sentinel drift failed:\n${r.stderr}`);
     const runId = JSON.parse(r.stdout).run_id as string;
@@ -240,6 +237,60 @@ async function checkDriftCommandPublishes(namespace: string, sa: string, monitor
       .filter((e: any) => e.regarding?.name === monitor && String(e.note).includes(runId));
     assert.equal(evs.length, 1, `one Event about run ${runId}`);
   } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The operator as the chart's Deployment runs it (its args, its ServiceAccount's token, the job
+ * template from its ConfigMap), until the release's ModelMonitor has its CronJob and Ready=True.
+ * Returns the CronJob. A claim or model ConfigMap the chart expects to exist (persistence.existingClaim,
+ * modelVolume.configMap) is created first, as it would exist in a real cluster.
+ */
+async function runChartOperator(namespace: string, objects: Obj[]): Promise<any> {
+  const dep = objects.find((o) => o.kind === 'Deployment' && componentOf(o) === 'operator')!;
+  const spec = dep.spec.template.spec;
+  const mm = objects.find((o) => o.kind === 'ModelMonitor')!;
+  const claim = mm.spec.predictionLog?.claimName;
+  if (claim && (await kube.kubectl(['get', 'pvc', claim, '-n', namespace], { check: false })).code !== 0) {
+    await kube.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim, namespace }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } }) });
+  }
+  // Likewise the model ConfigMap a bring-your-own-model install mounts (ci/byo-model-values.yaml says how it is made).
+  const modelCm = mm.spec.modelVolume?.configMap;
+  if (modelCm && (await kube.kubectl(['get', 'configmap', modelCm, '-n', namespace], { check: false })).code !== 0) {
+    const files = ['model.onnx', 'model.json', 'reference.csv'].map((f) => `--from-file=${join(REPO, 'models', 'wine', f)}`);
+    await kube.kubectl(['create', 'configmap', modelCm, '-n', namespace, ...files]);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'sentinel-kube-operator-'));
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === spec.volumes.find((v: any) => v.name === 'job-template').configMap.name)!;
+  writeFileSync(join(work, 'job-template.yaml'), cm.data['job-template.yaml']);
+  const port = await freePort();
+  const args = (spec.containers[0].args as string[]).map((a) => a.startsWith('--job-template=') ? `--job-template=${join(work, 'job-template.yaml')}`
+    : a.startsWith('--metrics-port=') ? `--metrics-port=${port}` : a.startsWith('--host=') ? '--host=127.0.0.1' : a);
+  const kubeconfig = kube.writeKubeconfig(`operator-${namespace}`, { token: await kube.serviceAccountToken(namespace, spec.serviceAccountName) });
+  const proc = spawn(process.execPath, [join(REPO, 'bin', 'sentinel.js'), ...args], {
+    env: { ...kube.env, KUBECONFIG: kubeconfig, SENTINEL_POD_NAMESPACE: namespace, SENTINEL_INSTANCE_ID: `${dep.metadata.name}-0`, SENTINEL_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const exited = new Promise((r) => proc.on('exit', r));
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const got = await kube.request('GET', `/apis/sentinelml.io/v1alpha1/namespaces/${namespace}/modelmonitors/${mm.metadata.name}`);
+      const ready = got.body?.status?.conditions?.find((c: any) => c.type === 'Ready');
+      if (ready?.status === 'True') {
+        const cj = await kube.request('GET', `/apis/batch/v1/namespaces/${namespace}/cronjobs/${got.body.status.cronJob}`);
+        assert.equal(cj.status, 200);
+        return cj.body;
+      }
+      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`the operator did not make ${mm.metadata.name} Ready (last: ${JSON.stringify(ready)}); its stderr:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -303,6 +354,46 @@ for (const file of scenarios) {
 
     const sas = new Map(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => [o.metadata.name, o]));
     const workloads = objects.filter((o) => podSpecOf(o));
+    const operatorDep = objects.find((o) => o.kind === 'Deployment' && componentOf(o) === 'operator');
+    const monitorObj = objects.find((o) => o.kind === 'ModelMonitor');
+
+    if (operatorDep && monitorObj) {
+      const driftSa: string = monitorObj.spec.serviceAccountName;
+      let cronJob: any;
+      await t.test('the operator, run as the chart runs it, makes the release\'s drift CronJob from its ModelMonitor (helm install gives the whole pipeline)', async () => {
+        cronJob = await runChartOperator(namespace, objects);
+        const pod = cronJob.spec.jobTemplate.spec.template.spec;
+        assert.deepEqual(pod.containers[0].args, ['drift', `--monitor=${namespace}/${monitorObj.metadata.name}`, '--quiet']);
+        assert.equal(pod.serviceAccountName, driftSa);
+        assert.equal(cronJob.spec.schedule, monitorObj.spec.schedule);
+        assert.equal(pod.containers[0].image, podSpecOf(operatorDep).containers[0].image);
+        const mv = monitorObj.spec.modelVolume;
+        if (mv) {
+          assert.deepEqual(pod.volumes.find((v: any) => v.name === 'model').configMap?.name, mv.configMap, 'the model ConfigMap is mounted');
+          assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.name === 'model'), { name: 'model', mountPath: mv.mountPath, readOnly: true });
+        }
+        // The strict server-side check of the chart's objects, applied to what the operator made too.
+        const { metadata: { name }, apiVersion, kind, spec } = cronJob;
+        const r = await kube.kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', '--force-conflicts', '--field-manager=strict-check', '-f', '-'],
+          { input: JSON.stringify({ apiVersion, kind, metadata: { name, namespace }, spec }), check: false });
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /warning/i, `the API server warned (restricted Pod Security?):\n${r.stderr}`);
+      });
+      await t.test(`drift job status code, as ServiceAccount ${driftSa}: ModelMonitor status and Events written, printer columns shown`, async () => {
+        await checkStatusWrites(namespace, driftSa, monitorObj.metadata.name, true);
+      });
+      if (scenario === 'default') {
+        await t.test('sentinel drift --monitor (the operator\'s CronJob command) reads the spec and publishes the status with the drift ServiceAccount\'s token', async () => {
+          await checkDriftCommandPublishes(namespace, driftSa, monitorObj.metadata.name, [], cronJob.spec.jobTemplate.spec.template.spec.containers[0].args.slice(1));
+        });
+      }
+      await t.test(`drift job ServiceAccount ${driftSa} (operator mode): exactly the rights a run needs, for the ModelMonitors of its namespace`, async () => {
+        assert.deepEqual(await extraRights(namespace, driftSa), [...DRIFT_NEEDS]);
+        assert.equal(await canI(namespace, driftSa, 'list', 'modelmonitors.sentinelml.io'), false);
+        assert.equal(await canI(namespace, driftSa, 'create', 'cronjobs.batch'), false);
+        assert.equal(await canI(namespace, driftSa, 'get', 'secrets'), false);
+      });
+    }
 
     for (const w of workloads) {
       const component = componentOf(w) ?? w.metadata.name;
@@ -365,6 +456,17 @@ for (const file of scenarios) {
           const clusterWide = await kube.kubectl(['auth', 'can-i', 'list', 'modelmonitors.sentinelml.io', '--all-namespaces'], { as: `system:serviceaccount:${namespace}:${saName}`, check: false });
           assert.equal(clusterWide.stdout.trim(), 'no');
         });
+      } else if (component === 'operator') {
+        await t.test(`operator (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): exactly the rights it needs`, async () => {
+          assert.equal(mounts, true, 'the operator mounts its token');
+          assert.equal(sa?.automountServiceAccountToken, false, 'only the operator pod mounts it, not every pod using the ServiceAccount');
+          // In the release namespace: the ClusterRole plus its Lease (by name for get/update).
+          const extra = (await extraRights(namespace, saName)).map((r) => r.replace(/^((get|update) coordination\.k8s\.io\/leases)\/.*$/, '$1'));
+          assert.deepEqual([...new Set(extra)].sort(), [...OPERATOR_NEEDS]);
+          for (const args of [['get', 'secrets'], ['delete', 'cronjobs.batch'], ['create', 'pods'], ['update', 'modelmonitors.sentinelml.io'], ['list', 'configmaps']]) {
+            assert.equal(await canI(namespace, saName, ...args), false, `the operator must not ${args.join(' ')}`);
+          }
+        });
       } else {
         await t.test(`${component} (${w.kind}/${w.metadata.name}, ServiceAccount ${saName}): no API rights, no token mounted`, async () => {
           assert.equal(mounts, false, `${w.kind}/${w.metadata.name} pods must not mount a ServiceAccount token (automountServiceAccountToken: false)`);
@@ -412,12 +514,14 @@ test('manifests/: plain YAML applies server-side with strict validation and no w
   const got = await kube.kubectl(['get', '-f', '-', '-o', 'name'], { input: objects.map((o) => JSON.stringify(o)).join('\n') });
   assert.equal(got.stdout.trim().split('\n').length, objects.length, got.stdout);
 
-  const cron = objects.find((o) => o.kind === 'CronJob');
+  const operator = objects.find((o) => o.kind === 'Deployment' && componentOf(o) === 'operator');
   const monitor = objects.find((o) => o.kind === 'ModelMonitor');
-  assert.ok(cron && monitor, 'the manifests carry the drift CronJob and a ModelMonitor');
-  const ns = cron.metadata.namespace as string;
-  assertDriftRights(await extraRights(ns, podSpecOf(cron).serviceAccountName), monitor.metadata.name);
-  for (const w of objects.filter((o) => o.kind === 'Deployment')) {
+  assert.ok(operator && monitor, 'the manifests carry the operator and a ModelMonitor');
+  const ns = monitor.metadata.namespace as string;
+  assert.deepEqual(await extraRights(ns, monitor.spec.serviceAccountName), [...DRIFT_NEEDS]);
+  const opExtra = (await extraRights(ns, podSpecOf(operator).serviceAccountName)).map((r) => r.replace(/^((get|update) coordination\.k8s\.io\/leases)\/.*$/, '$1'));
+  assert.deepEqual([...new Set(opExtra)].sort(), [...OPERATOR_NEEDS]);
+  for (const w of objects.filter((o) => o.kind === 'Deployment' && componentOf(o) !== 'operator')) {
     const spec = podSpecOf(w);
     assert.equal(spec.automountServiceAccountToken, false, `${w.metadata.name} mounts no token`);
     assert.deepEqual(await extraRights(ns, spec.serviceAccountName), [], `${spec.serviceAccountName} has no API rights`);
