@@ -428,7 +428,9 @@ function pickQualityColumns(columns: Map<string, Column>): { ids: CategoricalCol
   if (pred === undefined || pred.kind !== 'categorical') return null;
   const ids = columns.get('request_id');
   const conf = columns.get('confidence');
-  return { ids: ids !== undefined && ids.kind === 'categorical' ? ids : null, side: { predictions: pred, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null } };
+  // A copy of the prediction codes: the column's own buffer is transferred to a worker (detached here).
+  const predictions: CategoricalColumn = { ...pred, codes: pred.codes.slice() };
+  return { ids: ids !== undefined && ids.kind === 'categorical' ? ids : null, side: { predictions, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null } };
 }
 
 /**
