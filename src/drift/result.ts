@@ -186,12 +186,29 @@ export interface PerformanceSection {
   estimated_unavailable: string | null;
 }
 
-/** CBPE (NannyML) on the window: estimate, sampling error and the reference-chunk alert band per metric. */
+/**
+ * CBPE (NannyML) on the window as one chunk, per metric (`roc_auc`, `f1`, `accuracy`, in NannyML's
+ * definitions: binary F1 is the positive class's, multiclass F1 and ROC AUC are macro averages):
+ * the estimate, its sampling error and ±3σ band, the alert band from reference chunks, and the
+ * realized value on the window's labelled rows for comparison.
+ */
 export interface EstimatedPerformance {
   method: 'cbpe';
-  /** Whether each class's probabilities were isotonically calibrated on the reference (NannyML `needs_calibration`). */
+  /** Whether each class's probabilities were isotonically calibrated on the reference (NannyML `needs_calibration`; binary: one entry). */
   calibrated: boolean[];
-  metrics: Record<string, { value: number | null; sampling_error: number; lower_threshold: number | null; upper_threshold: number | null; alert: boolean; realized: number | null }>;
+  metrics: Record<
+    string,
+    {
+      value: number | null;
+      sampling_error: number;
+      lower_confidence_boundary: number;
+      upper_confidence_boundary: number;
+      lower_threshold: number | null;
+      upper_threshold: number | null;
+      alert: boolean;
+      realized: number | null;
+    }
+  >;
   /** Reference chunks the thresholds came from. */
   reference_chunks: number;
   chunk_size: number;
