@@ -188,3 +188,34 @@ describe('joining labels to predictions by request id', () => {
     }
   });
 });
+
+describe('model quality edge cases', () => {
+  it('multiclass from the log: no probabilities, so no ROC AUC, log loss or CBPE, with the reason', async () => {
+    const { estimateWithCbpe } = await import('../../src/drift/estimate.ts');
+    const classes = ['a', 'b', 'c'];
+    const preds: CategoricalColumn = { kind: 'categorical', dictionary: classes, codes: Uint8Array.from([0, 1, 2, 0, 1, 2]), missing: 0 };
+    const conf: NumericColumn = { kind: 'numerical', values: Float64Array.from([0.5, 0.6, 0.7, 0.8, 0.9, 0.4]), missing: 0, invalid: 0, integerDtype: false };
+    const ids: CategoricalColumn = { kind: 'categorical', dictionary: ['i0', 'i1', 'i2', 'i3', 'i4', 'i5'], codes: Uint8Array.from([0, 1, 2, 3, 4, 5]), missing: 0 };
+    const labels = new Map([['i0', { label: 'a' }], ['i1', { label: 'c' }], ['i2', { label: 'c' }], ['i4', { label: 'zzz' }]]);
+    const p = assessPerformance({
+      classes,
+      current: { ids, side: { predictions: preds, confidence: conf } },
+      labels: { map: labels, meta: {} as any },
+      reference: { target: 't', labels: preds, side: { predictions: preds, confidence: conf } },
+      estimate: estimateWithCbpe,
+    });
+    assert.equal(p.probabilities, 'none');
+    assert.equal(p.current!.roc_auc, null);
+    assert.equal(p.current!.log_loss, null);
+    assert.equal(p.current!.accuracy, 2 / 3);
+    // i4's label is not a class of the model: labelled, but unusable.
+    assert.deepEqual(p.join, { predictions: 6, labelled: 4, coverage: 4 / 6, unmatched_labels: 0, unusable_rows: 1 });
+    assert.equal(p.estimated, null);
+    assert.match(p.estimated_unavailable!, /binary models only/);
+  });
+
+  it('a bad --label-delay is a one-line input error', async () => {
+    const { validateDriftOptions } = await import('../../src/drift/job.ts');
+    assert.throws(() => validateDriftOptions({ reference: 'r', current: 'c', out: 'o', labelDelay: '3 days' }), /--label-delay must be a duration like 24h, 30m or 7d \(got "3 days"\)/);
+  });
+});
