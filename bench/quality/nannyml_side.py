@@ -17,14 +17,17 @@ import time
 
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
 t = time.perf_counter()
+c = time.process_time()
 phases = {}
+cpu_phases = {}
 
 
 def lap(name):
-    global t
-    now = time.perf_counter()
+    global t, c
+    now, cpu = time.perf_counter(), time.process_time()
     phases[name] = round(now - t, 3)
-    t = now
+    cpu_phases[name] = round(cpu - c, 3)
+    t, c = now, cpu
 
 
 import nannyml as nml  # noqa: E402
@@ -66,6 +69,7 @@ print(
     json.dumps(
         {
             "phases": phases,
+            "cpu_phases": cpu_phases,
             "rows": len(log),
             "label_rows": label_rows,
             "labelled": labelled,

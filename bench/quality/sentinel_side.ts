@@ -19,11 +19,16 @@ const [dir, chunkArg] = process.argv.slice(2);
 const chunkSize = Number(chunkArg);
 const classes = ['0', '1'];
 const phases: Record<string, number> = {};
+const cpuPhases: Record<string, number> = {};
 let t = performance.now();
+let c = process.cpuUsage();
 const lap = (name: string) => {
   const now = performance.now();
+  const cpu = process.cpuUsage(c);
   phases[name] = Math.round(now - t) / 1000;
+  cpuPhases[name] = Math.round((cpu.user + cpu.system) / 1000) / 1000;
   t = now;
+  c = process.cpuUsage();
 };
 
 const log = await readLog(join(dir, 'live'), {
@@ -63,6 +68,7 @@ const usage = process.resourceUsage();
 process.stdout.write(
   `${JSON.stringify({
     phases,
+    cpu_phases: cpuPhases,
     rows: log.table.rows,
     label_rows: labels.rows,
     labelled: joined.stats.labelled,

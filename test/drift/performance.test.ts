@@ -219,3 +219,24 @@ describe('model quality edge cases', () => {
     assert.throws(() => validateDriftOptions({ reference: 'r', current: 'c', out: 'o', labelDelay: '3 days' }), /--label-delay must be a duration like 24h, 30m or 7d \(got "3 days"\)/);
   });
 });
+
+describe('reading label files', () => {
+  it('quoted labels (commas, quotes, newlines), CRLF lines and malformed rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-labels-'));
+    try {
+      const [a, b, c, d, e] = Array.from({ length: 5 }, () => randomUUID());
+      writeFileSync(
+        join(dir, 'live_labels-x-1.csv'),
+        `request_id,timestamp,label\r\n${a},2026-11-30T00:00:00.000Z,"x, ""y"""\r\n${b},2026-11-30T00:00:00.000Z,"two\nlines"\n${c},not-a-time,z\n${d},2026-11-30T00:00:00.000Z\n${e},2026-11-30T00:00:00.000Z,"open\n`,
+      );
+      const read = await readLabels(dir);
+      assert.equal(read.labels.get(a)!.label, 'x, "y"');
+      assert.equal(read.labels.get(b)!.label, 'two\nlines');
+      assert.deepEqual(read.skipped, { bad_timestamp: 1, field_count: 1 });
+      assert.equal(read.tornLines, 1); // the unterminated quoted field at the end
+      assert.equal(read.rows, 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
