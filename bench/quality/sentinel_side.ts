@@ -29,6 +29,7 @@ const lap = (name: string) => {
   cpuPhases[name] = Math.round((cpu.user + cpu.system) / 1000) / 1000;
   t = now;
   c = process.cpuUsage();
+  process.stderr.write(`${name}: ${phases[name]} s wall, ${cpuPhases[name]} s CPU\n`);
 };
 
 const log = await readLog(join(dir, 'live'), {

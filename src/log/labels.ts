@@ -98,6 +98,7 @@ export async function readLabels(path: string, opts: { untilMs?: number } = {}):
     // flat strings (`split` makes sliced strings, which made the join's Map lookups 2× slower).
     // A line with a quote goes through csv-parse.
     let start = headerEnd + 1;
+    let nextQuote = buf.indexOf(0x22, start);
     while (start < buf.length) {
       let end = buf.indexOf(0x0a, start);
       if (end < 0) {
@@ -105,8 +106,10 @@ export async function readLabels(path: string, opts: { untilMs?: number } = {}):
         break;
       }
       const lineEnd = end > start && buf[end - 1] === 0x0d ? end - 1 : end; // CRLF
-      const quote = buf.indexOf(0x22, start);
-      if (quote < 0 || quote >= lineEnd) {
+      // The next quote of the file, searched again only once passed (a search per line would
+      // rescan the rest of the file each time: quadratic).
+      if (nextQuote !== -1 && nextQuote < start) nextQuote = buf.indexOf(0x22, start);
+      if (nextQuote < 0 || nextQuote >= lineEnd) {
         if (lineEnd > start) {
           out.rows++;
           if (canonical) {
