@@ -3,6 +3,9 @@
  * renderer, the report server's metrics, the ModelMonitor status. Change it only on purpose.
  */
 
+import type { ChunkEstimate } from '../stats/cbpe.ts';
+import type { ClassificationMetrics } from '../stats/classification.ts';
+
 export type ColumnType = 'numerical' | 'categorical';
 
 /** What a reference/current distribution looks like, for charts. Computed by drift detection, never by rendering. */
@@ -132,18 +135,8 @@ export interface DriftResult {
   performance?: PerformanceSection;
 }
 
-/** Realized metrics of one side (stats/classification.ts `ClassificationMetrics`). */
-export interface PerformanceMetrics {
-  rows: number;
-  accuracy: number;
-  precision_macro: number;
-  recall_macro: number;
-  f1_macro: number;
-  roc_auc: number | null;
-  log_loss: number | null;
-  per_class: { label: string; precision: number; recall: number; f1: number; support: number; roc_auc: number | null }[];
-  confusion_matrix: number[][];
-}
+/** Realized metrics of one side: stats/classification.ts `ClassificationMetrics`, as written to drift.json. */
+export type PerformanceMetrics = ClassificationMetrics;
 
 /**
  * Model quality (`drift.json` `performance`, present when the run had labels or a labelled
@@ -196,19 +189,8 @@ export interface EstimatedPerformance {
   method: 'cbpe';
   /** Whether each class's probabilities were isotonically calibrated on the reference (NannyML `needs_calibration`; binary: one entry). */
   calibrated: boolean[];
-  metrics: Record<
-    string,
-    {
-      value: number | null;
-      sampling_error: number;
-      lower_confidence_boundary: number;
-      upper_confidence_boundary: number;
-      lower_threshold: number | null;
-      upper_threshold: number | null;
-      alert: boolean;
-      realized: number | null;
-    }
-  >;
+  /** NannyML's chunk record (stats/cbpe.ts `ChunkEstimate`); `value` null when not finite. */
+  metrics: Record<string, Omit<ChunkEstimate, 'value'> & { value: number | null }>;
   /** Reference chunks the thresholds came from. */
   reference_chunks: number;
   chunk_size: number;

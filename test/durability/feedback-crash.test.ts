@@ -11,7 +11,8 @@ import { parse } from 'csv-parse/sync';
 import { readLabels } from '../../src/log/labels.ts';
 import { LABEL_COLUMNS } from '../../src/log/schema.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
-import { REPO, startSentinel } from '../support/process.ts';
+import { killUnderLoad } from '../support/crash.ts';
+import { REPO } from '../support/process.ts';
 
 const CYCLES = 10;
 const CONNECTIONS = 16;
@@ -24,47 +25,25 @@ describe('label log under kill -9', () => {
     const card = bundledCard();
     const rows = featureRowsFrom(`${REPO}data/current.csv`, card, 200);
     const acked = new Map<string, string>(); // request_id → label (each id labelled once)
-    let seed = 4242;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const json = { 'content-type': 'application/json' };
-
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
-      const proc = await startSentinel(['serve', '--port', '0', '--host', '127.0.0.1', '--log-dir', dir, '--instance-id', 'crash']);
-      let stop = false;
-      let inFlight = 0;
-      const clients = Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let i = 0; !stop; i++) {
-          inFlight++;
-          try {
-            const k = (c * 31 + i * 7 + cycle) % rows.length;
-            const res = await fetch(`${proc.url}/predict`, { method: 'POST', headers: json, body: JSON.stringify({ instances: [rows[k], rows[(k + 1) % rows.length]] }) });
-            if (res.status !== 200) throw new Error(`status ${res.status}`);
-            const ids: string[] = ((await res.json()) as any).predictions.map((p: any) => p.id);
-            const items = ids.map((id, j) => ({ request_id: id, label: card.classes[(i + j) % card.classes.length] }));
-            const body = i % 3 === 0 ? { instances: items } : items[0];
-            const fb = await fetch(`${proc.url}/feedback`, { method: 'POST', headers: json, body: JSON.stringify(body) });
-            if (fb.status !== 200) throw new Error(`status ${fb.status}`);
-            const out = (await fb.json()) as any;
-            for (const f of out.feedback ?? [out]) acked.set(f.request_id, f.label);
-          } catch {
-            return; // the server died under this request: no answer, no promise
-          } finally {
-            inFlight--;
-          }
-        }
-      });
-      const before = acked.size;
-      const deadline = Date.now() + 300 + Math.floor(rand() * 700);
-      while (Date.now() < deadline || acked.size === before) {
-        await new Promise((r) => setTimeout(r, 20));
-        if (Date.now() > deadline + 10_000) break;
-      }
-      assert.ok(inFlight > 0 || acked.size > before, 'load was running when the process was killed');
-      proc.kill('SIGKILL');
-      assert.equal((await proc.exited).signal, 'SIGKILL');
-      stop = true;
-      await Promise.all(clients);
-    }
+    await killUnderLoad({
+      dir,
+      instanceId: 'crash',
+      cycles: CYCLES,
+      connections: CONNECTIONS,
+      seed: 4242,
+      async request(url, c, i, cycle) {
+        const k = (c * 31 + i * 7 + cycle) % rows.length;
+        const res = await fetch(`${url}/predict`, { method: 'POST', headers: json, body: JSON.stringify({ instances: [rows[k], rows[(k + 1) % rows.length]] }) });
+        if (res.status !== 200) throw new Error(`status ${res.status}`);
+        const ids: string[] = ((await res.json()) as any).predictions.map((p: any) => p.id);
+        const items = ids.map((id, j) => ({ request_id: id, label: card.classes[(i + j) % card.classes.length] }));
+        const fb = await fetch(`${url}/feedback`, { method: 'POST', headers: json, body: JSON.stringify(i % 3 === 0 ? { instances: items } : items[0]) });
+        if (fb.status !== 200) throw new Error(`status ${fb.status}`);
+        const out = (await fb.json()) as any;
+        for (const f of out.feedback ?? [out]) acked.set(f.request_id, f.label);
+      },
+    });
 
     // The raw files: each complete line is a well-formed row under the label header.
     const labelDir = join(dir, 'labels');
