@@ -1,6 +1,8 @@
-// Adds the bundled model's `prediction` column to data/reference.csv, so drift runs can compare the
-// model's output distribution (prediction drift) and not only its inputs. Idempotent: an existing
-// prediction column is replaced. Uses the same loader and ONNX session as `sentinel serve`.
+// Adds the bundled model's `prediction` and `confidence` columns (as in the prediction log) to
+// data/reference.csv, so drift runs can compare the model's output distribution (prediction drift),
+// and measure the reference's realized performance (with its `class` labels) that CBPE calibrates on.
+// Idempotent: existing prediction/confidence columns are replaced. Uses the same loader and ONNX
+// session as `sentinel serve`.
 //
 //   node models/predict-reference.ts [data/reference.csv] [models/model.onnx]
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ const [csvPath = 'data/reference.csv', modelPath = 'models/model.onnx'] = proces
 const { card, onnxBytes } = await loadModelCard(modelPath);
 const model = await loadOnnxModel(card, onnxBytes);
 const records: Record<string, string>[] = parse(readFileSync(csvPath), { columns: true });
-const header = Object.keys(records[0]).filter((c) => c !== 'prediction');
+const header = Object.keys(records[0]).filter((c) => c !== 'prediction' && c !== 'confidence');
 const rows: FeatureRow[] = records.map((r) => {
   const row: FeatureRow = {};
   for (const f of card.features) row[f.name] = r[f.name] === '' ? null : f.type === 'numerical' ? Number(r[f.name]) : r[f.name];
@@ -21,8 +23,8 @@ const rows: FeatureRow[] = records.map((r) => {
 });
 const predictions = await model.predict(rows);
 await model.close();
-const out = stringify([[...header, 'prediction'], ...records.map((r, i) => [...header.map((c) => r[c]), predictions[i].label])]);
+const out = stringify([[...header, 'prediction', 'confidence'], ...records.map((r, i) => [...header.map((c) => r[c]), predictions[i].label, predictions[i].confidence])]);
 writeFileSync(`${csvPath}.tmp`, out);
 renameSync(`${csvPath}.tmp`, csvPath);
 const counts = predictions.reduce<Record<string, number>>((a, p) => ((a[p.label] = (a[p.label] ?? 0) + 1), a), {});
-console.log(`${csvPath}: ${records.length} rows, prediction column added ${JSON.stringify(counts)}`);
+console.log(`${csvPath}: ${records.length} rows, prediction and confidence columns added ${JSON.stringify(counts)}`);

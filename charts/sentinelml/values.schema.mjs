@@ -170,6 +170,8 @@ const schema0 = {
         SentinelDriftScoreHigh: alert({}),
         SentinelDatasetDrift: alert({}),
         SentinelFeatureDrift: alert({}),
+        SentinelModelPerformanceDrop: alert({ metrics: str('Metric name regex.', { minLength: 1 }), maxDrop: positive('Largest tolerated drop.'), minLabelled: int('Minimum labelled predictions.', { minimum: 1 }) }),
+        SentinelEstimatedPerformanceDrop: alert({}),
         SentinelDriftJobStale: alert({ periods: int('Schedule periods.', { minimum: 1 }) }),
         SentinelDriftRunsFailing: alert({ periods: int('Schedule periods.', { minimum: 1 }) }),
         SentinelInferenceErrorRate: alert({ threshold: ratio('Error ratio.'), window: duration('Rate window.') }),

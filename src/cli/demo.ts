@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { startReplay } from '../demo/replay.ts';
 import { createDriftSchedule } from '../schedule/drift-schedule.ts';
@@ -23,6 +24,9 @@ options:
   --host ADDR         address both bind (default 127.0.0.1)
   --every DURATION    drift run interval (default 20s)
   --rate N            replayed rows per second (default 50)
+  --label-delay DUR   the replayed rows' true classes are posted to /feedback this long after their
+                      predictions (default 30s), so reports show realized beside estimated quality
+  --label-share X     share of predictions that get a label, 0-1 (default 0.8; 0 = none)
   --since DURATION    drift window over the live log (default 10m)
   --model FILE        ONNX model (default models/model.onnx)
   --reference FILE    reference CSV (default data/reference.csv)
@@ -40,6 +44,8 @@ export const demoCommand: Command = async (argv, env) => {
       host: { type: 'string', default: '127.0.0.1' },
       every: { type: 'string', default: '20s' },
       rate: { type: 'string', default: '50' },
+      'label-delay': { type: 'string', default: '30s' },
+      'label-share': { type: 'string', default: '0.8' },
       since: { type: 'string', default: '10m' },
       model: { type: 'string', default: 'models/model.onnx' },
       reference: { type: 'string', default: 'data/reference.csv' },
@@ -59,6 +65,9 @@ export const demoCommand: Command = async (argv, env) => {
   const every = parseDuration(values.every, '--every');
   parseDuration(values.since, '--since');
   const rate = parsePositiveInt(values.rate, '--rate');
+  const labelDelayMs = parseDuration(values['label-delay'], '--label-delay');
+  const labelShare = Number(values['label-share']);
+  if (!(values['label-share'].trim() !== '' && labelShare >= 0 && labelShare <= 1)) throw new ConfigError(`--label-share must be a number from 0 to 1 (got "${values['label-share']}")`);
   const logDir = resolve(values['log-dir']);
   const reportsDir = resolve(values['reports-dir']);
   await mkdir(reportsDir, { recursive: true });
@@ -75,7 +84,8 @@ export const demoCommand: Command = async (argv, env) => {
     await inference.shutdown();
     throw err;
   });
-  const replay = startReplay({ csv: resolve(values.replay), url: inference.url, card: inference.card, rate, logger });
+  const labels = labelShare > 0 ? { column: inference.card.training?.target ?? 'class', delayMs: labelDelayMs, share: labelShare } : undefined;
+  const replay = startReplay({ csv: resolve(values.replay), url: inference.url, card: inference.card, rate, logger, labels });
   const { scheduler, job } = createDriftSchedule({
     every,
     dir: reportsDir,
@@ -104,7 +114,8 @@ export const demoCommand: Command = async (argv, env) => {
       `  inference    ${inference.url}/metrics\n` +
       `  reports      ${reports.url}/                  (first drift run in ${values.every})\n` +
       `  drift gauges ${reports.url}/metrics\n` +
-      `  replaying    ${values.replay} at ${rate} rows/s; prediction log in ${logDir}\n\n`,
+      `  replaying    ${values.replay} at ${rate} rows/s; prediction log in ${logDir}\n` +
+      (labels ? `  labels       ${(labelShare * 100).toFixed(0)}% of the rows' true "${labels.column}" posted to /feedback ${values['label-delay']} after their prediction\n\n` : '\n'),
   );
 
   let signals = 0;

@@ -58,6 +58,10 @@ options:
   --columns a,b,...      compare only these columns
   --model-card FILE      column types from a model card (default: <current>/model.json if present,
                          else types are inferred as Evidently does)
+  --labels DIR           ground-truth labels of POST /feedback (default: <current>/labels); with a
+                         model card, predictions are joined to them by request id (model quality)
+  --label-delay DURATION labels received up to DURATION after the window's end count (default: all)
+  --target COLUMN        reference column with the true class (default: the card's training.target)
   --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md)
   --workers N            threads for the column tests and the reference read (default: CPU
                          count when over 32 MiB of CSV is parsed, else 0 = none)
@@ -132,6 +136,9 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         'alarm-resamples': { type: 'string' },
         'alarm-seed': { type: 'string' },
         'model-card': { type: 'string' },
+        labels: { type: 'string' },
+        'label-delay': { type: 'string' },
+        target: { type: 'string' },
         'no-compat': { type: 'boolean', default: false },
         workers: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
@@ -224,6 +231,9 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
       driftShare: v['drift-share'] === undefined ? undefined : parseNumber(v['drift-share'], '--drift-share'),
       columns,
       modelCard: v['model-card'],
+      labels: v.labels,
+      labelDelay: v['label-delay'],
+      target: v.target,
       compat: !v['no-compat'],
       workers,
       cache: !v['no-cache'],
@@ -267,9 +277,21 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
     ...(r.alarm !== undefined ? [`alarm mode: ${r.alarm.mode}${Object.keys(r.alarm.per_column_mode).length > 0 ? ` (per column: ${Object.entries(r.alarm.per_column_mode).map(([k, m]) => `${k}=${m}`).join(', ')})` : ''}; dataset drift when any column drifts; alpha ${r.alarm.alpha}`] : []),
     `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}${entries.length > 0 ? `; ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} skipped, not regular files: ${entries.map((e) => `${e.name} (${e.reason})`).join(', ')}` : ''}`,
     `reference: ${r.reference.rows} rows; profile cache: ${outcome.cache.status}${outcome.cache.file !== null ? ` (${outcome.cache.file})` : ''}; column workers: ${outcome.workers}`,
+    ...performanceLines(r),
     outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',
   ].filter((s) => s !== '');
   return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;
+}
+
+function performanceLines(r: DriftJobOutcome['result']): string[] {
+  const p = r.performance;
+  if (p === undefined) return [];
+  const m = (x: { accuracy: number; f1_macro: number; roc_auc: number | null } | null) => (x === null ? '-' : `accuracy ${fmt(x.accuracy)}, F1 macro ${fmt(x.f1_macro)}, ROC AUC ${fmt(x.roc_auc)}`);
+  const est = p.estimated === null ? `estimate: - (${p.estimated_unavailable})` : `estimated (CBPE): ${Object.entries(p.estimated.metrics).map(([k, e]) => `${k} ${fmt(e.value)}${e.alert ? ' ALERT' : ''}`).join(', ')}`;
+  return [
+    `model quality: ${p.join.labelled} of ${p.join.predictions} predictions labelled (coverage ${(p.join.coverage * 100).toFixed(1)}%), ${p.join.unmatched_labels} unmatched label(s); realized: ${m(p.current)}; reference: ${m(p.reference)}`,
+    `  ${est}`,
+  ];
 }
 
 /** Progress on stderr, at most once a second and only once the run has taken a second. */

@@ -8,7 +8,7 @@ import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createInferenceApp } from '../http/app.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { logColumns } from '../log/schema.ts';
+import { LABEL_COLUMNS, LABEL_DIR, LABEL_FILE_PREFIX, logColumns } from '../log/schema.ts';
 import { createLogWriter, type LogWriter } from '../log/writer.ts';
 import { createInferenceMetrics } from '../metrics/inference.ts';
 import { loadModelCard, type ModelCard } from '../model/card.ts';
@@ -19,8 +19,9 @@ import { LIMIT_FLAGS, parseBytes, parseDuration, parseLimitFlags, parsePort, par
 
 const HELP = `usage: sentinel serve [options]
 
-Serves the model: POST /predict, GET /healthz, /readyz, /metrics, /openapi.json.
-Every prediction is answered only after its row is fsynced to the prediction log.
+Serves the model: POST /predict, POST /feedback, GET /healthz, /readyz, /metrics, /openapi.json.
+Every prediction is answered only after its row is fsynced to the prediction log; every label
+(POST /feedback) only after its row is fsynced to the label log, <log-dir>/labels/.
 
 options:
   --port N             port to listen on (default 8080; 0 picks a free port)
@@ -67,8 +68,24 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
   const registry = new Registry();
   const metrics = createInferenceMetrics(registry, loaded.card);
   let log: LogWriter | undefined;
+  let labels: LogWriter | undefined;
   if (o.logDir !== undefined) {
     await mkdir(o.logDir, { recursive: true });
+    await mkdirDurable(o.logDir, LABEL_DIR);
+    labels = createLogWriter({
+      dir: join(o.logDir, LABEL_DIR),
+      instanceId: o.instanceId,
+      columns: [...LABEL_COLUMNS],
+      filePrefix: LABEL_FILE_PREFIX,
+      what: 'label log',
+      maxBytes: o.maxLogBytes,
+      maxAgeMs: o.maxLogAgeMs,
+      onFlush: (seconds) => metrics.feedbackWriteDuration.observe(seconds),
+      onFailure: (err, rows) => {
+        metrics.feedbackWriteFailures.inc();
+        logger.error({ err, rows }, 'label log write failed; requests answered 503');
+      },
+    });
     log = createLogWriter({
       dir: o.logDir,
       instanceId: o.instanceId,
@@ -102,7 +119,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       await unlink(probe).catch(() => {});
     }
   };
-  const { app, startDraining } = createInferenceApp({ model, log, probeLog, registry, metrics, logger, maxBodyBytes: o.maxBodyBytes, maxInstances: o.maxInstances });
+  const { app, startDraining } = createInferenceApp({ model, log, labels, probeLog, registry, metrics, logger, maxBodyBytes: o.maxBodyBytes, maxInstances: o.maxInstances });
   // The idle timeout (65 s) outlasts common load-balancer idle timeouts.
   const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
@@ -118,12 +135,24 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
         startDraining();
         await closeServer(server, 20_000);
         await log?.close();
+        await labels?.close();
         await model.close();
         logger.info('inference API stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** Creates `parent/name` and syncs `parent`, so the new directory entry survives a crash. */
+async function mkdirDurable(parent: string, name: string): Promise<void> {
+  await mkdir(join(parent, name), { recursive: true });
+  const fh = await open(parent, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The replica name in log file names: the flag, else SENTINEL_INSTANCE_ID / HOSTNAME, else the host name. */

@@ -15,12 +15,15 @@ import { pruneRuns, recordFailedRun, saveRun } from '../reports/store.ts';
 import { getStatTest } from '../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from './cache.ts';
 import { readLogInWorker, type BackgroundRead } from './read-worker.ts';
-import type { Column } from './columns.ts';
-import { assembleResult, LOG_UTILITY_COLUMNS, planColumns, type DriftOptions } from './detect.ts';
+import type { CategoricalColumn, Column } from './columns.ts';
+import { assembleResult, LOG_UTILITY_COLUMNS, planColumns, PREDICTION_COLUMN, type DriftOptions } from './detect.ts';
+import { readLabels, labelDirOf } from '../log/labels.ts';
+import { assessPerformance, type PerformanceInput, type PredictionSide } from './performance.ts';
+import { estimateWithCbpe } from './estimate.ts';
 import { parseDuration } from './duration.ts';
 import { createColumnPool } from './pool.ts';
 import type { SideProfile } from './profile.ts';
-import type { ColumnDrift, ColumnType, DriftResult } from './result.ts';
+import type { ColumnDrift, ColumnType, DriftResult, PerformanceSection } from './result.ts';
 import type { ColumnTask } from './task.ts';
 import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, finalizeAlarms, periodKey, type AlarmOptions } from './alarms.ts';
 import { readTimestampColumn } from '../log/timestamps.ts';
@@ -43,6 +46,12 @@ export interface DriftJobOptions extends DriftOptions {
    * `current` is a directory and has one; otherwise types are inferred as Evidently does.
    */
   modelCard?: string;
+  /** Label directory of POST /feedback; default `<current>/labels` when `current` is a log directory. */
+  labels?: string;
+  /** Labels received up to this long after the window's end count (e.g. `7d`); default: every label on disk. */
+  labelDelay?: string;
+  /** Reference column with the true class; default the card's `training.target`. */
+  target?: string;
   /** Worker threads for the column tests; default: available parallelism; 0 runs inline. */
   workers?: number;
   /** Use and fill the reference-profile cache (default true). */
@@ -106,6 +115,13 @@ export async function loadModelCardTypes(path: string): Promise<Map<string, Colu
   return types;
 }
 
+/** What model quality needs from a card: its classes and the reference's target column. */
+export async function loadModelCardQuality(path: string): Promise<{ classes: string[]; target: string | null } | null> {
+  const card = JSON.parse(await readFile(path, 'utf8')) as { classes?: unknown; training?: { target?: unknown } };
+  if (!Array.isArray(card.classes) || card.classes.length < 2 || !card.classes.every((c) => typeof c === 'string')) return null;
+  return { classes: card.classes as string[], target: typeof card.training?.target === 'string' ? card.training.target : null };
+}
+
 /** Checks options that do not need the data; throws InputError naming the first problem. */
 export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number | null } {
   let sinceMs: number | null = null;
@@ -126,6 +142,9 @@ export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number |
   }
   const alarmProblem = alarmOptionsProblem(opts.alarm);
   if (alarmProblem !== null) throw new InputError('bad_alarm', alarmProblem);
+  if (opts.labelDelay !== undefined && parseDuration(opts.labelDelay) === null) {
+    throw new InputError('bad_label_delay', `--label-delay must be a duration like 24h, 30m or 7d (got "${opts.labelDelay}")`);
+  }
   if (opts.driftShare !== undefined && !(opts.driftShare > 0 && opts.driftShare <= 1)) throw new InputError('bad_drift_share', `drift share must be in (0, 1] (got ${opts.driftShare})`);
   return { sinceMs };
 }
@@ -203,6 +222,10 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     if (await stat(candidate).then((s) => s.isFile(), () => false)) cardPath = candidate;
   }
   const declared = cardPath === undefined ? undefined : await loadModelCardTypes(cardPath);
+  // Model quality needs the card's classes; the window's ids and confidences are then kept too.
+  const quality = cardPath === undefined ? null : await loadModelCardQuality(cardPath);
+  const qualityColumns = new Set(quality === null ? [] : ['request_id', 'confidence']);
+  const currentTypes = quality === null ? declared : new Map([...(declared ?? []), ['request_id', 'categorical'], ['confidence', 'numerical']] as [string, ColumnType][]);
 
   const useCache = opts.cache ?? true;
   const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
@@ -227,8 +250,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     }
     const current = await readLog(opts.current, {
       sinceMs,
-      types: declared,
-      keep: (name) => wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name),
+      types: currentTypes,
+      keep: (name) => (wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name)) || qualityColumns.has(name),
       onProgress: (rowsRead) => opts.onProgress?.({ phase: 'current', rowsRead }),
     });
     lap('read_current');
@@ -322,6 +345,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name), ...(rowRanges !== undefined ? { rowRanges } : {}) };
       return task;
     });
+    // Taken before the columns move to the workers.
+    const qualityInput = quality === null ? null : pickQualityColumns(current.table.columns);
     // The tables' arrays now move to the workers; drop our references so memory can be reclaimed.
     current.table.columns.clear();
     reference?.table.columns.clear();
@@ -359,6 +384,12 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       }
     }
 
+    if (quality !== null && qualityInput !== null) {
+      const performance = await measurePerformance(opts, quality, qualityInput, current.to, currentIsDir, declared);
+      if (performance !== null) result.performance = performance;
+      lap('performance');
+    }
+
     let cacheStatus: 'hit' | 'miss' | 'off' = useCache ? (cached !== null ? 'hit' : 'miss') : 'off';
     if (useCache && cached === null && key !== null) {
       const columns = new Map<string, SideProfile>();
@@ -390,4 +421,66 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     await pool.close();
     await background?.cancel();
   }
+}
+
+function pickQualityColumns(columns: Map<string, Column>): { ids: CategoricalColumn | null; side: PredictionSide } | null {
+  const pred = columns.get(PREDICTION_COLUMN);
+  if (pred === undefined || pred.kind !== 'categorical') return null;
+  const ids = columns.get('request_id');
+  const conf = columns.get('confidence');
+  // A copy of the prediction codes: the column's own buffer is transferred to a worker (detached here).
+  const predictions: CategoricalColumn = { ...pred, codes: pred.codes.slice() };
+  return { ids: ids !== undefined && ids.kind === 'categorical' ? ids : null, side: { predictions, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null } };
+}
+
+/**
+ * Reads the labels (received up to window end + delay) and the reference's target and outputs, then
+ * joins and measures. Null when there is nothing to measure: no labels and no labelled reference.
+ */
+async function measurePerformance(
+  opts: DriftJobOptions,
+  quality: { classes: string[]; target: string | null },
+  cur: { ids: CategoricalColumn | null; side: PredictionSide },
+  windowTo: string | null,
+  currentIsDir: boolean,
+  declared: ReadonlyMap<string, ColumnType> | undefined,
+): Promise<PerformanceSection | null> {
+  const labelPath = opts.labels ?? (currentIsDir ? labelDirOf(opts.current) : null);
+  const delayMs = opts.labelDelay === undefined ? null : parseDuration(opts.labelDelay);
+  const untilMs = delayMs === null || windowTo === null ? undefined : Date.parse(windowTo) + delayMs;
+  const labels = labelPath === null ? null : await readLabels(labelPath, { untilMs });
+  const target = opts.target ?? quality.target;
+  let reference: PerformanceInput['reference'] = null;
+  if (target !== null) {
+    const header = await readHeader(opts.reference);
+    if (header.includes(target) && header.includes(PREDICTION_COLUMN)) {
+      const wantedRef = new Set([target, PREDICTION_COLUMN, 'confidence']);
+      const types = new Map<string, ColumnType>([...(declared ?? []), [target, 'categorical'], [PREDICTION_COLUMN, 'categorical'], ['confidence', 'numerical']]);
+      const ref = await readLog(opts.reference, { types, keep: (n) => wantedRef.has(n), unterminatedLastLine: 'row' });
+      const side = pickQualityColumns(ref.table.columns);
+      const y = ref.table.columns.get(target);
+      if (side !== null && y !== undefined && y.kind === 'categorical') reference = { target, labels: y, side: side.side };
+    }
+  }
+  if ((labels === null || labels.files.length === 0) && reference === null) return null;
+  return assessPerformance({
+    classes: quality.classes,
+    current: cur,
+    labels: {
+      map: labels?.labels ?? new Map(),
+      meta: {
+        path: labelPath ?? '',
+        files: labels?.files.length ?? 0,
+        rows: labels?.rows ?? 0,
+        superseded: labels?.superseded ?? 0,
+        late: labels?.late ?? 0,
+        torn_lines: labels?.tornLines ?? 0,
+        skipped_rows: Object.values(labels?.skipped ?? {}).reduce((a, b) => a + b, 0),
+        delay: opts.labelDelay ?? null,
+        until: untilMs === undefined ? null : new Date(untilMs).toISOString(),
+      },
+    },
+    reference,
+    estimate: estimateWithCbpe,
+  });
 }

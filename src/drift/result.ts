@@ -3,6 +3,9 @@
  * renderer, the report server's metrics, the ModelMonitor status. Change it only on purpose.
  */
 
+import type { ChunkEstimate } from '../stats/cbpe.ts';
+import type { ClassificationMetrics } from '../stats/classification.ts';
+
 export type ColumnType = 'numerical' | 'categorical';
 
 /** What a reference/current distribution looks like, for charts. Computed by drift detection, never by rendering. */
@@ -128,6 +131,69 @@ export interface DriftResult {
   drift_score: number;
   /** Alarm mode settings when not the default `evidently` (docs/drift.md, "Alarm modes"). */
   alarm?: AlarmRun;
+  /** Model quality (labels joined by request id, CBPE); absent when the run had neither labels nor a labelled reference. */
+  performance?: PerformanceSection;
+}
+
+/** Realized metrics of one side: stats/classification.ts `ClassificationMetrics`, as written to drift.json. */
+export type PerformanceMetrics = ClassificationMetrics;
+
+/**
+ * Model quality (`drift.json` `performance`, present when the run had labels or a labelled
+ * reference): the window's predictions joined to POST /feedback labels by request id.
+ */
+export interface PerformanceSection {
+  /** The model's classes, in probability order (the card's). */
+  classes: string[];
+  /** `full`: the source had every class probability; `binary_from_confidence`: derived from the log's confidence; `none`: ROC AUC, log loss and CBPE unavailable. */
+  probabilities: 'full' | 'binary_from_confidence' | 'none';
+  labels: {
+    path: string;
+    files: number;
+    /** Label rows read, before the rules below. */
+    rows: number;
+    /** Rows replaced by a later label for the same id (every row stays in the log; the last received wins). */
+    superseded: number;
+    /** Labels received after `until` (window end + label delay), left out. */
+    late: number;
+    torn_lines: number;
+    skipped_rows: number;
+    delay: string | null;
+    until: string | null;
+  };
+  join: {
+    predictions: number;
+    labelled: number;
+    coverage: number;
+    unmatched_labels: number;
+    unusable_rows: number;
+  };
+  /** Realized metrics of the window's labelled rows; null when none. */
+  current: PerformanceMetrics | null;
+  /** The reference's realized metrics (its target column against its prediction/confidence columns). */
+  reference: (PerformanceMetrics & { target: string }) | null;
+  /** current − reference for the headline metrics (negative = worse, log loss: positive = worse). */
+  change: Record<'accuracy' | 'precision_macro' | 'recall_macro' | 'f1_macro' | 'roc_auc' | 'log_loss', number | null> | null;
+  /** Confidence-based performance estimation of the whole window (labels not needed); null when not possible, with the reason. */
+  estimated: EstimatedPerformance | null;
+  estimated_unavailable: string | null;
+}
+
+/**
+ * CBPE (NannyML) on the window as one chunk, per metric (`roc_auc`, `f1`, `accuracy`, in NannyML's
+ * definitions: binary F1 is the positive class's, multiclass F1 and ROC AUC are macro averages):
+ * the estimate, its sampling error and ±3σ band, the alert band from reference chunks, and the
+ * realized value on the window's labelled rows for comparison.
+ */
+export interface EstimatedPerformance {
+  method: 'cbpe';
+  /** Whether each class's probabilities were isotonically calibrated on the reference (NannyML `needs_calibration`; binary: one entry). */
+  calibrated: boolean[];
+  /** NannyML's chunk record (stats/cbpe.ts `ChunkEstimate`); `value` null when not finite. */
+  metrics: Record<string, Omit<ChunkEstimate, 'value'> & { value: number | null }>;
+  /** Reference chunks the thresholds came from. */
+  reference_chunks: number;
+  chunk_size: number;
 }
 
 /** `reports/latest.json`: points at the newest successful run and records the last failure. */

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { InputError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Model, Prediction } from '../model/onnx.ts';
-import { createValidator } from '../model/validate.ts';
+import { createFeedbackValidator, createValidator } from '../model/validate.ts';
 import type { InferenceMetrics } from '../metrics/inference.ts';
 import type { LogWriter } from '../log/writer.ts';
 import { createErrorMiddleware, methodLabel, routeLabel } from './errors.ts';
@@ -16,6 +16,8 @@ export interface InferenceAppDeps {
   model: Model;
   /** The durable prediction log; absent only when logging is switched off (benchmarks). */
   log: LogWriter | undefined;
+  /** The durable label log of POST /feedback; absent when logging is switched off (then /feedback answers 503). */
+  labels?: LogWriter;
   /** Throws when the log cannot take rows (readiness). */
   probeLog: () => Promise<void>;
   registry: Registry;
@@ -53,6 +55,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const maxInstances = deps.maxInstances ?? 1000;
   const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
   const validate = createValidator(card, { maxInstances });
+  const validateFeedback = createFeedbackValidator(card, { maxInstances });
   const openapi = buildOpenApi(card, { maxInstances, maxBodyBytes });
   const app = new Koa<State>();
   const router = new Router<State>();
@@ -73,7 +76,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     if (draining) {
       // Keep-alive sockets would otherwise hold the shutdown open until they time out.
       ctx.set('Connection', 'close');
-      if (ctx.path === '/predict') throw new UnavailableError('shutting_down', 'the server is shutting down');
+      if (ctx.path === '/predict' || ctx.path === '/feedback') throw new UnavailableError('shutting_down', 'the server is shutting down');
     }
     await next();
   });
@@ -93,14 +96,16 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     },
   });
 
+  const requireJson: Koa.Middleware<State> = async (ctx, next) => {
+    if (!ctx.is('application/json')) {
+      throw new InputError('unsupported_media_type', `send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`, { status: 415 });
+    }
+    await next();
+  };
+
   router.post(
     '/predict',
-    async (ctx, next) => {
-      if (!ctx.is('application/json')) {
-        throw new InputError('unsupported_media_type', `send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`, { status: 415 });
-      }
-      await next();
-    },
+    requireJson,
     parseJson,
     // Interceptor: the response leaves only after its rows are durable; if they cannot be, the
     // client gets 503 instead of a prediction.
@@ -136,6 +141,19 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
       ctx.body = batch ? { predictions: out } : out[0];
     },
   );
+
+  // Ground truth for an earlier prediction. Answered only once the label row is durable; an id this
+  // replica never served is accepted (its prediction may be in another replica's log) and counted
+  // as unmatched by the drift run's join; a repeated id appends another row and the last one wins.
+  router.post('/feedback', requireJson, parseJson, async (ctx) => {
+    const { items, batch } = validateFeedback((ctx.request as unknown as { body: unknown }).body);
+    if (!deps.labels) throw new UnavailableError('feedback_disabled', 'labels are not recorded by this server (started with --no-log)');
+    const timestamp = new Date().toISOString();
+    await deps.labels.append(items.map((it) => [it.request_id, timestamp, it.label]));
+    for (const it of items) metrics.feedback.inc({ label: it.label });
+    const out = items.map((it) => ({ request_id: it.request_id, label: it.label, timestamp }));
+    ctx.body = batch ? { feedback: out } : out[0];
+  });
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -84,6 +84,46 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
           },
         },
       },
+      '/feedback': {
+        post: {
+          summary:
+            'Ground truth for earlier predictions; answered only once the label is in the durable label log. A repeated request_id appends another row (the last received wins at join time, both are kept); an id this replica never served is accepted and counted as unmatched when the drift run joins labels to predictions.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/Feedback' },
+                    { type: 'object', required: ['instances'], additionalProperties: false, properties: { instances: { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: { $ref: '#/components/schemas/Feedback' } } } },
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The recorded label (single) or labels (`instances`), with the time they were received.',
+              content: {
+                'application/json': {
+                  schema: {
+                    oneOf: [
+                      { $ref: '#/components/schemas/FeedbackRecorded' },
+                      { type: 'object', required: ['feedback'], properties: { feedback: { type: 'array', items: { $ref: '#/components/schemas/FeedbackRecorded' } } } },
+                    ],
+                  },
+                },
+              },
+            },
+            '400': errorResponse('Malformed JSON or a body that is not an object.'),
+            ...notAllowed,
+            '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
+            '415': errorResponse('Content type is not application/json.'),
+            '422': errorResponse('Invalid request ids or labels; `details.problems` names every offending field.'),
+            '503': errorResponse('The label log cannot be written (no label is acknowledged without its log row), or the server is shutting down.'),
+          },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'The process is alive.' }, ...notAllowed } } },
       '/readyz': { get: { summary: 'Readiness: the model is loaded and the log takes rows now.', responses: { '200': { description: 'Ready.' }, ...notAllowed, '503': errorResponse('Not ready.') } } },
       '/metrics': { get: { summary: 'Prometheus metrics.', responses: { '200': { description: 'Prometheus text format.' }, ...notAllowed } } },
@@ -93,6 +133,20 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
       schemas: {
         Features: { type: 'object', additionalProperties: false, required: card.features.map((f) => f.name), properties: featureProps },
         Prediction: prediction,
+        Feedback: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['request_id', 'label'],
+          properties: {
+            request_id: { type: 'string', format: 'uuid', description: 'The `id` of the prediction this label belongs to.' },
+            label: { type: 'string', enum: card.classes, description: 'The true class.' },
+          },
+        },
+        FeedbackRecorded: {
+          type: 'object',
+          required: ['request_id', 'label', 'timestamp'],
+          properties: { request_id: { type: 'string', format: 'uuid' }, label: { type: 'string', enum: card.classes }, timestamp: { type: 'string', format: 'date-time', description: 'When the label was received.' } },
+        },
         Error: error,
       },
     },

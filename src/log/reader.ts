@@ -168,15 +168,19 @@ function parseNumberSlow(raw: string, out: Float64Array): number {
 }
 
 /**
- * O(1) hash of a label's bytes: length, first two, last two and middle byte. Labels that collide
- * are told apart by the byte compare in the probe, so this only has to spread typical labels.
+ * Hash of a label's bytes (FNV-1a): every byte of labels up to 64 bytes, else 32 bytes spread over
+ * the label plus its length. Labels that collide are told apart by the byte compare in the probe.
+ * Every byte counts for short labels because fixed-position sampling lets ids that share a layout
+ * (UUIDs: fixed length, dashes in fixed places) collide en masse and the probes go quadratic.
  */
 function hashBytes(b: Buffer, s: number, e: number): number {
   const len = e - s;
-  let h = Math.imul(len + 1, 0x9e3779b1);
-  if (len > 0) h ^= b[s] | (b[e - 1] << 8);
-  if (len > 2) h ^= (b[s + 1] << 16) | (b[e - 2] << 24);
-  if (len > 4) h = Math.imul(h ^ b[s + (len >> 1)], 0x01000193);
+  let h = Math.imul(len + 1, 0x9e3779b1) ^ 0x811c9dc5;
+  if (len <= 64) {
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  } else {
+    for (let k = 0; k < 32; k++) h = Math.imul(h ^ b[s + Math.floor((k * (len - 1)) / 31)], 0x01000193);
+  }
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
   return (h ^ (h >>> 12)) >>> 0;
 }

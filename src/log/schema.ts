@@ -9,7 +9,16 @@ export function logColumns(featureNames: readonly string[]): string[] {
 /** File names: one writer per file, so each replica (instance) writes files of its own. */
 export const LOG_FILE_PREFIX = 'live_predictions';
 
-export function logFileName(instanceId: string, startedAt: Date, seq: number): string {
+export function logFileName(instanceId: string, startedAt: Date, seq: number, prefix: string = LOG_FILE_PREFIX): string {
   const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${LOG_FILE_PREFIX}-${instanceId}-${stamp}-${String(seq).padStart(4, '0')}.csv`;
+  return `${prefix}-${instanceId}-${stamp}-${String(seq).padStart(4, '0')}.csv`;
 }
+
+/**
+ * The label log (POST /feedback): its own append-only files in a `labels/` directory inside the
+ * prediction-log directory, so readers of `<log-dir>/*.csv` never mix the two. `timestamp` is when
+ * the label was received; a repeated request_id keeps every row and the last received wins.
+ */
+export const LABEL_DIR = 'labels';
+export const LABEL_FILE_PREFIX = 'live_labels';
+export const LABEL_COLUMNS = ['request_id', 'timestamp', 'label'] as const;

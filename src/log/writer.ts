@@ -9,6 +9,10 @@ export interface LogWriterOptions {
   /** Distinguishes replicas: each writes its own files. */
   instanceId: string;
   columns: string[];
+  /** File name prefix (default: the prediction log's); the label log uses its own. */
+  filePrefix?: string;
+  /** What the files hold, for error messages (default "prediction log"). */
+  what?: string;
   /** Start a new file once the current one holds this many bytes. */
   maxBytes?: number;
   /** Start a new file once the current one is this old. */
@@ -85,7 +89,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     let handle: FileHandle | undefined;
     // O_EXCL: never append to a file another writer (or an earlier run) owns.
     for (let attempt = 0; handle === undefined; attempt++) {
-      candidate = join(opts.dir, logFileName(opts.instanceId, started, seq++));
+      candidate = join(opts.dir, logFileName(opts.instanceId, started, seq++, opts.filePrefix));
       try {
         handle = await open(candidate, 'wx', 0o644);
       } catch (err) {
@@ -176,7 +180,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
         for (const w of waiters) w.resolve();
       } catch (cause) {
         await abandonFile();
-        const err = new UnavailableError('log_write_failed', `the prediction log cannot be written: ${(cause as Error).message}`, { cause });
+        const err = new UnavailableError('log_write_failed', `the ${opts.what ?? 'prediction log'} cannot be written: ${(cause as Error).message}`, { cause });
         opts.onFailure?.(err, rows);
         for (const w of waiters) w.reject(err);
       }
@@ -187,7 +191,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
 
   return {
     append(rows) {
-      if (closed) return Promise.reject(new UnavailableError('log_closed', 'the prediction log is closed (shutting down)'));
+      if (closed) return Promise.reject(new UnavailableError('log_closed', `the ${opts.what ?? 'prediction log'} is closed (shutting down)`));
       const text = stringify(rows);
       return new Promise<void>((resolve, reject) => {
         pendingText.push(text);

@@ -9,6 +9,9 @@ export interface InferenceMetrics {
   logWriteDuration: Histogram;
   logWriteFailures: Counter;
   logRows: Counter;
+  feedback: Counter<'label'>;
+  feedbackWriteDuration: Histogram;
+  feedbackWriteFailures: Counter;
 }
 
 export function createInferenceMetrics(registry: Registry, model: { name: string; version: string }): InferenceMetrics {
@@ -54,6 +57,23 @@ export function createInferenceMetrics(registry: Registry, model: { name: string
     logRows: new Counter({
       name: 'sentinelml_log_rows_total',
       help: 'Rows durably written to the prediction log.',
+      registers: [registry],
+    }),
+    feedback: new Counter({
+      name: 'sentinelml_feedback_total',
+      help: 'Ground-truth labels accepted by POST /feedback, each durably in the label log, by label.',
+      labelNames: ['label'],
+      registers: [registry],
+    }),
+    feedbackWriteDuration: new Histogram({
+      name: 'sentinelml_feedback_write_duration_seconds',
+      help: 'Duration of one group commit of the label log (write + fsync).',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    feedbackWriteFailures: new Counter({
+      name: 'sentinelml_feedback_write_failures_total',
+      help: 'Group commits of the label log that failed; their requests were answered 503.',
       registers: [registry],
     }),
   };

@@ -26,6 +26,8 @@ export interface ModelCard {
   /** Class labels in the order of the probabilities output. */
   classes: string[];
   outputs: { label: string; probabilities: string };
+  /** How the model was trained; `target` names the true-class column of the reference data. */
+  training?: { target?: string };
 }
 
 export interface LoadedCard {

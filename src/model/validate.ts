@@ -5,7 +5,7 @@ import type { FeatureRow } from './onnx.ts';
 export interface FieldProblem {
   /** JSON path of the offending field, e.g. `instances[2].age`. */
   field: string;
-  code: 'missing' | 'unknown_feature' | 'wrong_type' | 'not_finite' | 'out_of_range' | 'not_integer' | 'unknown_category' | 'invalid_shape';
+  code: 'missing' | 'unknown_feature' | 'unknown_field' | 'wrong_type' | 'not_finite' | 'out_of_range' | 'not_integer' | 'unknown_category' | 'unknown_class' | 'invalid_id' | 'invalid_shape';
   message: string;
 }
 
@@ -116,6 +116,99 @@ export function createValidator(card: ModelCard, opts: ValidatorOptions) {
       });
     }
     return { rows, batch: hasInstances };
+  };
+}
+
+/** One ground-truth label for an earlier prediction (POST /feedback). */
+export interface FeedbackItem {
+  /** The prediction's `id` (UUID), lower-cased so the join by id is exact. */
+  request_id: string;
+  label: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Builds the POST /feedback validator: `{"request_id", "label"}` or `{"instances": [...]}` with the
+ * same batch limit as /predict; labels must be one of the card's classes. Throws the same 400/422
+ * errors as the predict validator, naming every offending field.
+ */
+export function createFeedbackValidator(card: ModelCard, opts: ValidatorOptions) {
+  const classes = new Set(card.classes);
+
+  function checkItem(value: unknown, at: string, problems: FieldProblem[]): FeedbackItem | undefined {
+    if (!isPlainObject(value)) {
+      problems.push({ field: at || 'body', code: 'invalid_shape', message: `${at || 'the body'} must be an object with "request_id" and "label", got ${describe(value)}` });
+      return undefined;
+    }
+    const p = at ? `${at}.` : '';
+    let ok = true;
+    for (const key of Object.keys(value)) {
+      if (key !== 'request_id' && key !== 'label') {
+        problems.push({ field: `${p}${truncate(key)}`, code: 'unknown_field', message: `unexpected field "${truncate(key)}"; send "request_id" and "label"` });
+        ok = false;
+      }
+    }
+    const id = value.request_id;
+    if (!Object.hasOwn(value, 'request_id')) {
+      problems.push({ field: `${p}request_id`, code: 'missing', message: '"request_id" is required: the id of the prediction this label belongs to' });
+      ok = false;
+    } else if (typeof id !== 'string') {
+      problems.push({ field: `${p}request_id`, code: 'wrong_type', message: `"request_id" must be a string, got ${describe(id)}` });
+      ok = false;
+    } else if (!UUID.test(id)) {
+      problems.push({ field: `${p}request_id`, code: 'invalid_id', message: `"request_id" must be a prediction id (a UUID), got "${truncate(id)}"` });
+      ok = false;
+    }
+    const label = value.label;
+    if (!Object.hasOwn(value, 'label')) {
+      problems.push({ field: `${p}label`, code: 'missing', message: `"label" is required: one of ${card.classes.join(', ')}` });
+      ok = false;
+    } else if (typeof label !== 'string') {
+      problems.push({ field: `${p}label`, code: 'wrong_type', message: `"label" must be a string, got ${describe(label)}` });
+      ok = false;
+    } else if (!classes.has(label)) {
+      problems.push({ field: `${p}label`, code: 'unknown_class', message: `"${truncate(label)}" is not a class of model ${card.name} (${card.classes.join(', ')})` });
+      ok = false;
+    }
+    return ok ? { request_id: (id as string).toLowerCase(), label: label as string } : undefined;
+  }
+
+  /** Returns the items of a single or batch body, or throws a 400/422 naming every offending field. */
+  return function validateFeedbackRequest(body: unknown): { items: FeedbackItem[]; batch: boolean } {
+    if (!isPlainObject(body)) {
+      throw new InputError('invalid_body', 'the request body must be a JSON object: {"request_id", "label"} or {"instances": [...]}', { status: 400 });
+    }
+    const problems: FieldProblem[] = [];
+    const batch = Object.hasOwn(body, 'instances');
+    let items: FeedbackItem[] = [];
+    if (!batch) {
+      const item = checkItem(body, '', problems);
+      if (item) items = [item];
+    } else {
+      for (const k of Object.keys(body)) {
+        if (k !== 'instances') problems.push({ field: truncate(k), code: 'unknown_field', message: `unexpected top-level field "${truncate(k)}" beside "instances"` });
+      }
+      const list = body.instances;
+      if (!Array.isArray(list) || list.length === 0) {
+        problems.push({ field: 'instances', code: 'invalid_shape', message: '"instances" must be a non-empty array of {"request_id", "label"} objects' });
+      } else if (list.length > opts.maxInstances) {
+        problems.push({ field: 'instances', code: 'invalid_shape', message: `"instances" holds ${list.length} items; at most ${opts.maxInstances} per request` });
+      } else {
+        list.forEach((v, i) => {
+          const item = checkItem(v, `instances[${i}]`, problems);
+          if (item) items.push(item);
+        });
+      }
+    }
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 100);
+      throw new InputError('invalid_feedback', `${problems.length} invalid field(s): ${shown.slice(0, 5).map((p) => p.field).join(', ')}${problems.length > 5 ? ', ...' : ''}`, {
+        status: 422,
+        details: { problems: shown, total: problems.length },
+      });
+    }
+    return { items, batch };
   };
 }
 

@@ -152,6 +152,58 @@ export function scoreOverTimeChart(runs: RunSummary[], threshold: number, opts: 
   return { kind: 'timeline', width, height, label, rects: [], texts, lines, dots, path: points.length > 1 ? points.join(' ') : null };
 }
 
+/** Accuracy over runs: reference, realized (labelled predictions) and CBPE estimate, one line each. */
+export function qualityOverTimeChart(runs: RunSummary[], opts: { width?: number; height?: number } = {}): Chart {
+  const width = opts.width ?? 1160;
+  const height = opts.height ?? 220;
+  const label = 'Accuracy over time: reference, realized, estimated (CBPE)';
+  const series = [
+    { key: 'accuracy_reference', cls: 'q-reference', name: 'reference' },
+    { key: 'accuracy_realized', cls: 'q-realized', name: 'realized' },
+    { key: 'accuracy_estimated', cls: 'q-estimated', name: 'estimated' },
+  ] as const;
+  const timed = runs
+    .filter((r) => r.status === 'ok')
+    .map((r) => ({ r, t: Date.parse(r.finished_at) }))
+    .filter((x) => Number.isFinite(x.t))
+    .sort((a, b) => a.t - b.t);
+  const values = timed.flatMap(({ r }) => series.flatMap((s) => (typeof r[s.key] === 'number' && Number.isFinite(r[s.key]) ? [r[s.key] as number] : [])));
+  if (values.length === 0) return empty(width, 80, label, 'no run measured model quality yet (needs labels or a labelled reference)');
+  const left = 48, right = 16, top = 14, bottom = 28;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const t0 = timed[0].t;
+  const t1 = timed[timed.length - 1].t;
+  const xOf = (t: number) => r1(t1 === t0 ? left + plotW / 2 : left + ((t - t0) / (t1 - t0)) * plotW);
+  const yMin = Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20);
+  const yMax = 1;
+  const yOf = (v: number) => r1(top + plotH - ((Math.max(yMin, Math.min(v, yMax)) - yMin) / (yMax - yMin)) * plotH);
+  const lines: Line[] = [];
+  const texts: Text[] = [];
+  for (const tick of [yMin, (yMin + yMax) / 2, yMax]) {
+    lines.push({ cls: 'grid', x1: left, y1: yOf(tick), x2: width - right, y2: yOf(tick) });
+    texts.push({ cls: 'axis', x: left - 6, y: yOf(tick) + 4, anchor: 'end', text: formatNumber(Number(tick.toPrecision(3))), title: '' });
+  }
+  const dots: Dot[] = [];
+  for (const s of series) {
+    let prev: { x: number; y: number } | null = null;
+    for (const { r, t } of timed) {
+      const v = r[s.key];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        prev = null; // a gap: this run did not measure it
+        continue;
+      }
+      const pt = { x: xOf(t), y: yOf(v) };
+      if (prev !== null) lines.push({ cls: `q-line ${s.cls}`, x1: prev.x, y1: prev.y, x2: pt.x, y2: pt.y });
+      dots.push({ cls: `q-dot ${s.cls}`, x: pt.x, y: pt.y, r: 3.5, title: `${r.run_id} · ${formatTime(r.finished_at)} · ${s.name} accuracy ${formatNumber(v)}${s.key === 'accuracy_realized' ? ` (coverage ${formatPercent(r.label_coverage ?? null)})` : ''}` });
+      prev = pt;
+    }
+  }
+  texts.push({ cls: 'axis', x: left, y: height - 8, anchor: 'start', text: formatTime(new Date(t0).toISOString()), title: '' });
+  if (t1 !== t0) texts.push({ cls: 'axis', x: width - right, y: height - 8, anchor: 'end', text: formatTime(new Date(t1).toISOString()), title: '' });
+  return { kind: 'timeline', width, height, label, rects: [], texts, lines, dots, path: null };
+}
+
 function niceCeil(v: number): number {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));

@@ -11,9 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type HandlebarsApi from 'handlebars';
 import runtime from 'handlebars/runtime.js';
-import type { ColumnDrift, DriftResult } from '../drift/result.ts';
+import type { ColumnDrift, DriftResult, PerformanceSection } from '../drift/result.ts';
 import type { RunSummary } from '../reports/store.ts';
-import { distributionChart, scoreOverTimeChart, type Chart } from './charts.ts';
+import { distributionChart, qualityOverTimeChart, scoreOverTimeChart, type Chart } from './charts.ts';
 import { formatNumber, formatPercent, formatTime, sortKey } from './format.ts';
 import { templateSpecs } from './templates/compiled.ts';
 
@@ -159,8 +159,69 @@ export function renderReport(result: DriftResult, opts: RenderOptions = {}): str
     columns: result.columns.map((c) => columnView(c, 300)),
     errorCount: result.columns.filter((c) => c.error !== null).length,
     prediction: result.prediction === null ? null : columnView(result.prediction, 520),
+    quality: result.performance === undefined ? null : qualityView(result.performance),
   };
   return reportTemplate(view);
+}
+
+const METRIC_NAMES: Record<string, string> = {
+  accuracy: 'Accuracy',
+  precision_macro: 'Precision (macro)',
+  recall_macro: 'Recall (macro)',
+  f1_macro: 'F1 (macro)',
+  roc_auc: 'ROC AUC',
+  log_loss: 'Log loss (lower is better)',
+  f1: 'F1 (binary: positive class; multiclass: macro)',
+};
+
+/** The model-quality section: join numbers, realized vs reference, the CBPE estimate, per class, confusion matrix. */
+function qualityView(p: PerformanceSection) {
+  const signed = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${formatNumber(x)}`);
+  const rows = (['accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'roc_auc', 'log_loss'] as const).map((m) => {
+    const est = p.estimated?.metrics[m] ?? null;
+    return {
+      name: METRIC_NAMES[m],
+      reference: formatNumber(p.reference?.[m] ?? null),
+      realized: formatNumber(p.current?.[m] ?? null),
+      change: signed(p.change?.[m] ?? null),
+      worse: p.change?.[m] != null && (m === 'log_loss' ? p.change[m]! > 0 : p.change[m]! < 0),
+      estimated: est === null ? '—' : `${formatNumber(est.value)} ± ${formatNumber(3 * est.sampling_error)}`,
+      band: est === null ? '' : `${formatNumber(est.lower_threshold)} – ${formatNumber(est.upper_threshold)}`,
+      alert: est?.alert ?? false,
+    };
+  });
+  // CBPE's binary F1 is the positive class's (NannyML's definition): its own row.
+  const f1 = p.estimated?.metrics.f1;
+  if (f1 !== undefined && p.classes.length === 2) {
+    rows.push({ name: `F1 (${p.classes[1]})`, reference: formatNumber(p.reference?.per_class[1].f1 ?? null), realized: formatNumber(p.current?.per_class[1].f1 ?? null), change: signed(p.current && p.reference ? p.current.per_class[1].f1 - p.reference.per_class[1].f1 : null), worse: !!(p.current && p.reference && p.current.per_class[1].f1 < p.reference.per_class[1].f1), estimated: `${formatNumber(f1.value)} ± ${formatNumber(3 * f1.sampling_error)}`, band: `${formatNumber(f1.lower_threshold)} – ${formatNumber(f1.upper_threshold)}`, alert: f1.alert });
+  }
+  const perClass = p.classes.map((label, i) => ({
+    label,
+    support: formatNumber(p.current?.per_class[i].support ?? null),
+    precision: formatNumber(p.current?.per_class[i].precision ?? null),
+    recall: formatNumber(p.current?.per_class[i].recall ?? null),
+    f1: formatNumber(p.current?.per_class[i].f1 ?? null),
+    refF1: formatNumber(p.reference?.per_class[i].f1 ?? null),
+  }));
+  return {
+    coverage: formatPercent(p.join.coverage),
+    labelled: formatNumber(p.join.labelled),
+    predictions: formatNumber(p.join.predictions),
+    unmatched: formatNumber(p.join.unmatched_labels),
+    superseded: formatNumber(p.labels.superseded),
+    late: formatNumber(p.labels.late),
+    labelFiles: formatNumber(p.labels.files),
+    delay: p.labels.delay,
+    until: p.labels.until === null ? null : formatTime(p.labels.until),
+    target: p.reference?.target ?? null,
+    rows,
+    estimated: p.estimated !== null,
+    estimatedNote: p.estimated === null ? p.estimated_unavailable : `calibrated: ${p.estimated.calibrated.map((c) => (c ? 'yes' : 'no')).join(', ')}; alert band from ${p.estimated.reference_chunks} reference chunks of ${formatNumber(p.estimated.chunk_size)} rows`,
+    perClass,
+    hasCurrent: p.current !== null,
+    classes: p.classes,
+    confusion: p.current === null ? [] : p.current.confusion_matrix.map((row, i) => ({ label: p.classes[i], cells: row.map((v) => formatNumber(v)) })),
+  };
 }
 
 function gauge(score: number, threshold: number): { width: number; marker: number; fill: number; cls: string } {
@@ -224,6 +285,7 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
       datasetDrift: latest.dataset_drift === true,
     },
     chart: scoreOverTimeChart(ordered, threshold),
+    qualityChart: ordered.some((r) => r.accuracy_realized != null || r.accuracy_estimated != null || r.accuracy_reference != null) ? qualityOverTimeChart(ordered) : null,
     truncated: runs.length > ordered.length ? { shown: formatNumber(ordered.length), total: formatNumber(runs.length) } : null,
     rows,
     empty: runs.length === 0,

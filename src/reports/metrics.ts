@@ -128,6 +128,59 @@ export function registerDriftMetrics(registry: Registry, dir: string): void {
   datasetGauge('sentinelml_dataset_drift_detected', 'Whether the latest run found dataset drift (drift share at or above its threshold).', (r) => (r.dataset_drift ? 1 : 0));
   datasetGauge('sentinelml_drift_score', 'Headline drift score of the latest run: mean per-feature distance, compared against the alert threshold (default 0.1).', (r) => r.drift_score);
   datasetGauge('sentinelml_drift_last_run_timestamp_seconds', 'When the latest successful drift run finished (Unix time).', (r) => Date.parse(r.finished_at) / 1000);
+  // Model quality (drift.json `performance`): realized on the labelled rows of the window, the
+  // reference's, and the CBPE estimate. Overall metrics have class=""; per-class ones name the class.
+  new Gauge({
+    name: 'sentinelml_model_performance',
+    help: 'Classification performance of the latest run: source="realized" (window rows with labels), "reference", or "estimated" (CBPE, no labels needed).',
+    labelNames: ['metric', 'source', 'class'],
+    registers,
+    async collect() {
+      this.reset();
+      const perf = (await source.load()).result?.performance;
+      if (perf === undefined) return;
+      const put = (metric: string, src: string, cls: string, v: number | null | undefined) => {
+        if (typeof v === 'number' && Number.isFinite(v)) this.set({ metric, source: src, class: cls }, v);
+      };
+      for (const [src, m] of [['realized', perf.current], ['reference', perf.reference]] as const) {
+        if (m === null) continue;
+        for (const k of ['accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'roc_auc', 'log_loss'] as const) put(k, src, '', m[k]);
+        for (const c of m.per_class) for (const k of ['precision', 'recall', 'f1'] as const) put(k, src, c.label, c[k]);
+      }
+      for (const [k, e] of Object.entries(perf.estimated?.metrics ?? {})) put(k, 'estimated', '', e.value);
+    },
+  });
+  new Gauge({
+    name: 'sentinelml_label_coverage',
+    help: 'Share of the latest run\'s predictions that have a ground-truth label (POST /feedback), 0-1.',
+    registers,
+    async collect() {
+      this.reset();
+      const perf = (await source.load()).result?.performance;
+      if (perf !== undefined) this.set(perf.join.coverage);
+    },
+  });
+  new Gauge({
+    name: 'sentinelml_labelled_predictions',
+    help: 'Predictions of the latest run that have a ground-truth label (the rows behind the realized metrics).',
+    registers,
+    async collect() {
+      this.reset();
+      const perf = (await source.load()).result?.performance;
+      if (perf !== undefined) this.set(perf.join.labelled);
+    },
+  });
+  new Gauge({
+    name: 'sentinelml_estimated_performance_alert',
+    help: 'Whether the CBPE estimate of the latest run is outside the band of the reference chunks (1) or not (0), per metric.',
+    labelNames: ['metric'],
+    registers,
+    async collect() {
+      this.reset();
+      const est = (await source.load()).result?.performance?.estimated;
+      for (const [k, e] of Object.entries(est?.metrics ?? {})) if (e.value !== null) this.set({ metric: k }, e.alert ? 1 : 0);
+    },
+  });
   new Counter({
     name: 'sentinelml_drift_run_failures_total',
     help: 'Drift runs that could not complete, as recorded in the report directory (survives restarts).',

@@ -44,6 +44,11 @@ export interface RunSummary {
   current_rows: number | null;
   /** Failure message for failed runs. */
   message: string | null;
+  /** Model quality of the run (absent in summaries written before it existed, null when not measured). */
+  accuracy_realized?: number | null;
+  accuracy_reference?: number | null;
+  accuracy_estimated?: number | null;
+  label_coverage?: number | null;
 }
 
 export interface FailedRun {
@@ -65,6 +70,10 @@ export function summarize(result: DriftResult): RunSummary {
     reference_rows: result.reference.rows,
     current_rows: result.current.rows,
     message: null,
+    accuracy_realized: result.performance?.current?.accuracy ?? null,
+    accuracy_reference: result.performance?.reference?.accuracy ?? null,
+    accuracy_estimated: result.performance?.estimated?.metrics.accuracy?.value ?? null,
+    label_coverage: result.performance?.join.coverage ?? null,
   };
 }
 

@@ -374,8 +374,8 @@ describe('rendered objects keep their promises', () => {
     }
     const alerts = pr.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert));
     assert.deepEqual(alerts.sort(), [
-      'SentinelDatasetDrift', 'SentinelDriftJobStale', 'SentinelDriftRunsFailing', 'SentinelDriftScoreHigh', 'SentinelFeatureDrift',
-      'SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelPredictionLogWriteFailures',
+      'SentinelDatasetDrift', 'SentinelDriftJobStale', 'SentinelDriftRunsFailing', 'SentinelDriftScoreHigh', 'SentinelEstimatedPerformanceDrop', 'SentinelFeatureDrift',
+      'SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelModelPerformanceDrop', 'SentinelPredictionLogWriteFailures',
     ]);
     for (const r of pr.spec.groups.flatMap((g: any) => g.rules)) {
       assert.ok(['critical', 'warning', 'info'].includes(r.labels.severity), r.alert);
@@ -414,7 +414,10 @@ describe('rendered objects keep their promises', () => {
       const pr = render({ set }).find((o) => o.kind === 'PrometheusRule');
       return pr === undefined ? [] : pr.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).sort();
     };
-    assert.deepEqual(alertsOf({ 'drift.enabled': 'false' }), ['SentinelDatasetDrift', 'SentinelDriftScoreHigh', 'SentinelFeatureDrift', 'SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelPredictionLogWriteFailures']);
+    assert.deepEqual(alertsOf({ 'drift.enabled': 'false' }), [
+      'SentinelDatasetDrift', 'SentinelDriftScoreHigh', 'SentinelEstimatedPerformanceDrop', 'SentinelFeatureDrift', 'SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh',
+      'SentinelModelPerformanceDrop', 'SentinelPredictionLogWriteFailures',
+    ]);
     assert.deepEqual(alertsOf({ 'reports.enabled': 'false' }), ['SentinelInferenceErrorRate', 'SentinelInferenceLatencyHigh', 'SentinelPredictionLogWriteFailures']);
     assert.deepEqual(alertsOf({ 'reports.enabled': 'false', 'inference.enabled': 'false' }), []);
   });

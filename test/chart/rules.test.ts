@@ -86,6 +86,50 @@ test('every alert of the rendered PrometheusRule fires and stays silent when it 
     ],
   });
 
+  // Realized drop: reference accuracy 0.88; realized 0.86 (drop 0.02, silent), then 0.80 (0.08 > 0.05)
+  // with 500 labelled predictions; per-class series and estimates are not compared.
+  const perf = (metric: string, source: string, cls = '') => ({ ...REPORTS, metric, source, class: cls });
+  add(['SentinelModelPerformanceDrop'], {
+    input_series: [
+      series('sentinelml_model_performance', perf('accuracy', 'reference'), '0.88x20'),
+      series('sentinelml_model_performance', perf('accuracy', 'realized'), '0.86x10 0.80x10'),
+      series('sentinelml_model_performance', perf('f1', 'reference', '>50K'), '0.9x20'),
+      series('sentinelml_model_performance', perf('f1', 'realized', '>50K'), '0.1x20'),
+      series('sentinelml_model_performance', perf('accuracy', 'estimated'), '0.5x20'),
+      series('sentinelml_labelled_predictions', REPORTS, '500x20'),
+      series('sentinelml_model_performance', { ...perf('accuracy', 'reference'), ...OTHER }, '0.9x20'),
+      series('sentinelml_model_performance', { ...perf('accuracy', 'realized'), ...OTHER }, '0.1x20'),
+      series('sentinelml_labelled_predictions', OTHER, '500x20'),
+    ],
+    alert_rule_test: [
+      ...silent('SentinelModelPerformanceDrop', '5m'),
+      { eval_time: '15m', alertname: 'SentinelModelPerformanceDrop', exp_alerts: [firing('SentinelModelPerformanceDrop', { ...REPORTS, metric: 'accuracy' }, '0.080')] },
+    ],
+  });
+  add(['SentinelModelPerformanceDrop'], {
+    // The same drop on 50 labelled predictions (below minLabelled: 100) stays silent.
+    input_series: [
+      series('sentinelml_model_performance', perf('accuracy', 'reference'), '0.88x20'),
+      series('sentinelml_model_performance', perf('accuracy', 'realized'), '0.70x20'),
+      series('sentinelml_labelled_predictions', REPORTS, '50x20'),
+    ],
+    alert_rule_test: silent('SentinelModelPerformanceDrop', '5m', '15m'),
+  });
+
+  // CBPE: the estimate leaves the reference band at 10 min.
+  add(['SentinelEstimatedPerformanceDrop'], {
+    input_series: [
+      series('sentinelml_model_performance', perf('accuracy', 'estimated'), '0.87x20'),
+      series('sentinelml_estimated_performance_alert', { ...REPORTS, metric: 'accuracy' }, '0x10 1x10'),
+      series('sentinelml_model_performance', perf('roc_auc', 'estimated'), '0.9x20'),
+      series('sentinelml_estimated_performance_alert', { ...REPORTS, metric: 'roc_auc' }, '0x20'),
+    ],
+    alert_rule_test: [
+      ...silent('SentinelEstimatedPerformanceDrop', '5m'),
+      { eval_time: '15m', alertname: 'SentinelEstimatedPerformanceDrop', exp_alerts: [firing('SentinelEstimatedPerformanceDrop', { ...REPORTS, metric: 'accuracy' }, '0.870')] },
+    ],
+  });
+
   // Staleness (hourly schedule, 3 periods = 10800 s, for 5m): a job that never succeeded (timestamp 0,
   // as the report server exports before the first run) fires after 3 h + 5 m; a fresh one never does.
   add(['SentinelDriftJobStale'], {
@@ -160,6 +204,6 @@ test('every alert of the rendered PrometheusRule fires and stays silent when it 
 test('a disabled alert is absent from the rendered rules', () => {
   const rule = find(render({ set: { 'prometheusRule.alerts.SentinelDriftJobStale.enabled': 'false', 'prometheusRule.alerts.SentinelInferenceErrorRate.enabled': 'false' } }), 'PrometheusRule');
   const names = rule.spec.groups.flatMap((g: { rules: Rule[] }) => g.rules.map((r) => r.alert));
-  assert.equal(names.length, 6);
+  assert.equal(names.length, 8);
   assert.ok(!names.includes('SentinelDriftJobStale') && !names.includes('SentinelInferenceErrorRate'));
 });

@@ -13,7 +13,7 @@ describe('sentinel demo (npm start)', () => {
 
   it('reports drift above the alert threshold, then stops cleanly on Ctrl-C', async () => {
     const proc = await startSentinel(
-      ['demo', '--port', '0', '--reports-port', '0', '--every', '3s', '--rate', '400', '--log-dir', join(dir, 'live'), '--reports-dir', join(dir, 'reports')],
+      ['demo', '--port', '0', '--reports-port', '0', '--every', '3s', '--rate', '400', '--label-delay', '1s', '--label-share', '0.5', '--log-dir', join(dir, 'live'), '--reports-dir', join(dir, 'reports')],
       { readyMsg: /demo listening/ },
     );
     try {
@@ -38,6 +38,20 @@ describe('sentinel demo (npm start)', () => {
       const report = await fetch(`${proc.url}/runs/${latest.run_id}/report.html`);
       assert.equal(report.status, 200);
       assert.ok(readdirSync(join(dir, 'live')).some((f) => f.endsWith('.csv')), 'the replay went through the durable log');
+
+      // The replayed rows' true classes arrive 1 s late through POST /feedback: a later run shows
+      // realized quality (about half the window labelled) beside the CBPE estimate.
+      let coverage = 0;
+      for (let i = 0; i < 120 && !(coverage > 0.2); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        metrics = await (await fetch(`${proc.url}/metrics`)).text();
+        const m = /^sentinelml_label_coverage (\S+)$/m.exec(metrics);
+        coverage = m ? Number(m[1]) : 0;
+      }
+      assert.ok(coverage > 0.2 && coverage <= 0.5, `label coverage ${coverage}`);
+      assert.match(metrics, /^sentinelml_model_performance\{metric="accuracy",source="realized",class=""\} 0\.\d+$/m);
+      assert.match(metrics, /^sentinelml_model_performance\{metric="accuracy",source="estimated",class=""\} 0\.\d+$/m);
+      assert.ok(readdirSync(join(dir, 'live', 'labels')).some((f) => f.startsWith('live_labels-')), 'labels went through the durable label log');
     } finally {
       proc.kill('SIGINT');
     }

@@ -10,7 +10,8 @@ import { parse } from 'csv-parse/sync';
 import { readLog } from '../../src/log/reader.ts';
 import type { CategoricalColumn } from '../../src/drift/columns.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
-import { REPO, startSentinel } from '../support/process.ts';
+import { killUnderLoad } from '../support/crash.ts';
+import { REPO } from '../support/process.ts';
 
 const CYCLES = 12;
 const CONNECTIONS = 16;
@@ -23,45 +24,21 @@ describe('prediction log under kill -9', () => {
     const card = bundledCard();
     const rows = featureRowsFrom(`${REPO}data/current.csv`, card, 500);
     const acked = new Map<string, { prediction: string; confidence: number }>();
-    let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
-      const proc = await startSentinel(['serve', '--port', '0', '--host', '127.0.0.1', '--log-dir', dir, '--instance-id', 'crash']);
-      let stop = false;
-      let inFlight = 0;
-      const clients = Array.from({ length: CONNECTIONS }, async (_, c) => {
-        for (let i = 0; !stop; i++) {
-          const k = (c * 997 + i * 31 + cycle) % rows.length;
-          const body = i % 5 === 0 ? { instances: [rows[k], rows[(k + 1) % rows.length], rows[(k + 2) % rows.length]] } : { features: rows[k] };
-          inFlight++;
-          try {
-            const res = await fetch(`${proc.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-            if (res.status !== 200) throw new Error(`status ${res.status}`);
-            const out = (await res.json()) as any;
-            for (const p of out.predictions ?? [out]) acked.set(p.id, { prediction: p.prediction, confidence: p.confidence });
-          } catch {
-            // The server died under this request: no response, so no promise was made.
-            return;
-          } finally {
-            inFlight--;
-          }
-        }
-      });
-      // Let load build up, then kill while requests are in flight (bounded: at most ~1 s per cycle).
-      const ackedBefore = acked.size;
-      const deadline = Date.now() + 300 + Math.floor(rand() * 700);
-      while (Date.now() < deadline || acked.size === ackedBefore) {
-        await new Promise((r) => setTimeout(r, 20));
-        if (Date.now() > deadline + 10_000) break;
-      }
-      assert.ok(inFlight > 0 || acked.size > ackedBefore, 'load was running when the process was killed');
-      proc.kill('SIGKILL');
-      const { signal } = await proc.exited;
-      assert.equal(signal, 'SIGKILL');
-      stop = true;
-      await Promise.all(clients);
-    }
+    await killUnderLoad({
+      dir,
+      instanceId: 'crash',
+      cycles: CYCLES,
+      connections: CONNECTIONS,
+      seed: 12345,
+      async request(url, c, i, cycle) {
+        const k = (c * 997 + i * 31 + cycle) % rows.length;
+        const body = i % 5 === 0 ? { instances: [rows[k], rows[(k + 1) % rows.length], rows[(k + 2) % rows.length]] } : { features: rows[k] };
+        const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (res.status !== 200) throw new Error(`status ${res.status}`);
+        const out = (await res.json()) as any;
+        for (const p of out.predictions ?? [out]) acked.set(p.id, { prediction: p.prediction, confidence: p.confidence });
+      },
+    });
 
     // Independent check of the raw files: every complete line is a well-formed row.
     const header = readFileSync(join(dir, readdirSync(dir).filter((f) => f.endsWith('.csv'))[0]), 'utf8').split('\n')[0];

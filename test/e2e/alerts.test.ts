@@ -5,7 +5,8 @@
 //   1. a drift run over drifted data (the Adult demo split) → SentinelDriftScoreHigh reaches the
 //      webhook through Alertmanager;
 //   2. a run over undrifted data (reference vs itself) → the alert resolves, the webhook hears it;
-//   3. every query of every dashboard panel (and every dashboard variable) returns data.
+//   3. every query of every dashboard panel (and every dashboard variable) returns data (after a run
+//      over the live log with labels posted to /feedback, for the model-quality panels).
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,6 +19,8 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { CHART, REPO, find, render, tool } from '../chart/support/helm.ts';
+import { parse } from 'csv-parse/sync';
+import { bundledCard, featureRowsFrom } from '../support/model.ts';
 import { SENTINEL, startSentinel, type SentinelProcess } from '../support/process.ts';
 
 const NS = 'ml';
@@ -85,8 +88,8 @@ async function promQuery(expr: string): Promise<{ metric: Record<string, string>
   return body.data.result;
 }
 
-function driftRun(current: string): void {
-  const r = spawnSync(process.execPath, [SENTINEL, 'drift', '--reference', REFERENCE, '--current', current, '--out', reportsDir, '--quiet'], { cwd: REPO, encoding: 'utf8' });
+function driftRun(current: string, extra: string[] = []): void {
+  const r = spawnSync(process.execPath, [SENTINEL, 'drift', '--reference', REFERENCE, '--current', current, '--out', reportsDir, '--quiet', ...extra], { cwd: REPO, encoding: 'utf8' });
   assert.equal(r.status, 0, `sentinel drift failed: ${r.stderr}`);
 }
 
@@ -224,8 +227,18 @@ test('drifted data fires SentinelDriftScoreHigh through Alertmanager; undrifted 
 });
 
 test('every dashboard panel query and every dashboard variable returns data from this Prometheus', async () => {
-  // Needs the drift metrics of a completed run (the test above made two) and a minute of traffic history.
-  if (!existsSync(join(reportsDir, 'latest.json'))) driftRun(CURRENT);
+  // Needs the drift metrics of a completed run and a minute of traffic history. The model-quality
+  // panels need a run that joined labels: predict 200 rows, post their true classes to /feedback,
+  // then run over the live log with the model card.
+  const rows = featureRowsFrom(CURRENT, bundledCard(), 200);
+  const res = await fetch(`${inference.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: rows }) });
+  assert.equal(res.status, 200, await res.clone().text());
+  const ids = ((await res.json()) as { predictions: { id: string }[] }).predictions.map((p) => p.id);
+  const truth = (parse(readFileSync(CURRENT), { columns: true, to: 200 }) as Record<string, string>[]).map((r) => r.class);
+  const feedback = ids.map((id, i) => ({ request_id: id, label: truth[i] }));
+  const fb = await fetch(`${inference.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: feedback }) });
+  assert.equal(fb.status, 200, await fb.text());
+  driftRun(join(dir, 'live'), ['--model-card', join(REPO, 'models/model.json')]);
   const dashboards = readdirSync(join(CHART, 'dashboards')).filter((f) => f.endsWith('.json'));
   assert.deepEqual(dashboards.sort(), ['drift.json', 'overview.json']);
   // Grafana's variables as Grafana would expand them ("All" = .*; $__rate_interval ≥ 4 scrape intervals).

@@ -331,6 +331,161 @@ export const templateSpecs = {
     + "</div>";
 },"32":function(container,depth0,helpers,partials,data) {
     return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
+},"33":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3=container.lambda, alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "<section aria-labelledby=\"quality-title\" id=\"quality\">\n  <div class=\"section-head\">\n    <h2 id=\"quality-title\">Model quality</h2>\n    <div class=\"legend\">ground truth from POST /feedback, joined to predictions by request id"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"target"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":99,"column":93},"end":{"line":99,"column":174}}})) != null ? stack1 : "")
+    + "</div>\n  </div>\n  <section class=\"summary\" aria-label=\"Labels\">\n    <div class=\"card\" id=\"label-coverage\">\n      <div class=\"label\">Label coverage</div>\n      <div class=\"big\">"
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "coverage", {"start":{"line":104,"column":25},"end":{"line":104,"column":41}} ), depth0))
+    + "</div>\n      <div class=\"sub\">"
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelled", {"start":{"line":105,"column":25},"end":{"line":105,"column":41}} ), depth0))
+    + " of "
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "predictions", {"start":{"line":105,"column":49},"end":{"line":105,"column":68}} ), depth0))
+    + " predictions have a label</div>\n    </div>\n    <div class=\"card\">\n      <div class=\"label\">Labels</div>\n      <div class=\"big small\">"
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "unmatched", {"start":{"line":109,"column":31},"end":{"line":109,"column":48}} ), depth0))
+    + " unmatched</div>\n      <div class=\"sub\">"
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelFiles", {"start":{"line":110,"column":25},"end":{"line":110,"column":43}} ), depth0))
+    + " label file(s); "
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "superseded", {"start":{"line":110,"column":63},"end":{"line":110,"column":81}} ), depth0))
+    + " relabelled (last wins); "
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "late", {"start":{"line":110,"column":110},"end":{"line":110,"column":122}} ), depth0))
+    + " after the cut-off"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"until"),{"name":"if","hash":{},"fn":container.program(35, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":110,"column":142},"end":{"line":110,"column":221}}})) != null ? stack1 : "")
+    + "</div>\n    </div>\n  </section>\n  <table class=\"quality\" id=\"quality-metrics\">\n    <thead><tr><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Reference</th><th scope=\"col\" class=\"num\">Realized (labelled)</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Estimated (CBPE) ± 3σ</th><th scope=\"col\" class=\"num\">Reference band</th></tr></thead>\n    <tbody>\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(36, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":118,"column":9}}})) != null ? stack1 : "")
+    + "    </tbody>\n  </table>\n  <p class=\"note\">"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(40, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":231}}})) != null ? stack1 : "")
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":121,"column":233},"end":{"line":121,"column":254}} ), depth0))
+    + "</p>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":139,"column":7}}})) != null ? stack1 : "")
+    + "</section>\n";
+},"34":function(container,depth0,helpers,partials,data) {
+    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " · reference labels: <code>"
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "target", {"start":{"line":99,"column":144},"end":{"line":99,"column":158}} ), depth0))
+    + "</code>";
+},"35":function(container,depth0,helpers,partials,data) {
+    var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " "
+    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "until", {"start":{"line":110,"column":166},"end":{"line":110,"column":179}} ), depth0))
+    + " (window end + "
+    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "delay", {"start":{"line":110,"column":198},"end":{"line":110,"column":211}} ), depth0))
+    + ")";
+},"36":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      <tr class=\""
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(2, data, 0),"inverse":container.program(37, data, 0),"data":data,"loc":{"start":{"line":117,"column":17},"end":{"line":117,"column":97}}})) != null ? stack1 : "")
+    + "\"><td>"
+    + alias4((((helper = lookupProperty(helpers,"name") || alias2(depth0, "name", {"start":{"line":117,"column":105},"end":{"line":117,"column":109}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":117,"column":103},"end":{"line":117,"column":111}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"reference") || alias2(depth0, "reference", {"start":{"line":117,"column":134},"end":{"line":117,"column":143}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"reference","hash":{},"data":data,"loc":{"start":{"line":117,"column":132},"end":{"line":117,"column":145}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"realized") || alias2(depth0, "realized", {"start":{"line":117,"column":168},"end":{"line":117,"column":176}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"realized","hash":{},"data":data,"loc":{"start":{"line":117,"column":166},"end":{"line":117,"column":178}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"change") || alias2(depth0, "change", {"start":{"line":117,"column":201},"end":{"line":117,"column":207}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"change","hash":{},"data":data,"loc":{"start":{"line":117,"column":199},"end":{"line":117,"column":209}}}) : helper)))
+    + "</td><td class=\"num"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(39, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":117,"column":228},"end":{"line":117,"column":254}}})) != null ? stack1 : "")
+    + "\">"
+    + alias4((((helper = lookupProperty(helpers,"estimated") || alias2(depth0, "estimated", {"start":{"line":117,"column":258},"end":{"line":117,"column":267}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"estimated","hash":{},"data":data,"loc":{"start":{"line":117,"column":256},"end":{"line":117,"column":269}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"band") || alias2(depth0, "band", {"start":{"line":117,"column":292},"end":{"line":117,"column":296}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"band","hash":{},"data":data,"loc":{"start":{"line":117,"column":290},"end":{"line":117,"column":298}}}) : helper)))
+    + "</td></tr>\n";
+},"37":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"worse"),{"name":"if","hash":{},"fn":container.program(38, data, 0),"inverse":container.program(3, data, 0),"data":data,"loc":{"start":{"line":117,"column":47},"end":{"line":117,"column":90}}})) != null ? stack1 : "");
+},"38":function(container,depth0,helpers,partials,data) {
+    return "sev-error";
+},"39":function(container,depth0,helpers,partials,data) {
+    return " alert";
+},"40":function(container,depth0,helpers,partials,data) {
+    return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
+},"41":function(container,depth0,helpers,partials,data) {
+    var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "  <table class=\"quality\" id=\"quality-classes\">\n    <thead><tr><th scope=\"col\">Class</th><th scope=\"col\" class=\"num\">Labelled rows</th><th scope=\"col\" class=\"num\">Precision</th><th scope=\"col\" class=\"num\">Recall</th><th scope=\"col\" class=\"num\">F1</th><th scope=\"col\" class=\"num\">Reference F1</th></tr></thead>\n    <tbody>\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":126,"column":0},"end":{"line":128,"column":9}}})) != null ? stack1 : "")
+    + "    </tbody>\n  </table>\n  <table class=\"confusion\" id=\"confusion-matrix\">\n    <thead><tr><th scope=\"col\">true ↓ / predicted →</th>"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":132,"column":56},"end":{"line":132,"column":119}}})) != null ? stack1 : "")
+    + "</tr></thead>\n    <tbody>\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":134,"column":0},"end":{"line":136,"column":9}}})) != null ? stack1 : "")
+    + "    </tbody>\n  </table>\n";
+},"42":function(container,depth0,helpers,partials,data) {
+    var helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      <tr><td><code>"
+    + alias4((((helper = lookupProperty(helpers,"label") || alias1(depth0, "label", {"start":{"line":127,"column":22},"end":{"line":127,"column":27}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":127,"column":20},"end":{"line":127,"column":29}}}) : helper)))
+    + "</code></td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"support") || alias1(depth0, "support", {"start":{"line":127,"column":59},"end":{"line":127,"column":66}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"support","hash":{},"data":data,"loc":{"start":{"line":127,"column":57},"end":{"line":127,"column":68}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"precision") || alias1(depth0, "precision", {"start":{"line":127,"column":91},"end":{"line":127,"column":100}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":127,"column":89},"end":{"line":127,"column":102}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"recall") || alias1(depth0, "recall", {"start":{"line":127,"column":125},"end":{"line":127,"column":131}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"recall","hash":{},"data":data,"loc":{"start":{"line":127,"column":123},"end":{"line":127,"column":133}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"f1") || alias1(depth0, "f1", {"start":{"line":127,"column":156},"end":{"line":127,"column":158}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"f1","hash":{},"data":data,"loc":{"start":{"line":127,"column":154},"end":{"line":127,"column":160}}}) : helper)))
+    + "</td><td class=\"num\">"
+    + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":127,"column":183},"end":{"line":127,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":127,"column":181},"end":{"line":127,"column":190}}}) : helper)))
+    + "</td></tr>\n";
+},"43":function(container,depth0,helpers,partials,data) {
+    return "<th scope=\"col\">"
+    + container.escapeExpression(container.lambda(depth0, depth0))
+    + "</th>";
+},"44":function(container,depth0,helpers,partials,data) {
+    var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "      <tr><th scope=\"row\">"
+    + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":135,"column":28},"end":{"line":135,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":135,"column":26},"end":{"line":135,"column":35}}}) : helper)))
+    + "</th>"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":135,"column":40},"end":{"line":135,"column":81}}})) != null ? stack1 : "")
+    + "</tr>\n";
+},"45":function(container,depth0,helpers,partials,data) {
+    return "<td>"
+    + container.escapeExpression(container.lambda(depth0, depth0))
+    + "</td>";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, alias5=container.lambda, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -411,8 +566,10 @@ export const templateSpecs = {
     + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.program(27, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
     + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
     + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(28, data, 0),"inverse":container.program(32, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
-    + "</section>\n</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
-    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":97,"column":11},"end":{"line":97,"column":24}} ), depth0)) != null ? stack1 : "")
+    + "</section>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(33, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":141,"column":7}}})) != null ? stack1 : "")
+    + "</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
+    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":144,"column":11},"end":{"line":144,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
 },"usePartial":true,"useData":true},
   index: {"0":function(container,depth0,helpers,partials,data) {
@@ -468,6 +625,17 @@ export const templateSpecs = {
 },"7":function(container,depth0,helpers,partials,data) {
     return "No";
 },"8":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "<section aria-labelledby=\"quality-title\">\n  <h2 id=\"quality-title\">Model quality over time</h2>\n  <div class=\"card timeline\">"
+    + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(depth0,"qualityChart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
+    + "\n  <div class=\"legend\"><span class=\"swatch q-reference\"></span>reference accuracy <span class=\"swatch q-realized\"></span>realized (labelled predictions) <span class=\"swatch q-estimated\"></span>estimated (CBPE)</div></div>\n</section>\n";
+},"9":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -476,13 +644,13 @@ export const templateSpecs = {
     };
 
   return "newest "
-    + alias3(alias2(alias1(lookupProperty(depth0,"truncated"), "shown", {"start":{"line":39,"column":103},"end":{"line":39,"column":118}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"truncated"), "shown", {"start":{"line":46,"column":103},"end":{"line":46,"column":118}} ), depth0))
     + " of "
-    + alias3(alias2(alias1(lookupProperty(depth0,"truncated"), "total", {"start":{"line":39,"column":126},"end":{"line":39,"column":141}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"truncated"), "total", {"start":{"line":46,"column":126},"end":{"line":46,"column":141}} ), depth0))
     + " runs · ";
-},"9":function(container,depth0,helpers,partials,data) {
-    return "  <p class=\"empty muted\">No runs yet. Run <code>sentinel drift</code> or <code>sentinel schedule</code> to write reports into this directory.</p>\n";
 },"10":function(container,depth0,helpers,partials,data) {
+    return "  <p class=\"empty muted\">No runs yet. Run <code>sentinel drift</code> or <code>sentinel schedule</code> to write reports into this directory.</p>\n";
+},"11":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -491,9 +659,9 @@ export const templateSpecs = {
     };
 
   return "  <table class=\"sortable runs\" id=\"runs\">\n    <thead><tr>\n      <th data-type=\"text\" scope=\"col\" aria-sort=\"descending\"><button type=\"button\">Finished</button></th>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Run</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">Drift score</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">Drifted share</button></th>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Drifted columns</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">Rows (ref → cur)</button></th>\n      <th data-type=\"number\" scope=\"col\"><button type=\"button\">Status</button></th>\n    </tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"rows"),{"name":"each","hash":{},"fn":container.program(11, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":54,"column":0},"end":{"line":64,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"rows"),{"name":"each","hash":{},"fn":container.program(12, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":61,"column":0},"end":{"line":71,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n";
-},"11":function(container,depth0,helpers,partials,data) {
+},"12":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -502,41 +670,41 @@ export const templateSpecs = {
     };
 
   return "      <tr class=\"sev-"
-    + alias4((((helper = lookupProperty(helpers,"severity") || alias1(depth0, "severity", {"start":{"line":55,"column":23},"end":{"line":55,"column":31}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"severity","hash":{},"data":data,"loc":{"start":{"line":55,"column":21},"end":{"line":55,"column":33}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"severity") || alias1(depth0, "severity", {"start":{"line":62,"column":23},"end":{"line":62,"column":31}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"severity","hash":{},"data":data,"loc":{"start":{"line":62,"column":21},"end":{"line":62,"column":33}}}) : helper)))
     + "\">\n        <td data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"finishedSort") || alias1(depth0, "finishedSort", {"start":{"line":56,"column":25},"end":{"line":56,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"finishedSort","hash":{},"data":data,"loc":{"start":{"line":56,"column":23},"end":{"line":56,"column":39}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"finishedSort") || alias1(depth0, "finishedSort", {"start":{"line":63,"column":25},"end":{"line":63,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"finishedSort","hash":{},"data":data,"loc":{"start":{"line":63,"column":23},"end":{"line":63,"column":39}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"finishedAt") || alias1(depth0, "finishedAt", {"start":{"line":56,"column":43},"end":{"line":56,"column":53}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"finishedAt","hash":{},"data":data,"loc":{"start":{"line":56,"column":41},"end":{"line":56,"column":55}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"finishedAt") || alias1(depth0, "finishedAt", {"start":{"line":63,"column":43},"end":{"line":63,"column":53}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"finishedAt","hash":{},"data":data,"loc":{"start":{"line":63,"column":41},"end":{"line":63,"column":55}}}) : helper)))
     + "</td>\n        <td data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"runId") || alias1(depth0, "runId", {"start":{"line":57,"column":25},"end":{"line":57,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":57,"column":23},"end":{"line":57,"column":32}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"runId") || alias1(depth0, "runId", {"start":{"line":64,"column":25},"end":{"line":64,"column":30}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":64,"column":23},"end":{"line":64,"column":32}}}) : helper)))
     + "\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"ok"),{"name":"if","hash":{},"fn":container.program(12, data, 0),"inverse":container.program(13, data, 0),"data":data,"loc":{"start":{"line":57,"column":34},"end":{"line":57,"column":146}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"ok"),{"name":"if","hash":{},"fn":container.program(13, data, 0),"inverse":container.program(14, data, 0),"data":data,"loc":{"start":{"line":64,"column":34},"end":{"line":64,"column":146}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"num\" data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"driftScoreSort") || alias1(depth0, "driftScoreSort", {"start":{"line":58,"column":37},"end":{"line":58,"column":51}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftScoreSort","hash":{},"data":data,"loc":{"start":{"line":58,"column":35},"end":{"line":58,"column":53}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"driftScoreSort") || alias1(depth0, "driftScoreSort", {"start":{"line":65,"column":37},"end":{"line":65,"column":51}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftScoreSort","hash":{},"data":data,"loc":{"start":{"line":65,"column":35},"end":{"line":65,"column":53}}}) : helper)))
     + "\"><strong>"
-    + alias4((((helper = lookupProperty(helpers,"driftScore") || alias1(depth0, "driftScore", {"start":{"line":58,"column":65},"end":{"line":58,"column":75}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftScore","hash":{},"data":data,"loc":{"start":{"line":58,"column":63},"end":{"line":58,"column":77}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"driftScore") || alias1(depth0, "driftScore", {"start":{"line":65,"column":65},"end":{"line":65,"column":75}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftScore","hash":{},"data":data,"loc":{"start":{"line":65,"column":63},"end":{"line":65,"column":77}}}) : helper)))
     + "</strong></td>\n        <td class=\"num\" data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"driftShareSort") || alias1(depth0, "driftShareSort", {"start":{"line":59,"column":37},"end":{"line":59,"column":51}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShareSort","hash":{},"data":data,"loc":{"start":{"line":59,"column":35},"end":{"line":59,"column":53}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"driftShareSort") || alias1(depth0, "driftShareSort", {"start":{"line":66,"column":37},"end":{"line":66,"column":51}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShareSort","hash":{},"data":data,"loc":{"start":{"line":66,"column":35},"end":{"line":66,"column":53}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"driftShare") || alias1(depth0, "driftShare", {"start":{"line":59,"column":57},"end":{"line":59,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShare","hash":{},"data":data,"loc":{"start":{"line":59,"column":55},"end":{"line":59,"column":69}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"driftShare") || alias1(depth0, "driftShare", {"start":{"line":66,"column":57},"end":{"line":66,"column":67}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShare","hash":{},"data":data,"loc":{"start":{"line":66,"column":55},"end":{"line":66,"column":69}}}) : helper)))
     + "</td>\n        <td data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"columns") || alias1(depth0, "columns", {"start":{"line":60,"column":25},"end":{"line":60,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"columns","hash":{},"data":data,"loc":{"start":{"line":60,"column":23},"end":{"line":60,"column":34}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"columns") || alias1(depth0, "columns", {"start":{"line":67,"column":25},"end":{"line":67,"column":32}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"columns","hash":{},"data":data,"loc":{"start":{"line":67,"column":23},"end":{"line":67,"column":34}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"columns") || alias1(depth0, "columns", {"start":{"line":60,"column":38},"end":{"line":60,"column":45}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"columns","hash":{},"data":data,"loc":{"start":{"line":60,"column":36},"end":{"line":60,"column":47}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"columns") || alias1(depth0, "columns", {"start":{"line":67,"column":38},"end":{"line":67,"column":45}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"columns","hash":{},"data":data,"loc":{"start":{"line":67,"column":36},"end":{"line":67,"column":47}}}) : helper)))
     + "</td>\n        <td class=\"num\" data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"currentRowsSort") || alias1(depth0, "currentRowsSort", {"start":{"line":61,"column":37},"end":{"line":61,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"currentRowsSort","hash":{},"data":data,"loc":{"start":{"line":61,"column":35},"end":{"line":61,"column":54}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"currentRowsSort") || alias1(depth0, "currentRowsSort", {"start":{"line":68,"column":37},"end":{"line":68,"column":52}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"currentRowsSort","hash":{},"data":data,"loc":{"start":{"line":68,"column":35},"end":{"line":68,"column":54}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"rows") || alias1(depth0, "rows", {"start":{"line":61,"column":58},"end":{"line":61,"column":62}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"rows","hash":{},"data":data,"loc":{"start":{"line":61,"column":56},"end":{"line":61,"column":64}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"rows") || alias1(depth0, "rows", {"start":{"line":68,"column":58},"end":{"line":68,"column":62}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"rows","hash":{},"data":data,"loc":{"start":{"line":68,"column":56},"end":{"line":68,"column":64}}}) : helper)))
     + "</td>\n        <td data-sort=\""
-    + alias4((((helper = lookupProperty(helpers,"verdictSort") || alias1(depth0, "verdictSort", {"start":{"line":62,"column":25},"end":{"line":62,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdictSort","hash":{},"data":data,"loc":{"start":{"line":62,"column":23},"end":{"line":62,"column":38}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"verdictSort") || alias1(depth0, "verdictSort", {"start":{"line":69,"column":25},"end":{"line":69,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdictSort","hash":{},"data":data,"loc":{"start":{"line":69,"column":23},"end":{"line":69,"column":38}}}) : helper)))
     + "\"><span class=\"pill sev-"
-    + alias4((((helper = lookupProperty(helpers,"severity") || alias1(depth0, "severity", {"start":{"line":62,"column":64},"end":{"line":62,"column":72}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"severity","hash":{},"data":data,"loc":{"start":{"line":62,"column":62},"end":{"line":62,"column":74}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"severity") || alias1(depth0, "severity", {"start":{"line":69,"column":64},"end":{"line":69,"column":72}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"severity","hash":{},"data":data,"loc":{"start":{"line":69,"column":62},"end":{"line":69,"column":74}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"verdict") || alias1(depth0, "verdict", {"start":{"line":62,"column":78},"end":{"line":62,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdict","hash":{},"data":data,"loc":{"start":{"line":62,"column":76},"end":{"line":62,"column":87}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"verdict") || alias1(depth0, "verdict", {"start":{"line":69,"column":78},"end":{"line":69,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdict","hash":{},"data":data,"loc":{"start":{"line":69,"column":76},"end":{"line":69,"column":87}}}) : helper)))
     + "</span>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"message"),{"name":"if","hash":{},"fn":container.program(14, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":62,"column":94},"end":{"line":62,"column":157}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"message"),{"name":"if","hash":{},"fn":container.program(15, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":69,"column":94},"end":{"line":69,"column":157}}})) != null ? stack1 : "")
     + "</td>\n      </tr>\n";
-},"12":function(container,depth0,helpers,partials,data) {
+},"13":function(container,depth0,helpers,partials,data) {
     var helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -545,21 +713,12 @@ export const templateSpecs = {
     };
 
   return "<a href=\""
-    + alias4((((helper = lookupProperty(helpers,"href") || alias1(depth0, "href", {"start":{"line":57,"column":55},"end":{"line":57,"column":59}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"href","hash":{},"data":data,"loc":{"start":{"line":57,"column":53},"end":{"line":57,"column":61}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"href") || alias1(depth0, "href", {"start":{"line":64,"column":55},"end":{"line":64,"column":59}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"href","hash":{},"data":data,"loc":{"start":{"line":64,"column":53},"end":{"line":64,"column":61}}}) : helper)))
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"runId") || alias1(depth0, "runId", {"start":{"line":57,"column":65},"end":{"line":57,"column":70}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":57,"column":63},"end":{"line":57,"column":72}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"runId") || alias1(depth0, "runId", {"start":{"line":64,"column":65},"end":{"line":64,"column":70}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":64,"column":63},"end":{"line":64,"column":72}}}) : helper)))
     + "</a> <a class=\"muted\" href=\""
-    + alias4((((helper = lookupProperty(helpers,"jsonHref") || alias1(depth0, "jsonHref", {"start":{"line":57,"column":102},"end":{"line":57,"column":110}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"jsonHref","hash":{},"data":data,"loc":{"start":{"line":57,"column":100},"end":{"line":57,"column":112}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"jsonHref") || alias1(depth0, "jsonHref", {"start":{"line":64,"column":102},"end":{"line":64,"column":110}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"jsonHref","hash":{},"data":data,"loc":{"start":{"line":64,"column":100},"end":{"line":64,"column":112}}}) : helper)))
     + "\">json</a>";
-},"13":function(container,depth0,helpers,partials,data) {
-    var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
-        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
-          return parent[propertyName];
-        }
-        return undefined
-    };
-
-  return container.escapeExpression((((helper = lookupProperty(helpers,"runId") || container.strict(depth0, "runId", {"start":{"line":57,"column":132},"end":{"line":57,"column":137}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":57,"column":130},"end":{"line":57,"column":139}}}) : helper)));
 },"14":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -568,8 +727,17 @@ export const templateSpecs = {
         return undefined
     };
 
+  return container.escapeExpression((((helper = lookupProperty(helpers,"runId") || container.strict(depth0, "runId", {"start":{"line":64,"column":132},"end":{"line":64,"column":137}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"runId","hash":{},"data":data,"loc":{"start":{"line":64,"column":130},"end":{"line":64,"column":139}}}) : helper)));
+},"15":function(container,depth0,helpers,partials,data) {
+    var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
   return "<div class=\"error-text\">"
-    + container.escapeExpression((((helper = lookupProperty(helpers,"message") || container.strict(depth0, "message", {"start":{"line":62,"column":135},"end":{"line":62,"column":142}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"message","hash":{},"data":data,"loc":{"start":{"line":62,"column":133},"end":{"line":62,"column":144}}}) : helper)))
+    + container.escapeExpression((((helper = lookupProperty(helpers,"message") || container.strict(depth0, "message", {"start":{"line":69,"column":135},"end":{"line":69,"column":142}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"message","hash":{},"data":data,"loc":{"start":{"line":69,"column":133},"end":{"line":69,"column":144}}}) : helper)))
     + "</div>";
 },"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -593,12 +761,14 @@ export const templateSpecs = {
     + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"latest"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":14,"column":0},"end":{"line":32,"column":7}}})) != null ? stack1 : "")
     + "<section aria-labelledby=\"timeline-title\">\n  <h2 id=\"timeline-title\">Drift score over time</h2>\n  <div class=\"card timeline\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(depth0,"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
-    + "\n  <div class=\"legend\"><span class=\"swatch dot-ok\"></span>at or below threshold <span class=\"swatch dot-drift\"></span>above threshold <span class=\"swatch dot-failed\"></span>failed run</div></div>\n</section>\n<section aria-labelledby=\"runs-title\">\n  <div class=\"section-head\"><h2 id=\"runs-title\">Runs</h2><div class=\"legend\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"truncated"),{"name":"if","hash":{},"fn":container.program(8, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":39,"column":77},"end":{"line":39,"column":158}}})) != null ? stack1 : "")
+    + "\n  <div class=\"legend\"><span class=\"swatch dot-ok\"></span>at or below threshold <span class=\"swatch dot-drift\"></span>above threshold <span class=\"swatch dot-failed\"></span>failed run</div></div>\n</section>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"qualityChart"),{"name":"if","hash":{},"fn":container.program(8, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":38,"column":0},"end":{"line":44,"column":7}}})) != null ? stack1 : "")
+    + "<section aria-labelledby=\"runs-title\">\n  <div class=\"section-head\"><h2 id=\"runs-title\">Runs</h2><div class=\"legend\">"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"truncated"),{"name":"if","hash":{},"fn":container.program(9, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":46,"column":77},"end":{"line":46,"column":158}}})) != null ? stack1 : "")
     + "click a header to sort</div></div>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"empty"),{"name":"if","hash":{},"fn":container.program(9, data, 0),"inverse":container.program(10, data, 0),"data":data,"loc":{"start":{"line":40,"column":0},"end":{"line":67,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"empty"),{"name":"if","hash":{},"fn":container.program(10, data, 0),"inverse":container.program(11, data, 0),"data":data,"loc":{"start":{"line":47,"column":0},"end":{"line":74,"column":7}}})) != null ? stack1 : "")
     + "</section>\n</main>\n<footer>Generated by SentinelML.</footer>\n\u003Cscript>"
-    + ((stack1 = container.lambda(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":71,"column":11},"end":{"line":71,"column":24}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = container.lambda(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":78,"column":11},"end":{"line":78,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
 },"usePartial":true,"useData":true},
   chart: {"0":function(container,depth0,helpers,partials,data) {

@@ -1,0 +1,224 @@
+/**
+ * Model quality in the drift run: the window's predictions joined to their ground-truth labels by
+ * request id, realized metrics on the labelled rows, the reference's metrics beside them, and the
+ * CBPE estimate (label-free) for the whole window. Pure: the caller reads the files.
+ */
+
+import { classificationMetrics, type ClassificationMetrics } from '../stats/classification.ts';
+import { missingCodeOf, type CategoricalColumn, type NumericColumn } from './columns.ts';
+import type { EstimatedPerformance, PerformanceSection } from './result.ts';
+
+/** The predictions of one side: class labels, and the confidence (probability of the predicted class). */
+export interface PredictionSide {
+  predictions: CategoricalColumn;
+  confidence: NumericColumn | null;
+}
+
+/** Per-row class probabilities (row-major n×K), or null when they cannot be known. */
+export interface Outputs {
+  /** Predicted class index per row; −1 when the prediction is missing or not a class of the model. */
+  predicted: Int32Array;
+  proba: Float64Array | null;
+}
+
+/**
+ * Class indices and probabilities from a log's `prediction` and `confidence` columns. The log keeps
+ * only the predicted class's probability, so the full vector is known for binary models only:
+ * p(class 1) = confidence when class 1 was predicted, 1 − confidence otherwise.
+ */
+export function outputsOf(side: PredictionSide, classes: readonly string[]): Outputs {
+  const k = classes.length;
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const { codes, dictionary } = side.predictions;
+  const missing = missingCodeOf(codes);
+  const dictIndex = dictionary.map((d) => index.get(d) ?? -1);
+  const n = codes.length;
+  const predicted = new Int32Array(n);
+  for (let i = 0; i < n; i++) predicted[i] = codes[i] === missing ? -1 : dictIndex[codes[i]];
+  let proba: Float64Array | null = null;
+  if (k === 2 && side.confidence !== null) {
+    proba = new Float64Array(2 * n);
+    const conf = side.confidence.values;
+    for (let i = 0; i < n; i++) {
+      const c = conf[i];
+      if (predicted[i] < 0 || !(c >= 0 && c <= 1)) {
+        proba[2 * i] = NaN;
+        proba[2 * i + 1] = NaN;
+        continue;
+      }
+      const p1 = predicted[i] === 1 ? c : 1 - c;
+      proba[2 * i] = 1 - p1;
+      proba[2 * i + 1] = p1;
+    }
+  }
+  return { predicted, proba };
+}
+
+export interface JoinStats {
+  /** Predictions in the window. */
+  predictions: number;
+  /** Predictions with a label (the rows the realized metrics use). */
+  labelled: number;
+  /** labelled / predictions. */
+  coverage: number;
+  /** Labels (distinct ids) not matching any prediction of the window: another window, or an unknown id. */
+  unmatched_labels: number;
+  /** Labelled rows left out: the label or the prediction is not a class of the model, or the probability is unknown. */
+  unusable_rows: number;
+}
+
+export interface Joined {
+  stats: JoinStats;
+  /** Row indices (into the window) of the labelled, usable rows. */
+  rows: Uint32Array;
+  yTrue: Int32Array;
+}
+
+/**
+ * A request id as the join compares it: lower case. Checks before converting because ids are
+ * nearly always lower case already and `toLowerCase` makes a fresh string, which made 1M Map
+ * lookups ~10× slower (measured: 5 µs vs 0.45 µs each).
+ */
+export function normalizeRequestId(id: string): string {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 65 && c <= 90) return id.toLowerCase();
+  }
+  return id;
+}
+
+/**
+ * Joins the window's prediction ids to labels (id → label). Exact: ids compare as lower-case
+ * strings; a prediction id occurring twice (never written by the server) is joined twice.
+ */
+export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, { label: string }>, outputs: Outputs, classes: readonly string[]): Joined {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const missing = missingCodeOf(ids.codes);
+  // Resolve each distinct id once: the dictionary holds every id of the window.
+  const labelOfCode = new Int32Array(ids.dictionary.length).fill(-2); // −2 unlabelled, −1 unknown class
+  let matchedIds = 0;
+  for (let d = 0; d < ids.dictionary.length; d++) {
+    const hit = labels.get(normalizeRequestId(ids.dictionary[d]));
+    if (hit === undefined) continue;
+    matchedIds++;
+    labelOfCode[d] = index.get(hit.label) ?? -1;
+  }
+  const n = ids.codes.length;
+  const k = classes.length;
+  const rows = new Uint32Array(n);
+  const yTrue = new Int32Array(n);
+  let m = 0;
+  let labelled = 0;
+  let unusable = 0;
+  for (let i = 0; i < n; i++) {
+    const code = ids.codes[i];
+    if (code === missing) continue;
+    const y = labelOfCode[code];
+    if (y === -2) continue;
+    labelled++;
+    const ok = y >= 0 && outputs.predicted[i] >= 0 && (outputs.proba === null || !Number.isNaN(outputs.proba[i * k]));
+    if (!ok) {
+      unusable++;
+      continue;
+    }
+    rows[m] = i;
+    yTrue[m++] = y;
+  }
+  return {
+    stats: {
+      predictions: n,
+      labelled,
+      coverage: n === 0 ? 0 : labelled / n,
+      unmatched_labels: labels.size - matchedIds,
+      unusable_rows: unusable,
+    },
+    rows: rows.slice(0, m),
+    yTrue: yTrue.slice(0, m),
+  };
+}
+
+/** Metrics of the selected rows. */
+export function metricsOfRows(rows: ArrayLike<number>, yTrue: ArrayLike<number>, outputs: Outputs, classes: readonly string[]): ClassificationMetrics {
+  const k = classes.length;
+  const m = rows.length;
+  const yPred = new Int32Array(m);
+  const proba = outputs.proba === null ? null : new Float64Array(m * k);
+  for (let j = 0; j < m; j++) {
+    const i = rows[j];
+    yPred[j] = outputs.predicted[i];
+    if (proba !== null) for (let c = 0; c < k; c++) proba[j * k + c] = outputs.proba![i * k + c];
+  }
+  return classificationMetrics(yTrue, yPred, proba, classes);
+}
+
+/** Class indices of a target column (reference labels); −1 for a missing or unknown value. */
+export function classIndices(col: CategoricalColumn, classes: readonly string[]): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const missing = missingCodeOf(col.codes);
+  const dictIndex = col.dictionary.map((d) => index.get(d) ?? -1);
+  const out = new Int32Array(col.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = col.codes[i] === missing ? -1 : dictIndex[col.codes[i]];
+  return out;
+}
+
+export interface PerformanceInput {
+  classes: string[];
+  /** The window: request ids (null for a plain CSV without them) and the model's outputs. */
+  current: { ids: CategoricalColumn | null; side: PredictionSide };
+  labels: { map: ReadonlyMap<string, { label: string }>; meta: PerformanceSection['labels'] };
+  /** The labelled reference: its target column and the model's outputs on it. */
+  reference: { target: string; labels: CategoricalColumn; side: PredictionSide } | null;
+  /** CBPE on the window from the reference (filled by the caller's estimator, null with the reason when not possible). */
+  estimate?: (ref: { yTrue: Int32Array; outputs: Outputs } | null, cur: Outputs, realized: ClassificationMetrics | null) => { estimated: EstimatedPerformance | null; unavailable: string | null };
+}
+
+const HEADLINE = ['accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'roc_auc', 'log_loss'] as const;
+
+/** The `performance` section of drift.json. */
+export function assessPerformance(input: PerformanceInput): PerformanceSection {
+  const { classes } = input;
+  const cur = outputsOf(input.current.side, classes);
+  const joined =
+    input.current.ids === null
+      ? { stats: { predictions: cur.predicted.length, labelled: 0, coverage: 0, unmatched_labels: input.labels.map.size, unusable_rows: 0 }, rows: new Uint32Array(0), yTrue: new Int32Array(0) }
+      : joinLabels(input.current.ids, input.labels.map, cur, classes);
+  const current = joined.rows.length === 0 ? null : metricsOfRows(joined.rows, joined.yTrue, cur, classes);
+
+  let reference: PerformanceSection['reference'] = null;
+  let refData: { yTrue: Int32Array; outputs: Outputs } | null = null;
+  if (input.reference !== null) {
+    const refOut = outputsOf(input.reference.side, classes);
+    const y = classIndices(input.reference.labels, classes);
+    const k = classes.length;
+    const rows: number[] = [];
+    for (let i = 0; i < y.length; i++) if (y[i] >= 0 && refOut.predicted[i] >= 0 && (refOut.proba === null || !Number.isNaN(refOut.proba[i * k]))) rows.push(i);
+    if (rows.length > 0) {
+      const yTrue = Int32Array.from(rows, (i) => y[i]);
+      reference = { target: input.reference.target, ...metricsOfRows(rows, yTrue, refOut, classes) };
+      const sel = Uint32Array.from(rows);
+      refData = {
+        yTrue,
+        outputs: {
+          predicted: Int32Array.from(sel, (i) => refOut.predicted[i]),
+          proba: refOut.proba === null ? null : Float64Array.from({ length: sel.length * k }, (_, j) => refOut.proba![sel[Math.floor(j / k)] * k + (j % k)]),
+        },
+      };
+    }
+  }
+  const change =
+    current === null || reference === null
+      ? null
+      : (Object.fromEntries(HEADLINE.map((m) => [m, current[m] === null || reference![m] === null ? null : (current[m] as number) - (reference![m] as number)])) as PerformanceSection['change']);
+  const est = input.estimate ? input.estimate(refData, cur, current) : { estimated: null, unavailable: 'no estimator configured' };
+  return {
+    classes: [...classes],
+    probabilities: cur.proba === null ? 'none' : 'binary_from_confidence',
+    labels: input.labels.meta,
+    join: joined.stats,
+    current,
+    reference,
+    change,
+    estimated: est.estimated,
+    estimated_unavailable: est.unavailable,
+  };
+}

@@ -1,0 +1,130 @@
+// Model quality through the whole drift run: a real prediction log (the bundled ONNX model's
+// outputs) and label log, runDriftJob with worker threads, drift.json's performance section checked
+// against direct computations, and the report server's gauges (valid for promtool).
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { Registry } from 'prom-client';
+import { runDriftJob, type DriftJobOutcome } from '../../src/drift/job.ts';
+import { LABEL_COLUMNS, LABEL_DIR, LABEL_FILE_PREFIX, logColumns } from '../../src/log/schema.ts';
+import { createLogWriter } from '../../src/log/writer.ts';
+import { registerDriftMetrics } from '../../src/reports/metrics.ts';
+import { estimateChunk, fitCbpe } from '../../src/stats/cbpe.ts';
+import { classificationMetrics } from '../../src/stats/classification.ts';
+import { featureRowsFrom, loadBundledModel } from '../support/model.ts';
+import { REPO } from '../support/process.ts';
+
+const N = 1500;
+
+describe('model quality in the drift run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-quality-'));
+  const live = join(dir, 'live');
+  const out = join(dir, 'reports');
+  let outcome: DriftJobOutcome;
+  let classes: string[];
+  let pred: number[];
+  let p1: number[];
+  let truth: number[];
+  let labelledIdx: number[];
+
+  before(async () => {
+    const model = await loadBundledModel();
+    classes = model.card.classes;
+    const rows = featureRowsFrom(`${REPO}data/current.csv`, model.card, N);
+    const records: Record<string, string>[] = parse(readFileSync(`${REPO}data/current.csv`), { columns: true, to: N });
+    const predicted = await model.predict(rows);
+    await model.close();
+    mkdirSync(join(live, LABEL_DIR), { recursive: true });
+    const log = createLogWriter({ dir: live, instanceId: 'q', columns: logColumns(model.card.features.map((f) => f.name)) });
+    const labels = createLogWriter({ dir: join(live, LABEL_DIR), instanceId: 'q', columns: [...LABEL_COLUMNS], filePrefix: LABEL_FILE_PREFIX });
+    const ts = new Date().toISOString();
+    const ids = rows.map(() => randomUUID());
+    await log.append(rows.map((r, i) => [ids[i], ts, model.card.version, ...model.card.features.map((f) => r[f.name] ?? ''), predicted[i].label, predicted[i].confidence]));
+    // Labels for 2 of every 3 predictions, a relabelled id (the last label counts) and an unknown id.
+    labelledIdx = ids.map((_, i) => i).filter((i) => i % 3 !== 0);
+    await labels.append(labelledIdx.map((i) => [ids[i], ts, i === 1 ? classes[0] : records[i].class]));
+    await labels.append([[ids[1], new Date(Date.now() + 5).toISOString(), records[1].class], [randomUUID(), ts, classes[0]]]);
+    await log.close();
+    await labels.close();
+    pred = predicted.map((p) => classes.indexOf(p.label));
+    p1 = predicted.map((p) => (p.label === classes[1] ? p.confidence : 1 - p.confidence));
+    truth = records.map((r) => classes.indexOf(r.class));
+    outcome = await runDriftJob({ reference: `${REPO}data/reference.csv`, current: live, out, modelCard: `${REPO}models/model.json`, workers: 1, cache: false });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('joins labels by id: coverage, unmatched and superseded labels', () => {
+    const p = outcome.result.performance!;
+    assert.deepEqual(p.join, { predictions: N, labelled: labelledIdx.length, coverage: labelledIdx.length / N, unmatched_labels: 1, unusable_rows: 0 });
+    assert.equal(p.labels.rows, labelledIdx.length + 2);
+    assert.equal(p.labels.superseded, 1);
+    assert.equal(p.probabilities, 'binary_from_confidence');
+  });
+
+  it('realized metrics equal a direct computation on the labelled rows; the reference’s too', () => {
+    const p = outcome.result.performance!;
+    const proba = Float64Array.from(labelledIdx.flatMap((i) => [1 - p1[i], p1[i]]));
+    const direct = classificationMetrics(
+      labelledIdx.map((i) => truth[i]),
+      labelledIdx.map((i) => pred[i]),
+      proba,
+      classes,
+    );
+    assert.deepEqual(p.current, direct);
+    const ref: Record<string, string>[] = parse(readFileSync(`${REPO}data/reference.csv`), { columns: true });
+    const refProba = Float64Array.from(ref.flatMap((r) => {
+      const q = r.prediction === classes[1] ? Number(r.confidence) : 1 - Number(r.confidence);
+      return [1 - q, q];
+    }));
+    const refDirect = classificationMetrics(ref.map((r) => classes.indexOf(r.class)), ref.map((r) => classes.indexOf(r.prediction)), refProba, classes);
+    assert.deepEqual(p.reference, { target: 'class', ...refDirect });
+    assert.equal(p.change!.accuracy, direct.accuracy - refDirect.accuracy);
+  });
+
+  it('CBPE estimates the whole window from the reference, with the realized values beside them', () => {
+    const p = outcome.result.performance!;
+    const ref: Record<string, string>[] = parse(readFileSync(`${REPO}data/reference.csv`), { columns: true });
+    const refProba = Float64Array.from(ref.flatMap((r) => {
+      const q = r.prediction === classes[1] ? Number(r.confidence) : 1 - Number(r.confidence);
+      return [1 - q, q];
+    }));
+    const model = fitCbpe({ k: 2, proba: refProba, yPred: Int32Array.from(ref, (r) => classes.indexOf(r.prediction)), yTrue: Int32Array.from(ref, (r) => classes.indexOf(r.class)) }, p.estimated!.chunk_size);
+    const est = estimateChunk(model, { k: 2, proba: Float64Array.from(p1.flatMap((q) => [1 - q, q])), yPred: Int32Array.from(pred) });
+    for (const m of ['roc_auc', 'f1', 'accuracy'] as const) {
+      assert.equal(p.estimated!.metrics[m].value, est[m].value, m);
+      assert.equal(p.estimated!.metrics[m].sampling_error, est[m].sampling_error, m);
+      assert.equal(p.estimated!.metrics[m].alert, est[m].alert, m);
+    }
+    assert.equal(p.estimated!.metrics.f1.realized, p.current!.per_class[1].f1);
+    assert.equal(p.estimated_unavailable, null);
+  });
+
+  it('exports sentinelml_model_performance and sentinelml_label_coverage on the report server’s /metrics', async () => {
+    const registry = new Registry();
+    registerDriftMetrics(registry, out);
+    const text = await registry.metrics();
+    const p = outcome.result.performance!;
+    assert.ok(text.includes(`sentinelml_label_coverage ${p.join.coverage}`), text);
+    assert.ok(text.includes(`sentinelml_labelled_predictions ${p.join.labelled}`));
+    assert.ok(text.includes(`sentinelml_model_performance{metric="accuracy",source="realized",class=""} ${p.current!.accuracy}`));
+    assert.ok(text.includes(`sentinelml_model_performance{metric="accuracy",source="reference",class=""} ${p.reference!.accuracy}`));
+    assert.ok(text.includes(`sentinelml_model_performance{metric="f1",source="realized",class=">50K"} ${p.current!.per_class[1].f1}`));
+    assert.ok(text.includes(`sentinelml_model_performance{metric="roc_auc",source="estimated",class=""} ${p.estimated!.metrics.roc_auc.value}`));
+    assert.match(text, /sentinelml_estimated_performance_alert\{metric="accuracy"\} [01]/);
+    assert.equal(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim(), '');
+  });
+
+  it('leaves labels received after window end + --label-delay out', async () => {
+    const later = await runDriftJob({ reference: `${REPO}data/reference.csv`, current: live, out, modelCard: `${REPO}models/model.json`, workers: 0, cache: false, save: false, labelDelay: '1ms' });
+    const p = later.result.performance!;
+    // The relabel arrived 5 ms after the window's only timestamp: late; the first label of that id counts.
+    assert.equal(p.labels.late, 1);
+    assert.equal(p.labels.delay, '1ms');
+    assert.equal(p.join.labelled, labelledIdx.length);
+  });
+});
