@@ -1,13 +1,25 @@
 /** Number formatting shared by the report and the index. Pure. */
 
+const THOUSANDS = /\B(?=(\d{3})+(?!\d))/g;
+
+/**
+ * An integer with en-US thousands separators, as `toLocaleString('en-US')` writes it. Hand-written
+ * because each toLocaleString call builds an ICU formatter: a report's few hundred numbers cost
+ * ~50 ms that way, a fifth of a small drift run.
+ */
+function grouped(n: number): string {
+  if (Object.is(n, -0)) return '-0';
+  return Math.abs(n) < 1e21 ? String(n).replace(THOUSANDS, ',') : n.toLocaleString('en-US');
+}
+
 /** Up to 4 significant digits; tiny values in exponent form; integers with thousands separators. */
 export function formatNumber(n: number | null | undefined): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '—';
   if (!Number.isFinite(n)) return n > 0 ? '∞' : '−∞';
-  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  if (Number.isInteger(n)) return grouped(n);
   const abs = Math.abs(n);
   if (abs !== 0 && abs < 1e-3) return n.toExponential(2);
-  if (abs >= 1e4) return Math.round(n).toLocaleString('en-US');
+  if (abs >= 1e4) return grouped(Math.round(n));
   return String(Number(n.toPrecision(4)));
 }
 

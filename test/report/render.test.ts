@@ -115,3 +115,10 @@ test('alarm modes: the report names the mode, how each threshold was set and Evi
   assert.match(html, /0\.0293/);
   assert.ok(!html.includes('alert(1)</script>'));
 });
+
+test('formatNumber groups integers exactly as toLocaleString("en-US") does (without building an ICU formatter per number)', () => {
+  const ints = [0, -0, 7, -42, 999, 1000, -1000, 65536, 1234567, -987654321, 2 ** 53, 1e20, 1e21, 1e300];
+  for (let i = 0; i < 2000; i++) ints.push(Math.round((((i * 7919) % 2003) - 1001) * 10 ** (i % 19)));
+  for (const n of ints) assert.equal(formatNumber(n), n.toLocaleString('en-US'), String(n));
+  assert.equal(formatNumber(123456.7), '123,457');
+});
