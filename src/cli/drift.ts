@@ -62,7 +62,9 @@ options:
                          model card, predictions are joined to them by request id (model quality)
   --label-delay DURATION labels received up to DURATION after the window's end count (default: all)
   --target COLUMN        reference column with the true class (default: the card's training.target)
-  --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md)
+  --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md);
+                         the default of the calibrated alarm modes, whose columns otherwise run them
+  --compat               Evidently's tests in every column, the calibrated alarm modes' too
   --workers N            threads for the column tests and the reference read (default: CPU
                          count when over 32 MiB of CSV is parsed, else 0 = none)
   --no-cache             do not use or write the reference-profile cache (DIR/.cache)
@@ -140,6 +142,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         'label-delay': { type: 'string' },
         target: { type: 'string' },
         'no-compat': { type: 'boolean', default: false },
+        compat: { type: 'boolean', default: false },
         workers: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
         'keep-last': { type: 'string' },
@@ -199,11 +202,12 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
   };
   const alarmProblem = alarmOptionsProblem(alarm);
   if (alarmProblem !== null) usageError(alarmProblem);
+  if (v.compat && v['no-compat']) usageError('--compat and --no-compat contradict each other; give one');
   const given = new Set<string>();
   const flagToOption: Record<string, string> = {
     reference: 'reference', current: 'current', out: 'out', since: 'since', stattest: 'stattest', 'column-stattest': 'perColumnStattest',
     threshold: 'threshold', 'column-threshold': 'perColumnThreshold', 'drift-share': 'driftShare', columns: 'columns', 'model-card': 'modelCard',
-    'no-compat': 'compat', workers: 'workers', 'keep-last': 'keepLast',
+    'no-compat': 'compat', compat: 'compat', workers: 'workers', 'keep-last': 'keepLast',
     // Any alarm flag replaces the spec's alarm settings as a whole.
     'alarm-mode': 'alarm', 'column-alarm-mode': 'alarm', 'alarm-alpha': 'alarm', 'alarm-k': 'alarm', 'alarm-quantile': 'alarm',
     'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
@@ -234,7 +238,8 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
       labels: v.labels,
       labelDelay: v['label-delay'],
       target: v.target,
-      compat: !v['no-compat'],
+      // undefined: Evidently's tests in `evidently` mode, the corrected ones in the calibrated modes (columnCompat)
+      compat: v.compat ? true : v['no-compat'] ? false : undefined,
       workers,
       cache: !v['no-cache'],
       keepLast,
@@ -258,12 +263,12 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
     label,
     c.type,
     c.stattest || '-',
-    ...(withMode ? [c.alarm?.mode ?? 'evidently'] : []),
+    ...(withMode ? [c.alarm === undefined ? 'evidently' : `${c.alarm.mode}${c.alarm.tests === 'corrected' ? ' (corrected)' : ''}`] : []),
     Number.isFinite(c.threshold) ? String(Number(c.threshold.toPrecision(6))) : '-',
     fmt(c.stattest_score),
     fmt(c.score),
     c.error !== null ? `error: ${c.error.code}` : c.drift_detected ? 'DRIFT' : 'no',
-    ...(withMode ? [c.alarm === undefined ? '' : `${c.alarm.evidently_drift ? 'DRIFT' : 'no'} at ${c.alarm.evidently_threshold}`] : []),
+    ...(withMode ? [c.alarm === undefined ? '' : c.alarm.evidently_error !== undefined ? 'error' : `${c.alarm.evidently_drift ? 'DRIFT' : 'no'} at ${c.alarm.evidently_threshold}`] : []),
   ];
   for (const c of r.columns) rows.push(line(c));
   if (r.prediction !== null) rows.push(line(r.prediction, `${r.prediction.name} (prediction)`));

@@ -66,6 +66,19 @@ export function alarmsActive(alarm: AlarmOptions | undefined): boolean {
 }
 
 /**
+ * Which variant of a column's test runs: Evidently's (`true`) or the corrected one (`false`). An
+ * explicit `compat` (`--compat` / `--no-compat`) wins; otherwise `evidently`-mode columns keep
+ * Evidently's tests (parity) and calibrated columns run the corrected ones, because some of
+ * Evidently's cannot be calibrated: its small-reference `chisquare` is a goodness-of-fit test that
+ * takes the reference as the truth, so a category the reference never saw gives χ² = ∞ (p = 0) on
+ * any window, whatever the threshold (docs/drift.md, "Alarm modes", bench/alarms/RESULTS.md).
+ */
+export function columnCompat(name: string, alarm: AlarmOptions | undefined, compat: boolean | undefined): boolean {
+  if (compat !== undefined) return compat;
+  return modeOf(name, alarm) === 'evidently';
+}
+
+/**
  * Current sizes are rounded to two significant digits (12 345 → 12 000) and calibration runs at the
  * rounded size, so runs over similar windows share one cached calibration. Null statistics scale
  * roughly with 1/√n, so the rounding moves a threshold by at most ~2 %.
@@ -88,8 +101,13 @@ export interface CalibrationContext {
   familySize: number;
   /** Cached calibration samples by `calibrationKey`. */
   cached?: ReadonlyMap<string, number[]>;
-  /** The run's `compat` setting (default true): calibration runs the same variant of the test. */
+  /** The variant of the test the column ran (`columnCompat`, default true): calibration runs the same one. */
   compat?: boolean;
+  /**
+   * Evidently's own verdict, when the column ran the corrected test (`compat: false`): its test's
+   * result at its default threshold, or the error it raised. Absent: `drift`'s verdict is Evidently's.
+   */
+  evidently?: { threshold: number; drift_detected: boolean; error: { code: string; message: string } | null };
   /** Time chunks of this column's reference values (`chunkPeriod`), see `periodValueRanges`. */
   periodRanges?: ChunkRange[];
 }
@@ -152,7 +170,16 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
   const alpha = alarm.alpha ?? DEFAULT_ALPHA;
   const m = Math.max(1, ctx.familySize);
   const observed = test.decision === 'distance' ? drift.stattest_score : evidenceOf(test, { statistic: NaN, p_value: drift.stattest_score, score: drift.stattest_score, drift_detected: false });
-  const base: AlarmColumn = { mode, evidently_threshold: drift.threshold, evidently_drift: drift.drift_detected, method: '', evidence: finite(observed) };
+  const ev = ctx.evidently ?? { threshold: drift.threshold, drift_detected: drift.drift_detected, error: null };
+  const base: AlarmColumn = {
+    mode,
+    tests: (ctx.compat ?? true) ? 'evidently' : 'corrected',
+    evidently_threshold: ev.threshold,
+    evidently_drift: ev.drift_detected,
+    ...(ev.error !== null ? { evidently_error: ev.error.message } : {}),
+    method: '',
+    evidence: finite(observed),
+  };
   const cachedOr = (key: string, compute: () => number[]): number[] => {
     const hit = ctx.cached?.get(key);
     if (hit !== undefined) return hit;
@@ -267,7 +294,7 @@ export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions
  * column's false-alarm rate at α/m, or the p-values corrected, the run's false-alarm rate stays ≤ α).
  * Recorded as `drift_share_threshold` = 1 / tested columns, so "share ≥ threshold" still reads right.
  */
-export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefined): DriftResult {
+export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefined, compat?: boolean): DriftResult {
   if (!alarmsActive(alarm)) return result;
   const a = alarm!;
   const tested = result.tested_columns;
@@ -280,6 +307,8 @@ export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefi
       per_column_mode: { ...(a.perColumnMode ?? {}) },
       alpha: a.alpha ?? DEFAULT_ALPHA,
       dataset_rule: 'any_column',
+      // the variant the calibrated columns ran (`columnCompat`): corrected unless --compat
+      tests: compat === true ? 'evidently' : 'corrected',
       ...(a.k !== undefined || a.mode === 'chunks' ? { k: a.k ?? DEFAULT_K } : {}),
       ...(a.quantile !== undefined ? { quantile: a.quantile } : {}),
       ...(a.chunkSize !== undefined ? { chunk_size: a.chunkSize } : {}),

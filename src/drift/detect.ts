@@ -26,6 +26,8 @@ export interface DriftOptions {
   maxChartCategories?: number;
   /** Histogram bins of numerical charts. */
   chartBins?: number;
+  /** Compute the chart data (default true); false when only the verdict is wanted. */
+  charts?: boolean;
 }
 
 export const DEFAULT_DRIFT_SHARE = 0.5;
@@ -63,7 +65,7 @@ function columnError(pair: ColumnPair, stattest: string, threshold: number, code
     error: { code, message },
     reference: pair.reference.summary,
     current: pair.current.summary,
-    distribution: withCharts ? distributionOf(pair.reference, pair.current, opts) : null,
+    distribution: withCharts && opts.charts !== false ? distributionOf(pair.reference, pair.current, opts) : null,
   };
 }
 
@@ -160,7 +162,7 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
     error: null,
     reference: ref.summary,
     current: cur.summary,
-    distribution: distributionOf(ref, cur, opts),
+    distribution: opts.charts === false ? null : distributionOf(ref, cur, opts),
   };
 }
 

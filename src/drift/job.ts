@@ -25,7 +25,7 @@ import { createColumnPool } from './pool.ts';
 import type { SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType, DriftResult, PerformanceSection } from './result.ts';
 import type { ColumnTask } from './task.ts';
-import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, finalizeAlarms, periodKey, type AlarmOptions } from './alarms.ts';
+import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, columnCompat, finalizeAlarms, periodKey, type AlarmOptions } from './alarms.ts';
 import { readTimestampColumn } from '../log/timestamps.ts';
 import { chunksByPeriod } from '../stats/index.ts';
 import { loadCalibration, saveCalibration } from './calibration-cache.ts';
@@ -341,7 +341,9 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       const isPrediction = plan.prediction !== null && p.name === plan.prediction.name && id === planned.length - 1;
       const text = plan.features.find((f) => f.name === p.name)?.text ?? false;
       const refSide: ColumnTask['reference'] = cached !== null ? { profile: cached.columns.get(p.name)! } : { raw: reference!.table.columns.get(p.name) as Column };
-      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options, prediction: isPrediction };
+      // Calibrated columns run the corrected tests unless compat was asked for (columnCompat).
+      const taskOptions = alarm === undefined ? options : { ...options, compat: columnCompat(p.name, alarm, opts.compat) };
+      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options: taskOptions, prediction: isPrediction };
       if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name), ...(rowRanges !== undefined ? { rowRanges } : {}) };
       return task;
     });
@@ -375,7 +377,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         current: { path: opts.current, rows: current.table.rows, files: current.files.length, torn_lines: current.tornLines, skipped_rows: current.skippedRows, skipped_entries: current.skippedEntries },
       },
       options,
-    ), alarm);
+    ), alarm, opts.compat);
     if (useCache && key !== null && fresh.size > 0) {
       try {
         await saveCalibration(cacheDir, key.key, new Map([...calibration!, ...fresh]));

@@ -71,9 +71,13 @@ export interface ColumnDrift {
 /** How an alarm mode decided a column. */
 export interface AlarmColumn {
   mode: string;
-  /** Evidently's threshold and verdict for this column (what the `evidently` mode would report). */
+  /** Which variant of the test ran: Evidently's or the corrected one (the default of the calibrated modes). */
+  tests: 'evidently' | 'corrected';
+  /** Evidently's threshold and verdict for this column (what the `evidently` mode would report, from Evidently's test). */
   evidently_threshold: number;
   evidently_drift: boolean;
+  /** Evidently's test raised where the corrected one ran (e.g. `g_test` on unequal sizes); `evidently_drift` is then false. */
+  evidently_error?: string;
   /** How the threshold was obtained, in words (e.g. `bootstrap: 0.9964 quantile of 500 null resamples at n=10000`). */
   method: string;
   /** Evidence of drift the threshold applies to: the distance, or −log10 p for p-value tests. */
@@ -93,6 +97,8 @@ export interface AlarmRun {
   alpha: number;
   /** `any_column`: dataset drift when at least one feature column drifted. */
   dataset_rule: 'any_column';
+  /** The variant of the tests the calibrated columns ran: `corrected` unless `--compat` asked for Evidently's. */
+  tests: 'evidently' | 'corrected';
   k?: number;
   quantile?: number;
   chunk_size?: number;
@@ -112,7 +118,10 @@ export interface DriftResult {
   reference: { path: string; rows: number };
   /** `skipped_entries`: `*.csv` entries of the log directory that are not regular files, not read (absent before 2026-12). */
   current: { path: string; rows: number; files: number; torn_lines: number; skipped_rows: number; skipped_entries?: { name: string; reason: string }[] };
-  /** Evidently compatibility mode (`true`) or corrected tests (`false`). */
+  /**
+   * Evidently compatibility mode (`true`) or corrected tests (`false`) of the `evidently`-mode
+   * columns. Calibrated alarm-mode columns run the corrected tests unless `--compat`: see `alarm.tests`.
+   */
   compat: boolean;
   columns: ColumnDrift[];
   /** Drift on the model output column (`prediction`), when both sides have it. */

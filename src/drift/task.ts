@@ -6,7 +6,7 @@ import type { Column } from './columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
-import { calibrateColumn, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
+import { calibrateColumn, modeOf, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
 
 export interface ColumnTask {
   id: number;
@@ -61,7 +61,14 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
       fresh.push([periodKey(task.name, period), periodRanges.flatMap((r) => [r.start, r.end])]);
     }
   }
-  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached, compat: options.compat ?? true, periodRanges });
+  const compat = options.compat ?? true;
+  // A calibrated column on the corrected test: Evidently's own verdict comes from Evidently's test.
+  let evidently;
+  if (!compat && modeOf(task.name, task.alarm.options) !== 'evidently' && drift.error === null) {
+    const e = detectColumnDrift(pair, { ...options, compat: true, charts: false });
+    evidently = { threshold: e.threshold, drift_detected: e.drift_detected, error: e.error };
+  }
+  const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached, compat, periodRanges, evidently });
   return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...fresh, ...cal.fresh], nullSample: cal.nullSample } };
 }
 

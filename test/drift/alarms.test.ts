@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDriftJob } from '../../src/drift/job.ts';
@@ -74,7 +74,8 @@ test('bootstrap mode: null-quantile thresholds, any-column dataset rule, calibra
   const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'));
   assert.ok(calFile !== undefined);
   const entries = Object.keys(JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries);
-  assert.deepEqual(entries.sort(), ['c|jensenshannon|bootstrap|B=200|seed=5|n=400', 'x|wasserstein|bootstrap|B=200|seed=5|n=400', 'y|wasserstein|bootstrap|B=200|seed=5|n=400']);
+  // calibrated on the corrected tests (the calibrated modes' default), keyed so
+  assert.deepEqual(entries.sort(), ['c|jensenshannon|corrected|bootstrap|B=200|seed=5|n=400', 'x|wasserstein|corrected|bootstrap|B=200|seed=5|n=400', 'y|wasserstein|corrected|bootstrap|B=200|seed=5|n=400']);
   // second run: the cached samples give the same thresholds (inline, no workers)
   const second = await runDriftJob({ reference: ref, current: cur, out, workers: 0, alarm, save: false });
   assert.deepEqual(second.result.columns.map((c) => c.threshold), r.columns.map((c) => c.threshold));
@@ -168,8 +169,61 @@ test('sentinel drift flags: alarm options parsed, bad values refused; the table 
   const outcome = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'r'), workers: 0, alarm: { mode: 'bootstrap', resamples: 50 } });
   const text = renderDriftTable(outcome);
   assert.match(text, /column +type +stattest +mode +threshold +stattest score +distance +drift +evidently/);
-  assert.match(text, /^x +numerical +wasserstein +bootstrap +0\.\d+/m);
+  assert.match(text, /^x +numerical +wasserstein +bootstrap \(corrected\) +0\.\d+/m);
   assert.match(text, /alarm mode: bootstrap; dataset drift when any column drifts; alpha 0.05/);
+});
+
+test('calibrated modes run the corrected tests unless compat is asked for: a category the small reference never saw', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 800, 600);
+  // one row of an unseen category: Evidently's goodness-of-fit chisquare gives χ² = ∞, p = 0
+  appendFileSync(cur, '0.100000,0.200000,d\n');
+  const run = (extra: object) => runDriftJob({ reference: ref, current: cur, out: join(dir, 'r'), workers: 0, save: false, cache: false, ...extra });
+  const evidently = (await run({})).result;
+  const col = (r: typeof evidently, name: string) => r.columns.find((c) => c.name === name)!;
+  assert.equal(col(evidently, 'c').stattest, 'chisquare');
+  assert.equal(col(evidently, 'c').p_value, 0);
+  assert.equal(col(evidently, 'c').statistic, null, 'χ² = ∞ is written as null');
+  assert.equal(col(evidently, 'c').drift_detected, true, 'Evidently mode keeps Evidently\'s verdict');
+  assert.equal(evidently.compat, true);
+
+  const bh = (await run({ alarm: { mode: 'bh' } })).result;
+  assert.equal(bh.compat, true, 'evidently-mode columns (none here) would still run Evidently\'s tests');
+  assert.equal(bh.alarm?.tests, 'corrected');
+  for (const c of bh.columns) assert.equal(c.alarm?.tests, 'corrected');
+  const c = col(bh, 'c');
+  // the homogeneity χ² on the 2×4 table (its SciPy golden values: test/stats), exactly as --no-compat runs it
+  const corrected = (await run({ compat: false })).result;
+  assert.equal(c.p_value, col(corrected, 'c').p_value);
+  assert.ok(c.p_value! > 0.05, `corrected chisquare p = ${c.p_value}`);
+  assert.equal(c.drift_detected, false);
+  assert.equal(c.alarm?.evidently_drift, true, 'Evidently\'s own verdict comes from Evidently\'s test');
+  assert.equal(c.alarm?.evidently_threshold, 0.05);
+  assert.equal(bh.dataset_drift, false);
+  // ks is the same in both variants: same p-values as Evidently mode
+  assert.equal(col(bh, 'x').p_value, col(evidently, 'x').p_value);
+
+  const forced = (await run({ compat: true, alarm: { mode: 'bh' } })).result;
+  assert.equal(forced.alarm?.tests, 'evidently');
+  assert.equal(col(forced, 'c').alarm?.tests, 'evidently');
+  assert.equal(col(forced, 'c').drift_detected, true, 'χ² = ∞ cannot be calibrated: every window with an unseen category alarms');
+  assert.equal(forced.dataset_drift, true);
+
+  // per column: only the calibrated column switches variant
+  const mixed = (await run({ alarm: { perColumnMode: { c: 'bonferroni' } } })).result;
+  assert.equal(col(mixed, 'x').alarm, undefined);
+  assert.equal(col(mixed, 'c').alarm?.tests, 'corrected');
+  assert.equal(col(mixed, 'c').drift_detected, false);
+
+  // the flags: --compat forces Evidently's tests, --no-compat the corrected ones, both is an error
+  const parsed = (argv: string[]) => {
+    const p = parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-mode', 'bh', ...argv]);
+    return p.help ? null : p.options.compat;
+  };
+  assert.equal(parsed([]), undefined);
+  assert.equal(parsed(['--compat']), true);
+  assert.equal(parsed(['--no-compat']), false);
+  assert.throws(() => parsed(['--compat', '--no-compat']), /--compat and --no-compat contradict each other/);
 });
 
 test('time chunks: the reference timestamp column split by period, placed per column, cached', async () => {
