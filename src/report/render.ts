@@ -98,9 +98,9 @@ function columnView(c: ColumnDrift, chartWidth: number): ColumnView {
       c.alarm === undefined
         ? null
         : {
-            mode: c.alarm.mode,
+            mode: c.alarm.tests === 'corrected' ? `${c.alarm.mode}, corrected test` : c.alarm.mode,
             method: c.alarm.method + (c.alarm.note !== undefined ? ` (${c.alarm.note})` : ''),
-            evidently: `${c.alarm.evidently_drift ? 'drift' : 'no drift'} at ${formatNumber(c.alarm.evidently_threshold)}`,
+            evidently: c.alarm.evidently_error !== undefined ? `its test fails here (${c.alarm.evidently_error})` : `${c.alarm.evidently_drift ? 'drift' : 'no drift'} at ${formatNumber(c.alarm.evidently_threshold)}`,
             adjusted: c.alarm.adjusted_p_value === undefined || c.alarm.adjusted_p_value === null ? '' : formatNumber(c.alarm.adjusted_p_value),
           },
     refSummary: summaryLine(c.reference, c.type),
@@ -155,6 +155,8 @@ export function renderReport(result: DriftResult, opts: RenderOptions = {}): str
       skippedEntries: result.current.skipped_entries ?? [],
     },
     compat: result.compat,
+    // runs before alarm.tests existed calibrated Evidently's tests
+    correctedAlarmTests: result.alarm?.tests === 'corrected' && result.compat,
     alarm: result.alarm === undefined ? null : { mode: result.alarm.mode, alpha: formatNumber(result.alarm.alpha), perColumn: Object.entries(result.alarm.per_column_mode).map(([k, m]) => `${k}: ${m}`).join(', ') },
     columns: result.columns.map((c) => columnView(c, 300)),
     errorCount: result.columns.filter((c) => c.error !== null).length,

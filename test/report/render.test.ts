@@ -102,16 +102,20 @@ test('alarm modes: the report names the mode, how each threshold was set and Evi
   const r = makeResult();
   const plain = renderReport(r);
   assert.ok(!plain.includes('id="alarm-mode"'), 'Evidently mode: no alarm wording');
-  r.alarm = { mode: 'bootstrap', per_column_mode: { sex: 'bh' }, alpha: 0.05, dataset_rule: 'any_column', resamples: 500, seed: 0 };
+  r.alarm = { mode: 'bootstrap', per_column_mode: { sex: 'bh' }, alpha: 0.05, dataset_rule: 'any_column', tests: 'corrected', resamples: 500, seed: 0 };
   r.columns[0] = {
     ...r.columns[0],
     threshold: 0.0293,
     drift_detected: true,
-    alarm: { mode: 'bootstrap', evidently_threshold: 0.1, evidently_drift: false, method: `bootstrap: 0.9964 quantile of 500 null resamples at 35000 rows ${HOSTILE}`, evidence: 0.05 },
+    alarm: { mode: 'bootstrap', tests: 'corrected', evidently_threshold: 0.1, evidently_drift: false, method: `bootstrap: 0.9964 quantile of 500 null resamples at 35000 rows ${HOSTILE}`, evidence: 0.05 },
   };
+  r.columns[1] = { ...r.columns[1], alarm: { mode: 'bh', tests: 'corrected', evidently_threshold: 0.05, evidently_drift: false, evidently_error: 'g_test (Evidently-compatible) needs reference and current of equal size', method: 'g_test p-value, bh over the columns', evidence: 1 } };
   const html = renderReport(r);
   assert.match(html, /alarm mode <strong id="alarm-mode">bootstrap<\/strong> \(per column: sex: bh\): dataset drift when any column drifts, false-alarm target α = 0\.05/);
-  assert.match(html, /title="bootstrap: 0\.9964 quantile of 500 null resamples at 35000 rows &lt;script&gt;alert\(1\)&lt;\/script&gt;">bootstrap<br>Evidently: no drift at 0\.1/);
+  assert.match(html, /title="bootstrap: 0\.9964 quantile of 500 null resamples at 35000 rows &lt;script&gt;alert\(1\)&lt;\/script&gt;">bootstrap, corrected test<br>Evidently: no drift at 0\.1/);
+  assert.match(html, />bh, corrected test<br>Evidently: its test fails here \(g_test \(Evidently-compatible\) needs reference and current of equal size\)/);
+  assert.match(html, /Evidently-compatible tests \(corrected tests in the calibrated alarm-mode columns\)/);
+  assert.ok(!plain.includes('calibrated alarm-mode columns'));
   assert.match(html, /0\.0293/);
   assert.ok(!html.includes('alert(1)</script>'));
 });

@@ -3,18 +3,28 @@
 /* eslint-disable */
 export const templateSpecs = {
   report: {"0":function(container,depth0,helpers,partials,data) {
-    return "Evidently-compatible tests";
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "Evidently-compatible tests"
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"correctedAlarmTests"),{"name":"if","hash":{},"fn":container.program(1, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":10,"column":104},"end":{"line":10,"column":193}}})) != null ? stack1 : "");
 },"1":function(container,depth0,helpers,partials,data) {
-    return "corrected tests (non-Evidently mode)";
+    return " (corrected tests in the calibrated alarm-mode columns)";
 },"2":function(container,depth0,helpers,partials,data) {
-    return "sev-drift";
+    return "corrected tests (non-Evidently mode)";
 },"3":function(container,depth0,helpers,partials,data) {
-    return "sev-ok";
+    return "sev-drift";
 },"4":function(container,depth0,helpers,partials,data) {
-    return "Yes";
+    return "sev-ok";
 },"5":function(container,depth0,helpers,partials,data) {
-    return "No";
+    return "Yes";
 },"6":function(container,depth0,helpers,partials,data) {
+    return "No";
+},"7":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -25,10 +35,10 @@ export const templateSpecs = {
   return "alarm mode <strong id=\"alarm-mode\">"
     + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "mode", {"start":{"line":17,"column":145},"end":{"line":17,"column":155}} ), depth0))
     + "</strong>"
-    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"perColumn"),{"name":"if","hash":{},"fn":container.program(7, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":17,"column":166},"end":{"line":17,"column":230}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"perColumn"),{"name":"if","hash":{},"fn":container.program(8, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":17,"column":166},"end":{"line":17,"column":230}}})) != null ? stack1 : "")
     + ": dataset drift when any column drifts, false-alarm target α = "
     + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "alpha", {"start":{"line":17,"column":295},"end":{"line":17,"column":306}} ), depth0));
-},"7":function(container,depth0,helpers,partials,data) {
+},"8":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -39,7 +49,7 @@ export const templateSpecs = {
   return " (per column: "
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"alarm"), "perColumn", {"start":{"line":17,"column":205},"end":{"line":17,"column":220}} ), depth0))
     + ")";
-},"8":function(container,depth0,helpers,partials,data) {
+},"9":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -49,11 +59,11 @@ export const templateSpecs = {
 
   return "dataset drift at ≥ "
     + container.escapeExpression((((helper = lookupProperty(helpers,"driftShareThreshold") || container.strict(depth0, "driftShareThreshold", {"start":{"line":17,"column":337},"end":{"line":17,"column":356}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"driftShareThreshold","hash":{},"data":data,"loc":{"start":{"line":17,"column":335},"end":{"line":17,"column":358}}}) : helper)));
-},"9":function(container,depth0,helpers,partials,data) {
-    return "above";
 },"10":function(container,depth0,helpers,partials,data) {
-    return "at or below";
+    return "above";
 },"11":function(container,depth0,helpers,partials,data) {
+    return "at or below";
+},"12":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -66,7 +76,7 @@ export const templateSpecs = {
     + " torn line(s), "
     + alias3(alias2(alias1(lookupProperty(depth0,"current"), "skippedRows", {"start":{"line":28,"column":194},"end":{"line":28,"column":213}} ), depth0))
     + " skipped row(s)";
-},"12":function(container,depth0,helpers,partials,data) {
+},"13":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -77,15 +87,15 @@ export const templateSpecs = {
   return "<br><span class=\"warn\" id=\"skipped-entries\">"
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"), "length", {"start":{"line":29,"column":89},"end":{"line":29,"column":118}} ), depth0))
     + " entr"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"1"),{"name":"if","hash":{},"fn":container.program(13, data, 0),"inverse":container.program(14, data, 0),"data":data,"loc":{"start":{"line":29,"column":125},"end":{"line":29,"column":178}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"1"),{"name":"if","hash":{},"fn":container.program(14, data, 0),"inverse":container.program(15, data, 0),"data":data,"loc":{"start":{"line":29,"column":125},"end":{"line":29,"column":178}}})) != null ? stack1 : "")
     + " of the log directory skipped (not regular files): "
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),{"name":"each","hash":{},"fn":container.program(15, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":229},"end":{"line":29,"column":334}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),{"name":"each","hash":{},"fn":container.program(16, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":229},"end":{"line":29,"column":334}}})) != null ? stack1 : "")
     + "</span>";
-},"13":function(container,depth0,helpers,partials,data) {
-    return "ies";
 },"14":function(container,depth0,helpers,partials,data) {
-    return "y";
+    return "ies";
 },"15":function(container,depth0,helpers,partials,data) {
+    return "y";
+},"16":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -98,12 +108,12 @@ export const templateSpecs = {
     + "</code> ("
     + alias4((((helper = lookupProperty(helpers,"reason") || alias1(depth0, "reason", {"start":{"line":29,"column":286},"end":{"line":29,"column":292}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"reason","hash":{},"data":data,"loc":{"start":{"line":29,"column":284},"end":{"line":29,"column":294}}}) : helper)))
     + ")"
-    + ((stack1 = lookupProperty(helpers,"unless").call(alias2,lookupProperty(data,"last"),{"name":"unless","hash":{},"fn":container.program(16, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":295},"end":{"line":29,"column":325}}})) != null ? stack1 : "");
-},"16":function(container,depth0,helpers,partials,data) {
-    return ", ";
+    + ((stack1 = lookupProperty(helpers,"unless").call(alias2,lookupProperty(data,"last"),{"name":"unless","hash":{},"fn":container.program(17, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":295},"end":{"line":29,"column":325}}})) != null ? stack1 : "");
 },"17":function(container,depth0,helpers,partials,data) {
-    return "<div class=\"big small\">Whole file</div><div class=\"sub\">plain CSV, no timestamps</div>\n    ";
+    return ", ";
 },"18":function(container,depth0,helpers,partials,data) {
+    return "<div class=\"big small\">Whole file</div><div class=\"sub\">plain CSV, no timestamps</div>\n    ";
+},"19":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -115,9 +125,9 @@ export const templateSpecs = {
     + alias3(alias2(alias1(lookupProperty(depth0,"window"), "from", {"start":{"line":34,"column":37},"end":{"line":34,"column":48}} ), depth0))
     + "</div><div class=\"sub\">to "
     + alias3(alias2(alias1(lookupProperty(depth0,"window"), "to", {"start":{"line":34,"column":78},"end":{"line":34,"column":87}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"window"),"since"),{"name":"if","hash":{},"fn":container.program(19, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":34,"column":89},"end":{"line":34,"column":140}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"window"),"since"),{"name":"if","hash":{},"fn":container.program(20, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":34,"column":89},"end":{"line":34,"column":140}}})) != null ? stack1 : "")
     + "</div>";
-},"19":function(container,depth0,helpers,partials,data) {
+},"20":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -128,7 +138,7 @@ export const templateSpecs = {
   return " (last "
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"window"), "since", {"start":{"line":34,"column":118},"end":{"line":34,"column":130}} ), depth0))
     + ")";
-},"20":function(container,depth0,helpers,partials,data) {
+},"21":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -139,7 +149,7 @@ export const templateSpecs = {
   return " · <span class=\"pill sev-error\">"
     + container.escapeExpression((((helper = lookupProperty(helpers,"errorCount") || container.strict(depth0, "errorCount", {"start":{"line":41,"column":157},"end":{"line":41,"column":167}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"errorCount","hash":{},"data":data,"loc":{"start":{"line":41,"column":155},"end":{"line":41,"column":169}}}) : helper)))
     + " not tested</span>";
-},"21":function(container,depth0,helpers,partials,data) {
+},"22":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -165,7 +175,7 @@ export const templateSpecs = {
     + alias4((((helper = lookupProperty(helpers,"decision") || alias1(depth0, "decision", {"start":{"line":59,"column":73},"end":{"line":59,"column":81}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"decision","hash":{},"data":data,"loc":{"start":{"line":59,"column":71},"end":{"line":59,"column":83}}}) : helper)))
     + "</span> "
     + alias4((((helper = lookupProperty(helpers,"threshold") || alias1(depth0, "threshold", {"start":{"line":59,"column":93},"end":{"line":59,"column":102}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"threshold","hash":{},"data":data,"loc":{"start":{"line":59,"column":91},"end":{"line":59,"column":104}}}) : helper)))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(22, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":104},"end":{"line":59,"column":285}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(23, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":104},"end":{"line":59,"column":285}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"num\" data-sort=\""
     + alias4((((helper = lookupProperty(helpers,"statisticSort") || alias1(depth0, "statisticSort", {"start":{"line":60,"column":37},"end":{"line":60,"column":50}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"statisticSort","hash":{},"data":data,"loc":{"start":{"line":60,"column":35},"end":{"line":60,"column":52}}}) : helper)))
     + "\">"
@@ -179,7 +189,7 @@ export const templateSpecs = {
     + "\"><strong>"
     + alias4((((helper = lookupProperty(helpers,"score") || alias1(depth0, "score", {"start":{"line":62,"column":60},"end":{"line":62,"column":65}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"score","hash":{},"data":data,"loc":{"start":{"line":62,"column":58},"end":{"line":62,"column":67}}}) : helper)))
     + "</strong>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreMethod"),{"name":"if","hash":{},"fn":container.program(24, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":62,"column":76},"end":{"line":62,"column":142}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreMethod"),{"name":"if","hash":{},"fn":container.program(25, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":62,"column":76},"end":{"line":62,"column":142}}})) != null ? stack1 : "")
     + "</td>\n        <td data-sort=\""
     + alias4((((helper = lookupProperty(helpers,"verdictSort") || alias1(depth0, "verdictSort", {"start":{"line":63,"column":25},"end":{"line":63,"column":36}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdictSort","hash":{},"data":data,"loc":{"start":{"line":63,"column":23},"end":{"line":63,"column":38}}}) : helper)))
     + "\"><span class=\"pill sev-"
@@ -187,7 +197,7 @@ export const templateSpecs = {
     + "\">"
     + alias4((((helper = lookupProperty(helpers,"verdict") || alias1(depth0, "verdict", {"start":{"line":63,"column":78},"end":{"line":63,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdict","hash":{},"data":data,"loc":{"start":{"line":63,"column":76},"end":{"line":63,"column":87}}}) : helper)))
     + "</span>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(25, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":189}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":189}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"chart-cell\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(depth0,"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "<div class=\"muted\">ref "
@@ -195,7 +205,7 @@ export const templateSpecs = {
     + "<br>cur "
     + alias4((((helper = lookupProperty(helpers,"curSummary") || alias1(depth0, "curSummary", {"start":{"line":64,"column":95},"end":{"line":64,"column":105}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"curSummary","hash":{},"data":data,"loc":{"start":{"line":64,"column":93},"end":{"line":64,"column":107}}}) : helper)))
     + "</div></td>\n      </tr>\n";
-},"22":function(container,depth0,helpers,partials,data) {
+},"23":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -207,11 +217,11 @@ export const templateSpecs = {
     + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "method", {"start":{"line":59,"column":151},"end":{"line":59,"column":163}} ), depth0))
     + "\">"
     + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "mode", {"start":{"line":59,"column":169},"end":{"line":59,"column":179}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"adjusted"),{"name":"if","hash":{},"fn":container.program(23, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":181},"end":{"line":59,"column":238}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"alarm"),"adjusted"),{"name":"if","hash":{},"fn":container.program(24, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":59,"column":181},"end":{"line":59,"column":238}}})) != null ? stack1 : "")
     + "<br>Evidently: "
     + alias3(alias2(alias1(lookupProperty(depth0,"alarm"), "evidently", {"start":{"line":59,"column":255},"end":{"line":59,"column":270}} ), depth0))
     + "</div>";
-},"23":function(container,depth0,helpers,partials,data) {
+},"24":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -221,7 +231,7 @@ export const templateSpecs = {
 
   return " · adj. p "
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"alarm"), "adjusted", {"start":{"line":59,"column":215},"end":{"line":59,"column":229}} ), depth0));
-},"24":function(container,depth0,helpers,partials,data) {
+},"25":function(container,depth0,helpers,partials,data) {
     var helper, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -232,7 +242,7 @@ export const templateSpecs = {
   return "<div class=\"muted\">"
     + container.escapeExpression((((helper = lookupProperty(helpers,"scoreMethod") || container.strict(depth0, "scoreMethod", {"start":{"line":62,"column":116},"end":{"line":62,"column":127}} ))),(typeof helper === "function" ? helper.call(depth0 != null ? depth0 : (container.nullContext || {}),{"name":"scoreMethod","hash":{},"data":data,"loc":{"start":{"line":62,"column":114},"end":{"line":62,"column":129}}}) : helper)))
     + "</div>";
-},"25":function(container,depth0,helpers,partials,data) {
+},"26":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -245,11 +255,11 @@ export const templateSpecs = {
     + "</code> "
     + alias3(alias2(alias1(lookupProperty(depth0,"error"), "message", {"start":{"line":63,"column":161},"end":{"line":63,"column":174}} ), depth0))
     + "</div>";
-},"26":function(container,depth0,helpers,partials,data) {
-    return "; thresholds are set by the alarm mode shown under each one (hover for how), and Evidently's own verdict at its default threshold is given beside it";
 },"27":function(container,depth0,helpers,partials,data) {
-    return " (Evidently's defaults)";
+    return "; thresholds are set by the alarm mode shown under each one (hover for how), and Evidently's own verdict at its default threshold is given beside it";
 },"28":function(container,depth0,helpers,partials,data) {
+    return " (Evidently's defaults)";
+},"29":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, alias4=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -273,24 +283,24 @@ export const templateSpecs = {
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "decision", {"start":{"line":81,"column":75},"end":{"line":81,"column":94}} ), depth0))
     + " "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "threshold", {"start":{"line":81,"column":99},"end":{"line":81,"column":119}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"alarm"),{"name":"if","hash":{},"fn":container.program(29, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":81,"column":121},"end":{"line":81,"column":252}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"alarm"),{"name":"if","hash":{},"fn":container.program(30, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":81,"column":121},"end":{"line":81,"column":252}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Statistic</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "statistic", {"start":{"line":82,"column":32},"end":{"line":82,"column":52}} ), depth0))
     + "</dd>\n        <dt>p-value</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "pValue", {"start":{"line":83,"column":30},"end":{"line":83,"column":47}} ), depth0))
     + "</dd>\n        <dt>Score</dt><dd>"
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "score", {"start":{"line":84,"column":28},"end":{"line":84,"column":44}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(30, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":46},"end":{"line":84,"column":112}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(31, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":46},"end":{"line":84,"column":112}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Rows</dt><dd>ref "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "refSummary", {"start":{"line":85,"column":31},"end":{"line":85,"column":52}} ), depth0))
     + "<br>cur "
     + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "curSummary", {"start":{"line":85,"column":64},"end":{"line":85,"column":85}} ), depth0))
     + "</dd>\n      </dl>\n      "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(31, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":6},"end":{"line":87,"column":134}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(32, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":6},"end":{"line":87,"column":134}}})) != null ? stack1 : "")
     + "\n    </div>\n    <div class=\"prediction-chart\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(lookupProperty(depth0,"prediction"),"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "</div>\n  </div>\n";
-},"29":function(container,depth0,helpers,partials,data) {
+},"30":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -305,7 +315,7 @@ export const templateSpecs = {
     + "; Evidently: "
     + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "evidently", {"start":{"line":81,"column":216},"end":{"line":81,"column":242}} ), depth0))
     + ")";
-},"30":function(container,depth0,helpers,partials,data) {
+},"31":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -316,7 +326,7 @@ export const templateSpecs = {
   return " ("
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"prediction"), "scoreMethod", {"start":{"line":84,"column":80},"end":{"line":84,"column":102}} ), depth0))
     + ")";
-},"31":function(container,depth0,helpers,partials,data) {
+},"32":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -329,9 +339,9 @@ export const templateSpecs = {
     + "</code> "
     + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "message", {"start":{"line":87,"column":95},"end":{"line":87,"column":119}} ), depth0))
     + "</div>";
-},"32":function(container,depth0,helpers,partials,data) {
-    return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
 },"33":function(container,depth0,helpers,partials,data) {
+    return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
+},"34":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3=container.lambda, alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -340,7 +350,7 @@ export const templateSpecs = {
     };
 
   return "<section aria-labelledby=\"quality-title\" id=\"quality\">\n  <div class=\"section-head\">\n    <h2 id=\"quality-title\">Model quality</h2>\n    <div class=\"legend\">ground truth from POST /feedback, joined to predictions by request id"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"target"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":99,"column":93},"end":{"line":99,"column":174}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"target"),{"name":"if","hash":{},"fn":container.program(35, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":99,"column":93},"end":{"line":99,"column":174}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <section class=\"summary\" aria-label=\"Labels\">\n    <div class=\"card\" id=\"label-coverage\">\n      <div class=\"label\">Label coverage</div>\n      <div class=\"big\">"
     + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "coverage", {"start":{"line":104,"column":25},"end":{"line":104,"column":41}} ), depth0))
     + "</div>\n      <div class=\"sub\">"
@@ -356,16 +366,16 @@ export const templateSpecs = {
     + " relabelled (last wins); "
     + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "late", {"start":{"line":110,"column":110},"end":{"line":110,"column":122}} ), depth0))
     + " after the cut-off"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"until"),{"name":"if","hash":{},"fn":container.program(35, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":110,"column":142},"end":{"line":110,"column":221}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"until"),{"name":"if","hash":{},"fn":container.program(36, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":110,"column":142},"end":{"line":110,"column":221}}})) != null ? stack1 : "")
     + "</div>\n    </div>\n  </section>\n  <table class=\"quality\" id=\"quality-metrics\">\n    <thead><tr><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Reference</th><th scope=\"col\" class=\"num\">Realized (labelled)</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Estimated (CBPE) ± 3σ</th><th scope=\"col\" class=\"num\">Reference band</th></tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(36, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":118,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(37, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":118,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <p class=\"note\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(40, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":231}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":231}}})) != null ? stack1 : "")
     + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":121,"column":233},"end":{"line":121,"column":254}} ), depth0))
     + "</p>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":139,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":139,"column":7}}})) != null ? stack1 : "")
     + "</section>\n";
-},"34":function(container,depth0,helpers,partials,data) {
+},"35":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -376,7 +386,7 @@ export const templateSpecs = {
   return " · reference labels: <code>"
     + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "target", {"start":{"line":99,"column":144},"end":{"line":99,"column":158}} ), depth0))
     + "</code>";
-},"35":function(container,depth0,helpers,partials,data) {
+},"36":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -389,7 +399,7 @@ export const templateSpecs = {
     + " (window end + "
     + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "delay", {"start":{"line":110,"column":198},"end":{"line":110,"column":211}} ), depth0))
     + ")";
-},"36":function(container,depth0,helpers,partials,data) {
+},"37":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -398,7 +408,7 @@ export const templateSpecs = {
     };
 
   return "      <tr class=\""
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(2, data, 0),"inverse":container.program(37, data, 0),"data":data,"loc":{"start":{"line":117,"column":17},"end":{"line":117,"column":97}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(3, data, 0),"inverse":container.program(38, data, 0),"data":data,"loc":{"start":{"line":117,"column":17},"end":{"line":117,"column":97}}})) != null ? stack1 : "")
     + "\"><td>"
     + alias4((((helper = lookupProperty(helpers,"name") || alias2(depth0, "name", {"start":{"line":117,"column":105},"end":{"line":117,"column":109}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":117,"column":103},"end":{"line":117,"column":111}}}) : helper)))
     + "</td><td class=\"num\">"
@@ -408,13 +418,13 @@ export const templateSpecs = {
     + "</td><td class=\"num\">"
     + alias4((((helper = lookupProperty(helpers,"change") || alias2(depth0, "change", {"start":{"line":117,"column":201},"end":{"line":117,"column":207}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"change","hash":{},"data":data,"loc":{"start":{"line":117,"column":199},"end":{"line":117,"column":209}}}) : helper)))
     + "</td><td class=\"num"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(39, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":117,"column":228},"end":{"line":117,"column":254}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(40, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":117,"column":228},"end":{"line":117,"column":254}}})) != null ? stack1 : "")
     + "\">"
     + alias4((((helper = lookupProperty(helpers,"estimated") || alias2(depth0, "estimated", {"start":{"line":117,"column":258},"end":{"line":117,"column":267}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"estimated","hash":{},"data":data,"loc":{"start":{"line":117,"column":256},"end":{"line":117,"column":269}}}) : helper)))
     + "</td><td class=\"num\">"
     + alias4((((helper = lookupProperty(helpers,"band") || alias2(depth0, "band", {"start":{"line":117,"column":292},"end":{"line":117,"column":296}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"band","hash":{},"data":data,"loc":{"start":{"line":117,"column":290},"end":{"line":117,"column":298}}}) : helper)))
     + "</td></tr>\n";
-},"37":function(container,depth0,helpers,partials,data) {
+},"38":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -422,14 +432,14 @@ export const templateSpecs = {
         return undefined
     };
 
-  return ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"worse"),{"name":"if","hash":{},"fn":container.program(38, data, 0),"inverse":container.program(3, data, 0),"data":data,"loc":{"start":{"line":117,"column":47},"end":{"line":117,"column":90}}})) != null ? stack1 : "");
-},"38":function(container,depth0,helpers,partials,data) {
-    return "sev-error";
+  return ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"worse"),{"name":"if","hash":{},"fn":container.program(39, data, 0),"inverse":container.program(4, data, 0),"data":data,"loc":{"start":{"line":117,"column":47},"end":{"line":117,"column":90}}})) != null ? stack1 : "");
 },"39":function(container,depth0,helpers,partials,data) {
-    return " alert";
+    return "sev-error";
 },"40":function(container,depth0,helpers,partials,data) {
-    return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
+    return " alert";
 },"41":function(container,depth0,helpers,partials,data) {
+    return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
+},"42":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -438,13 +448,13 @@ export const templateSpecs = {
     };
 
   return "  <table class=\"quality\" id=\"quality-classes\">\n    <thead><tr><th scope=\"col\">Class</th><th scope=\"col\" class=\"num\">Labelled rows</th><th scope=\"col\" class=\"num\">Precision</th><th scope=\"col\" class=\"num\">Recall</th><th scope=\"col\" class=\"num\">F1</th><th scope=\"col\" class=\"num\">Reference F1</th></tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":126,"column":0},"end":{"line":128,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":126,"column":0},"end":{"line":128,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <table class=\"confusion\" id=\"confusion-matrix\">\n    <thead><tr><th scope=\"col\">true ↓ / predicted →</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":132,"column":56},"end":{"line":132,"column":119}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":132,"column":56},"end":{"line":132,"column":119}}})) != null ? stack1 : "")
     + "</tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":134,"column":0},"end":{"line":136,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":134,"column":0},"end":{"line":136,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n";
-},"42":function(container,depth0,helpers,partials,data) {
+},"43":function(container,depth0,helpers,partials,data) {
     var helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -465,11 +475,11 @@ export const templateSpecs = {
     + "</td><td class=\"num\">"
     + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":127,"column":183},"end":{"line":127,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":127,"column":181},"end":{"line":127,"column":190}}}) : helper)))
     + "</td></tr>\n";
-},"43":function(container,depth0,helpers,partials,data) {
+},"44":function(container,depth0,helpers,partials,data) {
     return "<th scope=\"col\">"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</th>";
-},"44":function(container,depth0,helpers,partials,data) {
+},"45":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -480,9 +490,9 @@ export const templateSpecs = {
   return "      <tr><th scope=\"row\">"
     + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":135,"column":28},"end":{"line":135,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":135,"column":26},"end":{"line":135,"column":35}}}) : helper)))
     + "</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":135,"column":40},"end":{"line":135,"column":81}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(46, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":135,"column":40},"end":{"line":135,"column":81}}})) != null ? stack1 : "")
     + "</tr>\n";
-},"45":function(container,depth0,helpers,partials,data) {
+},"46":function(container,depth0,helpers,partials,data) {
     return "<td>"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</td>";
@@ -503,11 +513,11 @@ export const templateSpecs = {
     + " · took "
     + alias4((((helper = lookupProperty(helpers,"duration") || alias1(depth0, "duration", {"start":{"line":10,"column":51},"end":{"line":10,"column":59}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"duration","hash":{},"data":data,"loc":{"start":{"line":10,"column":49},"end":{"line":10,"column":61}}}) : helper)))
     + " · "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"compat"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.program(1, data, 0),"data":data,"loc":{"start":{"line":10,"column":64},"end":{"line":10,"column":155}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"compat"),{"name":"if","hash":{},"fn":container.program(0, data, 0),"inverse":container.program(2, data, 0),"data":data,"loc":{"start":{"line":10,"column":64},"end":{"line":10,"column":244}}})) != null ? stack1 : "")
     + " · <a href=\"drift.json\">drift.json</a></p>\n</header>\n<main>\n<section class=\"summary\" aria-label=\"Summary\">\n  <div class=\"card verdict-card "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"datasetDrift"),{"name":"if","hash":{},"fn":container.program(2, data, 0),"inverse":container.program(3, data, 0),"data":data,"loc":{"start":{"line":14,"column":32},"end":{"line":14,"column":82}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"datasetDrift"),{"name":"if","hash":{},"fn":container.program(3, data, 0),"inverse":container.program(4, data, 0),"data":data,"loc":{"start":{"line":14,"column":32},"end":{"line":14,"column":82}}})) != null ? stack1 : "")
     + "\" id=\"dataset-drift\">\n    <div class=\"label\">Dataset drift</div>\n    <div class=\"big\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"datasetDrift"),{"name":"if","hash":{},"fn":container.program(4, data, 0),"inverse":container.program(5, data, 0),"data":data,"loc":{"start":{"line":16,"column":21},"end":{"line":16,"column":61}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"datasetDrift"),{"name":"if","hash":{},"fn":container.program(5, data, 0),"inverse":container.program(6, data, 0),"data":data,"loc":{"start":{"line":16,"column":21},"end":{"line":16,"column":61}}})) != null ? stack1 : "")
     + "</div>\n    <div class=\"sub\">"
     + alias4((((helper = lookupProperty(helpers,"driftedColumns") || alias1(depth0, "driftedColumns", {"start":{"line":17,"column":23},"end":{"line":17,"column":37}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftedColumns","hash":{},"data":data,"loc":{"start":{"line":17,"column":21},"end":{"line":17,"column":39}}}) : helper)))
     + " of "
@@ -515,9 +525,9 @@ export const templateSpecs = {
     + " columns drifted ("
     + alias4((((helper = lookupProperty(helpers,"driftShare") || alias1(depth0, "driftShare", {"start":{"line":17,"column":80},"end":{"line":17,"column":90}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftShare","hash":{},"data":data,"loc":{"start":{"line":17,"column":78},"end":{"line":17,"column":92}}}) : helper)))
     + "); "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(6, data, 0),"inverse":container.program(8, data, 0),"data":data,"loc":{"start":{"line":17,"column":95},"end":{"line":17,"column":365}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(7, data, 0),"inverse":container.program(9, data, 0),"data":data,"loc":{"start":{"line":17,"column":95},"end":{"line":17,"column":365}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <div class=\"card "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(2, data, 0),"inverse":container.program(3, data, 0),"data":data,"loc":{"start":{"line":19,"column":19},"end":{"line":19,"column":67}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(3, data, 0),"inverse":container.program(4, data, 0),"data":data,"loc":{"start":{"line":19,"column":19},"end":{"line":19,"column":67}}})) != null ? stack1 : "")
     + "\" id=\"drift-score\">\n    <div class=\"label\">Drift score</div>\n    <div class=\"big\">"
     + alias4((((helper = lookupProperty(helpers,"driftScore") || alias1(depth0, "driftScore", {"start":{"line":21,"column":23},"end":{"line":21,"column":33}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"driftScore","hash":{},"data":data,"loc":{"start":{"line":21,"column":21},"end":{"line":21,"column":35}}}) : helper)))
     + "</div>\n    <svg class=\"gauge\" xmlns=\"http://www.w3.org/2000/svg\" width=\""
@@ -539,7 +549,7 @@ export const templateSpecs = {
     + "\" y1=\"0\" x2=\""
     + alias4(alias5(alias1(lookupProperty(depth0,"gauge"), "marker", {"start":{"line":22,"column":431},"end":{"line":22,"column":443}} ), depth0))
     + "\" y2=\"14\"/></svg>\n    <div class=\"sub\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(9, data, 0),"inverse":container.program(10, data, 0),"data":data,"loc":{"start":{"line":23,"column":21},"end":{"line":23,"column":70}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"scoreAbove"),{"name":"if","hash":{},"fn":container.program(10, data, 0),"inverse":container.program(11, data, 0),"data":data,"loc":{"start":{"line":23,"column":21},"end":{"line":23,"column":70}}})) != null ? stack1 : "")
     + " the alert threshold "
     + alias4((((helper = lookupProperty(helpers,"scoreThreshold") || alias1(depth0, "scoreThreshold", {"start":{"line":23,"column":93},"end":{"line":23,"column":107}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"scoreThreshold","hash":{},"data":data,"loc":{"start":{"line":23,"column":91},"end":{"line":23,"column":109}}}) : helper)))
     + " (mean column distance; higher = more drift)</div>\n  </div>\n  <div class=\"card rows\" id=\"rows\">\n    <div class=\"label\">Rows compared</div>\n    <div class=\"big\">"
@@ -553,21 +563,21 @@ export const templateSpecs = {
     + "</code> ("
     + alias4(alias5(alias1(lookupProperty(depth0,"current"), "files", {"start":{"line":28,"column":107},"end":{"line":28,"column":120}} ), depth0))
     + " file(s)"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"current"),"hasSkips"),{"name":"if","hash":{},"fn":container.program(11, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":130},"end":{"line":28,"column":237}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"current"),"hasSkips"),{"name":"if","hash":{},"fn":container.program(12, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":28,"column":130},"end":{"line":28,"column":237}}})) != null ? stack1 : "")
     + ")\n      "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"length"),{"name":"if","hash":{},"fn":container.program(12, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":6},"end":{"line":29,"column":348}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(lookupProperty(depth0,"current"),"skippedEntries"),"length"),{"name":"if","hash":{},"fn":container.program(13, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":29,"column":6},"end":{"line":29,"column":348}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <div class=\"card\" id=\"window\">\n    <div class=\"label\">Current window</div>\n    "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"window"),"plain"),{"name":"if","hash":{},"fn":container.program(17, data, 0),"inverse":container.program(18, data, 0),"data":data,"loc":{"start":{"line":33,"column":4},"end":{"line":34,"column":153}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(lookupProperty(depth0,"window"),"plain"),{"name":"if","hash":{},"fn":container.program(18, data, 0),"inverse":container.program(19, data, 0),"data":data,"loc":{"start":{"line":33,"column":4},"end":{"line":34,"column":153}}})) != null ? stack1 : "")
     + "\n  </div>\n</section>\n\n<section aria-labelledby=\"columns-title\">\n  <div class=\"section-head\">\n    <h2 id=\"columns-title\">Columns</h2>\n    <div class=\"legend\"><span class=\"swatch ref\"></span>reference <span class=\"swatch cur\"></span>current"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"errorCount"),{"name":"if","hash":{},"fn":container.program(20, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":41,"column":105},"end":{"line":41,"column":194}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"errorCount"),{"name":"if","hash":{},"fn":container.program(21, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":41,"column":105},"end":{"line":41,"column":194}}})) != null ? stack1 : "")
     + " · click a header to sort</div>\n  </div>\n  <table class=\"sortable columns\" id=\"columns\">\n    <thead><tr>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Column</button></th>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Test</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"Drift when the p-value is below it (p &lt;) or the test distance is at or above it (≥)\"><button type=\"button\">Threshold</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"The test statistic; for distance tests, the value compared with the threshold\"><button type=\"button\">Statistic</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">p-value</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"A distance in [0, 1] comparable across columns (higher = more drift); the drift score is their mean\"><button type=\"button\">Score</button></th>\n      <th data-type=\"number\" scope=\"col\"><button type=\"button\">Verdict</button></th>\n      <th scope=\"col\">Reference vs current</th>\n    </tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"columns"),{"name":"each","hash":{},"fn":container.program(21, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":66,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"columns"),{"name":"each","hash":{},"fn":container.program(22, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":66,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <p class=\"note\">Each verdict follows its test: hypothesis tests drift when p &lt; threshold, distance tests when the distance ≥ threshold"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.program(27, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(27, data, 0),"inverse":container.program(28, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
     + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(28, data, 0),"inverse":container.program(32, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(29, data, 0),"inverse":container.program(33, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
     + "</section>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(33, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":141,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":141,"column":7}}})) != null ? stack1 : "")
     + "</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
     + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":144,"column":11},"end":{"line":144,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
