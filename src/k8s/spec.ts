@@ -328,7 +328,8 @@ export interface SpecRunOptions {
   perColumnStattest: Record<string, string>;
   perColumnThreshold: Record<string, number>;
   driftShare?: number;
-  compat: boolean;
+  /** Absent: Evidently's tests, the corrected ones in calibrated alarm modes (drift/alarms.ts `columnCompat`). */
+  compat?: boolean;
   columns?: string[];
   workers: number;
   alarm?: AlarmOptions;
@@ -368,7 +369,7 @@ export function driftOptionsFromSpec(spec: ModelMonitorSpec | undefined, roots: 
     perColumnStattest,
     perColumnThreshold,
     ...(d.driftShare !== undefined ? { driftShare: d.driftShare } : {}),
-    compat: d.compat ?? true,
+    ...(d.compat !== undefined ? { compat: d.compat } : {}),
     ...(d.onlyColumns !== undefined ? { columns: [...d.onlyColumns] } : {}),
     workers: s.workers ?? SPEC_DEFAULTS.workers,
     ...(d.alarms !== undefined ? { alarm: alarmOptionsOf(d.alarms) } : {}),

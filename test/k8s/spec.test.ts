@@ -15,7 +15,7 @@ test('the minimal spec (a claim) is valid; defaults give the chart\'s former dri
   assert.deepEqual(validateMonitorSpec(VALID), []);
   assert.deepEqual(driftOptionsFromSpec(VALID), {
     reference: '/app/data/reference.csv', current: '/data/live', out: '/data/reports', modelCard: '/app/models/model.json',
-    perColumnStattest: {}, perColumnThreshold: {}, compat: true, workers: 1,
+    perColumnStattest: {}, perColumnThreshold: {}, workers: 1,
   });
 });
 
@@ -107,6 +107,9 @@ test('the spec decides every run option; paths on the volume follow --data-root,
     since: '24h', stattest: 'psi', threshold: 0.2, perColumnStattest: { age: 'ks' }, perColumnThreshold: { tenure: 0.05 }, driftShare: 0.3,
     compat: false, columns: ['age', 'tenure'], workers: 2, keepLast: 10,
   });
+  // compat given is passed on; unset stays unset, so calibrated alarm modes get the corrected tests
+  assert.equal(driftOptionsFromSpec({ ...VALID, drift: { compat: true } }).compat, true);
+  assert.equal('compat' in driftOptionsFromSpec(VALID), false);
   // A reference path in the image stays where it is.
   assert.equal(driftOptionsFromSpec({ ...VALID, reference: '/app/data/other.csv' }, { dataRoot: '/x' }).reference, '/app/data/other.csv');
   assert.equal(driftOptionsFromSpec({ ...VALID, reference: '/data/ref/a.csv' }, { dataRoot: '/x' }).reference, '/x/ref/a.csv');
