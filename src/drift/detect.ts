@@ -18,7 +18,10 @@ export interface DriftOptions {
   /** Threshold for every column; default: the test's own (Evidently's). */
   threshold?: number;
   perColumnThreshold?: Readonly<Record<string, number>>;
-  /** Evidently-compatible semantics (default true). */
+  /**
+   * Evidently-compatible semantics (default true). In `runDriftJob` with an alarm mode, unset means
+   * the corrected tests for the calibrated columns (alarms.ts `columnCompat`).
+   */
   compat?: boolean;
   /** Dataset drift when the share of drifted columns is >= this (Evidently default 0.5). */
   driftShare?: number;
