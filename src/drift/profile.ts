@@ -6,7 +6,7 @@
 
 import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from './columns.ts';
 import type { ColumnSummary, ColumnType } from './result.ts';
-import { prepareNumeric, type PreparedCategorical, type PreparedNumeric } from '../stats/index.ts';
+import { prepareNumeric, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 
 /** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */
 export const INTEGER_CARDINALITY_LIMIT = 10;
@@ -124,6 +124,8 @@ export interface ProfileOptions {
    * `StatTest.inputOrder` and the reference cache need. Default true; false only matters with `owned`.
    */
   inputOrder?: boolean;
+  /** The sorted runs of the column's finite values, when known (see `prepareNumeric`): no sort then. */
+  runs?: SortedRuns;
 }
 
 /**
@@ -160,7 +162,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
       }
     }
     const sortInPlace = owned && opts.inputOrder === false;
-    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace }) : null;
+    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace, runs: opts.runs }) : null;
     const summary: ColumnSummary = { count: n, missing: rows - n, ...(data !== null ? { min, max, mean: data.mean } : {}) };
     const wrongType = col.invalid > 0 ? `has ${col.invalid} non-numeric value(s)` : null;
     return { type, summary, data, wrongType };
