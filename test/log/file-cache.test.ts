@@ -259,3 +259,18 @@ test('several readers at once share one cache directory', async () => {
   await Promise.all(windows.flatMap((sinceMs) => [check(dir, cache, { sinceMs, keepNames: KEEP }, `a ${sinceMs}`), check(dir, cache, { sinceMs, keepNames: KEEP }, `b ${sinceMs}`)]));
   assert.deepEqual(readdirSync(cache.dir).filter((n) => n.startsWith('.tmp-')), [], 'no temp file left');
 });
+
+test('prepareNumeric from merged runs equals prepareNumeric by sorting, bit for bit (-0, duplicates)', async () => {
+  const { prepareNumeric, sortedRunsOf, mergeSortedRuns } = await import('../../src/stats/index.ts');
+  const r = rng(99);
+  const parts = [0, 1, 2].map(() => Float64Array.from({ length: 500 }, () => (r() < 0.1 ? -0 : r() < 0.1 ? 0 : Math.round(r() * 50) / 4 - 5)));
+  const all = Float64Array.from(parts.flatMap((p) => Array.from(p)));
+  const runs = mergeSortedRuns(parts.map(sortedRunsOf));
+  const sorted = prepareNumeric(Float64Array.from(all), { sortInPlace: true });
+  const fromRuns = prepareNumeric(Float64Array.from(all), { sortInPlace: true, runs });
+  assert.deepStrictEqual(fromRuns, sorted);
+  assert.ok(Object.is(fromRuns.sorted[fromRuns.sorted.indexOf(0)], -0), '-0 sorts first');
+  // Runs that do not describe the sample are ignored, never trusted.
+  const wrong = prepareNumeric(Float64Array.from(all), { runs: sortedRunsOf(parts[0]) });
+  assert.deepStrictEqual(wrong.sorted, sorted.sorted);
+});
