@@ -1363,15 +1363,29 @@ function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, 
       codes.fill(missingCode, off, off + p.rows);
       missing += p.rows;
     } else {
-      const from = c.codes;
-      const missingFrom = missingCodeOf(from);
-      for (let k = 0; k < from.length; k++) {
-        const v = from[k];
-        codes[off + k] = v === missingFrom ? missingCode : remap[v];
-      }
+      remapCodes(codes, off, c.codes, remap, missingCode);
       missing += c.missing;
     }
     off += p.rows;
   }
   return canonicalBooleans({ kind: 'categorical', codes, dictionary, missing });
+}
+
+/**
+ * codes[off + k] = the global code of from[k]. 8- and 16-bit sources go through a table covering
+ * every value (missing included): one load per cell, no branch.
+ */
+function remapCodes(codes: CodeArray, off: number, from: CodeArray, remap: Int32Array, missingCode: number): void {
+  const missingFrom = missingCodeOf(from);
+  if (missingFrom === MISSING_CODE) {
+    for (let k = 0; k < from.length; k++) {
+      const v = from[k];
+      codes[off + k] = v === missingFrom ? missingCode : remap[v];
+    }
+    return;
+  }
+  const table = new Uint32Array(missingFrom + 1).fill(missingCode);
+  table.set(remap);
+  const out = codes.subarray(off, off + from.length);
+  for (let k = 0; k < from.length; k++) out[k] = table[from[k]];
 }
