@@ -1,5 +1,9 @@
 /**
- * On-disk cache of reference profiles. Profiling the reference (parse, drop missing, sort, count) is
+ * On-disk caches. The file layout (`BlobBuilder`, `decodeBlob`, `openBlob`) and the atomic write
+ * (`writeCacheFile`) serve both the reference profiles below and the log-file cache
+ * (src/log/file-cache.ts).
+ *
+ * Reference profiles. Profiling the reference (parse, drop missing, sort, count) is
  * the same work on every run until the reference file changes, so it is done once and stored:
  *
  *   <out>/.cache/reference-<id>-<plan>.bin

@@ -199,14 +199,29 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
       at += count;
     }
   }
-  let nu = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
-  const uniqueValues = new Float64Array(nu);
-  const uniqueCounts = new Float64Array(nu);
-  let k = -1;
-  for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
-    uniqueCounts[k]++;
+  let uniqueValues: Float64Array;
+  let uniqueCounts: Float64Array;
+  if (runs !== null) {
+    // From the runs: -0 and +0 are one distinct value here (===), the first one's sign kept.
+    let nu = 0;
+    for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) nu++;
+    uniqueValues = new Float64Array(nu);
+    uniqueCounts = new Float64Array(nu);
+    let k = -1;
+    for (let r = 0; r < runs.values.length; r++) {
+      if (r === 0 || runs.values[r] !== runs.values[r - 1]) uniqueValues[++k] = runs.values[r];
+      uniqueCounts[k] += runs.counts[r];
+    }
+  } else {
+    let nu = 0;
+    for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
+    uniqueValues = new Float64Array(nu);
+    uniqueCounts = new Float64Array(nu);
+    let k = -1;
+    for (let i = 0; i < n; i++) {
+      if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
+      uniqueCounts[k]++;
+    }
   }
   const integerDtype = opts.integerDtype ?? false;
   if (inPlace) return { prepared: 'num', values: sorted, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype, inputOrderDropped: true };
