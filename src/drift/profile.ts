@@ -37,17 +37,7 @@ export function inferColumnType(col: Column): InferredType {
   // dtype, which Evidently types categorical whatever the number of rows.
   if (col.missing === 0 && col.dictionary.length > 0 && col.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
   const count = col.codes.length - col.missing;
-  const seen = new Uint8Array(col.dictionary.length);
-  const missing = missingCodeOf(col.codes);
-  let distinct = 0;
-  for (let i = 0; i < col.codes.length; i++) {
-    const c = col.codes[i];
-    if (c !== missing && seen[c] === 0) {
-      seen[c] = 1;
-      distinct++;
-    }
-  }
-  return { type: 'categorical', text: distinct > count * 0.5 };
+  return { type: 'categorical', text: countDistinct(col) > count * 0.5 };
 }
 
 function distinctNumbers(values: Float64Array, limit: number): number {
@@ -168,14 +158,21 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
     return { type, summary, data, wrongType };
   }
   const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
-  const counts = new Float64Array(cat.dictionary.length);
   const missingCode = missingCodeOf(cat.codes);
+  let counts: Float64Array;
   let n = 0;
-  for (let i = 0; i < cat.codes.length; i++) {
-    const c = cat.codes[i];
-    if (c !== missingCode) {
-      counts[c]++;
-      n++;
+  if (cat.counts !== undefined) {
+    // Known counts (merged by the incremental reader): no pass over the codes.
+    counts = Float64Array.from(cat.counts);
+    n = cat.codes.length - cat.missing;
+  } else {
+    counts = new Float64Array(cat.dictionary.length);
+    for (let i = 0; i < cat.codes.length; i++) {
+      const c = cat.codes[i];
+      if (c !== missingCode) {
+        counts[c]++;
+        n++;
+      }
     }
   }
   let codes = cat.codes;
@@ -192,6 +189,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
 }
 
 function countDistinct(col: CategoricalColumn): number {
+  if (col.counts !== undefined) return col.counts.reduce((d, n) => d + (n > 0 ? 1 : 0), 0);
   const seen = new Uint8Array(col.dictionary.length);
   const missing = missingCodeOf(col.codes);
   let d = 0;

@@ -30,7 +30,7 @@ import { logFilesOf, mergeParts, readLog, readLogFilePart, windowCoverage, windo
 
 const FORMAT = 'SNTLLOG1';
 /** Bump when parsing or the entry layout changes: old entries then miss. */
-const VERSION = 1;
+const VERSION = 2; // 2: counts per code of categorical columns
 const PREFIX = 'log-';
 const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 
@@ -118,6 +118,7 @@ interface EntryColumn {
   paddedNa: number;
   mixed?: boolean;
   dictionary?: string[];
+  counts?: ArrayRef;
   data: ArrayRef;
   runValues?: ArrayRef;
   runCounts?: ArrayRef;
@@ -150,7 +151,7 @@ function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRun
       const r = runs.get(name)!;
       columns.push({ name, kind: c.kind, missing: c.missing, invalid: c.invalid, allInt: c.allInt, numCells: c.numCells, paddedNa: c.paddedNa, data: blob.add(c.values), runValues: blob.add(r.values), runCounts: blob.add(r.counts) });
     } else {
-      columns.push({ name, kind: c.kind, missing: c.missing, mixed: c.mixed, paddedNa: c.paddedNa, dictionary: c.dictionary, data: blob.add(c.codes) });
+      columns.push({ name, kind: c.kind, missing: c.missing, mixed: c.mixed, paddedNa: c.paddedNa, dictionary: c.dictionary, counts: blob.add(c.counts), data: blob.add(c.codes) });
     }
   }
   const header: EntryHeader = {
@@ -203,7 +204,8 @@ async function loadPart(c: CachedPart, withRows: boolean, withTimestamps: boolea
       columns.set(col.name, { kind: 'numerical', values, missing: col.missing, invalid: col.invalid!, allInt: col.allInt!, numCells: col.numCells!, paddedNa: col.paddedNa });
     } else {
       const codes = (withRows ? await c.blob.read(col.data) : new Uint8Array(0)) as CodeArray;
-      columns.set(col.name, { kind: 'categorical', codes, dictionary: col.dictionary!, missing: col.missing, mixed: col.mixed!, paddedNa: col.paddedNa });
+      const counts = (withRows ? await c.blob.read(col.counts!) : new Float64Array(0)) as Float64Array;
+      columns.set(col.name, { kind: 'categorical', codes, dictionary: col.dictionary!, counts, missing: col.missing, mixed: col.mixed!, paddedNa: col.paddedNa });
     }
   }
   const timestamps = h.timestamps === null ? null : withTimestamps ? ((await c.blob.read(h.timestamps)) as Float64Array) : new Float64Array(0);

@@ -396,7 +396,10 @@ function canonicalBooleans(col: CategoricalColumn): CategoricalColumn {
   const missing = missingCodeOf(col.codes);
   const codes = col.codes;
   for (let i = 0; i < codes.length; i++) if (codes[i] !== missing) codes[i] = remap[codes[i]];
-  return { ...col, dictionary };
+  if (col.counts === undefined) return { ...col, dictionary };
+  const counts = new Float64Array(dictionary.length);
+  col.counts.forEach((n, c) => (counts[remap[c]] += n));
+  return { ...col, dictionary, counts };
 }
 
 const NA_BY_LENGTH: Buffer[][] = [];
@@ -1044,6 +1047,8 @@ export type PartColumn =
       codes: CodeArray;
       /** First-seen order; every label occurs in `codes`. */
       dictionary: string[];
+      /** Rows per code (missing not counted). */
+      counts: Float64Array;
       missing: number;
       /** Numbers came before the first text cell (`readLog` re-reads such a column as categorical). */
       mixed: boolean;
@@ -1090,7 +1095,7 @@ export async function readLogFilePart(file: string, opts: Pick<ReadOptions, 'typ
       name,
       col.kind === 'numerical'
         ? { kind: 'numerical', values: col.values, missing: col.missing, invalid: col.invalid, allInt: b.allInt, numCells: b.numCells, paddedNa: b.paddedNa }
-        : { kind: 'categorical', codes: col.codes, dictionary: col.dictionary, missing: col.missing, mixed: b.lostNumberText, paddedNa: b.paddedNa },
+        : { kind: 'categorical', codes: col.codes, dictionary: col.dictionary, counts: countCodes(col.codes, col.dictionary.length), missing: col.missing, mixed: b.lostNumberText, paddedNa: b.paddedNa },
     );
   }
   const timestamps = parser.timestamps.finish();
@@ -1162,7 +1167,7 @@ export function windowPart(part: LogFilePart, sinceMs: number | undefined, types
   for (const [name, col] of part.columns) {
     if (keep.length === 0) {
       // As a fresh builder starts: numbers unless declared categorical.
-      columns.set(name, types?.get(name) === 'categorical' ? { kind: 'categorical', codes: new Uint8Array(0), dictionary: [], missing: 0, mixed: false, paddedNa: 0 } : emptyNumbers(0));
+      columns.set(name, types?.get(name) === 'categorical' ? { kind: 'categorical', codes: new Uint8Array(0), dictionary: [], counts: new Float64Array(0), missing: 0, mixed: false, paddedNa: 0 } : emptyNumbers(0));
       continue;
     }
     if (col.kind === 'numerical') {
@@ -1209,7 +1214,7 @@ export function windowPart(part: LogFilePart, sinceMs: number | undefined, types
         columns.set(name, { ...emptyNumbers(keep.length), missing: keep.length, allInt: false });
         continue;
       }
-      columns.set(name, { kind: 'categorical', codes, dictionary, missing, mixed: false, paddedNa: 0 });
+      columns.set(name, { kind: 'categorical', codes, dictionary, counts: countCodes(codes, dictionary.length), missing, mixed: false, paddedNa: 0 });
     }
   }
   const keptTs = new Float64Array(keep.length);
@@ -1352,6 +1357,7 @@ function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, 
   }
   // The array type CodeBuilder ends with: the narrowest whose largest value is not a code.
   const codes: CodeArray = dictionary.length <= 0xff ? new Uint8Array(rows) : dictionary.length <= 0xffff ? new Uint16Array(rows) : new Uint32Array(rows);
+  const counts = new Float64Array(dictionary.length);
   const missingCode = missingCodeOf(codes);
   let off = 0;
   let missing = 0;
@@ -1364,11 +1370,36 @@ function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, 
       missing += p.rows;
     } else {
       remapCodes(codes, off, c.codes, remap, missingCode);
+      for (let k = 0; k < remap.length; k++) counts[remap[k]] += c.counts[k];
       missing += c.missing;
     }
     off += p.rows;
   }
-  return canonicalBooleans({ kind: 'categorical', codes, dictionary, missing });
+  return canonicalBooleans({ kind: 'categorical', codes, dictionary, missing, counts });
+}
+
+/** Rows per code of a code array (missing cells not counted), one monomorphic loop per array type. */
+export function countCodes(codes: CodeArray, labels: number): Float64Array {
+  const counts = new Float64Array(labels + 1);
+  const missing = missingCodeOf(codes);
+  if (codes instanceof Uint8Array) countInto(codes, counts, missing, labels);
+  else if (codes instanceof Uint16Array) countInto16(codes, counts, missing, labels);
+  else for (let i = 0; i < codes.length; i++) counts[codes[i] === missing ? labels : codes[i]]++;
+  return counts.subarray(0, labels);
+}
+
+function countInto(codes: Uint8Array, counts: Float64Array, missing: number, labels: number): void {
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    counts[c === missing ? labels : c]++;
+  }
+}
+
+function countInto16(codes: Uint16Array, counts: Float64Array, missing: number, labels: number): void {
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    counts[c === missing ? labels : c]++;
+  }
 }
 
 /**
