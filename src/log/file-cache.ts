@@ -22,7 +22,8 @@
 
 import { createHash } from 'node:crypto';
 import { readdir, rm, stat, utimes } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { open } from 'node:fs/promises';
 import { BlobBuilder, openBlob, writeCacheFile, type ArrayRef, type OpenBlob, type StoredArray } from '../drift/cache.ts';
 import type { CodeArray, DeclaredTypes } from '../drift/columns.ts';
 import { mergeSortedRuns, sortedRunsOf, type SortedRuns } from '../stats/index.ts';
@@ -77,6 +78,8 @@ export interface IncrementalRead {
     parsed: number;
     written: number;
     evicted: number;
+    /** CSV bytes parsed (the files parsed whole, the appended part of those still written). */
+    bytesParsed: number;
     /** The merge could not reproduce a full read; the directory was read in full. */
     fullRead: boolean;
   };
@@ -102,7 +105,7 @@ export async function planLogRead(dir: string, opts: IncrementalReadOptions, cac
     const key = createHash('sha256').update(JSON.stringify({ v: VERSION, path: resolve(path), identity, plan })).digest('hex').slice(0, 32);
     const entry = `${PREFIX}${key}.bin`;
     const settled = now - Number(st.mtimeMs) >= settleMs;
-    if (!present.has(entry)) bytesToParse += Number(st.size);
+    if (!present.has(entry)) bytesToParse += settled ? Number(st.size) : Number(st.size) - (await segmentsEnd(cache.dir, path, identity, plan));
     files.push({ path, key, entry, settled, size: Number(st.size), identity });
   }
   return { dir, files, bytesToParse, skipped: listed.skipped };
@@ -141,9 +144,21 @@ interface EntryHeader {
   badTimestamps: number;
   timestamps: ArrayRef | null;
   columns: EntryColumn[];
+  /** A segment of a file still being written: its byte range and checks of the bytes at both ends. */
+  segment?: Segment;
 }
 
-function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRuns>): Buffer {
+interface Segment {
+  start: number;
+  end: number;
+  /** Offset past the file's header record (the header is parsed before a later segment). */
+  headerEnd: number;
+  /** sha256 of the first and last (up to) 4 KiB of the range. */
+  head: string;
+  tail: string;
+}
+
+function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRuns>, segment?: Segment): Buffer {
   const blob = new BlobBuilder();
   const columns: EntryColumn[] = [];
   for (const [name, c] of part.columns) {
@@ -170,6 +185,7 @@ function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRun
     badTimestamps: part.badTimestamps,
     timestamps: part.timestamps === null ? null : blob.add(part.timestamps),
     columns,
+    ...(segment !== undefined ? { segment } : {}),
   };
   return blob.encode(FORMAT, header);
 }
@@ -227,6 +243,111 @@ async function loadPart(c: CachedPart, withRows: boolean, withTimestamps: boolea
   return { part, runs };
 }
 
+async function identityOf(path: string): Promise<string | null> {
+  return stat(path, { bigint: true }).then((st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, () => null);
+}
+
+const CHECK_BYTES = 4096;
+
+/** sha256 of bytes [from, to) of a file. */
+async function hashRange(path: string, from: number, to: number): Promise<string> {
+  return createHash('sha256').update(await readRange(path, from, to)).digest('hex');
+}
+
+async function segmentChecks(path: string, start: number, end: number): Promise<{ head: string; tail: string }> {
+  return { head: await hashRange(path, start, Math.min(end, start + CHECK_BYTES)), tail: await hashRange(path, Math.max(start, end - CHECK_BYTES), end) };
+}
+
+function segmentKeyOf(path: string, identity: string, plan: string): (start: number) => string {
+  const [dev, ino] = identity.split(':');
+  return (start) => createHash('sha256').update(JSON.stringify({ v: VERSION, path: resolve(path), dev, ino, plan, start })).digest('hex').slice(0, 32);
+}
+
+/** Where the stored segments of a file being written end (0: none), from their headers only. */
+async function segmentsEnd(dir: string, path: string, identity: string, plan: string): Promise<number> {
+  const key = segmentKeyOf(path, identity, plan);
+  let start = 0;
+  for (;;) {
+    const k = key(start);
+    const e = await openEntry(dir, `${PREFIX}seg-${k}.bin`, k);
+    if (e === null) return start;
+    await e.blob.close();
+    const seg = e.header.segment;
+    if (seg === undefined || seg.end <= start) return start;
+    start = seg.end;
+  }
+}
+
+/**
+ * A file still being written, as consecutive segments. Its writer only appends (one writer per file,
+ * never rewritten: the log's contract), so the byte range a run parsed reads the same in later runs:
+ * each run stores what it parsed as a segment (when it ends with a complete record), keyed by
+ * device, inode and start offset and checked against the bytes at both ends of its range, and the
+ * next run parses only from the last segment's end. A truncated, replaced or rewritten file fails
+ * a check (or has another inode) and is parsed again from where the checks fail.
+ */
+async function readOpenFile(
+  f: LogReadPlan['files'][number],
+  parseOpts: { types?: DeclaredTypes; keep?: (n: string) => boolean; chunkSize?: number },
+  opts: IncrementalReadOptions,
+  cache: LogCacheOptions,
+  stats: IncrementalRead['stats'],
+  used: Set<string>,
+  fromCache: (cached: CachedPart, entry: string) => Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> | null } | null>,
+  take: (part: LogFilePart, runs: Map<string, SortedRuns> | null) => void,
+): Promise<void> {
+  const segmentKey = segmentKeyOf(f.path, f.identity, planKey(opts));
+  let start = 0;
+  let headerEnd = -1;
+  for (;;) {
+    const key = segmentKey(start);
+    const entry = `${PREFIX}seg-${key}.bin`;
+    const cached = await openEntry(cache.dir, entry, key);
+    if (cached === null) break;
+    const seg = cached.header.segment;
+    const ok = seg !== undefined && seg.start === start && seg.end <= f.size && seg.end > start && JSON.stringify(await segmentChecks(f.path, seg.start, seg.end).catch(() => null)) === JSON.stringify({ head: seg.head, tail: seg.tail });
+    const hit = ok ? await fromCache(cached, entry) : (await cached.blob.close(), null);
+    if (hit === null) break;
+    take(hit.part, hit.runs);
+    if (start === 0) headerEnd = seg!.headerEnd;
+    start = seg!.end;
+  }
+  if (start > 0 && start >= f.size) return;
+  const header = start > 0 ? Buffer.from(await readRange(f.path, 0, headerEnd)) : undefined;
+  const rest = await readLogFilePart(f.path, { ...parseOpts, from: start, header });
+  stats.bytesParsed += rest.end - start;
+  const runs = runsOfPart(rest);
+  if (rest.cleanEnd && rest.rows > 0 && rest.end > start) {
+    const segment: Segment = { start, end: rest.end, headerEnd: start === 0 ? rest.headerEnd : headerEnd, ...(await segmentChecks(f.path, start, rest.end)) };
+    const key = segmentKey(start);
+    try {
+      await writeCacheFile(cache.dir, `${PREFIX}seg-${key}.bin`, encodeEntry(key, rest, runs, segment));
+      used.add(`${PREFIX}seg-${key}.bin`);
+      stats.written++;
+    } catch {
+      // Not stored: the next run parses this range again.
+    }
+  }
+  const part = windowPart(rest, opts.sinceMs, opts.types);
+  take(part ?? (await readLogFilePart(f.path, { ...parseOpts, from: start, header, sinceMs: opts.sinceMs })), part === rest ? runs : null);
+}
+
+async function readRange(path: string, from: number, to: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, to - from));
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await fh.read(buf, off, buf.length - off, from + off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Sorted runs of every numerical column of a part. */
 function runsOfPart(part: LogFilePart): Map<string, SortedRuns> {
   const runs = new Map<string, SortedRuns>();
@@ -242,61 +363,78 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   const p = plan ?? (await planLogRead(dir, opts, cache));
   const keepSet = opts.keepNames === undefined ? null : new Set(opts.keepNames);
   const parseOpts = { types: opts.types, keep: keepSet === null ? undefined : (n: string) => keepSet.has(n), chunkSize: opts.chunkSize };
-  const stats: IncrementalRead['stats'] = { files: p.files.length, cached: 0, parsed: 0, written: 0, evicted: 0, fullRead: false };
+  const stats: IncrementalRead['stats'] = { files: p.files.length, cached: 0, parsed: 0, written: 0, evicted: 0, bytesParsed: 0, fullRead: false };
   const parts: LogFilePart[] = [];
   const partRuns: (Map<string, SortedRuns> | null)[] = [];
   const used = new Set<string>();
   let rowsSoFar = 0;
   const nowMs = cache.now?.() ?? Date.now();
-  for (const f of p.files) {
-    let part: LogFilePart | null = null;
-    let runs: Map<string, SortedRuns> | null = null;
-    const cached = await openEntry(cache.dir, f.entry, f.key);
-    if (cached !== null) {
-      try {
-        const h = cached.header;
-        const coverage = windowCoverage({ rows: h.rows, timestamps: null, hasTimestamps: h.timestamps !== null, minTs: h.minTs ?? Infinity, maxTs: h.maxTs ?? -Infinity, badTimestamps: h.badTimestamps }, opts.sinceMs);
-        const loaded = await loadPart(cached, coverage !== 'none', coverage === 'some');
-        part = windowPart(loaded.part, opts.sinceMs, opts.types);
-        runs = coverage === 'all' ? loaded.runs : null;
-        used.add(f.entry);
-        if (part !== null) stats.cached++;
-      } catch {
-        part = null; // truncated or corrupt entry: a miss
-      } finally {
-        await cached.blob.close();
-      }
-    }
-    if (part === null) {
-      stats.parsed++;
-      if (f.settled && cached === null) {
-        const before = f.identity;
-        const whole = await readLogFilePart(f.path, parseOpts);
-        const after = await stat(f.path, { bigint: true }).then((st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, () => null);
-        const wholeRuns = runsOfPart(whole);
-        if (after === before) {
-          try {
-            await writeCacheFile(cache.dir, f.entry, encodeEntry(f.key, whole, wholeRuns));
-            used.add(f.entry);
-            stats.written++;
-          } catch {
-            // A cache that cannot be written only costs the next run a parse.
-          }
-        }
-        part = windowPart(whole, opts.sinceMs, opts.types);
-        if (part === whole) runs = wholeRuns;
-      }
-      part ??= await readLogFilePart(f.path, { ...parseOpts, sinceMs: opts.sinceMs });
-    }
+  const take = (part: LogFilePart, runs: Map<string, SortedRuns> | null): void => {
     parts.push(part);
     partRuns.push(runs);
     rowsSoFar += part.rowsRead;
     opts.onProgress?.(rowsSoFar);
+  };
+  /** A cached part restricted to the window; null when the window cannot be cut from it. */
+  const fromCache = async (cached: CachedPart, entry: string): Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> | null } | null> => {
+    try {
+      const h = cached.header;
+      const coverage = windowCoverage({ rows: h.rows, timestamps: null, hasTimestamps: h.timestamps !== null, minTs: h.minTs ?? Infinity, maxTs: h.maxTs ?? -Infinity, badTimestamps: h.badTimestamps }, opts.sinceMs);
+      const loaded = await loadPart(cached, coverage !== 'none', coverage === 'some');
+      used.add(entry);
+      const part = windowPart(loaded.part, opts.sinceMs, opts.types);
+      return part === null ? null : { part, runs: coverage === 'all' ? loaded.runs : null };
+    } catch {
+      return null; // truncated or corrupt entry: a miss
+    } finally {
+      await cached.blob.close();
+    }
+  };
+  for (const f of p.files) {
+    const cached = await openEntry(cache.dir, f.entry, f.key);
+    const hit = cached === null ? null : await fromCache(cached, f.entry);
+    if (hit !== null) {
+      stats.cached++;
+      take(hit.part, hit.runs);
+      continue;
+    }
+    stats.parsed++;
+    if (!f.settled) {
+      // Still being written: the segments stored by earlier runs, then only what was appended since.
+      await readOpenFile(f, parseOpts, opts, cache, stats, used, fromCache, take);
+      continue;
+    }
+    let part: LogFilePart | null = null;
+    let runs: Map<string, SortedRuns> | null = null;
+    if (cached === null) {
+      const before = f.identity;
+      const whole = await readLogFilePart(f.path, parseOpts);
+      stats.bytesParsed += whole.end;
+      const after = await identityOf(f.path);
+      const wholeRuns = runsOfPart(whole);
+      if (after === before) {
+        try {
+          await writeCacheFile(cache.dir, f.entry, encodeEntry(f.key, whole, wholeRuns));
+          used.add(f.entry);
+          stats.written++;
+        } catch {
+          // A cache that cannot be written only costs the next run a parse.
+        }
+      }
+      part = windowPart(whole, opts.sinceMs, opts.types);
+      if (part === whole) runs = wholeRuns;
+    }
+    if (part === null) {
+      part = await readLogFilePart(f.path, { ...parseOpts, sinceMs: opts.sinceMs });
+      stats.bytesParsed += f.size;
+    }
+    take(part, runs);
   }
   for (const entry of used) await utimes(join(cache.dir, entry), new Date(nowMs), new Date(nowMs)).catch(() => {});
   stats.evicted = await evictLogEntries(cache.dir, cache.maxBytes ?? DEFAULT_MAX_BYTES);
 
   const merged = mergeParts(dir, parts, opts, p.skipped);
+  if (merged !== null) merged.files = p.files.map((f) => basename(f.path));
   if (merged === null) {
     stats.fullRead = true;
     const result = await readLog(dir, { sinceMs: opts.sinceMs, types: opts.types, keep: parseOpts.keep, chunkSize: opts.chunkSize });

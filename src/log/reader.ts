@@ -485,6 +485,10 @@ class CsvParser {
   state: FileState | null = null;
   /** Estimated data rows of the whole read, reserved in each column when its builder is created. */
   reserveRows = 0;
+  /** File offset just past the header record (-1: none yet). */
+  headerEnd = -1;
+  /** The last record of the file had a wrong field count (counted torn at the end of the file). */
+  pendingAtEnd = false;
   /** When set, the timestamp of every kept row (NaN when unparseable) of a file with a timestamp column. */
   timestamps: Float64Builder | null = null;
   readonly opts: ReadOptions;
@@ -512,6 +516,7 @@ class CsvParser {
 
   /** Ends a file: a pending bad record was its last line, so it is torn. */
   endFile(): void {
+    this.pendingAtEnd = this.state !== null && this.state.pendingBad;
     if (this.state !== null && this.state.pendingBad) {
       this.counters.torn++;
       this.state.pendingBad = false;
@@ -628,6 +633,7 @@ class CsvParser {
         if (pos - start > this.limits.maxHeaderBytes) throw headerTooLong(this.file, this.limits);
         if (nf > this.limits.maxColumns) throw tooManyColumns(this.file, nf, this.limits);
         const known = new Set(this.builders.keys());
+        this.headerEnd = this.offset + pos;
         this.state = setupFile(buf, nf, starts, ends, escaped, this.builders, this.header, this.rows, this.opts);
         if (this.rows === 0 && this.reserveRows > 0) for (const [name, b] of this.builders) if (!known.has(name)) b.reserve(this.reserveRows);
         continue;
@@ -816,17 +822,31 @@ class FileReader {
     this.work = Buffer.allocUnsafe(chunkSize * 2);
   }
 
-  async parseFile(parser: CsvParser, file: string, onProgress?: (rowsRead: number) => void): Promise<void> {
+  /** The last byte read by `parseFile` (-1: none), to tell whether a file ends with a complete line. */
+  lastByte = -1;
+  /** File offset just past the last byte read by `parseFile`. */
+  endOffset = 0;
+
+  /**
+   * Parses `file` from byte `from` on; with `header` (the file's header record) first, so that a
+   * later part of a file is read as the file would be (`readLogFilePart` with `from`).
+   */
+  async parseFile(parser: CsvParser, file: string, onProgress?: (rowsRead: number) => void, from = 0, header?: Buffer): Promise<void> {
     const chunkSize = this.chunkSize;
     parser.beginFile();
     parser.file = file;
+    this.lastByte = -1;
+    if (header !== undefined) {
+      parser.offset = 0;
+      parser.parse(header, 0, false);
+    }
     const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
     });
     try {
       let carried = 0;
-      let firstChunk = true;
-      let offset = 0; // file offset of work[0]
+      let firstChunk = from === 0;
+      let offset = from; // file offset of work[0]
       for (;;) {
         // An incomplete record is parsed again from its start once more bytes are in; reading at
         // least as much as is carried keeps that linear however long the record (was quadratic).
@@ -837,9 +857,13 @@ class FileReader {
           this.work = bigger;
         }
         const work = this.work;
-        const { bytesRead } = await fh.read(work, carried, want, null);
+        const { bytesRead } = await fh.read(work, carried, want, offset + carried);
         const eof = bytesRead === 0;
-        if (eof && carried === 0) break;
+        if (bytesRead > 0) this.lastByte = work[carried + bytesRead - 1];
+        if (eof && carried === 0) {
+          this.endOffset = offset;
+          break;
+        }
         const buf = work.subarray(0, carried + bytesRead);
         let pos = 0;
         if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
@@ -857,7 +881,10 @@ class FileReader {
           if (carried > parser.limits.maxRecordBytes) throw recordTooLong(file, offset, parser.limits);
         }
         onProgress?.(parser.counters.rowsRead);
-        if (eof) break;
+        if (eof) {
+          this.endOffset = offset + carried;
+          break;
+        }
       }
       parser.endFile();
     } finally {
@@ -1084,10 +1111,14 @@ export interface LogFilePart {
  * Reads one log file as a directory read would read it (a torn last line is torn), recording each
  * kept row's timestamp so a time window can be applied to the part later (`windowPart`).
  */
-export async function readLogFilePart(file: string, opts: Pick<ReadOptions, 'types' | 'keep' | 'sinceMs' | 'chunkSize' | 'limits'> = {}): Promise<LogFilePart> {
+export async function readLogFilePart(
+  file: string,
+  opts: Pick<ReadOptions, 'types' | 'keep' | 'sinceMs' | 'chunkSize' | 'limits'> & { from?: number; header?: Buffer } = {},
+): Promise<LogFilePart & { headerEnd: number; cleanEnd: boolean; end: number }> {
   const parser = new CsvParser(opts, 'torn');
   parser.timestamps = new Float64Builder();
-  await new FileReader(opts.chunkSize ?? 1 << 20).parseFile(parser, file);
+  const reader = new FileReader(opts.chunkSize ?? 1 << 20);
+  await reader.parseFile(parser, file, undefined, opts.from ?? 0, opts.header);
   const columns = new Map<string, PartColumn>();
   for (const [name, b] of parser.builders) {
     const col = b.finish(false);
@@ -1117,6 +1148,10 @@ export async function readLogFilePart(file: string, opts: Pick<ReadOptions, 'typ
     minTs: parser.minTs,
     maxTs: parser.maxTs,
     badTimestamps: bad,
+    headerEnd: parser.headerEnd,
+    end: reader.endOffset,
+    // Ends with a complete, well-formed record: more rows appended later read the same way.
+    cleanEnd: reader.lastByte === LF && !parser.pendingAtEnd && parser.state !== null,
   };
 }
 

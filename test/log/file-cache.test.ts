@@ -283,3 +283,41 @@ test('prepareNumeric from merged runs equals prepareNumeric by sorting, bit for 
   const wrong = prepareNumeric(Float64Array.from(all), { runs: sortedRunsOf(parts[0]) });
   assert.deepStrictEqual(wrong.sorted, sorted.sorted);
 });
+
+test('a file still being written: each run parses only what was appended since the last one (segments), exactly', async () => {
+  const dir = tmp('sentinel-inc-log-');
+  writeLogDir(dir, { files: 3, rows: 40, messy: false, seed: 23 });
+  const names = readdirSync(dir).sort();
+  const open = join(dir, names[2]);
+  // The open file: drop its torn line, then append rows run after run.
+  writeFileSync(open, readFileSync(open, 'utf8').replace(/\nr-torn[^\n]*$/, '\n'));
+  const old = new Date(Date.now() - 3_600_000);
+  for (const n of names.slice(0, 2)) utimesSync(join(dir, n), old, old);
+  const cache = { dir: tmp('sentinel-inc-cache-') }; // default settle time: the open file is recent
+  let t = Date.parse('2026-12-02T00:00:00.000Z');
+  const row = (i: number): string => `r-new-${i},${new Date((t += 30_000)).toISOString()},${30 + (i % 40)},${(i % 7) - 3}.250,${['red', 'blue', 'teal'][i % 3]},${1 + (i % 3)},${i % 2 ? '>50K' : '<=50K'}\n`;
+  const first = await check(dir, cache, { keepNames: KEEP }, 'first');
+  assert.equal(first.stats.written, 3, 'two closed files and the open file\'s first segment');
+  for (let run = 0; run < 4; run++) {
+    let text = '';
+    for (let i = 0; i < 10; i++) text += row(run * 10 + i);
+    appendFileSync(open, text);
+    for (const sinceMs of [undefined, t - 5 * 60_000]) {
+      const r = await check(dir, cache, { keepNames: KEEP, sinceMs }, `run ${run} since ${sinceMs}`);
+      assert.equal(r.stats.fullRead, false);
+      // Only the appended rows are parsed (and only once: the second window finds them stored).
+      assert.equal(r.stats.bytesParsed, sinceMs === undefined ? Buffer.byteLength(text) : 0, `run ${run}`);
+    }
+  }
+  // A torn append (the writer is mid-line) is torn now, and read whole once completed.
+  appendFileSync(open, 'r-half,2026-12-03T00:00:00.000Z,4');
+  const torn = await check(dir, cache, { keepNames: KEEP }, 'torn tail');
+  assert.equal(torn.result.tornLines, 1);
+  appendFileSync(open, '1,1.000,red,1,<=50K\n');
+  const done = await check(dir, cache, { keepNames: KEEP }, 'completed');
+  assert.equal(done.result.tornLines, 0);
+  // The file replaced by another with the same name (rotation tools, a restore): checks fail, parsed again.
+  const text = readFileSync(open, 'utf8');
+  writeFileSync(open, text.replace(',red,', ',tan,'));
+  await check(dir, cache, { keepNames: KEEP }, 'rewritten');
+});
