@@ -41,14 +41,19 @@ export function inferColumnType(col: Column): InferredType {
 }
 
 function distinctNumbers(values: Float64Array, limit: number): number {
-  const seen = new Set<number>();
+  // At most limit + 1 values are ever held: a linear search beats a Set's hashing there.
+  const seen = new Float64Array(limit + 1);
+  let size = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v)) continue;
-    seen.add(v);
-    if (seen.size > limit) break;
+    if (v !== v) continue; // NaN
+    let k = 0;
+    while (k < size && seen[k] !== v) k++;
+    if (k < size) continue;
+    seen[size++] = v;
+    if (size > limit) break;
   }
-  return seen.size;
+  return size;
 }
 
 /** A numeric column read as numbers but tested as categorical: labels are the numbers' string forms, first-seen order. */
@@ -58,20 +63,32 @@ export function numericToCategorical(col: NumericColumn): CategoricalColumn {
   const codes = new CodeBuilder();
   codes.reserve(col.values.length);
   let missing = 0;
+  // The first few labels are looked up by a linear search (a column tested as categorical has few):
+  // no hashing per row. `===` and the Map's SameValueZero agree on every number but NaN (missing here).
+  const FEW = 16;
+  const few = new Float64Array(FEW);
   for (let i = 0; i < col.values.length; i++) {
     const v = col.values[i];
-    if (Number.isNaN(v)) {
+    if (v !== v) {
       codes.push(MISSING_CODE);
       missing++;
       continue;
     }
-    let c = dict.get(v);
-    if (c === undefined) {
-      c = dictionary.length;
-      dict.set(v, c);
+    const nFew = Math.min(dictionary.length, FEW);
+    let c = 0;
+    while (c < nFew && few[c] !== v) c++;
+    if (c < nFew) {
+      codes.push(c);
+      continue;
+    }
+    let code = dict.get(v);
+    if (code === undefined) {
+      code = dictionary.length;
+      dict.set(v, code);
+      if (code < FEW) few[code] = v;
       dictionary.push(String(v));
     }
-    codes.push(c);
+    codes.push(code);
   }
   return { kind: 'categorical', codes: codes.finish(), dictionary, missing };
 }

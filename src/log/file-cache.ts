@@ -433,7 +433,12 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   for (const entry of used) await utimes(join(cache.dir, entry), new Date(nowMs), new Date(nowMs)).catch(() => {});
   stats.evicted = await evictLogEntries(cache.dir, cache.maxBytes ?? DEFAULT_MAX_BYTES);
 
-  const merged = mergeParts(dir, parts, opts, p.skipped);
+  // Runs of the parts that have none stored (cut by the window, or parsed with it), before the merge
+  // releases the parts' arrays.
+  parts.forEach((part, i) => {
+    if (partRuns[i] === null && part.rows > 0) partRuns[i] = runsOfPart(part);
+  });
+  const merged = mergeParts(dir, parts, { ...opts, release: true }, p.skipped);
   if (merged !== null) merged.files = p.files.map((f) => basename(f.path));
   if (merged === null) {
     stats.fullRead = true;
@@ -444,11 +449,10 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     const col = merged.table.columns.get(name);
     if (col === undefined || col.kind !== 'numerical') return null;
     const lists: SortedRuns[] = [];
-    parts.forEach((part, i) => {
-      const c = part.columns.get(name);
-      if (c === undefined || c.kind !== 'numerical' || part.rows === 0) return;
-      lists.push(partRuns[i]?.get(name) ?? sortedRunsOf(c.values));
-    });
+    for (const r of partRuns) {
+      const l = r?.get(name);
+      if (l !== undefined) lists.push(l);
+    }
     return mergeSortedRuns(lists);
   };
   return { result: merged, runs, stats };

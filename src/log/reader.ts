@@ -1286,7 +1286,7 @@ function isTextLabel(label: string): boolean {
  * a full read resolves (numbers in one file, text in another: `readLog` reads the column again as
  * text, and the parts no longer hold the numbers' text).
  */
-export function mergeParts(path: string, parts: readonly LogFilePart[], opts: Pick<ReadOptions, 'types' | 'sinceMs'> = {}, skippedEntries: SkippedEntry[] = []): ReadResult | null {
+export function mergeParts(path: string, parts: readonly LogFilePart[], opts: Pick<ReadOptions, 'types' | 'sinceMs'> & { release?: boolean } = {}, skippedEntries: SkippedEntry[] = []): ReadResult | null {
   const header: string[] = [];
   const order: string[] = [];
   let rows = 0;
@@ -1318,6 +1318,8 @@ export function mergeParts(path: string, parts: readonly LogFilePart[], opts: Pi
     const col = mergeColumn(parts, name, rows, opts.types?.get(name));
     if (col === null) return null;
     columns.set(name, col);
+    // `release`: the parts' arrays of this column are garbage now (peak memory: one column twice, not the table).
+    if (opts.release === true) for (const p of parts) p.columns.delete(name);
   }
   return {
     path,
