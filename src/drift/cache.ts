@@ -380,6 +380,20 @@ async function removeStaleTemps(dir: string, maxAgeMs = 3_600_000): Promise<void
  * new one, never half of it, however many processes read and write the same cache directory.
  */
 export async function writeCacheFile(dir: string, file: string, data: Buffer): Promise<string> {
+  return (await stageCacheFile(dir, file, data)).commit();
+}
+
+/** A cache file written to its temp name: `commit` renames it into place, `discard` removes it. */
+export interface StagedCacheFile {
+  commit(): Promise<string>;
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of `writeCacheFile`: the data in a temp file of `dir`, not yet visible. Lets a run
+ * write its cache entries as it goes and publish them only once it has succeeded.
+ */
+export async function stageCacheFile(dir: string, file: string, data: Buffer): Promise<StagedCacheFile> {
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
   const target = join(dir, file);
@@ -391,12 +405,22 @@ export async function writeCacheFile(dir: string, file: string, data: Buffer): P
     } finally {
       await fh.close();
     }
-    await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
-  return target;
+  return {
+    async commit() {
+      try {
+        await rename(tmp, target);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      return target;
+    },
+    discard: () => rm(tmp, { force: true }),
+  };
 }
 
 /** Writes a cache entry atomically (temp + rename). Failing to cache never fails a run: the caller logs it. */

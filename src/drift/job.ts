@@ -250,6 +250,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   const workers = Math.max(0, Math.floor(opts.workers ?? (small ? 0 : availableParallelism())));
   const pool = createColumnPool(workers);
   let background: BackgroundRead | null = null;
+  let incremental: IncrementalRead | null = null;
   try {
     const sinceMs = sinceDuration === null ? undefined : now().getTime() - sinceDuration;
     const wanted = new Set(referenceHeader);
@@ -266,7 +267,9 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     let runsOf: (name: string) => SortedRuns | null = () => null;
     let logStats: IncrementalRead['stats'] | null = null;
     if (logPlan !== null) {
-      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress }, logCache, logPlan);
+      // Its cache entries are published once the run has succeeded (a failed run leaves nothing).
+      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress, deferWrites: true }, logCache, logPlan);
+      incremental = inc;
       current = inc.result;
       runsOf = inc.runs;
       logStats = inc.stats;
@@ -429,6 +432,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         log?.warn({ err, file: cacheFile }, 'could not write the reference cache');
       }
     }
+    await incremental?.finish(true);
     lap('cache_write');
 
     let runDir: string | null = null;
@@ -447,6 +451,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       timings,
     };
   } finally {
+    await incremental?.finish(false); // a no-op once published
     await pool.close();
     await background?.cancel();
   }

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { open } from 'node:fs/promises';
-import { BlobBuilder, openBlob, writeCacheFile, type ArrayRef, type OpenBlob, type StoredArray } from '../drift/cache.ts';
+import { BlobBuilder, openBlob, stageCacheFile, type ArrayRef, type OpenBlob, type StagedCacheFile, type StoredArray } from '../drift/cache.ts';
 import type { CodeArray, DeclaredTypes } from '../drift/columns.ts';
 import { mergeSortedRuns, sortedRunsOf, type SortedRuns } from '../stats/index.ts';
 import { logFilesOf, mergeParts, readLog, readLogFilePart, windowCoverage, windowPart, type LogFilePart, type PartColumn, type ReadOptions, type ReadResult, type SkippedEntry } from './reader.ts';
@@ -52,6 +52,11 @@ export interface LogCacheOptions {
 export interface IncrementalReadOptions extends Pick<ReadOptions, 'sinceMs' | 'types' | 'onProgress' | 'chunkSize'> {
   /** Columns to keep (by header name); default: all. Part of the cache key. */
   keepNames?: readonly string[];
+  /**
+   * Publish the entries this read writes only when `finish(true)` is called (a drift run calls it
+   * once it has succeeded: a failed run leaves nothing behind). Default: published as written.
+   */
+  deferWrites?: boolean;
 }
 
 export interface LogReadPlan {
@@ -70,6 +75,8 @@ export interface IncrementalRead {
    * (null when the read fell back to a full parse, or the column is not numerical).
    */
   runs(name: string): SortedRuns | null;
+  /** With `deferWrites`: publishes (true) or drops (false) the entries written, then bounds the cache. */
+  finish(ok: boolean): Promise<void>;
   stats: {
     files: number;
     /** Files taken from the cache (whole, windowed, or only counted: outside the window). */
@@ -292,7 +299,7 @@ async function readOpenFile(
   opts: IncrementalReadOptions,
   cache: LogCacheOptions,
   stats: IncrementalRead['stats'],
-  used: Set<string>,
+  store: (entry: string, data: Buffer) => Promise<void>,
   fromCache: (cached: CachedPart, entry: string) => Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> | null } | null>,
   take: (part: LogFilePart, runs: Map<string, SortedRuns> | null) => void,
 ): Promise<void> {
@@ -321,9 +328,7 @@ async function readOpenFile(
     const segment: Segment = { start, end: rest.end, headerEnd: start === 0 ? rest.headerEnd : headerEnd, ...(await segmentChecks(f.path, start, rest.end)) };
     const key = segmentKey(start);
     try {
-      await writeCacheFile(cache.dir, `${PREFIX}seg-${key}.bin`, encodeEntry(key, rest, runs, segment));
-      used.add(`${PREFIX}seg-${key}.bin`);
-      stats.written++;
+      await store(`${PREFIX}seg-${key}.bin`, encodeEntry(key, rest, runs, segment));
     } catch {
       // Not stored: the next run parses this range again.
     }
@@ -367,6 +372,12 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   const parts: LogFilePart[] = [];
   const partRuns: (Map<string, SortedRuns> | null)[] = [];
   const used = new Set<string>();
+  const staged = new Map<string, StagedCacheFile>();
+  /** Writes an entry (a temp file until `finish`); failing to cache only costs a later run a parse. */
+  const store = async (entry: string, data: Buffer): Promise<void> => {
+    const s = await stageCacheFile(cache.dir, entry, data).catch(() => null);
+    if (s !== null) staged.set(entry, s);
+  };
   let rowsSoFar = 0;
   const nowMs = cache.now?.() ?? Date.now();
   const take = (part: LogFilePart, runs: Map<string, SortedRuns> | null): void => {
@@ -401,7 +412,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     stats.parsed++;
     if (!f.settled) {
       // Still being written: the segments stored by earlier runs, then only what was appended since.
-      await readOpenFile(f, parseOpts, opts, cache, stats, used, fromCache, take);
+      await readOpenFile(f, parseOpts, opts, cache, stats, store, fromCache, take);
       continue;
     }
     let part: LogFilePart | null = null;
@@ -414,9 +425,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
       const wholeRuns = runsOfPart(whole);
       if (after === before) {
         try {
-          await writeCacheFile(cache.dir, f.entry, encodeEntry(f.key, whole, wholeRuns));
-          used.add(f.entry);
-          stats.written++;
+          await store(f.entry, encodeEntry(f.key, whole, wholeRuns));
         } catch {
           // A cache that cannot be written only costs the next run a parse.
         }
@@ -430,8 +439,26 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     }
     take(part, runs);
   }
-  for (const entry of used) await utimes(join(cache.dir, entry), new Date(nowMs), new Date(nowMs)).catch(() => {});
-  stats.evicted = await evictLogEntries(cache.dir, cache.maxBytes ?? DEFAULT_MAX_BYTES);
+  let finished = false;
+  const finish = async (ok: boolean): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    for (const [entry, s] of staged) {
+      if (!ok) await s.discard();
+      else
+        await s.commit().then(
+          () => {
+            used.add(entry);
+            stats.written++;
+          },
+          () => {},
+        );
+    }
+    if (!ok) return;
+    for (const entry of used) await utimes(join(cache.dir, entry), new Date(nowMs), new Date(nowMs)).catch(() => {});
+    stats.evicted = await evictLogEntries(cache.dir, cache.maxBytes ?? DEFAULT_MAX_BYTES);
+  };
+  if (opts.deferWrites !== true) await finish(true);
 
   // Runs of the parts that have none stored (cut by the window, or parsed with it), before the merge
   // releases the parts' arrays.
@@ -443,7 +470,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   if (merged === null) {
     stats.fullRead = true;
     const result = await readLog(dir, { sinceMs: opts.sinceMs, types: opts.types, keep: parseOpts.keep, chunkSize: opts.chunkSize });
-    return { result, runs: () => null, stats };
+    return { result, runs: () => null, finish, stats };
   }
   const runs = (name: string): SortedRuns | null => {
     const col = merged.table.columns.get(name);
@@ -455,7 +482,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     }
     return mergeSortedRuns(lists);
   };
-  return { result: merged, runs, stats };
+  return { result: merged, runs, finish, stats };
 }
 
 /**
