@@ -67,7 +67,8 @@ options:
   --compat               Evidently's tests in every column, the calibrated alarm modes' too
   --workers N            threads for the column tests and the reference read (default: CPU
                          count when over 32 MiB of CSV is parsed, else 0 = none)
-  --no-cache             do not use or write the reference-profile cache (DIR/.cache)
+  --no-cache             do not use or write the caches in DIR/.cache (reference profile, log files)
+  --no-log-cache         parse every file of a log directory (keep the reference-profile cache)
   --keep-last N          retention: keep only the N newest runs in DIR (default: keep all)
   --json                 print drift.json to stdout instead of the table
   --quiet                no progress on stderr
@@ -146,6 +147,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         workers: { type: 'string' },
         'no-cache': { type: 'boolean', default: false },
         'keep-last': { type: 'string' },
+        'no-log-cache': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -244,6 +246,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
       cache: !v['no-cache'],
       keepLast,
       alarm,
+      logCache: !v['no-log-cache'],
     },
   };
 }
@@ -283,6 +286,7 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
     `current: ${r.current.rows} rows from ${r.current.files} file(s)${r.window.since !== null ? ` in the last ${r.window.since}` : ''}${r.window.from !== null ? ` (${r.window.from} .. ${r.window.to})` : ''}; ${r.current.torn_lines} torn line(s), ${r.current.skipped_rows} skipped row(s)${skipped ? ` (${skipped})` : ''}${entries.length > 0 ? `; ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} skipped, not regular files: ${entries.map((e) => `${e.name} (${e.reason})`).join(', ')}` : ''}`,
     `reference: ${r.reference.rows} rows; profile cache: ${outcome.cache.status}${outcome.cache.file !== null ? ` (${outcome.cache.file})` : ''}; column workers: ${outcome.workers}`,
     ...performanceLines(r),
+    outcome.logCache !== null ? `log-file cache: ${outcome.logCache.cached} of ${outcome.logCache.files} file(s) from the cache, ${outcome.logCache.parsed} parsed, ${outcome.logCache.written} stored${outcome.logCache.fullRead ? '; the files disagree on a column type: read in full' : ''}` : '',
     outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',
   ].filter((s) => s !== '');
   return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;

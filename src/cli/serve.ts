@@ -33,6 +33,7 @@ options:
   --max-log-age DUR    start a new log file after this long (default 1h)
   --max-body SIZE      largest request body accepted (default 1MiB)
   --max-instances N    largest batch accepted (default 1000)
+  --max-batch-rows N   most rows one model run takes from concurrent requests (default 64)
   --no-log             do not record predictions (benchmarks only: nothing is durable)
 ${SERVER_LIMITS_HELP}`;
 
@@ -55,6 +56,8 @@ export interface ServeOptions {
   maxLogAgeMs?: number;
   maxBodyBytes?: number;
   maxInstances?: number;
+  /** Most rows one onnxruntime run takes from the queue of concurrent requests (default 64). */
+  maxBatchRows?: number;
   /** Connection limits and timeouts; defaults SERVER_LIMITS. */
   limits?: Partial<ServerLimits>;
   logger: Logger;
@@ -64,7 +67,7 @@ export interface ServeOptions {
 export async function startInferenceServer(o: ServeOptions): Promise<RunningServer> {
   const logger = o.logger.child({ component: 'serve' });
   const loaded = await loadModelCard(o.modelPath);
-  const model = await loadOnnxModel(loaded.card, loaded.onnxBytes);
+  const model = await loadOnnxModel(loaded.card, loaded.onnxBytes, { maxBatchRows: o.maxBatchRows });
   const registry = new Registry();
   const metrics = createInferenceMetrics(registry, loaded.card);
   let log: LogWriter | undefined;
@@ -175,6 +178,7 @@ export const serveCommand: Command = async (argv, env) => {
       'max-log-age': { type: 'string', default: '1h' },
       'max-body': { type: 'string', default: '1MiB' },
       'max-instances': { type: 'string', default: '1000' },
+      'max-batch-rows': { type: 'string', default: '64' },
       'no-log': { type: 'boolean', default: false },
       ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
@@ -198,6 +202,7 @@ export const serveCommand: Command = async (argv, env) => {
     maxLogAgeMs: parseDuration(values['max-log-age'], '--max-log-age'),
     maxBodyBytes: parseBytes(values['max-body'], '--max-body'),
     maxInstances: parsePositiveInt(values['max-instances'], '--max-instances'),
+    maxBatchRows: parsePositiveInt(values['max-batch-rows'], '--max-batch-rows'),
     limits: parseLimitFlags(values),
     logger,
   });

@@ -43,6 +43,11 @@ export interface CategoricalColumn {
   codes: CodeArray;
   dictionary: string[];
   missing: number;
+  /**
+   * How many rows hold each code (missing cells not counted), when the producer already knows it
+   * (the incremental log reader merges per-file counts); lets profiling skip a pass over `codes`.
+   */
+  counts?: Float64Array;
 }
 
 export type Column = NumericColumn | CategoricalColumn;

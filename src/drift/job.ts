@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readHeader, readLog, type ReadResult, type SkippedEntry } from '../log/reader.ts';
+import { planLogRead, readLogIncremental, type IncrementalRead } from '../log/file-cache.ts';
+import type { SortedRuns } from '../stats/index.ts';
 import { pruneRuns, recordFailedRun, saveRun } from '../reports/store.ts';
 import { getStatTest } from '../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from './cache.ts';
@@ -54,8 +56,12 @@ export interface DriftJobOptions extends DriftOptions {
   target?: string;
   /** Worker threads for the column tests; default: available parallelism; 0 runs inline. */
   workers?: number;
-  /** Use and fill the reference-profile cache (default true). */
+  /** Use and fill the caches: the reference profile, and the parsed closed files of a log directory (default true). */
   cache?: boolean;
+  /** With `cache`: use and fill the log-file cache too (default true); false re-reads every log file. */
+  logCache?: boolean;
+  /** Bound on the log-file cache's size (default 2 GiB; see src/log/file-cache.ts). */
+  logCacheMaxBytes?: number;
   /** Cache directory; default `<out>/.cache`. */
   cacheDir?: string;
   /** Save through the report store (default true). False: compute and return only. */
@@ -85,6 +91,8 @@ export interface DriftJobOutcome {
   runDir: string | null;
   /** Whether the reference profile came from the cache. */
   cache: { status: 'hit' | 'miss' | 'off'; file: string | null };
+  /** The log-file cache of a log directory: files taken from it, parsed, stored; null when not used. */
+  logCache: IncrementalRead['stats'] | null;
   /** Threads that ran the column tests (0 = inline). */
   workers: number;
   /** Rows of the current data dropped: torn last lines, skipped rows by reason, rows outside the window. */
@@ -231,12 +239,18 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
   const identity = useCache ? await referenceIdentity(opts.reference) : null;
   const referenceCached = identity !== null && (await hasCachedProfiles(cacheDir, identity.prefix));
+  // A log directory: closed files come from the log-file cache, only new and open ones are parsed.
+  const keepNames = [...referenceHeader.filter((n) => !LOG_UTILITY_COLUMNS.has(n)), ...[...qualityColumns].filter((n) => !referenceHeader.includes(n) || LOG_UTILITY_COLUMNS.has(n))];
+  const logCache = { dir: cacheDir, maxBytes: opts.logCacheMaxBytes };
+  const logPlan = useCache && currentIsDir && (opts.logCache ?? true) ? await planLogRead(opts.current, { types: currentTypes, keepNames }, logCache) : null;
   // Threads pay off only on large inputs: each costs tens of ms of start-up and module loading.
+  const currentBytes = logPlan !== null ? logPlan.bytesToParse : await csvBytes(opts.current, currentIsDir);
   // Alarm-mode calibration (resampling, chunks) is heavy whatever the input size: it keeps the pool.
-  const small = !alarmsActive(opts.alarm) && (await csvBytes(opts.current, currentIsDir)) + (referenceCached ? 0 : (await stat(opts.reference)).size) < INLINE_BELOW_BYTES;
+  const small = !alarmsActive(opts.alarm) && currentBytes + (referenceCached ? 0 : (await stat(opts.reference)).size) < INLINE_BELOW_BYTES;
   const workers = Math.max(0, Math.floor(opts.workers ?? (small ? 0 : availableParallelism())));
   const pool = createColumnPool(workers);
   let background: BackgroundRead | null = null;
+  let incremental: IncrementalRead | null = null;
   try {
     const sinceMs = sinceDuration === null ? undefined : now().getTime() - sinceDuration;
     const wanted = new Set(referenceHeader);
@@ -248,12 +262,26 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
       );
     }
-    const current = await readLog(opts.current, {
-      sinceMs,
-      types: currentTypes,
-      keep: (name) => (wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name)) || qualityColumns.has(name),
-      onProgress: (rowsRead) => opts.onProgress?.({ phase: 'current', rowsRead }),
-    });
+    const onCurrentProgress = (rowsRead: number): void => opts.onProgress?.({ phase: 'current', rowsRead });
+    let current: ReadResult;
+    let runsOf: (name: string) => SortedRuns | null = () => null;
+    let logStats: IncrementalRead['stats'] | null = null;
+    if (logPlan !== null) {
+      // Its cache entries are published once the run has succeeded (a failed run leaves nothing).
+      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress, deferWrites: true }, logCache, logPlan);
+      incremental = inc;
+      current = inc.result;
+      runsOf = inc.runs;
+      logStats = inc.stats;
+      log?.debug({ ...logStats }, 'log-file cache');
+    } else {
+      current = await readLog(opts.current, {
+        sinceMs,
+        types: currentTypes,
+        keep: (name) => (wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name)) || qualityColumns.has(name),
+        onProgress: onCurrentProgress,
+      });
+    }
     lap('read_current');
     if (current.skippedEntries.length > 0) log?.warn({ skipped_entries: current.skippedEntries }, `${current.skippedEntries.length} entries of the log directory are not regular files and were skipped`);
     if (current.table.rows === 0) {
@@ -343,7 +371,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       const refSide: ColumnTask['reference'] = cached !== null ? { profile: cached.columns.get(p.name)! } : { raw: reference!.table.columns.get(p.name) as Column };
       // Calibrated columns run the corrected tests unless compat was asked for (columnCompat).
       const taskOptions = alarm === undefined ? options : { ...options, compat: columnCompat(p.name, alarm, opts.compat) };
-      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, options: taskOptions, prediction: isPrediction };
+      const runs = p.type === 'numerical' ? runsOf(p.name) : null;
+      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, ...(runs !== null ? { currentRuns: runs } : {}), options: taskOptions, prediction: isPrediction };
       if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name), ...(rowRanges !== undefined ? { rowRanges } : {}) };
       return task;
     });
@@ -403,6 +432,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         log?.warn({ err, file: cacheFile }, 'could not write the reference cache');
       }
     }
+    await incremental?.finish(true);
     lap('cache_write');
 
     let runDir: string | null = null;
@@ -415,11 +445,13 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       result,
       runDir,
       cache: { status: cacheStatus, file: cacheFile },
+      logCache: logStats,
       workers: pool.size,
       current: { rowsRead: current.rowsRead, filtered: current.filtered, tornLines: current.tornLines, skipped: current.skipped, skippedEntries: current.skippedEntries },
       timings,
     };
   } finally {
+    await incremental?.finish(false); // a no-op once published
     await pool.close();
     await background?.cancel();
   }

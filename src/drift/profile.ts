@@ -6,7 +6,7 @@
 
 import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from './columns.ts';
 import type { ColumnSummary, ColumnType } from './result.ts';
-import { prepareNumeric, type PreparedCategorical, type PreparedNumeric } from '../stats/index.ts';
+import { prepareNumeric, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 
 /** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */
 export const INTEGER_CARDINALITY_LIMIT = 10;
@@ -37,28 +37,23 @@ export function inferColumnType(col: Column): InferredType {
   // dtype, which Evidently types categorical whatever the number of rows.
   if (col.missing === 0 && col.dictionary.length > 0 && col.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
   const count = col.codes.length - col.missing;
-  const seen = new Uint8Array(col.dictionary.length);
-  const missing = missingCodeOf(col.codes);
-  let distinct = 0;
-  for (let i = 0; i < col.codes.length; i++) {
-    const c = col.codes[i];
-    if (c !== missing && seen[c] === 0) {
-      seen[c] = 1;
-      distinct++;
-    }
-  }
-  return { type: 'categorical', text: distinct > count * 0.5 };
+  return { type: 'categorical', text: countDistinct(col) > count * 0.5 };
 }
 
 function distinctNumbers(values: Float64Array, limit: number): number {
-  const seen = new Set<number>();
+  // At most limit + 1 values are ever held: a linear search beats a Set's hashing there.
+  const seen = new Float64Array(limit + 1);
+  let size = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v)) continue;
-    seen.add(v);
-    if (seen.size > limit) break;
+    if (v !== v) continue; // NaN
+    let k = 0;
+    while (k < size && seen[k] !== v) k++;
+    if (k < size) continue;
+    seen[size++] = v;
+    if (size > limit) break;
   }
-  return seen.size;
+  return size;
 }
 
 /** A numeric column read as numbers but tested as categorical: labels are the numbers' string forms, first-seen order. */
@@ -68,20 +63,32 @@ export function numericToCategorical(col: NumericColumn): CategoricalColumn {
   const codes = new CodeBuilder();
   codes.reserve(col.values.length);
   let missing = 0;
+  // The first few labels are looked up by a linear search (a column tested as categorical has few):
+  // no hashing per row. `===` and the Map's SameValueZero agree on every number but NaN (missing here).
+  const FEW = 16;
+  const few = new Float64Array(FEW);
   for (let i = 0; i < col.values.length; i++) {
     const v = col.values[i];
-    if (Number.isNaN(v)) {
+    if (v !== v) {
       codes.push(MISSING_CODE);
       missing++;
       continue;
     }
-    let c = dict.get(v);
-    if (c === undefined) {
-      c = dictionary.length;
-      dict.set(v, c);
+    const nFew = Math.min(dictionary.length, FEW);
+    let c = 0;
+    while (c < nFew && few[c] !== v) c++;
+    if (c < nFew) {
+      codes.push(c);
+      continue;
+    }
+    let code = dict.get(v);
+    if (code === undefined) {
+      code = dictionary.length;
+      dict.set(v, code);
+      if (code < FEW) few[code] = v;
       dictionary.push(String(v));
     }
-    codes.push(c);
+    codes.push(code);
   }
   return { kind: 'categorical', codes: codes.finish(), dictionary, missing };
 }
@@ -124,6 +131,8 @@ export interface ProfileOptions {
    * `StatTest.inputOrder` and the reference cache need. Default true; false only matters with `owned`.
    */
   inputOrder?: boolean;
+  /** The sorted runs of the column's finite values, when known (see `prepareNumeric`): no sort then. */
+  runs?: SortedRuns;
 }
 
 /**
@@ -160,20 +169,27 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
       }
     }
     const sortInPlace = owned && opts.inputOrder === false;
-    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace }) : null;
+    const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace, runs: opts.runs }) : null;
     const summary: ColumnSummary = { count: n, missing: rows - n, ...(data !== null ? { min, max, mean: data.mean } : {}) };
     const wrongType = col.invalid > 0 ? `has ${col.invalid} non-numeric value(s)` : null;
     return { type, summary, data, wrongType };
   }
   const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
-  const counts = new Float64Array(cat.dictionary.length);
   const missingCode = missingCodeOf(cat.codes);
+  let counts: Float64Array;
   let n = 0;
-  for (let i = 0; i < cat.codes.length; i++) {
-    const c = cat.codes[i];
-    if (c !== missingCode) {
-      counts[c]++;
-      n++;
+  if (cat.counts !== undefined) {
+    // Known counts (merged by the incremental reader): no pass over the codes.
+    counts = Float64Array.from(cat.counts);
+    n = cat.codes.length - cat.missing;
+  } else {
+    counts = new Float64Array(cat.dictionary.length);
+    for (let i = 0; i < cat.codes.length; i++) {
+      const c = cat.codes[i];
+      if (c !== missingCode) {
+        counts[c]++;
+        n++;
+      }
     }
   }
   let codes = cat.codes;
@@ -190,6 +206,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
 }
 
 function countDistinct(col: CategoricalColumn): number {
+  if (col.counts !== undefined) return col.counts.reduce((d, n) => d + (n > 0 ? 1 : 0), 0);
   const seen = new Uint8Array(col.dictionary.length);
   const missing = missingCodeOf(col.codes);
   let d = 0;

@@ -7,6 +7,7 @@ import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './det
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
 import { calibrateColumn, modeOf, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
+import type { SortedRuns } from '../stats/index.ts';
 
 export interface ColumnTask {
   id: number;
@@ -16,6 +17,8 @@ export interface ColumnTask {
   /** Profiled (from the cache) or raw (to profile, and hand back for the cache). */
   reference: { profile: SideProfile } | { raw: Column };
   current: Column;
+  /** Sorted runs of the current column's finite values, merged from the log-file cache: no sort. */
+  currentRuns?: SortedRuns;
   options: DriftOptions;
   /** The prediction column ignores the feature-wide stattest. */
   prediction: boolean;
@@ -45,7 +48,7 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   const options = task.prediction ? { ...task.options, stattest: undefined, threshold: undefined } : task.options;
   // The task owns the current column (transferred to this worker, or dropped by the job's table):
   // unless the column's test reads input order, it is sorted in place instead of copied.
-  const current = profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options) });
+  const current = profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options), runs: task.currentRuns });
   const pair = { name: task.name, reference, current, text: task.text };
   const drift = detectColumnDrift(pair, options);
   if (task.alarm === undefined) return { id: task.id, drift, referenceProfile: computed, error: null };
@@ -80,6 +83,10 @@ export function taskTransferables(task: ColumnTask): ArrayBuffer[] {
   };
   const addColumn = (c: Column): void => add(c.kind === 'numerical' ? c.values : c.codes);
   addColumn(task.current);
+  if (task.currentRuns !== undefined) {
+    add(task.currentRuns.values);
+    add(task.currentRuns.counts);
+  }
   if ('raw' in task.reference) addColumn(task.reference.raw);
   return out;
 }

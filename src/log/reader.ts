@@ -15,7 +15,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { CodeBuilder, Float64Builder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
+import { CodeBuilder, Float64Builder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type DeclaredTypes, type NumericColumn, type Table } from '../drift/columns.ts';
 
 export interface ReadOptions {
   /** Keep only rows whose `timestamp` is >= this instant (ms since epoch). Needs a timestamp column. */
@@ -109,6 +109,8 @@ const enum_NA = 0;
 const enum_NUM = 1;
 const enum_INT = 2;
 const enum_TEXT = 3;
+/** Missing only once trimmed (`" NA"`, `"  "`): a text column keeps such a cell as a label. */
+const enum_NA_PADDED = 4;
 
 /**
  * Parses buf[s, e) as a number into `out[0]`. Returns NA / NUM / INT (an integer literal) / TEXT.
@@ -154,7 +156,7 @@ function parseNumber(buf: Buffer, s: number, e: number, out: Float64Array): numb
 function parseNumberSlow(raw: string, out: Float64Array): number {
   if (raw.length <= NA_MAX_LEN && NA_TOKENS.has(raw)) return enum_NA;
   const str = raw.trim();
-  if (str !== raw && (str === '' || NA_TOKENS.has(str))) return enum_NA;
+  if (str !== raw && (str === '' || NA_TOKENS.has(str))) return enum_NA_PADDED;
   if (NUMBER_RE.test(str)) {
     out[0] = Number(str);
     return /[.eE]/.test(str) ? enum_NUM : enum_INT;
@@ -257,6 +259,10 @@ class ColumnBuilder {
   missing = 0;
   invalid = 0;
   allInt = true;
+  /** Number cells written with a dot, an exponent or as ±Inf (not integer literals). */
+  numCells = 0;
+  /** Cells read as missing numbers that a text column would keep as labels (see enum_NA_PADDED). */
+  paddedNa = 0;
   /** Number cells were already stored as doubles when the first text cell showed up (their text is lost). */
   lostNumberText = false;
   private readonly tmp = new Float64Array(1);
@@ -290,11 +296,15 @@ class ColumnBuilder {
     if (this.mode === 'num') {
       const kind = unescaped === null ? parseNumber(buf, s, e, this.tmp) : parseNumberSlow(unescaped, this.tmp);
       if (kind === enum_INT || kind === enum_NUM) {
-        if (kind === enum_NUM) this.allInt = false;
+        if (kind === enum_NUM) {
+          this.allInt = false;
+          this.numCells++;
+        }
         this.nums!.push(this.tmp[0]);
         return;
       }
-      if (kind === enum_NA) {
+      if (kind === enum_NA || kind === enum_NA_PADDED) {
+        if (kind === enum_NA_PADDED) this.paddedNa++;
         this.missing++;
         this.allInt = false;
         this.nums!.push(NaN);
@@ -348,7 +358,8 @@ class ColumnBuilder {
     this.nums = null;
   }
 
-  finish(): Column {
+  /** The finished column; `canonical` false keeps boolean spellings as read (see `mergeParts`). */
+  finish(canonical = true): Column {
     if (this.mode === 'num') {
       const col: NumericColumn = {
         kind: 'numerical',
@@ -360,7 +371,8 @@ class ColumnBuilder {
       this.nums = null;
       return col;
     }
-    const col: CategoricalColumn = canonicalBooleans({ kind: 'categorical', codes: this.codes!.finish(), dictionary: this.dict!.values, missing: this.missing });
+    const raw: CategoricalColumn = { kind: 'categorical', codes: this.codes!.finish(), dictionary: this.dict!.values, missing: this.missing };
+    const col = canonical ? canonicalBooleans(raw) : raw;
     this.codes = null;
     return col;
   }
@@ -384,7 +396,10 @@ function canonicalBooleans(col: CategoricalColumn): CategoricalColumn {
   const missing = missingCodeOf(col.codes);
   const codes = col.codes;
   for (let i = 0; i < codes.length; i++) if (codes[i] !== missing) codes[i] = remap[codes[i]];
-  return { ...col, dictionary };
+  if (col.counts === undefined) return { ...col, dictionary };
+  const counts = new Float64Array(dictionary.length);
+  col.counts.forEach((n, c) => (counts[remap[c]] += n));
+  return { ...col, dictionary, counts };
 }
 
 const NA_BY_LENGTH: Buffer[][] = [];
@@ -470,6 +485,12 @@ class CsvParser {
   state: FileState | null = null;
   /** Estimated data rows of the whole read, reserved in each column when its builder is created. */
   reserveRows = 0;
+  /** File offset just past the header record (-1: none yet). */
+  headerEnd = -1;
+  /** The last record of the file had a wrong field count (counted torn at the end of the file). */
+  pendingAtEnd = false;
+  /** When set, the timestamp of every kept row (NaN when unparseable) of a file with a timestamp column. */
+  timestamps: Float64Builder | null = null;
   readonly opts: ReadOptions;
   readonly unterminated: 'torn' | 'row';
   readonly limits: ReadLimits;
@@ -495,6 +516,7 @@ class CsvParser {
 
   /** Ends a file: a pending bad record was its last line, so it is torn. */
   endFile(): void {
+    this.pendingAtEnd = this.state !== null && this.state.pendingBad;
     if (this.state !== null && this.state.pendingBad) {
       this.counters.torn++;
       this.state.pendingBad = false;
@@ -611,6 +633,7 @@ class CsvParser {
         if (pos - start > this.limits.maxHeaderBytes) throw headerTooLong(this.file, this.limits);
         if (nf > this.limits.maxColumns) throw tooManyColumns(this.file, nf, this.limits);
         const known = new Set(this.builders.keys());
+        this.headerEnd = this.offset + pos;
         this.state = setupFile(buf, nf, starts, ends, escaped, this.builders, this.header, this.rows, this.opts);
         if (this.rows === 0 && this.reserveRows > 0) for (const [name, b] of this.builders) if (!known.has(name)) b.reserve(this.reserveRows);
         continue;
@@ -642,6 +665,7 @@ class CsvParser {
             this.skip('bad_timestamp');
             continue;
           }
+          this.timestamps?.push(NaN);
         } else {
           if (this.opts.sinceMs !== undefined && ts < this.opts.sinceMs) {
             this.counters.filtered++;
@@ -650,6 +674,7 @@ class CsvParser {
           this.sawTimestamp = true;
           if (ts < this.minTs) this.minTs = ts;
           if (ts > this.maxTs) this.maxTs = ts;
+          this.timestamps?.push(ts);
         }
       }
       const targets = this.state.targets;
@@ -691,70 +716,15 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
   }
   let files: string[];
   let skippedEntries: SkippedEntry[] = [];
-  if (st.isDirectory()) {
-    ({ files, skipped: skippedEntries } = await listLogFiles(path));
-    if (files.length === 0) {
-      const why = skippedEntries.length > 0 ? ` (skipped: ${skippedEntries.map((e) => `${e.name}: ${e.reason}`).join('; ')})` : '';
-      throw new InputError('no_log_files', `no *.csv files in ${path}${why}`);
-    }
-  } else {
-    files = [path];
-  }
+  if (st.isDirectory()) ({ files, skipped: skippedEntries } = await logFilesOf(path));
+  else files = [path];
   const unterminated = opts.unterminatedLastLine ?? (st.isDirectory() ? 'torn' : 'row');
   const chunkSize = opts.chunkSize ?? 1 << 20;
 
   const parser = new CsvParser(opts, unterminated);
   parser.reserveRows = await estimateRows(files, chunkSize);
-  let work = Buffer.allocUnsafe(chunkSize * 2);
-  for (const file of files) {
-    parser.beginFile();
-    parser.file = file;
-    const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-      throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
-    });
-    try {
-      // One working buffer for the whole read: the unparsed tail of a chunk moves to its start and
-      // the next chunk is read in after it. No per-chunk allocation (garbage buffers would otherwise
-      // pile up in the allocator between collections and count in the RSS).
-      let carried = 0;
-      let firstChunk = true;
-      let offset = 0; // file offset of work[0]
-      for (;;) {
-        // An incomplete record is parsed again from its start once more bytes are in; reading at
-        // least as much as is carried keeps that linear however long the record (was quadratic).
-        const want = Math.max(chunkSize, carried);
-        if (work.length < carried + want) {
-          const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, carried + want));
-          work.copy(bigger, 0, 0, carried);
-          work = bigger;
-        }
-        const { bytesRead } = await fh.read(work, carried, want, null);
-        const eof = bytesRead === 0;
-        if (eof && carried === 0) break;
-        const buf = work.subarray(0, carried + bytesRead);
-        let pos = 0;
-        if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
-        firstChunk = false;
-        parser.offset = offset;
-        const rest = parser.parse(buf, pos, eof);
-        if (rest === -1) {
-          offset += buf.length;
-          carried = 0;
-        } else {
-          work.copy(work, 0, rest, buf.length);
-          offset += rest;
-          carried = buf.length - rest;
-          if (parser.state === null && carried > parser.limits.maxHeaderBytes) throw headerTooLong(file, parser.limits);
-          if (carried > parser.limits.maxRecordBytes) throw recordTooLong(file, offset, parser.limits);
-        }
-        opts.onProgress?.(parser.counters.rowsRead);
-        if (eof) break;
-      }
-      parser.endFile();
-    } finally {
-      await fh.close();
-    }
-  }
+  const reader = new FileReader(chunkSize);
+  for (const file of files) await reader.parseFile(parser, file, opts.onProgress);
   const { builders, header, rows, counters, sawTimestamp, minTs, maxTs } = parser;
 
   if (builders.size === 0 && header.length === 0) throw new InputError('no_header', `${path} has no CSV header row`);
@@ -828,6 +798,99 @@ export async function listLogFiles(dir: string): Promise<{ files: string[]; skip
 
 function kindOf(e: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
   return e.isDirectory() ? 'a directory' : e.isFIFO() ? 'a FIFO' : e.isSocket() ? 'a socket' : e.isBlockDevice() || e.isCharacterDevice() ? 'a device' : 'not a regular file';
+}
+
+/** `listLogFiles`, failing with `no_log_files` (naming any skipped entries) when there is no file to read. */
+export async function logFilesOf(dir: string): Promise<{ files: string[]; skipped: SkippedEntry[] }> {
+  const listed = await listLogFiles(dir);
+  if (listed.files.length === 0) {
+    const why = listed.skipped.length > 0 ? ` (skipped: ${listed.skipped.map((e) => `${e.name}: ${e.reason}`).join('; ')})` : '';
+    throw new InputError('no_log_files', `no *.csv files in ${dir}${why}`);
+  }
+  return listed;
+}
+
+/** Reads files chunk by chunk into a parser, with one working buffer reused for every file. */
+class FileReader {
+  // The unparsed tail of a chunk moves to the buffer's start and the next chunk is read in after it.
+  // No per-chunk allocation (garbage buffers would otherwise pile up between collections and count in the RSS).
+  private work: Buffer;
+  private readonly chunkSize: number;
+
+  constructor(chunkSize: number) {
+    this.chunkSize = chunkSize;
+    this.work = Buffer.allocUnsafe(chunkSize * 2);
+  }
+
+  /** The last byte read by `parseFile` (-1: none), to tell whether a file ends with a complete line. */
+  lastByte = -1;
+  /** File offset just past the last byte read by `parseFile`. */
+  endOffset = 0;
+
+  /**
+   * Parses `file` from byte `from` on; with `header` (the file's header record) first, so that a
+   * later part of a file is read as the file would be (`readLogFilePart` with `from`).
+   */
+  async parseFile(parser: CsvParser, file: string, onProgress?: (rowsRead: number) => void, from = 0, header?: Buffer): Promise<void> {
+    const chunkSize = this.chunkSize;
+    parser.beginFile();
+    parser.file = file;
+    this.lastByte = -1;
+    if (header !== undefined) {
+      parser.offset = 0;
+      parser.parse(header, 0, false);
+    }
+    const fh = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw new InputError('unreadable', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
+    });
+    try {
+      let carried = 0;
+      let firstChunk = from === 0;
+      let offset = from; // file offset of work[0]
+      for (;;) {
+        // An incomplete record is parsed again from its start once more bytes are in; reading at
+        // least as much as is carried keeps that linear however long the record (was quadratic).
+        const want = Math.max(chunkSize, carried);
+        if (this.work.length < carried + want) {
+          const bigger = Buffer.allocUnsafe(Math.max(this.work.length * 2, carried + want));
+          this.work.copy(bigger, 0, 0, carried);
+          this.work = bigger;
+        }
+        const work = this.work;
+        const { bytesRead } = await fh.read(work, carried, want, offset + carried);
+        const eof = bytesRead === 0;
+        if (bytesRead > 0) this.lastByte = work[carried + bytesRead - 1];
+        if (eof && carried === 0) {
+          this.endOffset = offset;
+          break;
+        }
+        const buf = work.subarray(0, carried + bytesRead);
+        let pos = 0;
+        if (firstChunk && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+        firstChunk = false;
+        parser.offset = offset;
+        const rest = parser.parse(buf, pos, eof);
+        if (rest === -1) {
+          offset += buf.length;
+          carried = 0;
+        } else {
+          work.copy(work, 0, rest, buf.length);
+          offset += rest;
+          carried = buf.length - rest;
+          if (parser.state === null && carried > parser.limits.maxHeaderBytes) throw headerTooLong(file, parser.limits);
+          if (carried > parser.limits.maxRecordBytes) throw recordTooLong(file, offset, parser.limits);
+        }
+        onProgress?.(parser.counters.rowsRead);
+        if (eof) {
+          this.endOffset = offset + carried;
+          break;
+        }
+      }
+      parser.endFile();
+    } finally {
+      await fh.close();
+    }
+  }
 }
 
 /**
@@ -984,4 +1047,413 @@ function headerLine(text: string, eof: boolean): string[] | null {
     break;
   }
   return fields.length === 1 && fields[0] === '' ? null : fields;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-file parts. A directory read is a fold over its files in name order; the incremental reader
+// (src/log/file-cache.ts) caches each closed file's part and merges parts instead of re-parsing.
+// `mergeParts` reproduces `readLog` on the whole directory exactly, or says it cannot (null).
+
+/** One column of one file as the reader built it (boolean spellings not yet made canonical). */
+export type PartColumn =
+  | {
+      kind: 'numerical';
+      values: Float64Array;
+      missing: number;
+      invalid: number;
+      /** Every cell an integer literal (the reader's int64 test before missing/invalid are counted). */
+      allInt: boolean;
+      /** Cells written with a dot, an exponent, or as ±Inf. */
+      numCells: number;
+      /** Missing cells that a text column would have kept as labels (`" NA"`). */
+      paddedNa: number;
+    }
+  | {
+      kind: 'categorical';
+      /** Codes into `dictionary`; `missingCodeOf(codes)` for a missing cell. */
+      codes: CodeArray;
+      /** First-seen order; every label occurs in `codes`. */
+      dictionary: string[];
+      /** Rows per code (missing not counted). */
+      counts: Float64Array;
+      missing: number;
+      /** Numbers came before the first text cell (`readLog` re-reads such a column as categorical). */
+      mixed: boolean;
+      /** Missing cells before the first text cell that a text column would have kept as labels. */
+      paddedNa: number;
+    };
+
+/** What a read of one log file produced, before merging with the other files of its directory. */
+export interface LogFilePart {
+  /** The file's name (no directory). */
+  file: string;
+  /** Its header row, every name in file order; empty when the file has no header row. */
+  header: string[];
+  /** Kept rows. */
+  rows: number;
+  rowsRead: number;
+  filtered: number;
+  tornLines: number;
+  skippedRows: number;
+  skipped: Record<string, number>;
+  /** Kept columns in the order the reader created them. */
+  columns: Map<string, PartColumn>;
+  /** The timestamp of each kept row (NaN: unparseable); null when the file has no timestamp column. */
+  timestamps: Float64Array | null;
+  /** Smallest / largest parseable timestamp of the kept rows (Infinity / -Infinity when none). */
+  minTs: number;
+  maxTs: number;
+  /** Kept rows whose timestamp is unparseable. */
+  badTimestamps: number;
+}
+
+/**
+ * Reads one log file as a directory read would read it (a torn last line is torn), recording each
+ * kept row's timestamp so a time window can be applied to the part later (`windowPart`).
+ */
+export async function readLogFilePart(
+  file: string,
+  opts: Pick<ReadOptions, 'types' | 'keep' | 'sinceMs' | 'chunkSize' | 'limits'> & { from?: number; header?: Buffer } = {},
+): Promise<LogFilePart & { headerEnd: number; cleanEnd: boolean; end: number }> {
+  const parser = new CsvParser(opts, 'torn');
+  parser.timestamps = new Float64Builder();
+  const reader = new FileReader(opts.chunkSize ?? 1 << 20);
+  await reader.parseFile(parser, file, undefined, opts.from ?? 0, opts.header);
+  const columns = new Map<string, PartColumn>();
+  for (const [name, b] of parser.builders) {
+    const col = b.finish(false);
+    columns.set(
+      name,
+      col.kind === 'numerical'
+        ? { kind: 'numerical', values: col.values, missing: col.missing, invalid: col.invalid, allInt: b.allInt, numCells: b.numCells, paddedNa: b.paddedNa }
+        : { kind: 'categorical', codes: col.codes, dictionary: col.dictionary, counts: countCodes(col.codes, col.dictionary.length), missing: col.missing, mixed: b.lostNumberText, paddedNa: b.paddedNa },
+    );
+  }
+  const timestamps = parser.timestamps.finish();
+  const hasTimestamp = parser.header.includes('timestamp');
+  let bad = 0;
+  for (let i = 0; i < timestamps.length; i++) if (Number.isNaN(timestamps[i])) bad++;
+  const c = parser.counters;
+  return {
+    file: basename(file),
+    header: parser.header,
+    rows: parser.rows,
+    rowsRead: c.rowsRead,
+    filtered: c.filtered,
+    tornLines: c.torn,
+    skippedRows: c.skippedRows,
+    skipped: c.skipped,
+    columns,
+    timestamps: hasTimestamp ? timestamps : null,
+    minTs: parser.minTs,
+    maxTs: parser.maxTs,
+    badTimestamps: bad,
+    headerEnd: parser.headerEnd,
+    end: reader.endOffset,
+    // Ends with a complete, well-formed record: more rows appended later read the same way.
+    cleanEnd: reader.lastByte === LF && !parser.pendingAtEnd && parser.state !== null,
+  };
+}
+
+/** How much of a part a `--since` window keeps: all of it, none of it, or some rows. */
+export function windowCoverage(part: Pick<LogFilePart, 'rows' | 'timestamps' | 'minTs' | 'maxTs' | 'badTimestamps'> & { hasTimestamps?: boolean }, sinceMs: number | undefined): 'all' | 'none' | 'some' {
+  const hasTimestamps = part.hasTimestamps ?? part.timestamps !== null;
+  if (sinceMs === undefined || !hasTimestamps || part.rows === 0) return 'all';
+  if (part.badTimestamps === 0 && part.minTs >= sinceMs) return 'all';
+  if (part.maxTs < sinceMs) return 'none';
+  return 'some';
+}
+
+/**
+ * The rows of `part` with `timestamp >= sinceMs`, counted as `readLog` counts them: older rows are
+ * `filtered`, unparseable timestamps are skipped (`bad_timestamp`). Null when the cached part cannot
+ * tell what a read would have made of the kept rows alone (a column declared numerical with text in
+ * it; a float column whose kept values are all whole numbers; a column mixing numbers and text):
+ * the caller then reads the file again.
+ */
+export function windowPart(part: LogFilePart, sinceMs: number | undefined, types?: DeclaredTypes): LogFilePart | null {
+  const coverage = windowCoverage(part, sinceMs);
+  if (coverage === 'all') return part;
+  if (coverage === 'none') {
+    // Every row is older (or unparseable): counts only, the per-row arrays are not read.
+    const columns = new Map<string, PartColumn>();
+    for (const name of part.columns.keys()) columns.set(name, emptyNumbers(0));
+    const skipped = { ...part.skipped };
+    if (part.badTimestamps > 0) skipped.bad_timestamp = (skipped.bad_timestamp ?? 0) + part.badTimestamps;
+    return { ...part, rows: 0, filtered: part.filtered + part.rows - part.badTimestamps, skippedRows: part.skippedRows + part.badTimestamps, skipped, columns, timestamps: new Float64Array(0), minTs: Infinity, maxTs: -Infinity, badTimestamps: 0 };
+  }
+  const ts = part.timestamps!;
+  const keep: number[] = [];
+  let filtered = 0;
+  let bad = 0;
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (Number.isNaN(t)) bad++;
+    else if (t < sinceMs!) filtered++;
+    else {
+      keep.push(i);
+      if (t < minTs) minTs = t;
+      if (t > maxTs) maxTs = t;
+    }
+  }
+  const columns = new Map<string, PartColumn>();
+  for (const [name, col] of part.columns) {
+    if (keep.length === 0) {
+      // As a fresh builder starts: numbers unless declared categorical.
+      columns.set(name, types?.get(name) === 'categorical' ? { kind: 'categorical', codes: new Uint8Array(0), dictionary: [], counts: new Float64Array(0), missing: 0, mixed: false, paddedNa: 0 } : emptyNumbers(0));
+      continue;
+    }
+    if (col.kind === 'numerical') {
+      if (col.invalid > 0) return null;
+      const values = new Float64Array(keep.length);
+      let missing = 0;
+      let nonInteger = false;
+      for (let k = 0; k < keep.length; k++) {
+        const v = col.values[keep[k]];
+        values[k] = v;
+        if (Number.isNaN(v)) missing++;
+        else if (!Number.isInteger(v)) nonInteger = true;
+      }
+      let allInt: boolean;
+      if (missing > 0) allInt = false;
+      else if (col.numCells === 0) allInt = true;
+      else if (nonInteger) allInt = false;
+      else return null; // "5.0" and "5" read alike: the cells' spelling is not cached
+      columns.set(name, { kind: 'numerical', values, missing, invalid: 0, allInt, numCells: allInt ? 0 : col.numCells, paddedNa: col.paddedNa });
+    } else {
+      // Undeclared, the kept rows alone would start as numbers: exact only when every label is text
+      // (then the first kept label turns the column into text, wherever it is) and no missing cell
+      // was missing only as a number.
+      const declared = types?.get(name) === 'categorical';
+      if (!declared && (col.mixed || col.paddedNa > 0 || !col.dictionary.every(isTextLabel))) return null;
+      const from = col.codes;
+      const missingFrom = missingCodeOf(from);
+      const codes = from instanceof Uint8Array ? new Uint8Array(keep.length) : from instanceof Uint16Array ? new Uint16Array(keep.length) : new Uint32Array(keep.length);
+      const remap = new Int32Array(col.dictionary.length).fill(-1);
+      const dictionary: string[] = [];
+      let missing = 0;
+      for (let k = 0; k < keep.length; k++) {
+        const c = from[keep[k]];
+        if (c === missingFrom) {
+          codes[k] = missingFrom;
+          missing++;
+          continue;
+        }
+        if (remap[c] === -1) remap[c] = dictionary.push(col.dictionary[c]) - 1;
+        codes[k] = remap[c];
+      }
+      if (!declared && dictionary.length === 0) {
+        // No text among the kept cells: a read of them alone keeps numbers, all missing.
+        columns.set(name, { ...emptyNumbers(keep.length), missing: keep.length, allInt: false });
+        continue;
+      }
+      columns.set(name, { kind: 'categorical', codes, dictionary, counts: countCodes(codes, dictionary.length), missing, mixed: false, paddedNa: 0 });
+    }
+  }
+  const keptTs = new Float64Array(keep.length);
+  for (let k = 0; k < keep.length; k++) keptTs[k] = ts[keep[k]];
+  const skipped = { ...part.skipped };
+  if (bad > 0) skipped.bad_timestamp = (skipped.bad_timestamp ?? 0) + bad;
+  return {
+    ...part,
+    rows: keep.length,
+    filtered: part.filtered + filtered,
+    skippedRows: part.skippedRows + bad,
+    skipped,
+    columns,
+    timestamps: keptTs,
+    minTs,
+    maxTs,
+    badTimestamps: 0,
+  };
+}
+
+function emptyNumbers(rows: number): PartColumn & { kind: 'numerical' } {
+  return { kind: 'numerical', values: new Float64Array(rows).fill(NaN), missing: 0, invalid: 0, allInt: true, numCells: 0, paddedNa: 0 };
+}
+
+const scratch = new Float64Array(1);
+/** A label a numbers-first read would also call text (not a number, not missing even when trimmed). */
+function isTextLabel(label: string): boolean {
+  return parseNumberSlow(label, scratch) === enum_TEXT;
+}
+
+/**
+ * What `readLog(dir, opts)` returns, from the parts of every file of `dir` in name order, each already
+ * restricted to the window (`windowPart`). Null when the files disagree about a column in a way only
+ * a full read resolves (numbers in one file, text in another: `readLog` reads the column again as
+ * text, and the parts no longer hold the numbers' text).
+ */
+export function mergeParts(path: string, parts: readonly LogFilePart[], opts: Pick<ReadOptions, 'types' | 'sinceMs'> & { release?: boolean } = {}, skippedEntries: SkippedEntry[] = []): ReadResult | null {
+  const header: string[] = [];
+  const order: string[] = [];
+  let rows = 0;
+  let rowsRead = 0;
+  let filtered = 0;
+  let tornLines = 0;
+  let skippedRows = 0;
+  const skipped: Record<string, number> = {};
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  for (const p of parts) {
+    for (const name of p.header) if (!header.includes(name)) header.push(name);
+    for (const name of p.columns.keys()) if (!order.includes(name)) order.push(name);
+    rows += p.rows;
+    rowsRead += p.rowsRead;
+    filtered += p.filtered;
+    tornLines += p.tornLines;
+    skippedRows += p.skippedRows;
+    for (const [k, v] of Object.entries(p.skipped)) skipped[k] = (skipped[k] ?? 0) + v;
+    if (p.rows > 0 && p.minTs < minTs) minTs = p.minTs;
+    if (p.rows > 0 && p.maxTs > maxTs) maxTs = p.maxTs;
+  }
+  if (order.length === 0 && header.length === 0) throw new InputError('no_header', `${path} has no CSV header row`);
+  if (opts.sinceMs !== undefined && !header.includes('timestamp')) {
+    throw new InputError('no_timestamp', `--since needs a "timestamp" column, and ${path} has none`);
+  }
+  const columns = new Map<string, Column>();
+  for (const name of order) {
+    const col = mergeColumn(parts, name, rows, opts.types?.get(name));
+    if (col === null) return null;
+    columns.set(name, col);
+    // `release`: the parts' arrays of this column are garbage now (peak memory: one column twice, not the table).
+    if (opts.release === true) for (const p of parts) p.columns.delete(name);
+  }
+  return {
+    path,
+    files: parts.map((p) => p.file),
+    header,
+    table: { rows, columns },
+    rowsRead,
+    filtered,
+    tornLines,
+    skippedRows,
+    skipped,
+    from: minTs <= maxTs ? new Date(minTs).toISOString() : null,
+    to: minTs <= maxTs ? new Date(maxTs).toISOString() : null,
+    skippedEntries,
+  };
+}
+
+function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, declared: 'numerical' | 'categorical' | undefined): Column | null {
+  // The kind a full read ends with: categorical once any file has text in it (or declared so).
+  const firstCat = parts.findIndex((p) => p.columns.get(name)?.kind === 'categorical' && p.rows > 0);
+  const categorical = declared === 'categorical' || firstCat !== -1;
+  if (!categorical) {
+    const values = new Float64Array(rows);
+    let off = 0;
+    let missing = 0;
+    let invalid = 0;
+    let allInt = true;
+    for (const p of parts) {
+      const c = p.columns.get(name);
+      if (c === undefined || p.rows === 0) {
+        values.fill(NaN, off, off + p.rows);
+        missing += p.rows;
+      } else if (c.kind === 'numerical') {
+        values.set(c.values, off);
+        missing += c.missing;
+        invalid += c.invalid;
+        allInt &&= c.allInt;
+      }
+      off += p.rows;
+    }
+    return { kind: 'numerical', values, missing, invalid, integerDtype: allInt && missing === 0 && invalid === 0 };
+  }
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const remaps: (Int32Array | null)[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const c = parts[i].columns.get(name);
+    if (c === undefined || parts[i].rows === 0) {
+      remaps.push(null);
+      continue;
+    }
+    if (c.kind === 'numerical') {
+      // Only cells a text read also calls missing, and only before the first text: then the full
+      // read held them as missing numbers when it turned the column into text.
+      if (c.missing !== c.values.length || (i > firstCat && c.paddedNa > 0)) return null;
+      remaps.push(null);
+      continue;
+    }
+    // After the first text file a full read is already text: cells a file alone read as missing
+    // numbers before its own first text (`" NA"`) would have been labels.
+    if (c.mixed || (i > firstCat && c.paddedNa > 0)) return null;
+    const remap = new Int32Array(c.dictionary.length);
+    c.dictionary.forEach((label, k) => {
+      let g = index.get(label);
+      if (g === undefined) {
+        g = dictionary.push(label) - 1;
+        index.set(label, g);
+      }
+      remap[k] = g;
+    });
+    remaps.push(remap);
+  }
+  // The array type CodeBuilder ends with: the narrowest whose largest value is not a code.
+  const codes: CodeArray = dictionary.length <= 0xff ? new Uint8Array(rows) : dictionary.length <= 0xffff ? new Uint16Array(rows) : new Uint32Array(rows);
+  const counts = new Float64Array(dictionary.length);
+  const missingCode = missingCodeOf(codes);
+  let off = 0;
+  let missing = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const c = p.columns.get(name);
+    const remap = remaps[i];
+    if (c === undefined || c.kind === 'numerical' || remap === null) {
+      codes.fill(missingCode, off, off + p.rows);
+      missing += p.rows;
+    } else {
+      remapCodes(codes, off, c.codes, remap, missingCode);
+      for (let k = 0; k < remap.length; k++) counts[remap[k]] += c.counts[k];
+      missing += c.missing;
+    }
+    off += p.rows;
+  }
+  return canonicalBooleans({ kind: 'categorical', codes, dictionary, missing, counts });
+}
+
+/** Rows per code of a code array (missing cells not counted), one monomorphic loop per array type. */
+export function countCodes(codes: CodeArray, labels: number): Float64Array {
+  const counts = new Float64Array(labels + 1);
+  const missing = missingCodeOf(codes);
+  if (codes instanceof Uint8Array) countInto(codes, counts, missing, labels);
+  else if (codes instanceof Uint16Array) countInto16(codes, counts, missing, labels);
+  else for (let i = 0; i < codes.length; i++) counts[codes[i] === missing ? labels : codes[i]]++;
+  return counts.subarray(0, labels);
+}
+
+function countInto(codes: Uint8Array, counts: Float64Array, missing: number, labels: number): void {
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    counts[c === missing ? labels : c]++;
+  }
+}
+
+function countInto16(codes: Uint16Array, counts: Float64Array, missing: number, labels: number): void {
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    counts[c === missing ? labels : c]++;
+  }
+}
+
+/**
+ * codes[off + k] = the global code of from[k]. 8- and 16-bit sources go through a table covering
+ * every value (missing included): one load per cell, no branch.
+ */
+function remapCodes(codes: CodeArray, off: number, from: CodeArray, remap: Int32Array, missingCode: number): void {
+  const missingFrom = missingCodeOf(from);
+  if (missingFrom === MISSING_CODE) {
+    for (let k = 0; k < from.length; k++) {
+      const v = from[k];
+      codes[off + k] = v === missingFrom ? missingCode : remap[v];
+    }
+    return;
+  }
+  const table = new Uint32Array(missingFrom + 1).fill(missingCode);
+  table.set(remap);
+  const out = codes.subarray(off, off + from.length);
+  for (let k = 0; k < from.length; k++) out[k] = table[from[k]];
 }

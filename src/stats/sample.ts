@@ -70,6 +70,104 @@ export interface PrepareOptions {
   sortInPlace?: boolean;
   /** `values` already sorted ascending elsewhere (a resample built in order): used as `sorted`, no sort. */
   sorted?: Float64Array;
+  /**
+   * The sorted runs of `values` when already known (merged from cached parts of the same data, see
+   * `mergeSortedRuns`): `sorted` is then written from them in O(n) instead of sorting. Ignored when
+   * their counts do not add up to `values.length`.
+   */
+  runs?: SortedRuns;
+}
+
+/**
+ * A sorted sample as runs: distinct values ascending and how often each occurs. Unlike
+ * `uniqueValues`, -0 and +0 are separate runs (-0 first, as `Float64Array.prototype.sort` orders
+ * them), so expanding the runs gives the sorted array bit for bit.
+ */
+export interface SortedRuns {
+  values: Float64Array;
+  counts: Float64Array;
+}
+
+/** Runs of the finite values of `values` (NaN and ±Inf left out, as Evidently drops them). O(n log n). */
+export function sortedRunsOf(values: Float64Array): SortedRuns {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) n++;
+  const sorted = new Float64Array(n);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) sorted[j++] = values[i];
+  sorted.sort();
+  let runs = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || !Object.is(sorted[i], sorted[i - 1])) runs++;
+  const out = { values: new Float64Array(runs), counts: new Float64Array(runs) };
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || !Object.is(sorted[i], sorted[i - 1])) out.values[++k] = sorted[i];
+    out.counts[k]++;
+  }
+  return out;
+}
+
+/** -1, 0, 1 in sort order (-0 before +0). */
+function compareRun(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a !== 0) return 0;
+  const na = Object.is(a, -0);
+  return na === Object.is(b, -0) ? 0 : na ? -1 : 1;
+}
+
+function mergeTwoRuns(a: SortedRuns, b: SortedRuns): SortedRuns {
+  const na = a.values.length;
+  const nb = b.values.length;
+  const values = new Float64Array(na + nb);
+  const counts = new Float64Array(na + nb);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < na && j < nb) {
+    const c = compareRun(a.values[i], b.values[j]);
+    if (c < 0) {
+      values[k] = a.values[i];
+      counts[k++] = a.counts[i++];
+    } else if (c > 0) {
+      values[k] = b.values[j];
+      counts[k++] = b.counts[j++];
+    } else {
+      values[k] = a.values[i];
+      counts[k++] = a.counts[i++] + b.counts[j++];
+    }
+  }
+  for (; i < na; i++, k++) {
+    values[k] = a.values[i];
+    counts[k] = a.counts[i];
+  }
+  for (; j < nb; j++, k++) {
+    values[k] = b.values[j];
+    counts[k] = b.counts[j];
+  }
+  return k === na + nb ? { values, counts } : { values: values.slice(0, k), counts: counts.slice(0, k) };
+}
+
+/**
+ * The runs of the concatenation of several samples, from theirs: pairwise merges in a balanced tree,
+ * O(R log k) for R runs in k lists, where sorting the concatenation would cost O(n log n).
+ */
+export function mergeSortedRuns(lists: readonly SortedRuns[]): SortedRuns {
+  if (lists.length === 0) return { values: new Float64Array(0), counts: new Float64Array(0) };
+  let level = [...lists];
+  while (level.length > 1) {
+    const next: SortedRuns[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergeTwoRuns(level[i], level[i + 1]) : level[i]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** Whether `runs` describe exactly `n` values. */
+function runsCover(runs: SortedRuns, n: number): boolean {
+  let total = 0;
+  for (let i = 0; i < runs.counts.length; i++) total += runs.counts[i];
+  return total === n;
 }
 
 /** Profile a numerical sample once: O(n log n) sort, O(n) moments and run lengths. Input must be finite. */
@@ -88,15 +186,42 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
   const std = Math.sqrt((s + c) / n);
   // After the moments: with sortInPlace, `values` is reordered from here on.
   const inPlace = opts.sortInPlace === true;
-  const sorted = opts.sorted ?? (inPlace ? values.sort() : Float64Array.from(values).sort());
-  let nu = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
-  const uniqueValues = new Float64Array(nu);
-  const uniqueCounts = new Float64Array(nu);
-  let k = -1;
-  for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
-    uniqueCounts[k]++;
+  const runs = opts.sorted === undefined && opts.runs !== undefined && runsCover(opts.runs, n) ? opts.runs : null;
+  let sorted: Float64Array;
+  if (opts.sorted !== undefined) sorted = opts.sorted;
+  else if (runs === null) sorted = inPlace ? values.sort() : Float64Array.from(values).sort();
+  else {
+    sorted = inPlace ? values : new Float64Array(n);
+    let at = 0;
+    for (let r = 0; r < runs.values.length; r++) {
+      const count = runs.counts[r];
+      sorted.fill(runs.values[r], at, at + count);
+      at += count;
+    }
+  }
+  let uniqueValues: Float64Array;
+  let uniqueCounts: Float64Array;
+  if (runs !== null) {
+    // From the runs: -0 and +0 are one distinct value here (===), the first one's sign kept.
+    let nu = 0;
+    for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) nu++;
+    uniqueValues = new Float64Array(nu);
+    uniqueCounts = new Float64Array(nu);
+    let k = -1;
+    for (let r = 0; r < runs.values.length; r++) {
+      if (r === 0 || runs.values[r] !== runs.values[r - 1]) uniqueValues[++k] = runs.values[r];
+      uniqueCounts[k] += runs.counts[r];
+    }
+  } else {
+    let nu = 0;
+    for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
+    uniqueValues = new Float64Array(nu);
+    uniqueCounts = new Float64Array(nu);
+    let k = -1;
+    for (let i = 0; i < n; i++) {
+      if (i === 0 || sorted[i] !== sorted[i - 1]) uniqueValues[++k] = sorted[i];
+      uniqueCounts[k]++;
+    }
   }
   const integerDtype = opts.integerDtype ?? false;
   if (inPlace) return { prepared: 'num', values: sorted, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype, inputOrderDropped: true };

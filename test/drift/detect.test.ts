@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLog } from '../../src/log/reader.ts';
 import { loadTable, testRunMeta } from '../support/drift.ts';
-import { assembleResult, detectColumnDrift, detectDrift, ksDistance, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
+import { assembleResult, detectColumnDrift, detectDrift, ksDistance, ksDistanceOf, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
 import { preparedCategorical, profileColumn } from '../../src/drift/profile.ts';
 import type { ColumnDrift } from '../../src/drift/result.ts';
 
@@ -221,4 +221,48 @@ test('column types as Evidently infers them (int <= 10 distinct → categorical;
   assert.equal(r.dataset_drift, true);
   const withInf = r.columns.find((c) => c.name === 'with_inf')!;
   assert.equal(withInf.reference.missing, 8); // the ±inf cells are dropped like missing ones, as Evidently does
+});
+
+test('ksDistanceOf (distinct values and counts) equals ksDistance (sorted arrays) bit for bit', async () => {
+  const { prepareNumeric } = await import('../../src/stats/index.ts');
+  let s = 7;
+  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 20; round++) {
+    const a = Float64Array.from({ length: 50 + round * 13 }, () => Math.floor(rand() * (round + 2)) / 3 - (rand() < 0.05 ? 0 : 1));
+    const b = Float64Array.from({ length: 40 + round * 7 }, () => Math.floor(rand() * (round + 3)) / 3);
+    const pa = prepareNumeric(a);
+    const pb = prepareNumeric(b);
+    assert.ok(Object.is(ksDistanceOf(pa, pb), ksDistance(pa.sorted, pb.sorted)), `round ${round}`);
+  }
+});
+
+test('cdfDistanceIntegral over distinct values gives the element-by-element walk bit for bit', async () => {
+  const { prepareNumeric } = await import('../../src/stats/index.ts');
+  const { cdfDistanceIntegral } = await import('../../src/stats/tests/numeric.ts');
+  // The walk over the sorted samples, one element at a time (scipy's _cdf_distance order).
+  const elementWalk = (u: Float64Array, v: Float64Array, p: 1 | 2): number => {
+    const nu = u.length, nv = v.length;
+    let i = 0, j = 0, prev = Math.min(u[0], v[0]), s = 0, c = 0;
+    while (i < nu || j < nv) {
+      const x = j >= nv || (i < nu && u[i] <= v[j]) ? u[i] : v[j];
+      if (x !== prev) {
+        const diff = Math.abs(i / nu - j / nv);
+        const term = (p === 1 ? diff : diff * diff) * (x - prev);
+        const t = s + term;
+        c += Math.abs(s) >= Math.abs(term) ? s - t + term : term - t + s;
+        s = t;
+        prev = x;
+      }
+      if (j >= nv || (i < nu && u[i] <= v[j])) i++;
+      else j++;
+    }
+    return s + c;
+  };
+  let s = 11;
+  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 20; round++) {
+    const a = prepareNumeric(Float64Array.from({ length: 30 + round * 17 }, () => (rand() < 0.1 ? -0 : Math.floor(rand() * (round + 2)) * 0.37 - 1)));
+    const b = prepareNumeric(Float64Array.from({ length: 20 + round * 11 }, () => (rand() < 0.1 ? 0 : Math.floor(rand() * (round + 4)) * 0.29)));
+    for (const p of [1, 2] as const) assert.ok(Object.is(cdfDistanceIntegral(a, b, p), elementWalk(a.sorted, b.sorted, p)), `round ${round} p ${p}`);
+  }
 });

@@ -86,3 +86,43 @@ test('runDriftJob: keepLast removes the oldest runs after each run, failed ones 
   assert.equal(parsed.help === false ? parsed.options.keepLast : null, 7);
   assert.throws(() => parseDriftArgs(['--reference', 'r.csv', '--current', 'c', '--keep-last', '0']), /--keep-last must be a whole number >= 1/);
 });
+
+test('runDriftJob over a log directory: the log-file cache gives the same drift.json as re-reading every file, windows included', async () => {
+  const { readFileSync, writeFileSync, mkdirSync, utimesSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-job-log-'));
+  const logDir = join(dir, 'live');
+  mkdirSync(logDir);
+  // The demo's current rows as a prediction log: 6 rotated files, one row every 10 s.
+  const [header, ...rows] = readFileSync(CUR, 'utf8').trimEnd().split('\n');
+  const names = header.split(',');
+  const features = names.filter((n) => n !== 'class');
+  const t0 = Date.parse('2026-11-30T00:00:00.000Z');
+  const perFile = 2500;
+  for (let f = 0; f < 6; f++) {
+    const lines = [`request_id,timestamp,model_version,${features.join(',')},prediction,confidence`];
+    for (let i = f * perFile; i < (f + 1) * perFile; i++) {
+      const cells = rows[i].split(',');
+      lines.push(`id-${i},${new Date(t0 + i * 10_000).toISOString()},v1,${cells.slice(0, -1).join(',')},${cells[cells.length - 1]},0.${i % 10}`);
+    }
+    const file = join(logDir, `live_predictions-a-${f}.csv`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    if (f < 5) utimesSync(file, new Date(t0), new Date(t0)); // closed long ago; the last one is open
+  }
+  const end = t0 + 6 * perFile * 10_000;
+  const strip = (r: object): unknown => JSON.parse(JSON.stringify(r, (k, v) => (k === 'run_id' || k === 'started_at' || k === 'finished_at' ? undefined : v)));
+  const out = join(dir, 'reports');
+  for (const since of [undefined, '10h', '3h', '1h']) {
+    const base = { reference: REF, current: logDir, out, save: false, workers: 0, since, now: () => new Date(end) };
+    const full = await runDriftJob({ ...base, logCache: false });
+    assert.equal(full.logCache, null);
+    const cold = await runDriftJob(base);
+    const warm = await runDriftJob(base);
+    assert.ok(full.result.current.rows > 0);
+    assert.deepEqual(strip(cold.result), strip(full.result), `cold, since ${since}`);
+    assert.deepEqual(strip(warm.result), strip(full.result), `warm, since ${since}`);
+    assert.equal(warm.logCache!.fullRead, false);
+    assert.equal(warm.logCache!.written, 0);
+    assert.equal(warm.logCache!.cached, 5, `since ${since}: the closed files come from the cache`);
+    assert.equal(warm.logCache!.parsed, 1, 'the open file is parsed');
+  }
+});

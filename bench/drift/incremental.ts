@@ -1,0 +1,221 @@
+/**
+ * Incremental drift benchmark: a scheduled `--since 24h` run every 5 minutes over a prediction-log
+ * directory, with the log-file cache (closed files come from the cache, the open file is parsed)
+ * against a full re-read of every file (`logCache: false`; the reference profile is cached in both).
+ *
+ *   node bench/drift/incremental.ts [--sizes 1000000,10000000] [--ticks 3] [--out bench/drift/RESULTS-incremental.md]
+ *
+ * Data: for each size N, 24 h of log rows (N rows; the demo's current rows resampled with a fixed
+ * seed, in the log layout) rotated hourly into 24 files under .cache/bench-drift/incr-N/live; the
+ * 23 closed files have the mtime of their last hour, the 24th is open. Each tick appends 5 minutes of
+ * rows (N / 288) to the open file, then runs, interleaved, one incremental run and one full re-read,
+ * each its own process (bench/drift/incremental-run.ts) under /usr/bin/time (CPU = user + sys, start-up
+ * included, as a CronJob pays it). The window (now − 24 h) cuts through the oldest file. Both runs'
+ * drift.json must be identical (run id and times aside); the script fails otherwise.
+ * The first incremental run of a size fills the cache (its cost is reported as "cold").
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const WORK = join(ROOT, '.cache', 'bench-drift');
+const RUNNER = join(ROOT, 'bench', 'drift', 'incremental-run.ts');
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000000,10000000' },
+    ticks: { type: 'string', default: '3' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'drift', 'RESULTS-incremental.md') },
+  },
+});
+const sizes = args.sizes.split(',').filter((s) => s !== '').map(Number);
+const ticks = Number(args.ticks);
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const START = Date.parse('2026-11-01T00:00:00.000Z');
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  };
+}
+
+/** The demo's current rows in the log layout (features, prediction, confidence), and the header. */
+function logRows(): { header: string; rows: string[] } {
+  const [head, ...lines] = readFileSync(join(ROOT, 'data', 'current.csv'), 'utf8').trimEnd().split('\n');
+  const features = head.split(',').filter((c) => c !== 'class');
+  const rows = lines.map((l) => {
+    const cells = l.split(',');
+    return `${cells.slice(0, -1).join(',')},${cells[cells.length - 1]},${(0.5 + (cells[0].length % 5) / 10).toFixed(2)}`;
+  });
+  return { header: `request_id,timestamp,model_version,${features.join(',')},prediction,confidence`, rows };
+}
+
+/** Rows [from, to) of the stream: request id, timestamp (24 h over n rows), model version, a resampled row. */
+function rowText(rows: string[], n: number, from: number, to: number, rand: () => number): string {
+  const step = DAY / n;
+  let out = '';
+  for (let i = from; i < to; i++) out += `00000000-0000-4000-8000-${String(i).padStart(12, '0')},${new Date(START + Math.floor(i * step)).toISOString()},adult-rf-1.0.0,${rows[Math.floor(rand() * rows.length)]}\n`;
+  return out;
+}
+
+async function writeRows(path: string, header: string, rows: string[], n: number, from: number, to: number, rand: () => number): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const out = createWriteStream(tmp);
+  out.write(`${header}\n`);
+  for (let i = from; i < to; i += 20_000) {
+    if (!out.write(rowText(rows, n, i, Math.min(to, i + 20_000), rand))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  renameSync(tmp, path);
+}
+
+interface Measured {
+  wall: number;
+  cpu: number;
+  rssMiB: number;
+  stdout: string;
+}
+
+function timed(argv: string[]): Measured {
+  const p = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, RUNNER, ...argv], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const m = /TIME (\S+) (\S+) (\S+) (\d+)\s*$/.exec(p.stderr);
+  if (p.status !== 0 || !m) throw new Error(`run failed (${argv.join(' ')}): ${p.stderr.slice(-2000)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMiB: Number(m[4]) / 1024, stdout: p.stdout };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+interface SizeResult {
+  n: number;
+  files: number;
+  windowRows: number[];
+  cold: Measured;
+  incremental: Measured[];
+  full: Measured[];
+  stats: string[];
+}
+
+async function main(): Promise<void> {
+  const { header, rows } = logRows();
+  const refPath = join(WORK, 'reference-log.csv');
+  if (!existsSync(refPath)) {
+    mkdirSync(WORK, { recursive: true });
+    const [rh, ...rl] = readFileSync(join(ROOT, 'data', 'reference.csv'), 'utf8').trimEnd().split('\n');
+    const names = rh.split(',');
+    const features = header.split(',').slice(3, -2);
+    const idx = features.map((f) => names.indexOf(f));
+    const pred = names.indexOf('prediction');
+    writeFileSync(refPath, [header, ...rl.map((l, i) => {
+      const c = l.split(',');
+      return `r${i},2025-12-01T00:00:00.000Z,adult-rf-1.0.0,${idx.map((k) => c[k]).join(',')},${c[pred]},0.9`;
+    })].join('\n') + '\n');
+  }
+  const results: SizeResult[] = [];
+  for (const n of sizes) {
+    const base = join(WORK, `incr-${n}`);
+    const live = join(base, 'live');
+    const perHour = Math.floor(n / 24);
+    // The 24 h directory is made once and kept; the ticks' appended rows are dropped before each run of the script.
+    const marker = join(base, 'complete');
+    const rand = rng(42);
+    if (!existsSync(marker)) {
+      rmSync(base, { recursive: true, force: true });
+      mkdirSync(live, { recursive: true });
+      for (let h = 0; h < 24; h++) {
+        const to = h === 23 ? n : (h + 1) * perHour;
+        const file = join(live, `live_predictions-bench-${String(h).padStart(2, '0')}.csv`);
+        await writeRows(file, header, rows, n, h * perHour, to, rand);
+        process.stdout.write(`\rgenerating ${n} rows: hour ${h + 1}/24`);
+      }
+      process.stdout.write('\n');
+      writeFileSync(marker, '');
+    }
+    // Closed files were last written at the end of their hour; the open one is rewritten from scratch.
+    for (let h = 0; h < 23; h++) {
+      const t = new Date(START + (h + 1) * HOUR);
+      utimesSync(join(live, `live_predictions-bench-${String(h).padStart(2, '0')}.csv`), t, t);
+    }
+    const openFile = join(live, 'live_predictions-bench-23.csv');
+    await writeRows(openFile, header, rows, n, 23 * perHour, n, rng(43));
+    const out = join(base, 'reports');
+    rmSync(out, { recursive: true, force: true });
+    const tickRows = Math.round(n / 288);
+    let last = n;
+    const run = (mode: 'incremental' | 'full', nowMs: number): Measured => timed(['--reference', refPath, '--current', live, '--out', out, '--since', '24h', '--now', new Date(nowMs).toISOString(), '--mode', mode]);
+    const nowOf = (rowsSoFar: number): number => START + Math.floor((rowsSoFar - 1) * (DAY / n)) + 1;
+    timed(['--reference', refPath, '--current', live, '--out', out, '--since', '24h', '--now', new Date(nowOf(last)).toISOString(), '--mode', 'full']); // fills the reference cache
+    const res: SizeResult = { n, files: 24, windowRows: [], cold: run('incremental', nowOf(last)), incremental: [], full: [], stats: [] };
+    for (let t = 0; t < ticks; t++) {
+      appendFileSync(openFile, rowText(rows, n, last, last + tickRows, rand));
+      last += tickRows;
+      const nowMs = nowOf(last);
+      const inc = run('incremental', nowMs);
+      const full = run('full', nowMs);
+      const a = JSON.parse(inc.stdout) as { result: unknown; rows: number; logCache: unknown };
+      const b = JSON.parse(full.stdout) as { result: unknown; rows: number };
+      if (JSON.stringify(a.result) !== JSON.stringify(b.result)) throw new Error(`tick ${t}: incremental and full drift.json differ`);
+      res.incremental.push(inc);
+      res.full.push(full);
+      res.windowRows.push(a.rows);
+      res.stats.push(JSON.stringify(a.logCache));
+      console.log(JSON.stringify({ n, tick: t, rows: a.rows, incremental: { cpu: inc.cpu, wall: inc.wall }, full: { cpu: full.cpu, wall: full.wall }, logCache: a.logCache }));
+    }
+    results.push(res);
+  }
+  writeFileSync(args.out, render(results));
+  console.log(`wrote ${args.out}`);
+}
+
+function render(results: SizeResult[]): string {
+  const f = (x: number): string => x.toFixed(2);
+  const lines = [
+    '# Incremental drift: a 24 h window every 5 minutes, log-file cache vs full re-read',
+    '',
+    `Generated by \`node bench/drift/incremental.ts --sizes ${args.sizes} --ticks ${args.ticks}\` on ${new Date().toISOString()}.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}; a shared VM (other jobs ran meanwhile: CPU time is the measure, wall is indicative).`,
+    '',
+    'Each run is one process (`runDriftJob` with `--since 24h`, the reference profile cached, drift.json + report.html written), CPU = user + sys from `/usr/bin/time`, median over the ticks. Before each tick 5 minutes of rows are appended to the open file. incremental = the log-file cache (23 closed files from the cache, the window cut from the oldest file\'s stored timestamps, only the rows appended to the open file since the previous run parsed); full = every file parsed (`--no-log-cache`). drift.json identical in every tick (checked).',
+    '',
+    '| rows in the window | files | full re-read CPU s | full wall s | full RSS MiB | incremental CPU s | incremental wall s | incremental RSS MiB | CPU ratio full / incremental | cold run (fills the cache) CPU s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const fc = median(r.full.map((m) => m.cpu));
+    const ic = median(r.incremental.map((m) => m.cpu));
+    lines.push(`| ${median(r.windowRows).toLocaleString('en-US')} | ${r.files} | ${f(fc)} | ${f(median(r.full.map((m) => m.wall)))} | ${median(r.full.map((m) => m.rssMiB)).toFixed(0)} | ${f(ic)} | ${f(median(r.incremental.map((m) => m.wall)))} | ${median(r.incremental.map((m) => m.rssMiB)).toFixed(0)} | **${(fc / ic).toFixed(1)}×** | ${f(r.cold.cpu)} |`);
+  }
+  lines.push('', 'Per tick (CPU s, incremental / full) and what the cache did:', '');
+  for (const r of results) {
+    r.incremental.forEach((m, i) => lines.push(`- ${r.n.toLocaleString('en-US')}: tick ${i + 1}: ${f(m.cpu)} / ${f(r.full[i].cpu)} — ${r.stats[i]}`));
+  }
+  lines.push('', ...ANALYSIS, '');
+  return lines.join('\n');
+}
+
+/** Written with the tables (the numbers quoted are those of the run committed in RESULTS-incremental.md). */
+const ANALYSIS = [
+  "## Reading the numbers",
+  "",
+  "- What a tick parses is what was appended: 5 minutes of rows (`bytesParsed`, 0.66 MB at 1 M rows a day, 6.6 MB at 10 M), against the whole window (190 MB, 1.9 GB) for the full re-read. The goal of the issue (a run's cost proportional to the new rows, ≥ 20× cheaper at 10 M) is **not reached**: 5.7× at 10 M, 2.8× at 1 M.",
+  "- What remains is proportional to the window, not to the new rows: reading the cached columns (≈ 67 bytes per row from the page cache), merging them into the window's columns, and profiling the merged columns — the mean and standard deviation are two compensated sums over every value in row order (kept so that every number is bit-identical to a full re-read), the sorted array is written from the merged runs, a numerical column tested as categorical (`education-num`) is re-coded row by row — plus ≈ 0.35 s of process start-up. The sort itself, the Wasserstein and KS walks and the categorical counts no longer depend on the window's rows (merged runs and counts, distinct values).",
+  "- What would take it further: per-file profiles that merge without touching rows (exact, order-independent sums for mean and variance — a change of the full path's arithmetic too —, categorical counts without materialising the window's codes, runs per block of rows so a cut file is not re-sorted), and not materialising the merged columns at all.",
+  "- Memory: the incremental run peaks at 1.2 GiB at 10 M rows against 0.7 GiB for the full re-read (the cached per-file columns and the merged window are both held while merging, one column at a time released).",
+  "- The cache for the 10 M-row day is 670 MB (log files: 1.8 GB); its default bound is 2 GiB.",
+];
+
+await main();
