@@ -1,6 +1,8 @@
-# etcd + kube-apiserver built from the Go module proxy (wrapper modules in tools/kube/) and the
-# prometheus-operator CRDs from that project's Go module, for the tests against a real API server
-# (test/support/kube-apiserver.ts). helm comes from scripts/provision/helm.sh.
+# etcd and the Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+# kube-proxy: one `go build -o DIR` of the five commands) built from the Go module proxy (wrapper modules
+# in tools/kube/), and the prometheus-operator CRDs from that project's Go module, for the tests against a
+# real API server (test/support/kube-apiserver.ts) and a real node (test/support/kube-node.ts; the
+# container runtime and images come from scripts/provision/node.sh). helm comes from scripts/provision/helm.sh.
 # Cached under $SENTINEL_CACHE/kube/<component>-<version>; installed into $SENTINEL_TOOLS/bin.
 # Sourced by scripts/provision.sh (inside `( source ) || ...`, where `set -e` is void), so the body
 # re-executes itself as a child bash with `set -euo pipefail`. Also runnable directly:
@@ -15,7 +17,7 @@ fi
 set -euo pipefail
 
 # ---- versions: bump here (the wrapper go.mod files are regenerated from these) ----
-KUBE_VERSION="${SENTINEL_KUBE_VERSION:-v1.35.4}"          # k8s.io/kubernetes (kube-apiserver)
+KUBE_VERSION="${SENTINEL_KUBE_VERSION:-v1.35.4}"          # k8s.io/kubernetes (the five binaries below)
 ETCD_VERSION="${SENTINEL_ETCD_VERSION:-v3.6.16}"          # go.etcd.io/etcd/server/v3
 PROM_OPERATOR_VERSION="${SENTINEL_PROM_OPERATOR_VERSION:-v0.85.0}"  # github.com/prometheus-operator/prometheus-operator
 
@@ -71,15 +73,20 @@ wrapper_prepare() {
   echo "$dir"
 }
 
-# wrapper_build NAME MODULE VERSION MAINPKG GENFN OUTFILE [EXTRA_LDFLAGS]
+# wrapper_build NAME MODULE VERSION MAINPKGS GENFN OUT [EXTRA_LDFLAGS]
+# MAINPKGS is one package (OUT is the binary) or several separated by spaces (OUT is a directory that
+# receives one binary per command: one `go build -o DIR/`, so shared packages compile once).
 wrapper_build() {
-  local name="$1" module="$2" version="$3" mainpkg="$4" genfn="$5" out="$6" xldflags="${7:-}" dir start
+  local name="$1" module="$2" version="$3" mainpkgs="$4" genfn="$5" out="$6" xldflags="${7:-}" dir start
   start=$SECONDS
   dir="$(wrapper_prepare "$1" "$2" "$3" "$4" "$5")"
-  say "$name: building $mainpkg ($module $version); a cold build takes many minutes"
-  ( cd "$dir" && "$GO" build -mod=readonly -trimpath -ldflags "-s -w $xldflags" -o "$out.tmp" "$mainpkg" ) >&2 \
-    || die "$name: 'go build $mainpkg' failed for $module@$version (see the compiler output above)"
-  mv -f "$out.tmp" "$out"
+  say "$name: building $mainpkgs ($module $version); a cold build takes many minutes"
+  local target="$out.tmp"
+  case "$mainpkgs" in *" "*) rm -rf "$target"; mkdir -p "$target"; target="$target/";; esac
+  # shellcheck disable=SC2086 # MAINPKGS is a list
+  ( cd "$dir" && "$GO" build -mod=readonly -trimpath -ldflags "-s -w $xldflags" -o "$target" $mainpkgs ) >&2 \
+    || die "$name: 'go build $mainpkgs' failed for $module@$version (see the compiler output above)"
+  rm -rf "$out"; mv -f "$out.tmp" "$out"
   say "$name: built in $((SECONDS - start)) s -> $out"
 }
 
@@ -96,23 +103,24 @@ tool go.etcd.io/etcd/server/v3
 GOMOD
 }
 
-# ---- kube-apiserver ----
+# ---- Kubernetes: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy ----
+KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging/... paths,
 # which only work inside its own repository. The wrapper replaces each with the published v0.<minor>.<patch>.
-gen_apiserver() { # DIR VERSION
-  local dir="$1" version="$2" gomod staging
+gen_kubernetes() { # DIR VERSION
+  local dir="$1" version="$2" gomod staging c
   gomod="$("$GO" mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
   [ -f "$gomod" ] || { say "cannot download k8s.io/kubernetes@$version's go.mod"; return 1; }
   staging="v0.${version#v1.}"
   {
-    echo "module sentinelml.local/tools/kube/kube-apiserver"
+    echo "module sentinelml.local/tools/kube/kubernetes"
     echo
     grep -E '^go [0-9]' "$gomod"
     grep -E '^godebug ' "$gomod" || true
     echo
     echo "require k8s.io/kubernetes $version"
     echo
-    echo "tool k8s.io/kubernetes/cmd/kube-apiserver"
+    for c in "${KUBE_CMDS[@]}"; do echo "tool k8s.io/kubernetes/cmd/$c"; done
     echo
     echo "// generated from k8s.io/kubernetes@$version's go.mod: its staging modules at their published versions"
     echo "replace ("
@@ -151,12 +159,13 @@ PY
 
 # ---- main ----
 etcd_out="$kcache/etcd-$ETCD_VERSION/etcd"
-apiserver_out="$kcache/kube-apiserver-$KUBE_VERSION/kube-apiserver"
+kube_out="$kcache/kubernetes-$KUBE_VERSION"
 crds_out="$kcache/prometheus-operator-crds-$PROM_OPERATOR_VERSION"
 
+kube_built() { local c; for c in "${KUBE_CMDS[@]}"; do [ -x "$kube_out/$c" ] || return 1; done; }
 need_go=0
 [ -x "$etcd_out" ] || need_go=1
-[ -x "$apiserver_out" ] || need_go=1
+kube_built || need_go=1
 [ -f "$crds_out/.ok" ] || need_go=1
 [ $need_go = 1 ] && find_go
 
@@ -164,13 +173,14 @@ if [ ! -x "$etcd_out" ]; then
   mkdir -p "$(dirname "$etcd_out")"
   wrapper_build etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3 gen_etcd "$etcd_out"
 fi
-if [ ! -x "$apiserver_out" ]; then
-  mkdir -p "$(dirname "$apiserver_out")"
-  # What Kubernetes' own build (hack/lib/version.sh) stamps; without it the server reports v0.0.0 and
-  # clients (kubectl's skew check, helm's .Capabilities.KubeVersion, chart kubeVersion constraints) misjudge it.
+if ! kube_built; then
+  # What Kubernetes' own build (hack/lib/version.sh) stamps; without it the binaries report v0.0.0 and
+  # clients (kubectl's skew check, helm's .Capabilities.KubeVersion, chart kubeVersion constraints,
+  # the kubelet/apiserver skew policy) misjudge them.
   kminor="${KUBE_VERSION#v1.}"; kminor="${kminor%%.*}"
   kv=k8s.io/component-base/version
-  wrapper_build kube-apiserver k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver gen_apiserver "$apiserver_out" \
+  pkgs=""; for c in "${KUBE_CMDS[@]}"; do pkgs="$pkgs k8s.io/kubernetes/cmd/$c"; done
+  wrapper_build kubernetes k8s.io/kubernetes "$KUBE_VERSION" "${pkgs# }" gen_kubernetes "$kube_out" \
     "-X $kv.gitVersion=$KUBE_VERSION -X $kv.gitMajor=1 -X $kv.gitMinor=$kminor -X $kv.gitTreeState=clean -X $kv.buildDate=1970-01-01T00:00:00Z"
 fi
 if [ ! -f "$crds_out/.ok" ]; then
@@ -179,7 +189,7 @@ if [ ! -f "$crds_out/.ok" ]; then
 fi
 
 up_to_date etcd "$etcd_out" || install_bin "$etcd_out" etcd
-up_to_date kube-apiserver "$apiserver_out" || install_bin "$apiserver_out" kube-apiserver
+for c in "${KUBE_CMDS[@]}"; do up_to_date "$c" "$kube_out/$c" || install_bin "$kube_out/$c" "$c"; done
 ln -sfn "$crds_out" "$SENTINEL_TOOLS/crds/prometheus-operator"
 
 # Smoke: each binary runs and reports the expected version (a stale or broken cache fails here, loudly).
@@ -187,8 +197,10 @@ ln -sfn "$crds_out" "$SENTINEL_TOOLS/crds/prometheus-operator"
 etcd_version_text="$("$SENTINEL_TOOLS/bin/etcd" --version 2>&1 || true)"
 [[ "$etcd_version_text" == *"etcd Version: ${ETCD_VERSION#v}"* ]] \
   || die "etcd at $SENTINEL_TOOLS/bin/etcd does not report version ${ETCD_VERSION#v}: $(printf '%s\n' "$etcd_version_text" | head -3)"
-[ "$("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1)" = "Kubernetes $KUBE_VERSION" ] \
-  || die "kube-apiserver at $SENTINEL_TOOLS/bin/kube-apiserver does not report Kubernetes $KUBE_VERSION: $("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1 | head -3)"
+for c in "${KUBE_CMDS[@]}"; do
+  [ "$("$SENTINEL_TOOLS/bin/$c" --version 2>&1)" = "Kubernetes $KUBE_VERSION" ] \
+    || die "$c at $SENTINEL_TOOLS/bin/$c does not report Kubernetes $KUBE_VERSION: $("$SENTINEL_TOOLS/bin/$c" --version 2>&1 | head -3)"
+done
 cat >"$SENTINEL_TOOLS/kube-versions.env.tmp" <<ENV
 KUBE_VERSION=$KUBE_VERSION
 ETCD_VERSION=$ETCD_VERSION
@@ -196,4 +208,4 @@ PROM_OPERATOR_VERSION=$PROM_OPERATOR_VERSION
 PROM_OPERATOR_CRDS=$SENTINEL_TOOLS/crds/prometheus-operator
 ENV
 mv -f "$SENTINEL_TOOLS/kube-versions.env.tmp" "$SENTINEL_TOOLS/kube-versions.env"
-say "etcd $ETCD_VERSION, kube-apiserver $KUBE_VERSION ($("$SENTINEL_TOOLS/bin/kube-apiserver" --version 2>&1)), prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator"
+say "etcd $ETCD_VERSION, ${KUBE_CMDS[*]} $KUBE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator"

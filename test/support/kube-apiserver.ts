@@ -21,12 +21,16 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeApiServerOptions {
-  /** Extra kube-apiserver flags (`--name=value`), appended last. */
-  apiServerFlags?: string[];
+  /** Extra kube-apiserver flags (`--name=value`), appended last; a function gets the certificate dir (ca, admin, sa keys). */
+  apiServerFlags?: string[] | ((pkiDir: string) => string[]);
   /** How long to wait for etcd health and the API server's /readyz (default 120 s: cold starts on busy machines). */
   readyTimeoutMs?: number;
   /** Keep the temp dir (certs, logs, data) after stop() for debugging (also: SENTINEL_KUBE_KEEP=1). */
   keep?: boolean;
+  /** Address the API server binds to and advertises (default 127.0.0.1; a real node needs one pods can reach). */
+  address?: string;
+  /** Parent of the temp dir (default the OS temp dir). */
+  parentDir?: string;
 }
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
@@ -145,7 +149,7 @@ function openssl(dir: string, args: string[]): void {
 }
 
 /** CA, serving cert (127.0.0.1/localhost), admin client cert (O=system:masters), SA signing key. EC P-256: fast. */
-function generateCerts(dir: string): void {
+function generateCerts(dir: string, address: string): void {
   const key = (name: string) => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
   key('ca');
   openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=sentinelml-test-ca', '-days', '2', '-out', 'ca.crt',
@@ -156,7 +160,8 @@ function generateCerts(dir: string): void {
     writeFileSync(join(dir, `${name}.ext`), ext);
     openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`]);
   };
-  leaf('serving', '/CN=kube-apiserver', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc\n');
+  const extraSan = address === '127.0.0.1' ? '' : `,IP:${address}`;
+  leaf('serving', '/CN=kube-apiserver', `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc${extraSan}\n`);
   leaf('admin', '/O=system:masters/CN=sentinelml-test-admin', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   // The service-account signing key in SEC1 form plus its public key: --service-account-key-file reads
   // public keys (or SEC1/PKCS#1 private keys), not PKCS#8.
@@ -294,7 +299,8 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
 async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOptions): Promise<KubeApiServer> {
   const readyTimeout = opts.readyTimeoutMs ?? 120_000;
   const keep = opts.keep ?? process.env.SENTINEL_KUBE_KEEP === '1';
-  const dir = mkdtempSync(join(tmpdir(), 'sentinel-kube-'));
+  const address = opts.address ?? '127.0.0.1';
+  const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), 'sentinel-kube-'));
   if (!keep) liveDirs.add(dir);
   const certs = join(dir, 'pki');
   mkdirSync(certs);
@@ -307,7 +313,7 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
     if (removeDir && !keep) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    generateCerts(certs);
+    generateCerts(certs, address);
     const [clientPort, peerPort, securePort] = [await freePort(), await freePort(), await freePort()];
     const etcdLog = join(dir, 'etcd.log');
     const apiLog = join(dir, 'kube-apiserver.log');
@@ -326,11 +332,11 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
       return r.ok && /"health":\s*"true"/.test(t) ? true : `${r.status} ${t}`;
     }, () => alive(etcdProc) ? undefined : `etcd exited (${etcdProc.exitCode ?? etcdProc.signalCode}):\n${tail(etcdLog)}`);
 
-    const url = `https://127.0.0.1:${securePort}`;
+    const url = `https://${address}:${securePort}`;
     const issuer = 'https://kubernetes.default.svc.cluster.local';
     api = spawnLogged(apiBin, [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${securePort}`,
+      `--bind-address=${address}`, `--advertise-address=${address}`, `--secure-port=${securePort}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
       `--tls-cert-file=${join(certs, 'serving.crt')}`, `--tls-private-key-file=${join(certs, 'serving.key')}`,
       `--client-ca-file=${join(certs, 'ca.crt')}`,
@@ -341,7 +347,7 @@ async function startOnce(etcdBin: string, apiBin: string, opts: KubeApiServerOpt
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       '--profiling=false',
-      ...(opts.apiServerFlags ?? []),
+      ...(typeof opts.apiServerFlags === 'function' ? opts.apiServerFlags(certs) : opts.apiServerFlags ?? []),
     ], apiLog);
     const apiProc = api;
     const tls: Tls = {

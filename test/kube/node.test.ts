@@ -1,0 +1,422 @@
+// SentinelML in real pods on a real single-node cluster (test/support/kube-node.ts): the image built
+// from the unmodified Dockerfile (scripts/provision/node.sh), the chart installed with `helm install
+// --wait` into namespaces that ENFORCE Pod Security `restricted`, and every user path exercised the way
+// users reach it: `kubectl port-forward` for predictions and reports, `kubectl create job --from=cronjob`
+// for a drift run, `kubectl delete pod` and `helm upgrade` under traffic, `helm uninstall`.
+// The shared volume is a hostPath PersistentVolume pre-bound to the chart's claim (no dynamic
+// provisioner on this node), so the test reads the prediction log and reports back from the host.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
+import { startKubeNode, type KubeNode } from '../support/kube-node.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const CHART = join(REPO, 'charts', 'sentinelml');
+const APP_VERSION = /^appVersion:\s*"?([^"\s]+)"?/m.exec(readFileSync(join(CHART, 'Chart.yaml'), 'utf8'))![1];
+const UID = 10001;
+
+const ROW = {
+  age: 39, workclass: 'State-gov', education: 'Bachelors', 'education-num': 13, 'marital-status': 'Never-married',
+  occupation: 'Adm-clerical', relationship: 'Not-in-family', race: 'White', sex: 'Male',
+  'capital-gain': 2174, 'capital-loss': 0, 'hours-per-week': 40, 'native-country': 'United-States',
+};
+const row = (i: number) => ({ ...ROW, age: 20 + (i % 50), 'hours-per-week': 20 + (i % 40) });
+
+let node: KubeNode;
+let helm: string;
+let appDigest: string;
+
+before(async () => {
+  node = await startKubeNode();
+  helm = findTool('helm', 'run `bash scripts/provision.sh helm`');
+  // The chart's default image name (repository:appVersion) and the single-node scenario's local one,
+  // as a user's `ctr -n k8s.io images import` + tag (or `kind load`) would leave them on the node.
+  appDigest = await node.importImage(node.images.appArchive, node.images.appImage,
+    [`ghcr.io/sentinelml/sentinelml:${APP_VERSION}`, 'docker.io/library/sentinelml:dev']);
+  const crds = promOperatorCrdDir();
+  for (const f of readdirSync(crds).filter((x) => x.endsWith('.yaml')).sort()) await node.kubectl(['apply', '--server-side', '-f', join(crds, f)]);
+}, { timeout: 600_000 });
+after(async () => { await node?.stop(); }, { timeout: 120_000 });
+
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: any };
+const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && typeof o.kind === 'string');
+
+/** Namespace with Pod Security `restricted` ENFORCED (a violating pod is rejected, not only warned about). */
+async function restrictedNamespace(ns: string): Promise<void> {
+  await node.kubectl(['create', 'namespace', ns]);
+  await node.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+}
+
+/** A hostPath PV pre-bound to `claim` in `ns`, its directory owned by the pods' UID (hostPath gets no fsGroup). */
+async function hostPathVolume(ns: string, claim: string, accessMode: string): Promise<string> {
+  const path = join(node.dir, 'volumes', `${ns}-${claim}`);
+  mkdirSync(path, { recursive: true, mode: 0o770 });
+  chownSync(path, UID, UID);
+  await node.kubectl(['apply', '-f', '-'], { input: JSON.stringify({
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-${claim}` },
+    spec: {
+      capacity: { storage: '10Gi' }, accessModes: [accessMode], persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: '', hostPath: { path, type: 'Directory' },
+      claimRef: { namespace: ns, name: claim },
+    },
+  }) });
+  return path;
+}
+
+/** Renders the chart (as helm install would) to find the claim it creates. */
+async function claimOf(ns: string, release: string, args: string[]): Promise<{ name: string; accessMode: string } | undefined> {
+  const r = await node.exec(helm, ['template', release, CHART, '-n', ns, ...args]);
+  const pvc = parse(r.stdout).find((o) => o.kind === 'PersistentVolumeClaim');
+  return pvc ? { name: pvc.metadata.name, accessMode: pvc.spec.accessModes[0] } : undefined;
+}
+
+async function install(ns: string, release: string, args: string[]): Promise<string> {
+  const r = await node.exec(helm, ['install', release, CHART, '-n', ns, '--wait', '--timeout=8m', ...args], { timeoutMs: 600_000 });
+  return r.stdout + r.stderr;
+}
+
+/** Every pod of the release Running and Ready with no restarts (finished job pods excepted). */
+async function assertPodsHealthy(ns: string): Promise<any[]> {
+  const pods = JSON.parse((await node.kubectl(['get', 'pods', '-n', ns, '-o', 'json'])).stdout).items as any[];
+  const servers = pods.filter((p) => !p.metadata.ownerReferences?.some((o: any) => o.kind === 'Job'));
+  assert.ok(servers.length > 0, `no pods in ${ns}`);
+  for (const p of servers) {
+    assert.equal(p.status.phase, 'Running', `${p.metadata.name}: ${JSON.stringify(p.status)}`);
+    const ready = p.status.conditions?.find((c: any) => c.type === 'Ready')?.status;
+    assert.equal(ready, 'True', `${p.metadata.name} not Ready`);
+    for (const c of p.status.containerStatuses) assert.equal(c.restartCount, 0, `${p.metadata.name}/${c.name} restarted ${c.restartCount}x: ${JSON.stringify(c.lastState)}`);
+  }
+  return servers;
+}
+
+/** `kubectl port-forward svc/NAME :PORT` on a random local port; stop() kills it by PID. */
+class PortForward {
+  proc!: ChildProcess;
+  port = 0;
+  log = '';
+  constructor(readonly ns: string, readonly target: string, readonly remote: number) {}
+  async start(): Promise<this> {
+    const kubectl = findTool('kubectl');
+    this.log = '';
+    this.proc = spawn(kubectl, [`--kubeconfig=${node.api.kubeconfig}`, 'port-forward', '-n', this.ns, this.target, `:${this.remote}`, '--address=127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.port = await new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`port-forward ${this.target}: no port within 60 s: ${this.log}`)), 60_000);
+      const on = (d: Buffer) => {
+        this.log += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(this.log);
+        if (m) { clearTimeout(t); resolve(Number(m[1])); }
+      };
+      this.proc.stdout!.on('data', on);
+      this.proc.stderr!.on('data', on);
+      this.proc.on('exit', (c) => { clearTimeout(t); reject(new Error(`port-forward ${this.target} exited ${c}: ${this.log}`)); });
+    });
+    return this;
+  }
+  get alive(): boolean { return this.proc.exitCode === null && this.proc.signalCode === null; }
+  url(path: string): string { return `http://127.0.0.1:${this.port}${path}`; }
+  stop(): void { if (this.proc?.pid && this.alive) this.proc.kill('SIGTERM'); }
+}
+
+async function predict(pf: PortForward, body: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetch(pf.url('/predict'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+  const text = await r.text();
+  let parsed: any = text;
+  try { parsed = JSON.parse(text); } catch { /* text */ }
+  return { status: r.status, body: parsed };
+}
+
+/** request_id column of every prediction-log CSV on the volume (read from the host path). */
+function loggedIds(volume: string): Set<string> {
+  const dir = join(volume, 'live');
+  const ids = new Set<string>();
+  if (!existsSync(dir)) return ids;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.csv'))) {
+    const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+    assert.match(lines[0], /^request_id,timestamp,model_version,/, `${f}: header`);
+    for (const l of lines.slice(1)) if (l) ids.add(l.slice(0, l.indexOf(',')));
+  }
+  return ids;
+}
+
+/** Sends one prediction every ~`gapMs` until stopped; restarts the port-forward when its pod goes away. */
+function trickle(ns: string, svc: string, gapMs = 100) {
+  const acked: string[] = [];
+  const failures: string[] = [];
+  let running = true;
+  let pf: PortForward | undefined;
+  const loop = (async () => {
+    let i = 0;
+    while (running) {
+      try {
+        if (!pf || !pf.alive) { pf?.stop(); pf = await new PortForward(ns, `svc/${svc}`, 80).start(); }
+        const r = await predict(pf, { features: row(i++) });
+        if (r.status === 200) acked.push(r.body.id); else failures.push(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      } catch (e) { failures.push((e as Error).message.slice(0, 200)); await new Promise((r) => setTimeout(r, 500)); }
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return {
+    acked, failures,
+    async stop() { running = false; await loop; pf?.stop(); },
+  };
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try { const v = await check(); if (v !== undefined) return v; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms${last ? `; last error: ${(last as Error).message}` : ''}`);
+}
+
+/** Runs the drift CronJob once (`kubectl create job --from=cronjob/...`); resolves to the job's final condition. */
+async function runDriftJob(ns: string, cronJob: string, name: string): Promise<'Complete' | 'Failed'> {
+  await node.kubectl(['create', 'job', '-n', ns, `--from=cronjob/${cronJob}`, name]);
+  return waitFor(`job ${name} finished`, 400_000, async () => {
+    const j = JSON.parse((await node.kubectl(['get', 'job', '-n', ns, name, '-o', 'json'])).stdout);
+    const c = (j.status.conditions ?? []).find((x: any) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+    return c?.type;
+  });
+}
+
+async function jobLogs(ns: string, job: string): Promise<string> {
+  return (await node.kubectl(['logs', '-n', ns, `job/${job}`, '--tail=30'], { check: false })).stdout;
+}
+
+async function getJson(url: string): Promise<any> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+  assert.equal(r.status, 200, `${url}: ${r.status} ${await r.clone().text()}`);
+  return r.json();
+}
+
+/** Audit-log entries (verb, resource, subresource, user) for writes to `resource` in `ns`. */
+function auditWrites(ns: string, resource: string): { verb: string; subresource?: string; user: string; code: number }[] {
+  if (!existsSync(node.auditLog)) return [];
+  return readFileSync(node.auditLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => e.stage === 'ResponseComplete' && e.objectRef?.namespace === ns && e.objectRef?.resource === resource)
+    .map((e) => ({ verb: e.verb, subresource: e.objectRef.subresource, user: e.user.username, code: e.responseStatus?.code }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+test('the node is Ready, runs the images built here, and enforces restricted Pod Security', { timeout: 300_000 }, async () => {
+  const n = JSON.parse((await node.kubectl(['get', 'node', '-o', 'json'])).stdout).items;
+  assert.equal(n.length, 1);
+  assert.equal(n[0].status.nodeInfo.kubeletVersion, 'v1.35.4');
+  assert.match(n[0].status.nodeInfo.containerRuntimeVersion, /^containerd:\/\//);
+  const images = (await node.ctr(['images', 'ls', '-q'])).stdout;
+  assert.match(images, new RegExp(`ghcr.io/sentinelml/sentinelml:${APP_VERSION.replace(/\./g, '\\.')}`));
+  // Control: a root pod is refused by the enforcing namespace (so "Ready" below means restricted-compliant).
+  await restrictedNamespace('psa-control');
+  const r = await node.kubectl(['run', 'root', '-n', 'psa-control', `--image=ghcr.io/sentinelml/sentinelml:${APP_VERSION}`, '--image-pull-policy=Never', '--restart=Never'], { check: false });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /violates PodSecurity "restricted:latest"/);
+});
+
+test('default values: helm install --wait, predictions, drift job, reports, ModelMonitor, pod loss, upgrade, failed run, uninstall', { timeout: 3_000_000 }, async (t) => {
+  const ns = 'sentinel-default';
+  const release = 'sentinelml';
+  await restrictedNamespace(ns);
+  const claim = await claimOf(ns, release, []);
+  assert.ok(claim, 'the default values create a PVC');
+  const volume = await hostPathVolume(ns, claim.name, claim.accessMode);
+  await install(ns, release, []);
+  await assertPodsHealthy(ns);
+  const inferenceSvc = `${release}-sentinelml-inference`;
+  const reportsSvc = `${release}-sentinelml-reports`;
+  const cronJob = `${release}-sentinelml-drift`;
+  const monitor = `${release}-sentinelml`;
+
+  let sent = 0;
+  await t.test('port-forward to the inference Service: single and batch /predict; rows on the volume', async () => {
+    const pf = await new PortForward(ns, `svc/${inferenceSvc}`, 80).start();
+    try {
+      const one = await predict(pf, { features: ROW });
+      assert.equal(one.status, 200, JSON.stringify(one.body));
+      assert.ok(['<=50K', '>50K'].includes(one.body.prediction));
+      const batch = await predict(pf, { instances: Array.from({ length: 40 }, (_, i) => row(i)) });
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      assert.equal(batch.body.predictions.length, 40);
+      const bad = await predict(pf, { features: { ...ROW, age: 'old' } });
+      assert.equal(bad.status, 422);
+      const ids = loggedIds(volume);
+      for (const id of [one.body.id, ...batch.body.predictions.map((p: any) => p.id)]) assert.ok(ids.has(id), `prediction ${id} not on the volume`);
+      sent = ids.size;
+      // the files are the pod's: UID 10001 on the volume
+      const live = join(volume, 'live');
+      for (const f of readdirSync(live)) assert.equal(statSync(join(live, f)).uid, UID);
+    } finally { pf.stop(); }
+  });
+
+  let firstRun = '';
+  await t.test('the drift CronJob runs in a pod and writes drift.json, report.html, latest.json', async () => {
+    const state = await runDriftJob(ns, cronJob, 'drift-1');
+    assert.equal(state, 'Complete', await jobLogs(ns, 'drift-1'));
+    const latest = JSON.parse(readFileSync(join(volume, 'reports', 'latest.json'), 'utf8'));
+    firstRun = latest.run_id;
+    assert.ok(firstRun);
+    const drift = JSON.parse(readFileSync(join(volume, 'reports', latest.path), 'utf8'));
+    assert.equal(drift.run_id, firstRun);
+    assert.equal(drift.current.rows, sent);
+    assert.ok(existsSync(join(volume, 'reports', firstRun, 'report.html')));
+  });
+
+  await t.test('the report server serves that report through port-forward; /metrics has the drift gauges', async () => {
+    const pf = await new PortForward(ns, `svc/${reportsSvc}`, 80).start();
+    try {
+      const latest = await getJson(pf.url('/latest.json'));
+      assert.equal(latest.run_id, firstRun);
+      const html = await fetch(pf.url(`/runs/${firstRun}/report.html`));
+      assert.equal(html.status, 200);
+      assert.match(html.headers.get('content-type') ?? '', /text\/html/);
+      assert.match(await html.text(), new RegExp(firstRun));
+      const metrics = await (await fetch(pf.url('/metrics'))).text();
+      assert.match(metrics, /^sentinelml_drift_score(\{[^}]*\})? [0-9.e-]+$/m);
+      assert.match(metrics, /^sentinelml_drift_last_run_timestamp_seconds(\{[^}]*\})? \d/m);
+    } finally { pf.stop(); }
+  });
+
+  await t.test('the job pod\'s own ServiceAccount wrote the ModelMonitor status and an Event', async () => {
+    const mm = JSON.parse((await node.kubectl(['get', 'modelmonitor', '-n', ns, monitor, '-o', 'json'])).stdout);
+    assert.equal(mm.status.lastRunId, firstRun);
+    assert.ok(['Drift', 'Stable'].includes(mm.status.verdict), JSON.stringify(mm.status));
+    const events = JSON.parse((await node.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])).stdout).items
+      .filter((e: any) => e.regarding?.kind === 'ModelMonitor' && e.regarding?.name === monitor);
+    assert.ok(events.some((e: any) => (e.note ?? '').includes(firstRun)), JSON.stringify(events.map((e: any) => e.note)));
+    const sa = `system:serviceaccount:${ns}:${release}-sentinelml-drift`;
+    const statusWrites = auditWrites(ns, 'modelmonitors').filter((w) => w.subresource === 'status' && w.code < 300);
+    assert.ok(statusWrites.length > 0 && statusWrites.every((w) => w.user === sa), JSON.stringify(statusWrites));
+    const eventWrites = auditWrites(ns, 'events').filter((w) => w.verb === 'create' && w.code < 300 && w.user.startsWith('system:serviceaccount:'));
+    assert.ok(eventWrites.some((w) => w.user === sa), JSON.stringify(eventWrites));
+  });
+
+  await t.test('kubectl delete pod of the inference pod under a trickle of requests loses no acknowledged row', async () => {
+    const tr = trickle(ns, inferenceSvc);
+    await waitFor('some predictions', 60_000, async () => (tr.acked.length >= 10 ? true : undefined));
+    const pods = JSON.parse((await node.kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items;
+    assert.equal(pods.length, 1);
+    const old = pods[0].metadata.name;
+    await node.kubectl(['delete', 'pod', '-n', ns, old, '--wait=true'], { timeoutMs: 120_000 });
+    await node.kubectl(['rollout', 'status', '-n', ns, `deployment/${inferenceSvc}`, '--timeout=300s'], { timeoutMs: 320_000 });
+    const before = tr.acked.length;
+    await waitFor('predictions through the new pod', 120_000, async () => (tr.acked.length >= before + 10 ? true : undefined));
+    await tr.stop();
+    const ids = loggedIds(volume);
+    const lost = tr.acked.filter((id) => !ids.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${tr.acked.length} acknowledged predictions are not on the volume`);
+    t.diagnostic(`pod delete: ${tr.acked.length} acknowledged, ${tr.failures.length} refused/failed during the switch`);
+  });
+
+  await t.test('helm upgrade with a changed value rolls out without losing a row', async () => {
+    const before = JSON.parse((await node.kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items.map((p: any) => p.metadata.name);
+    const tr = trickle(ns, inferenceSvc);
+    await waitFor('some predictions', 60_000, async () => (tr.acked.length >= 10 ? true : undefined));
+    await node.exec(helm, ['upgrade', release, CHART, '-n', ns, '--reuse-values', '--set', 'logLevel=debug', '--wait', '--timeout=8m'], { timeoutMs: 600_000 });
+    const n = tr.acked.length;
+    await waitFor('predictions after the upgrade', 120_000, async () => (tr.acked.length >= n + 10 ? true : undefined));
+    await tr.stop();
+    const after = JSON.parse((await node.kubectl(['get', 'pods', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items;
+    assert.ok(after.every((p: any) => !before.includes(p.metadata.name)), 'the upgrade replaced the inference pod');
+    assert.ok(after.every((p: any) => p.spec.containers[0].env.some((e: any) => e.name === 'SENTINEL_LOG_LEVEL' && e.value === 'debug')));
+    const ids = loggedIds(volume);
+    const lost = tr.acked.filter((id) => !ids.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${tr.acked.length} acknowledged predictions are not on the volume`);
+    await assertPodsHealthy(ns);
+  });
+
+  await t.test('a failing drift run (empty log) keeps the previous report served and the ModelMonitor Failed; the next good run recovers', async () => {
+    const goodLatest = JSON.parse(readFileSync(join(volume, 'reports', 'latest.json'), 'utf8'));
+    // Empty the prediction log (moved aside on the host, put back for the recovery run).
+    const live = join(volume, 'live');
+    const aside = join(volume, 'live-aside');
+    mkdirSync(aside, { recursive: true });
+    chownSync(aside, UID, UID);
+    for (const f of readdirSync(live)) renameSync(join(live, f), join(aside, f));
+    const state = await runDriftJob(ns, cronJob, 'drift-empty');
+    assert.equal(state, 'Failed', await jobLogs(ns, 'drift-empty'));
+    const mm = JSON.parse((await node.kubectl(['get', 'modelmonitor', '-n', ns, monitor, '-o', 'json'])).stdout);
+    assert.equal(mm.status.verdict, 'Failed', JSON.stringify(mm.status));
+    assert.ok(mm.status.lastFailure?.message, 'the failure reason is on the ModelMonitor');
+    const cond = mm.status.conditions.find((c: any) => c.type === 'RunSucceeded');
+    assert.equal(cond.status, 'False');
+    t.diagnostic(`failed run reason: ${mm.status.lastFailure.message}`);
+    const pf = await new PortForward(ns, `svc/${reportsSvc}`, 80).start();
+    try {
+      const latest = await getJson(pf.url('/latest.json'));
+      assert.equal(latest.run_id, goodLatest.run_id, 'the previous good report is still the latest');
+      assert.ok(latest.last_failure, 'latest.json records the failure');
+      assert.equal((await fetch(pf.url(`/runs/${goodLatest.run_id}/report.html`))).status, 200);
+    } finally { pf.stop(); }
+    for (const f of readdirSync(aside)) renameSync(join(aside, f), join(live, f));
+    rmSync(aside, { recursive: true });
+    const again = await runDriftJob(ns, cronJob, 'drift-recover');
+    assert.equal(again, 'Complete', await jobLogs(ns, 'drift-recover'));
+    const mm2 = JSON.parse((await node.kubectl(['get', 'modelmonitor', '-n', ns, monitor, '-o', 'json'])).stdout);
+    assert.ok(['Drift', 'Stable'].includes(mm2.status.verdict), JSON.stringify(mm2.status));
+    assert.notEqual(mm2.status.lastRunId, goodLatest.run_id);
+    assert.equal(mm2.status.conditions.find((c: any) => c.type === 'RunSucceeded').status, 'True');
+  });
+
+  await t.test('helm uninstall removes the chart\'s PVC (as the chart README says); the data stays on the Retain volume', async () => {
+    await node.exec(helm, ['uninstall', release, '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
+    const pvc = await node.kubectl(['get', 'pvc', '-n', ns, claim.name], { check: false });
+    assert.notEqual(pvc.code, 0, 'the PVC is gone');
+    assert.match(pvc.stderr, /NotFound/);
+    const pv = JSON.parse((await node.kubectl(['get', 'pv', `${ns}-${claim.name}`, '-o', 'json'])).stdout);
+    assert.equal(pv.status.phase, 'Released');
+    assert.ok(loggedIds(volume).size > 0);
+  });
+});
+
+test('persistence.annotations helm.sh/resource-policy=keep: helm uninstall leaves the PVC', { timeout: 900_000 }, async () => {
+  const ns = 'sentinel-keep';
+  await restrictedNamespace(ns);
+  const args = ['--set', 'persistence.annotations.helm\\.sh/resource-policy=keep', '--set', 'drift.enabled=false', '--set', 'reports.enabled=false'];
+  const claim = (await claimOf(ns, 'keep', args))!;
+  await hostPathVolume(ns, claim.name, claim.accessMode);
+  await install(ns, 'keep', args);
+  await assertPodsHealthy(ns);
+  await node.exec(helm, ['uninstall', 'keep', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
+  const pvc = JSON.parse((await node.kubectl(['get', 'pvc', '-n', ns, claim.name, '-o', 'json'])).stdout);
+  assert.equal(pvc.status.phase, 'Bound');
+});
+
+// Every ci/ scenario that fits one node: all pods Ready with no restarts, a prediction answered.
+const scenarios: { file: string; extra?: (ns: string) => Promise<string[]> }[] = [
+  { file: 'rwo-single-node-values.yaml' },
+  { file: 'everything-off-values.yaml' },
+  { file: 'hpa-networkpolicy-values.yaml', extra: async () => { await node.kubectl(['create', 'namespace', 'monitoring']); return []; } },
+  // The scenario's digest is a placeholder; a user sets the digest of the image they pushed or loaded.
+  { file: 'existing-claim-values.yaml', extra: async (ns) => {
+    await hostPathVolume(ns, 'shared-ml-data', 'ReadWriteMany');
+    await node.kubectl(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'shared-ml-data' },
+      spec: { accessModes: ['ReadWriteMany'], storageClassName: '', resources: { requests: { storage: '1Gi' } } } }) });
+    return ['--set', `image.digest=${appDigest}`];
+  } },
+];
+for (const s of scenarios) {
+  test(`ci/${s.file}: helm install --wait, pods Ready without restarts, a prediction answered`, { timeout: 900_000 }, async () => {
+    const ns = `ci-${s.file.replace('-values.yaml', '')}`;
+    await restrictedNamespace(ns);
+    const args = ['-f', join(CHART, 'ci', s.file), ...(s.extra ? await s.extra(ns) : [])];
+    const claim = await claimOf(ns, 'ci', args);
+    if (claim) await hostPathVolume(ns, claim.name, claim.accessMode);
+    await install(ns, 'ci', args);
+    const pods = await assertPodsHealthy(ns);
+    const svc = JSON.parse((await node.kubectl(['get', 'svc', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items[0].metadata.name;
+    const pf = await new PortForward(ns, `svc/${svc}`, 80).start();
+    try {
+      const r = await predict(pf, { features: ROW });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+    } finally { pf.stop(); }
+    assert.ok(pods.length >= 2);
+    await node.exec(helm, ['uninstall', 'ci', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
+  });
+}

@@ -1,0 +1,3 @@
+module sentinelml.local/tools/kube/pause
+
+go 1.25.0
