@@ -5,6 +5,7 @@
 #     `debootstrap --variant=minbase bookworm` + the Node binary of the npm `node` package + npm
 #   - the app image: the repository's Dockerfile, unmodified, built with buildah (no Docker daemon,
 #     no Docker Hub), cached by a hash of its inputs
+#   - docker-registry (Debian's, binary only) for the tests' "push to a registry" path
 # The Kubernetes binaries (kubelet, kube-proxy, ...) come from kube.sh. Images are written as
 # docker-archive tarballs under $SENTINEL_CACHE/node/images/ (the harness imports them into its own
 # containerd); buildah's storage lives in $SENTINEL_CACHE/node/containers (not the machine's).
@@ -53,6 +54,18 @@ for b in containerd ctr runc iptables conntrack socat buildah debootstrap; do
 done
 [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] \
   || die "the CNI plugins bridge, host-local, loopback are missing from /usr/lib/cni (package containernetworking-plugins)"
+
+# An OCI registry for the "push to your registry" path of the tests: Debian's docker-registry
+# (distribution 2.8) binary, extracted from the .deb rather than installed — the package would start
+# a machine-wide service on port 5000; the harness runs it on a free port, storage in its scratch dir.
+if [ ! -x "$SENTINEL_TOOLS/bin/docker-registry" ]; then
+  step "extracting docker-registry from Debian's package"
+  work="$(mktemp -d)"
+  (cd "$work" && apt-get download docker-registry >/dev/null 2>&1) || die "apt-get download docker-registry failed"
+  dpkg-deb -x "$work"/docker-registry_*.deb "$work/x"
+  install -m 0755 "$work/x/usr/bin/docker-registry" "$SENTINEL_TOOLS/bin/docker-registry"
+  rm -rf "$work"
+fi
 
 bah() { buildah --root "$ncache/containers" --runroot "$ncache/containers-run" --storage-driver overlay "$@"; }
 

@@ -7,13 +7,13 @@
 // provisioner on this node), so the test reads the prediction log and reports back from the host.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
-import { startKubeNode, type KubeNode } from '../support/kube-node.ts';
+import { hostSnapshot, LOCK, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -30,8 +30,38 @@ const row = (i: number) => ({ ...ROW, age: 20 + (i % 50), 'hours-per-week': 20 +
 let node: KubeNode;
 let helm: string;
 let appDigest: string;
+let hostBefore: Record<string, unknown>;
+let crashed: { dir: string; cgroup: string };
+
+/**
+ * Leaves on the host what a test process killed mid-run would: a lock whose owner is dead, its state
+ * file, a mount under its scratch dir, an iptables chain, a kubepods cgroup, ip_forward switched on.
+ */
+function plantCrashedRun(): { dir: string; cgroup: string } {
+  const run = (cmd: string, args: string[]) => { const r = spawnSync(cmd, args, { encoding: 'utf8' }); assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+  const dead = spawnSync('true').pid!;
+  const dir = `/var/tmp/sentinel-node-crashed-${process.pid}`;
+  mkdirSync(join(dir, 'mnt'), { recursive: true });
+  const state: State = {
+    owner: dead, startedAt: new Date().toISOString(), dir, pids: { kubelet: dead },
+    sysctls: Object.fromEntries(SYSCTLS.map((k) => [k, existsSync(`/proc/sys/${k}`) ? readFileSync(`/proc/sys/${k}`, 'utf8').trim() : undefined]).filter((e) => e[1] !== undefined)),
+    iptables: run('iptables-save', []), ip6tables: run('ip6tables-save', []),
+    absentBefore: [], netnsBefore: [], addedAddress: false,
+  };
+  run('mount', ['-t', 'tmpfs', 'tmpfs', join(dir, 'mnt')]);
+  run('iptables', ['-N', 'SENTINEL-CRASHED']);
+  const cgroup = existsSync('/sys/fs/cgroup/memory') ? '/sys/fs/cgroup/memory/kubepods/crashed' : '/sys/fs/cgroup/kubepods/crashed';
+  mkdirSync(cgroup, { recursive: true });
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  mkdirSync(dirname(LOCK), { recursive: true });
+  writeFileSync(STATE, JSON.stringify(state));
+  writeFileSync(LOCK, String(dead));
+  return { dir, cgroup };
+}
 
 before(async () => {
+  hostBefore = hostSnapshot();
+  crashed = plantCrashedRun();
   node = await startKubeNode();
   helm = findTool('helm', 'run `bash scripts/provision.sh helm`');
   // The chart's default image name (repository:appVersion) and the single-node scenario's local one,
@@ -41,7 +71,11 @@ before(async () => {
   const crds = promOperatorCrdDir();
   for (const f of readdirSync(crds).filter((x) => x.endsWith('.yaml')).sort()) await node.kubectl(['apply', '--server-side', '-f', join(crds, f)]);
 }, { timeout: 600_000 });
-after(async () => { await node?.stop(); }, { timeout: 120_000 });
+after(async () => {
+  await node?.stop();
+  // Teardown restored the host: no bridge, address, chain, cgroup, mount, netns or sysctl of ours left.
+  if (node) assert.deepEqual(hostSnapshot(), hostBefore);
+}, { timeout: 120_000 });
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && typeof o.kind === 'string');
@@ -99,7 +133,10 @@ class PortForward {
   proc!: ChildProcess;
   port = 0;
   log = '';
-  constructor(readonly ns: string, readonly target: string, readonly remote: number) {}
+  readonly ns: string;
+  readonly target: string;
+  readonly remote: number;
+  constructor(ns: string, target: string, remote: number) { this.ns = ns; this.target = target; this.remote = remote; }
   async start(): Promise<this> {
     const kubectl = findTool('kubectl');
     this.log = '';
@@ -205,6 +242,13 @@ function auditWrites(ns: string, resource: string): { verb: string; subresource?
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+test('a crashed previous run was cleaned up before the cluster started', () => {
+  assert.equal(existsSync(crashed.dir), false, 'its scratch dir (and the mount in it) is gone');
+  assert.doesNotMatch(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout, /SENTINEL-CRASHED/);
+  assert.equal(existsSync(crashed.cgroup), false, 'its kubepods cgroup is gone');
+  assert.equal(readFileSync(LOCK, 'utf8').trim(), String(process.pid), 'the lock is ours now');
+});
 
 test('the node is Ready, runs the images built here, and enforces restricted Pod Security', { timeout: 300_000 }, async () => {
   const n = JSON.parse((await node.kubectl(['get', 'node', '-o', 'json'])).stdout).items;
@@ -420,3 +464,23 @@ for (const s of scenarios) {
     await node.exec(helm, ['uninstall', 'ci', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
   });
 }
+
+test('image pushed to a registry: the chart pulls it with image.repository/tag and pullPolicy Always', { timeout: 900_000 }, async () => {
+  const ns = 'sentinel-registry';
+  const repo = `${node.registry}/sentinelml`;
+  const ref = `${repo}:${APP_VERSION}`;
+  await node.ctr(['images', 'tag', '--force', node.images.appImage, ref]);
+  await node.ctr(['images', 'push', '--plain-http', ref]);
+  await node.ctr(['images', 'rm', ref]); // the kubelet must pull it
+  await restrictedNamespace(ns);
+  await install(ns, 'reg', ['--set', `image.repository=${repo}`, '--set', `image.tag=${APP_VERSION}`, '--set', 'image.pullPolicy=Always',
+    '--set', 'persistence.enabled=false', '--set', 'drift.enabled=false', '--set', 'modelMonitor.enabled=false']);
+  const pods = await assertPodsHealthy(ns);
+  assert.ok(pods.every((p) => p.spec.containers[0].image === ref));
+  const events = JSON.parse((await node.kubectl(['get', 'events', '-n', ns, '-o', 'json'])).stdout).items;
+  assert.ok(events.some((e: any) => e.reason === 'Pulled' && e.message.includes(`Successfully pulled image "${ref}"`)), JSON.stringify(events.map((e: any) => e.message)));
+  const svc = JSON.parse((await node.kubectl(['get', 'svc', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items[0].metadata.name;
+  const pf = await new PortForward(ns, `svc/${svc}`, 80).start();
+  try { assert.equal((await predict(pf, { features: ROW })).status, 200); } finally { pf.stop(); }
+  await node.exec(helm, ['uninstall', 'reg', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
+});

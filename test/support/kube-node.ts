@@ -13,7 +13,7 @@
 // (the shims' sockets live there whatever containerd's state dir is).
 // One cluster per machine: the lock is /run/sentinelml-kube-node/lock (the owner's PID inside).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool, freePort, startKubeApiServer, toolDirs, type ExecResult, type KubeApiServer } from './kube-apiserver.ts';
 
@@ -22,17 +22,23 @@ export const NODE_NAME = 'sentinel-node';
 export const NODE_IP = '172.31.254.1';
 export const POD_CIDR = '10.244.0.0/24';
 export const SERVICE_CIDR = '10.0.0.0/24';
-const BRIDGE = 'sntl0';
+export const BRIDGE = 'sntl0';
 const STATE_ROOT = '/run/sentinelml-kube-node';
-const LOCK = join(STATE_ROOT, 'lock');
-const STATE = join(STATE_ROOT, 'state.json');
+export const LOCK = join(STATE_ROOT, 'lock');
+export const STATE = join(STATE_ROOT, 'state.json');
 /** Sysctls kubelet, kube-proxy or the bridge CNI may change; their values are restored on stop. */
-const SYSCTLS = [
+export const SYSCTLS = [
   'net/ipv4/ip_forward', 'net/ipv4/conf/all/route_localnet', 'net/bridge/bridge-nf-call-iptables', 'net/bridge/bridge-nf-call-ip6tables',
   'net/netfilter/nf_conntrack_max', 'net/netfilter/nf_conntrack_tcp_timeout_established', 'net/netfilter/nf_conntrack_tcp_timeout_close_wait',
   'vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes',
 ];
 const CGROUP_NAMES = ['kubepods'];
+/**
+ * Machine-wide paths the components may create whatever their configured dirs: the shims' sockets
+ * (/run/containerd/s), libcni's result cache (/var/lib/cni), kubelet defaults. Removed after the run
+ * if they did not exist before it.
+ */
+const MACHINE_PATHS = ['/run/containerd', '/var/lib/cni', '/var/lib/kubelet', '/var/log/pods', '/var/log/containers', '/etc/cni', '/run/netns'];
 
 export interface NodeImages { pauseImage: string; pauseArchive: string; appImage: string; appArchive: string }
 
@@ -47,6 +53,8 @@ export interface KubeNode {
   ctr(args: string[], opts?: { check?: boolean; timeoutMs?: number }): Promise<ExecResult>;
   /** Imports a docker/OCI archive into the node and tags it with each of `names`; returns the image digest. */
   importImage(archive: string, source: string, names: string[]): Promise<string>;
+  /** host:port of the node's plain-HTTP image registry (containerd pulls from it over HTTP). */
+  readonly registry: string;
   /** The API server's audit log (JSON lines): writes to sentinelml.io objects and Events. */
   readonly auditLog: string;
   /** Tail of a component's log (kubelet, containerd, kube-proxy, ...), for failure messages. */
@@ -54,7 +62,7 @@ export interface KubeNode {
   stop(): Promise<void>;
 }
 
-interface State {
+export interface State {
   owner: number;
   startedAt: string;
   dir: string;
@@ -62,7 +70,8 @@ interface State {
   sysctls: Record<string, string>;
   iptables?: string;
   ip6tables?: string;
-  runContainerdExisted: boolean;
+  /** Machine-wide paths that did not exist before the run (removed on restore). */
+  absentBefore: string[];
   netnsBefore: string[];
   addedAddress: boolean;
 }
@@ -149,14 +158,15 @@ function netnsList(): string[] {
 /** Undoes everything a run recorded in `st` (used by stop() and to clean a crashed run). */
 async function restoreHost(st: State): Promise<string[]> {
   const problems: string[] = [];
-  // Control plane and node processes by recorded PID (only if the PID still runs the same binary).
+  // Processes by PID: those recorded (if the PID still runs the same binary) and every process whose
+  // command line names the run's scratch dir (etcd, kube-apiserver, containerd's shims, ...).
   const recorded = Object.entries(st.pids).filter(([name, pid]) => pidAlive(pid) && cmdline(pid).includes(name)).map(([, pid]) => pid);
-  const kubeletAndProxy = Object.entries(st.pids).filter(([n]) => n === 'kubelet' || n === 'kube-proxy').map(([, p]) => p).filter((p) => recorded.includes(p));
-  await killPids(kubeletAndProxy, 5_000);
-  // Pod processes (containers, sandboxes) by PID, then our containerd's shims (their command line names our socket).
+  const ours = () => [...new Set([...recorded.filter(pidAlive), ...pidsMentioning(st.dir)])];
+  await killPids(ours().filter((p) => /\/(kubelet|kube-proxy) /.test(cmdline(p))), 5_000);
+  // Pod processes (containers, sandboxes), then the shims, then the rest (containerd, control plane, etcd).
   await killPids(podPids(), 3_000);
-  await killPids(pidsMentioning(st.dir).filter((p) => cmdline(p).includes('containerd-shim')), 5_000);
-  await killPids(recorded, 10_000);
+  await killPids(ours().filter((p) => cmdline(p).includes('containerd-shim')), 5_000);
+  await killPids(ours(), 10_000);
   unmountUnder([st.dir, ...netnsList().filter((n) => !st.netnsBefore.includes(n)).map((n) => `/run/netns/${n}`)]);
   for (const n of netnsList()) if (!st.netnsBefore.includes(n) && n.startsWith('cni-')) { try { rmSync(`/run/netns/${n}`, { force: true }); } catch { /* busy */ } }
   if (sh('ip', ['link', 'show', BRIDGE]).code === 0) {
@@ -164,21 +174,45 @@ async function restoreHost(st: State): Promise<string[]> {
     if (r.code !== 0) problems.push(`cannot delete the bridge ${BRIDGE}: ${r.out.trim()}`);
   }
   // veth peers die with their netns; any left over on the host side of our bridge are removed with it.
-  if (st.iptables !== undefined) {
-    const r = sh('iptables-restore', [], st.iptables);
-    if (r.code !== 0) problems.push(`iptables-restore failed: ${r.out.trim()}`);
-  }
-  if (st.ip6tables !== undefined) {
-    const r = sh('ip6tables-restore', [], st.ip6tables);
-    if (r.code !== 0) problems.push(`ip6tables-restore failed: ${r.out.trim()}`);
-  }
+  if (st.iptables !== undefined) problems.push(...restoreTables('iptables', st.iptables));
+  if (st.ip6tables !== undefined) problems.push(...restoreTables('ip6tables', st.ip6tables));
   if (st.addedAddress) sh('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', 'lo']);
   removeCgroups();
   for (const [k, v] of Object.entries(st.sysctls)) writeSysctl(k, v);
-  if (!st.runContainerdExisted) { try { rmSync('/run/containerd', { recursive: true, force: true }); } catch (e) { problems.push(`cannot remove /run/containerd: ${(e as Error).message}`); } }
+  for (const p of st.absentBefore) {
+    if (!existsSync(p)) continue;
+    unmountUnder([p]);
+    try { rmSync(p, { recursive: true, force: true }); } catch (e) { problems.push(`cannot remove ${p}: ${(e as Error).message}`); }
+  }
   if (mountPointsUnder([st.dir]).length === 0) {
     try { rmSync(st.dir, { recursive: true, force: true, maxRetries: 3 }); } catch (e) { problems.push(`cannot remove ${st.dir}: ${(e as Error).message}`); }
   } else problems.push(`mounts left under ${st.dir}: ${mountPointsUnder([st.dir]).join(', ')}`);
+  return problems;
+}
+
+const tablesOf = (save: string) => save.split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1).trim());
+
+/**
+ * Puts iptables (or ip6tables) back as `snapshot` (iptables-save output from before the run): tables
+ * the run created (kube-proxy, the bridge CNI's masquerading) are flushed and their chains deleted,
+ * tables that existed are replaced by iptables-restore. Returns problems.
+ */
+function restoreTables(cmd: 'iptables' | 'ip6tables', snapshot: string): string[] {
+  const problems: string[] = [];
+  const now = sh(`${cmd}-save`, []);
+  if (now.code !== 0) return [`${cmd}-save failed: ${now.out.trim()}`];
+  const before = new Set(tablesOf(snapshot));
+  for (const t of tablesOf(now.out)) {
+    if (before.has(t)) continue;
+    for (const args of [['-t', t, '-F'], ['-t', t, '-X']]) {
+      const r = sh(cmd, args);
+      if (r.code !== 0) problems.push(`${cmd} ${args.join(' ')}: ${r.out.trim()}`);
+    }
+  }
+  if (before.size > 0) {
+    const r = sh(`${cmd}-restore`, [], snapshot);
+    if (r.code !== 0) problems.push(`${cmd}-restore failed: ${r.out.trim()}`);
+  }
   return problems;
 }
 
@@ -270,7 +304,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     owner: process.pid, startedAt: new Date().toISOString(), dir, pids: {},
     sysctls: Object.fromEntries(SYSCTLS.map((k) => [k, readSysctl(k)]).filter((e): e is [string, string] => e[1] !== undefined)),
     iptables: sh(sys['iptables-save'], []).out, ip6tables: sh(sys['ip6tables-save'], []).out,
-    runContainerdExisted: existsSync('/run/containerd'), netnsBefore: netnsList(), addedAddress: false,
+    absentBefore: MACHINE_PATHS.filter((p) => !existsSync(p)), netnsBefore: netnsList(), addedAddress: false,
   };
   mkdirSync(dir, { recursive: true });
   writeState(st);
@@ -362,6 +396,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     ]);
 
     // ---- containerd + CNI ----
+    const registry = `${NODE_IP}:${await freePort()}`;
     const cd = join(dir, 'containerd');
     const sock = join(cd, 'containerd.sock');
     mkdirSync(join(dir, 'cni', 'net.d'), { recursive: true });
@@ -397,11 +432,19 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
         Root = "${join(cd, 'runc')}"
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${registry}"]
+    endpoint = ["http://${registry}"]
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${join(dir, 'cni', 'net.d')}"
 `);
     launch('containerd', sys.containerd, ['--config', join(cd, 'config.toml'), '--log-level', 'warn']);
+    // A plain-HTTP registry on the node address (the "push to your registry" path).
+    writeFileSync(join(dir, 'registry.yaml'), JSON.stringify({
+      version: 0.1, log: { level: 'warn' }, storage: { filesystem: { rootdirectory: join(dir, 'registry') } },
+      http: { addr: registry },
+    }));
+    launch('docker-registry', findTool('docker-registry', 'run `bash scripts/provision.sh node`'), ['serve', join(dir, 'registry.yaml')]);
     const ctrRun = (args: string[], o: { check?: boolean; timeoutMs?: number } = {}) =>
       api!.exec(sys.ctr, ['--address', sock, '-n', 'k8s.io', ...args], { check: o.check, timeoutMs: o.timeoutMs ?? 300_000 });
     await waitFor('containerd', 60_000, async () => (await ctrRun(['version'], { check: false })).code === 0 || 'not answering', () => dead('containerd'));
@@ -439,6 +482,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       nodeStatusUpdateFrequency: '4s', syncFrequency: '10s', fileCheckFrequency: '10s',
       podPidsLimit: 4096, maxPods: 60,
       protectKernelDefaults: false,
+      podLogsDir: join(dir, 'pod-logs'),
     }, null, 2));
     launch('kubelet', bins.kubelet, [
       `--config=${join(kl, 'config.yaml')}`, `--kubeconfig=${kubeconfig}`, `--root-dir=${join(kl, 'root')}`,
@@ -461,7 +505,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
     // ---- Ready ----
     const readyTimeout = opts.readyTimeoutMs ?? 180_000;
-    const anyDead = () => ['kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy'].map(dead).find(Boolean);
+    const anyDead = () => ['kube-controller-manager', 'kube-scheduler', 'containerd', 'docker-registry', 'kubelet', 'kube-proxy'].map(dead).find(Boolean);
     await waitFor(`node ${NODE_NAME} Ready`, readyTimeout, async () => {
       const r = await api!.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'], { check: false });
       return r.stdout.startsWith('True') || (r.stdout + r.stderr).trim();
@@ -470,7 +514,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     await waitFor('default ServiceAccount', 60_000, async () => (await api!.kubectl(['get', 'sa', 'default', '-n', 'default'], { check: false })).code === 0 || 'missing', anyDead);
 
     const node: KubeNode = {
-      api, dir, images, auditLog,
+      api, dir, images, auditLog, registry,
       kubectl: (a, o) => api!.kubectl(a, o),
       exec: (c, a, o) => api!.exec(c, a, o),
       ctr: ctrRun, importImage, logTail,
@@ -496,5 +540,31 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<str
   throw new Error(`${what}: not within ${timeoutMs} ms; last: ${last}`);
 }
 
-/** True when a directory exists (for tests reading hostPath volumes). */
-export function isDir(p: string): boolean { try { return statSync(p).isDirectory(); } catch { return false; } }
+/**
+ * What a run may change on the host, for before/after comparisons: the bridge, lo's addresses,
+ * iptables/ip6tables chains, kubepods cgroups, mounts of test clusters, sysctls, /run/containerd.
+ */
+export function hostSnapshot(): Record<string, unknown> {
+  const chains = (cmd: string) => {
+    const r = sh(`${cmd}-save`, []);
+    let table = '';
+    const out: string[] = [];
+    for (const l of r.out.split('\n')) {
+      if (l.startsWith('*')) table = l.slice(1);
+      else if (l.startsWith(':')) out.push(`${table}/${l.slice(1).split(' ')[0]}`);
+      else if (l.startsWith('-A')) out.push(`${table}: ${l}`);
+    }
+    return out.sort();
+  };
+  const cgroups: string[] = [];
+  try { for (const c of readdirSync('/sys/fs/cgroup')) for (const n of CGROUP_NAMES) if (existsSync(join('/sys/fs/cgroup', c, n))) cgroups.push(`${c}/${n}`); } catch { /* none */ }
+  return {
+    bridge: sh('ip', ['link', 'show', BRIDGE]).code === 0,
+    lo: sh('ip', ['-o', 'addr', 'show', 'dev', 'lo']).out.split('\n').map((l) => l.split(/\s+/)[3]).filter(Boolean).sort(),
+    iptables: chains('iptables'), ip6tables: chains('ip6tables'),
+    cgroups, mounts: mountPointsUnder(['/var/tmp']).filter((m) => m.includes('/sentinel-node-')),
+    netns: netnsList().filter((n) => n.startsWith('cni-')),
+    sysctls: Object.fromEntries(SYSCTLS.map((k) => [k, readSysctl(k)])),
+    machinePaths: MACHINE_PATHS.filter((p) => existsSync(p)),
+  };
+}
