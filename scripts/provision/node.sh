@@ -1,5 +1,5 @@
 # The container runtime and images of the single-node test cluster (test/support/kube-node.ts):
-#   - Debian packages: containerd runc containernetworking-plugins iptables conntrack socat buildah debootstrap
+#   - Debian packages: containerd runc containernetworking-plugins iptables nftables conntrack socat buildah debootstrap
 #   - the pod sandbox ("pause") image: tools/kube/pause built static, one file in a scratch image
 #   - the base image named exactly as the Dockerfile's FROM line (node:<version>-bookworm-slim):
 #     `debootstrap --variant=minbase bookworm` + the Node binary of the npm `node` package + npm
@@ -33,7 +33,8 @@ step() { say "$1 ($((SECONDS - t0)) s so far)"; }
 [ "$(id -u)" = 0 ] || die "the test cluster needs root (containerd, kubelet, iptables, mounts); run as root"
 
 # ---- Debian packages ----
-debs=(containerd runc containernetworking-plugins iptables conntrack socat buildah debootstrap)
+# nftables: teardown deletes the iptables-nft tables the run created (iptables itself cannot).
+debs=(containerd runc containernetworking-plugins iptables nftables conntrack socat buildah debootstrap)
 if ! declare -F apt_install >/dev/null; then
   apt_install() { # standalone run: same as scripts/provision.sh's helper
     local missing=() p

@@ -202,11 +202,14 @@ function restoreTables(cmd: 'iptables' | 'ip6tables', snapshot: string): string[
   const now = sh(`${cmd}-save`, []);
   if (now.code !== 0) return [`${cmd}-save failed: ${now.out.trim()}`];
   const before = new Set(tablesOf(snapshot));
+  // iptables-nft cannot delete a table it created; nft can (iptables-legacy: flushing is all there is).
+  const nftTables = now.out.includes('(nf_tables)') && existsSync('/usr/sbin/nft');
   for (const t of tablesOf(now.out)) {
     if (before.has(t)) continue;
-    for (const args of [['-t', t, '-F'], ['-t', t, '-X']]) {
-      const r = sh(cmd, args);
-      if (r.code !== 0) problems.push(`${cmd} ${args.join(' ')}: ${r.out.trim()}`);
+    const steps = nftTables ? [['/usr/sbin/nft', 'delete', 'table', cmd === 'iptables' ? 'ip' : 'ip6', t]] : [[cmd, '-t', t, '-F'], [cmd, '-t', t, '-X']];
+    for (const [c, ...args] of steps) {
+      const r = sh(c, args);
+      if (r.code !== 0) problems.push(`${c} ${args.join(' ')}: ${r.out.trim()}`);
     }
   }
   if (before.size > 0) {
@@ -387,7 +390,6 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
       '--bind-address=127.0.0.1', `--secure-port=${cmPort}`, '--leader-elect=false',
       `--service-account-private-key-file=${join(pki, 'sa.key')}`, `--root-ca-file=${join(pki, 'ca.crt')}`,
       '--use-service-account-credentials=true', `--cluster-cidr=${POD_CIDR}`, `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
     ]);
     const schedPort = await freePort();
     launch('kube-scheduler', bins['kube-scheduler'], [
@@ -412,7 +414,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     writeFileSync(join(cd, 'config.toml'), `version = 2
 root = "${join(cd, 'root')}"
 state = "${join(cd, 'state')}"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
 [grpc]
   address = "${sock}"
 [ttrpc]
@@ -450,7 +452,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     await waitFor('containerd', 60_000, async () => (await ctrRun(['version'], { check: false })).code === 0 || 'not answering', () => dead('containerd'));
 
     const importImage = async (archive: string, source: string, names: string[]) => {
-      await ctrRun(['images', 'import', '--no-unpack=false', archive]);
+      await ctrRun(['images', 'import', archive]);
       for (const n of names) if (n !== source) await ctrRun(['images', 'tag', '--force', source, n]);
       const ls = await ctrRun(['images', 'ls']);
       const line = ls.stdout.split('\n').find((l) => l.startsWith(`${source} `));
