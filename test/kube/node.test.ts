@@ -30,14 +30,22 @@ const row = (i: number) => ({ ...ROW, age: 20 + (i % 50), 'hours-per-week': 20 +
 let node: KubeNode;
 let helm: string;
 let appDigest: string;
+let registryRepo: string;
 let hostBefore: Record<string, unknown>;
-let crashed: { dir: string; cgroup: string };
+let crashed: { dir: string; cgroup?: string };
 
 /**
  * Leaves on the host what a test process killed mid-run would: a lock whose owner is dead, its state
  * file, a mount under its scratch dir, an iptables chain, a kubepods cgroup, ip_forward switched on.
  */
-function plantCrashedRun(): { dir: string; cgroup: string } {
+function plantCrashedRun(): { dir: string; cgroup?: string } {
+  // A real crashed run (lock owner dead) is left as it is: the start must clean that one.
+  if (existsSync(LOCK) && existsSync(STATE)) {
+    const owner = Number(readFileSync(LOCK, 'utf8').trim());
+    let alive = true;
+    try { process.kill(owner, 0); } catch { alive = false; }
+    if (!alive) return { dir: (JSON.parse(readFileSync(STATE, 'utf8')) as State).dir };
+  }
   const run = (cmd: string, args: string[]) => { const r = spawnSync(cmd, args, { encoding: 'utf8' }); assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
   const dead = spawnSync('true').pid!;
   const dir = `/var/tmp/sentinel-node-crashed-${process.pid}`;
@@ -68,6 +76,11 @@ before(async () => {
   // as a user's `ctr -n k8s.io images import` + tag (or `kind load`) would leave them on the node.
   appDigest = await node.importImage(node.images.appArchive, node.images.appImage,
     [`ghcr.io/sentinelml/sentinelml:${APP_VERSION}`, 'docker.io/library/sentinelml:dev']);
+  // Path a): pushed to a registry (the node's); the local tag is removed so the kubelet must pull.
+  registryRepo = `${node.registry}/sentinelml`;
+  await node.ctr(['images', 'tag', '--force', node.images.appImage, `${registryRepo}:${APP_VERSION}`]);
+  await node.ctr(['images', 'push', '--plain-http', `${registryRepo}:${APP_VERSION}`]);
+  await node.ctr(['images', 'rm', `${registryRepo}:${APP_VERSION}`]);
   const crds = promOperatorCrdDir();
   for (const f of readdirSync(crds).filter((x) => x.endsWith('.yaml')).sort()) await node.kubectl(['apply', '--server-side', '-f', join(crds, f)]);
 }, { timeout: 600_000 });
@@ -104,7 +117,7 @@ async function hostPathVolume(ns: string, claim: string, accessMode: string): Pr
 
 /** Renders the chart (as helm install would) to find the claim it creates. */
 async function claimOf(ns: string, release: string, args: string[]): Promise<{ name: string; accessMode: string } | undefined> {
-  const r = await node.exec(helm, ['template', release, CHART, '-n', ns, ...args]);
+  const r = await node.exec(helm, ['template', release, CHART, '-n', ns, '--kube-version=1.35.4', ...args]);
   const pvc = parse(r.stdout).find((o) => o.kind === 'PersistentVolumeClaim');
   return pvc ? { name: pvc.metadata.name, accessMode: pvc.spec.accessModes[0] } : undefined;
 }
@@ -246,7 +259,8 @@ function auditWrites(ns: string, resource: string): { verb: string; subresource?
 test('a crashed previous run was cleaned up before the cluster started', () => {
   assert.equal(existsSync(crashed.dir), false, 'its scratch dir (and the mount in it) is gone');
   assert.doesNotMatch(spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout, /SENTINEL-CRASHED/);
-  assert.equal(existsSync(crashed.cgroup), false, 'its kubepods cgroup is gone');
+  if (crashed.cgroup) assert.equal(existsSync(crashed.cgroup), false, 'its kubepods cgroup is gone');
+  assert.deepEqual(spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(crashed.dir)), [], 'none of its processes runs');
   assert.equal(readFileSync(LOCK, 'utf8').trim(), String(process.pid), 'the lock is ours now');
 });
 
@@ -273,10 +287,18 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
   const volume = await hostPathVolume(ns, claim.name, claim.accessMode);
   await install(ns, release, []);
   await assertPodsHealthy(ns);
-  const inferenceSvc = `${release}-sentinelml-inference`;
-  const reportsSvc = `${release}-sentinelml-reports`;
-  const cronJob = `${release}-sentinelml-drift`;
-  const monitor = `${release}-sentinelml`;
+  const nameOf = async (kind: string, component?: string) => {
+    const items = JSON.parse((await node.kubectl(['get', kind, '-n', ns, ...(component ? ['-l', `app.kubernetes.io/component=${component}`] : []), '-o', 'json'])).stdout).items;
+    assert.equal(items.length, 1, `one ${kind} ${component ?? ''} in ${ns}`);
+    return items[0];
+  };
+  const inferenceSvc = (await nameOf('service', 'inference')).metadata.name;
+  const inferenceDeployment = (await nameOf('deployment', 'inference')).metadata.name;
+  const reportsSvc = (await nameOf('service', 'reports')).metadata.name;
+  const cron = await nameOf('cronjob', 'drift');
+  const cronJob = cron.metadata.name;
+  const driftSa = cron.spec.jobTemplate.spec.template.spec.serviceAccountName;
+  const monitor = (await nameOf('modelmonitors')).metadata.name;
 
   let sent = 0;
   await t.test('port-forward to the inference Service: single and batch /predict; rows on the volume', async () => {
@@ -334,7 +356,7 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
     const events = JSON.parse((await node.kubectl(['get', 'events.events.k8s.io', '-n', ns, '-o', 'json'])).stdout).items
       .filter((e: any) => e.regarding?.kind === 'ModelMonitor' && e.regarding?.name === monitor);
     assert.ok(events.some((e: any) => (e.note ?? '').includes(firstRun)), JSON.stringify(events.map((e: any) => e.note)));
-    const sa = `system:serviceaccount:${ns}:${release}-sentinelml-drift`;
+    const sa = `system:serviceaccount:${ns}:${driftSa}`;
     const statusWrites = auditWrites(ns, 'modelmonitors').filter((w) => w.subresource === 'status' && w.code < 300);
     assert.ok(statusWrites.length > 0 && statusWrites.every((w) => w.user === sa), JSON.stringify(statusWrites));
     const eventWrites = auditWrites(ns, 'events').filter((w) => w.verb === 'create' && w.code < 300 && w.user.startsWith('system:serviceaccount:'));
@@ -348,7 +370,7 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
     assert.equal(pods.length, 1);
     const old = pods[0].metadata.name;
     await node.kubectl(['delete', 'pod', '-n', ns, old, '--wait=true'], { timeoutMs: 120_000 });
-    await node.kubectl(['rollout', 'status', '-n', ns, `deployment/${inferenceSvc}`, '--timeout=300s'], { timeoutMs: 320_000 });
+    await node.kubectl(['rollout', 'status', '-n', ns, `deployment/${inferenceDeployment}`, '--timeout=300s'], { timeoutMs: 320_000 });
     const before = tr.acked.length;
     await waitFor('predictions through the new pod', 120_000, async () => (tr.acked.length >= before + 10 ? true : undefined));
     await tr.stop();
@@ -437,12 +459,13 @@ const scenarios: { file: string; extra?: (ns: string) => Promise<string[]> }[] =
   { file: 'rwo-single-node-values.yaml' },
   { file: 'everything-off-values.yaml' },
   { file: 'hpa-networkpolicy-values.yaml', extra: async () => { await node.kubectl(['create', 'namespace', 'monitoring']); return []; } },
-  // The scenario's digest is a placeholder; a user sets the digest of the image they pushed or loaded.
+  // The scenario's digest is a placeholder: here it is the digest of the image pushed to the node's
+  // registry (a digest reference is resolved by the registry, not by local tags).
   { file: 'existing-claim-values.yaml', extra: async (ns) => {
     await hostPathVolume(ns, 'shared-ml-data', 'ReadWriteMany');
     await node.kubectl(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'shared-ml-data' },
       spec: { accessModes: ['ReadWriteMany'], storageClassName: '', resources: { requests: { storage: '1Gi' } } } }) });
-    return ['--set', `image.digest=${appDigest}`];
+    return ['--set', `image.repository=${registryRepo}`, '--set', `image.digest=${appDigest}`];
   } },
 ];
 for (const s of scenarios) {
@@ -467,11 +490,8 @@ for (const s of scenarios) {
 
 test('image pushed to a registry: the chart pulls it with image.repository/tag and pullPolicy Always', { timeout: 900_000 }, async () => {
   const ns = 'sentinel-registry';
-  const repo = `${node.registry}/sentinelml`;
+  const repo = registryRepo;
   const ref = `${repo}:${APP_VERSION}`;
-  await node.ctr(['images', 'tag', '--force', node.images.appImage, ref]);
-  await node.ctr(['images', 'push', '--plain-http', ref]);
-  await node.ctr(['images', 'rm', ref]); // the kubelet must pull it
   await restrictedNamespace(ns);
   await install(ns, 'reg', ['--set', `image.repository=${repo}`, '--set', `image.tag=${APP_VERSION}`, '--set', 'image.pullPolicy=Always',
     '--set', 'persistence.enabled=false', '--set', 'drift.enabled=false', '--set', 'modelMonitor.enabled=false']);
