@@ -3,17 +3,17 @@
 // --wait` into namespaces that ENFORCE Pod Security `restricted`, and every user path exercised the way
 // users reach it: `kubectl port-forward` for predictions and reports, `kubectl create job --from=cronjob`
 // for a drift run, `kubectl delete pod` and `helm upgrade` under traffic, `helm uninstall`.
-// The shared volume is a hostPath PersistentVolume pre-bound to the chart's claim (no dynamic
+// The shared volume is a `local` PersistentVolume pre-bound to the chart's claim (no dynamic
 // provisioner on this node), so the test reads the prediction log and reports back from the host.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
-import { hostSnapshot, LOCK, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
+import { hostSnapshot, LOCK, NODE_NAME, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -99,16 +99,20 @@ async function restrictedNamespace(ns: string): Promise<void> {
   await node.kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
 }
 
-/** A hostPath PV pre-bound to `claim` in `ns`, its directory owned by the pods' UID (hostPath gets no fsGroup). */
-async function hostPathVolume(ns: string, claim: string, accessMode: string): Promise<string> {
+/**
+ * A `local` PersistentVolume (a directory on the node, root-owned 0755 like a fresh disk) pre-bound to
+ * `claim` in `ns`. Unlike hostPath, the kubelet applies the pods' fsGroup to local volumes, so the
+ * chart's fsGroup is what makes it writable for UID 10001.
+ */
+async function localVolume(ns: string, claim: string, accessMode: string): Promise<string> {
   const path = join(node.dir, 'volumes', `${ns}-${claim}`);
-  mkdirSync(path, { recursive: true, mode: 0o770 });
-  chownSync(path, UID, UID);
+  mkdirSync(path, { recursive: true, mode: 0o755 });
   await node.kubectl(['apply', '-f', '-'], { input: JSON.stringify({
     apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${ns}-${claim}` },
     spec: {
       capacity: { storage: '10Gi' }, accessModes: [accessMode], persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: '', hostPath: { path, type: 'Directory' },
+      storageClassName: '', volumeMode: 'Filesystem', local: { path },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE_NAME] }] }] } },
       claimRef: { namespace: ns, name: claim },
     },
   }) });
@@ -284,7 +288,7 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
   await restrictedNamespace(ns);
   const claim = await claimOf(ns, release, []);
   assert.ok(claim, 'the default values create a PVC');
-  const volume = await hostPathVolume(ns, claim.name, claim.accessMode);
+  const volume = await localVolume(ns, claim.name, claim.accessMode);
   await install(ns, release, []);
   await assertPodsHealthy(ns);
   const nameOf = async (kind: string, component?: string) => {
@@ -315,9 +319,10 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
       const ids = loggedIds(volume);
       for (const id of [one.body.id, ...batch.body.predictions.map((p: any) => p.id)]) assert.ok(ids.has(id), `prediction ${id} not on the volume`);
       sent = ids.size;
-      // the files are the pod's: UID 10001 on the volume
+      // the files are the pod's (UID 10001); the volume root got the chart's fsGroup from the kubelet
       const live = join(volume, 'live');
       for (const f of readdirSync(live)) assert.equal(statSync(join(live, f)).uid, UID);
+      assert.equal(statSync(volume).gid, UID);
     } finally { pf.stop(); }
   });
 
@@ -401,9 +406,8 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
     const goodLatest = JSON.parse(readFileSync(join(volume, 'reports', 'latest.json'), 'utf8'));
     // Empty the prediction log (moved aside on the host, put back for the recovery run).
     const live = join(volume, 'live');
-    const aside = join(volume, 'live-aside');
+    const aside = join(node.dir, 'live-aside');
     mkdirSync(aside, { recursive: true });
-    chownSync(aside, UID, UID);
     for (const f of readdirSync(live)) renameSync(join(live, f), join(aside, f));
     const state = await runDriftJob(ns, cronJob, 'drift-empty');
     assert.equal(state, 'Failed', await jobLogs(ns, 'drift-empty'));
@@ -446,7 +450,7 @@ test('persistence.annotations helm.sh/resource-policy=keep: helm uninstall leave
   await restrictedNamespace(ns);
   const args = ['--set', 'persistence.annotations.helm\\.sh/resource-policy=keep', '--set', 'drift.enabled=false', '--set', 'reports.enabled=false'];
   const claim = (await claimOf(ns, 'keep', args))!;
-  await hostPathVolume(ns, claim.name, claim.accessMode);
+  await localVolume(ns, claim.name, claim.accessMode);
   await install(ns, 'keep', args);
   await assertPodsHealthy(ns);
   await node.exec(helm, ['uninstall', 'keep', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
@@ -455,14 +459,17 @@ test('persistence.annotations helm.sh/resource-policy=keep: helm uninstall leave
 });
 
 // Every ci/ scenario that fits one node: all pods Ready with no restarts, a prediction answered.
-const scenarios: { file: string; extra?: (ns: string) => Promise<string[]> }[] = [
+const scenarios: { file: string; extra?: (ns: string) => Promise<string[]>; after?: (ns: string) => Promise<void> }[] = [
   { file: 'rwo-single-node-values.yaml' },
   { file: 'everything-off-values.yaml' },
   { file: 'hpa-networkpolicy-values.yaml', extra: async () => { await node.kubectl(['create', 'namespace', 'monitoring']); return []; } },
   // The scenario's digest is a placeholder: here it is the digest of the image pushed to the node's
   // registry (a digest reference is resolved by the registry, not by local tags).
-  { file: 'existing-claim-values.yaml', extra: async (ns) => {
-    await hostPathVolume(ns, 'shared-ml-data', 'ReadWriteMany');
+  { file: 'existing-claim-values.yaml', after: async (ns) => {
+    // helm uninstall never touches a claim it did not create
+    await node.kubectl(['get', 'pvc', '-n', ns, 'shared-ml-data']);
+  }, extra: async (ns) => {
+    await localVolume(ns, 'shared-ml-data', 'ReadWriteMany');
     await node.kubectl(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'shared-ml-data' },
       spec: { accessModes: ['ReadWriteMany'], storageClassName: '', resources: { requests: { storage: '1Gi' } } } }) });
     return ['--set', `image.repository=${registryRepo}`, '--set', `image.digest=${appDigest}`];
@@ -474,7 +481,7 @@ for (const s of scenarios) {
     await restrictedNamespace(ns);
     const args = ['-f', join(CHART, 'ci', s.file), ...(s.extra ? await s.extra(ns) : [])];
     const claim = await claimOf(ns, 'ci', args);
-    if (claim) await hostPathVolume(ns, claim.name, claim.accessMode);
+    if (claim) await localVolume(ns, claim.name, claim.accessMode);
     await install(ns, 'ci', args);
     const pods = await assertPodsHealthy(ns);
     const svc = JSON.parse((await node.kubectl(['get', 'svc', '-n', ns, '-l', 'app.kubernetes.io/component=inference', '-o', 'json'])).stdout).items[0].metadata.name;
@@ -485,6 +492,7 @@ for (const s of scenarios) {
     } finally { pf.stop(); }
     assert.ok(pods.length >= 2);
     await node.exec(helm, ['uninstall', 'ci', '-n', ns, '--wait', '--timeout=5m'], { timeoutMs: 360_000 });
+    await s.after?.(ns);
   });
 }
 
