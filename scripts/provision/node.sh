@@ -9,7 +9,7 @@
 # The Kubernetes binaries (kubelet, kube-proxy, ...) come from kube.sh. Images are written as
 # docker-archive tarballs under $SENTINEL_CACHE/node/images/ (the harness imports them into its own
 # containerd); buildah's storage lives in $SENTINEL_CACHE/node/containers (not the machine's).
-# Sourced by scripts/provision.sh (apt_install comes from there); re-executes itself under set -e.
+# Sourced by scripts/provision.sh (apt_install from scripts/apt.sh); re-executes itself under set -e.
 #   bash scripts/provision.sh node
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
   bash "${BASH_SOURCE[0]}"
@@ -35,15 +35,8 @@ step() { say "$1 ($((SECONDS - t0)) s so far)"; }
 # ---- Debian packages ----
 # nftables: teardown deletes the iptables-nft tables the run created (iptables itself cannot).
 debs=(containerd runc containernetworking-plugins iptables nftables conntrack socat buildah debootstrap)
-if ! declare -F apt_install >/dev/null; then
-  apt_install() { # standalone run: same as scripts/provision.sh's helper
-    local missing=() p
-    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    apt-get -o DPkg::Lock::Timeout=900 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}"
-  }
-fi
+# shellcheck source=scripts/apt.sh
+declare -F apt_install >/dev/null || source "$repo/scripts/apt.sh"   # standalone run
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -62,7 +55,7 @@ done
 if [ ! -x "$SENTINEL_TOOLS/bin/docker-registry" ]; then
   step "extracting docker-registry from Debian's package"
   work="$(mktemp -d)"
-  (cd "$work" && apt-get download docker-registry >/dev/null 2>&1) || die "apt-get download docker-registry failed"
+  (cd "$work" && apt_retry apt-get download -q docker-registry >/dev/null) || die "apt-get download docker-registry failed (see above)"
   dpkg-deb -x "$work"/docker-registry_*.deb "$work/x"
   install -m 0755 "$work/x/usr/bin/docker-registry" "$SENTINEL_TOOLS/bin/docker-registry"
   rm -rf "$work"
