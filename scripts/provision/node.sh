@@ -134,8 +134,12 @@ if [ "$(bah inspect --type image --format '{{index .ImageAnnotations "sentinelml
 fi
 
 # ---- app image: the Dockerfile as it is ----
-app_inputs=(Dockerfile .dockerignore package.json package-lock.json .npmrc models/model.onnx models/model.json data/reference.csv)
-while IFS= read -r f; do app_inputs+=("$f"); done < <(cd "$repo" && find bin src -type f ! -name '*.test.ts' | LC_ALL=C sort)
+# The inputs: the Dockerfile, .dockerignore and what .dockerignore admits into the build context
+# (its `!path` lines; its "never" patterns are *.test.ts, *.log, .DS_Store).
+app_inputs=(Dockerfile .dockerignore)
+while IFS= read -r f; do app_inputs+=("$f"); done < <(cd "$repo" && sed -n 's#^!\(.*[^/]\)/*$#\1#p' .dockerignore \
+  | while IFS= read -r p; do [ -e "$p" ] && find "$p" -type f ! -name '*.test.ts' ! -name '*.log' ! -name .DS_Store; done | LC_ALL=C sort -u)
+[ ${#app_inputs[@]} -gt 5 ] || die "found too few build inputs through .dockerignore's '!' lines: ${app_inputs[*]}"
 app_key="$(printf '%s %s\n' "$base_key" "$(hash_files "${app_inputs[@]}")" | sha256sum | cut -c1-16)"
 app_tar="$images/sentinelml-$app_key.tar"
 if [ ! -f "$app_tar" ]; then
