@@ -142,6 +142,11 @@ async function assertPodsHealthy(ns: string): Promise<any[]> {
     assert.equal(ready, 'True', `${p.metadata.name} not Ready`);
     for (const c of p.status.containerStatuses) assert.equal(c.restartCount, 0, `${p.metadata.name}/${c.name} restarted ${c.restartCount}x: ${JSON.stringify(c.lastState)}`);
   }
+  // Nothing was refused, failed to mount, crashed, evicted or unschedulable on the way (Pod Security
+  // rejections show up as FailedCreate of the ReplicaSet or Job).
+  const bad = JSON.parse((await node.kubectl(['get', 'events', '-n', ns, '--field-selector', 'type=Warning', '-o', 'json'])).stdout).items
+    .filter((e: any) => ['FailedCreate', 'FailedMount', 'FailedAttachVolume', 'BackOff', 'Failed', 'FailedScheduling', 'Evicted', 'OOMKilling', 'FailedKillPod'].includes(e.reason));
+  assert.deepEqual(bad.map((e: any) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`), []);
   return servers;
 }
 
