@@ -285,7 +285,7 @@ function systemTool(name: string): string {
 }
 
 export interface KubeNodeOptions {
-  /** How long to wait for another run's cluster to finish (default 30 min). */
+  /** How long to wait for another run's cluster to finish (default 8 min, inside a test hook's timeout). */
   lockWaitMs?: number;
   /** How long the node may take to become Ready (default 180 s). */
   readyTimeoutMs?: number;
@@ -301,7 +301,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
   for (const p of ['bridge', 'host-local', 'loopback']) if (!existsSync(`/usr/lib/cni/${p}`)) throw new Error(`CNI plugin /usr/lib/cni/${p} missing: run \`bash scripts/provision.sh node\``);
   const images = nodeImages();
 
-  await acquireLock(opts.lockWaitMs ?? 30 * 60_000);
+  await acquireLock(opts.lockWaitMs ?? 8 * 60_000);
   const dir = join('/var/tmp', `sentinel-node-${process.pid}-${Date.now().toString(36)}`);
   const st: State = {
     owner: process.pid, startedAt: new Date().toISOString(), dir, pids: {},

@@ -138,14 +138,17 @@ The bring-your-own-model volume (values modelVolume), for the inference and drif
 {{- end }}{{ end }}
 {{- end -}}
 
+{{/*
+The claim is never mounted readOnly at the volume level, even for the report server (whose
+container mount is readOnly): the kubelet skips fsGroup for a read-only volume, and for some volume
+types (local PVs) applies it only on the first mount of the volume on a node — had the report server
+mounted first, the volume would never become writable for the inference API and the drift job.
+*/}}
 {{- define "sentinelml.dataVolume" -}}
 - name: data
 {{- if .ctx.Values.persistence.enabled }}
   persistentVolumeClaim:
     claimName: {{ include "sentinelml.claimName" .ctx }}
-    {{- if .readOnly }}
-    readOnly: true
-    {{- end }}
 {{- else }}
   emptyDir:
     sizeLimit: {{ .ctx.Values.persistence.emptyDirSizeLimit }}
