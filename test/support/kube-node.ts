@@ -228,6 +228,24 @@ function writeState(st: State): void {
 }
 
 /**
+ * If the lock's owner is dead (a crashed run), undoes that run's host changes from its state file and
+ * removes the lock; returns the cleaned run's state. Throws naming what could not be undone.
+ */
+export async function cleanupCrashedRun(): Promise<State | undefined> {
+  let owner: number;
+  try { owner = Number(readFileSync(LOCK, 'utf8').trim()); } catch { return undefined; }
+  if (owner && owner !== process.pid && pidAlive(owner)) return undefined;
+  const st = readState();
+  if (st) {
+    const problems = await restoreHost(st);
+    if (problems.length) throw new Error(`a crashed test cluster (pid ${st.owner}, started ${st.startedAt}) could not be cleaned up: ${problems.join('; ')}`);
+  }
+  rmSync(STATE, { force: true });
+  rmSync(LOCK, { force: true });
+  return st;
+}
+
+/**
  * Takes the machine-wide lock; a lock whose owner is dead is a crashed run: its host changes are undone
  * first. Waits up to `waitMs` for a live owner, then fails naming it.
  */
@@ -243,13 +261,7 @@ async function acquireLock(waitMs: number): Promise<void> {
     }
     const owner = Number(readFileSync(LOCK, 'utf8').trim());
     if (!owner || !pidAlive(owner) || owner === process.pid) {
-      const st = readState();
-      if (st) {
-        const problems = await restoreHost(st);
-        if (problems.length) throw new Error(`a crashed test cluster (pid ${st.owner}, started ${st.startedAt}) could not be cleaned up: ${problems.join('; ')}`);
-      }
-      rmSync(STATE, { force: true });
-      rmSync(LOCK, { force: true });
+      await cleanupCrashedRun();
       continue;
     }
     if (Date.now() > deadline) {
