@@ -226,7 +226,10 @@ describe('rendered objects keep their promises', () => {
     assert.equal(rep.containers[0].volumeMounts.find((m: any) => m.name === 'data').readOnly, true);
     // read-only in the container, not at the volume: a read-only volume gets no fsGroup (and a local PV
     // only on its first mount), which left the volume unwritable on a real node (test/kube/node.test.ts)
-    for (const { spec } of podSpecs(objs)) assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.readOnly, undefined);
+    for (const { spec } of podSpecs(objs)) {
+      const data = spec.volumes?.find((v: any) => v.name === 'data');
+      if (data) assert.equal(data.persistentVolumeClaim.readOnly, undefined);
+    }
     const claim = find(objs, 'PersistentVolumeClaim', '-data');
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
     // Every pod but the operator's (an API client, no data) mounts the shared claim.
