@@ -13,6 +13,10 @@ export interface EvidentlyCase {
   dropped?: Record<string, string>;
   /** Numerical columns holding ±inf but no NaN on a side: Evidently's count and ValueDrift disagree on them. */
   legacy_inf_columns?: string[];
+  /** Column name → the generator's kind (fuzz.py). */
+  kinds?: Record<string, string>;
+  /** Seconds: Evidently took longer than fuzz.py --timeout; the case has no numbers to compare. */
+  timeout?: number;
 }
 
 /**

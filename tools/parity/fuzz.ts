@@ -21,7 +21,7 @@ import { runDriftJob } from '../../src/drift/job.ts';
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { record: { type: 'string' }, sample: { type: 'string', default: '0' } } });
 const dir = positionals[0];
 if (dir === undefined) {
-  console.error('usage: node tools/parity/fuzz.ts DIR [--record FIXTURE_DIR]');
+  console.error('usage: node tools/parity/fuzz.ts DIR [--record FIXTURE_DIR] [--sample N]');
   process.exit(2);
 }
 const out = mkdtempSync(join(tmpdir(), 'sentinel-fuzz-'));
@@ -40,7 +40,7 @@ let timedOut = 0;
 const byProblem = new Map<string, number>();
 for (const name of cases) {
   const caseDir = join(dir, name);
-  const golden = JSON.parse(readFileSync(join(caseDir, 'evidently.json'), 'utf8')) as EvidentlyCase & { timeout?: number };
+  const golden = JSON.parse(readFileSync(join(caseDir, 'evidently.json'), 'utf8')) as EvidentlyCase;
   if (golden.timeout !== undefined) {
     timedOut++;
     continue;
@@ -54,7 +54,7 @@ for (const name of cases) {
     problems = golden.error !== null ? [] : [`sentinel failed: ${(err as Error).message}`];
   }
   if (problems.length === 0) {
-    const kinds = Object.keys((golden as { kinds?: Record<string, string> }).kinds ?? {});
+    const kinds = Object.keys(golden.kinds ?? {});
     if (sampled < Number(values.sample) && kinds.some((k) => TRICKY.test(k))) {
       sampled++;
       record(name);
