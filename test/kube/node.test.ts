@@ -375,6 +375,115 @@ test('default values: helm install --wait, predictions, drift job, reports, Mode
     assert.ok(eventWrites.some((w) => w.user === sa), JSON.stringify(eventWrites));
   });
 
+  // Issue 13's last proofs, on a second ModelMonitor applied next to the release's (how a second model
+  // is added): its CronJob runs the drift job, which reads the spec at run time, so a threshold changed
+  // on the spec changes the next verdict with no rollout; deleting the monitor lets the garbage
+  // collector remove its CronJob and the Jobs created from it.
+  await t.test('a second ModelMonitor: its CronJob\'s runs follow threshold changes on the spec; deleting it garbage-collects the CronJob and its Jobs', async () => {
+    const name = 'second-model';
+    const getMonitor = async () => JSON.parse((await node.kubectl(['get', 'modelmonitor', '-n', ns, name, '-o', 'json'])).stdout);
+    const chartMonitor = JSON.parse((await node.kubectl(['get', 'modelmonitor', '-n', ns, monitor, '-o', 'json'])).stdout);
+    const inherited = Object.fromEntries(['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/part-of']
+      .filter((k) => chartMonitor.metadata.labels?.[k] !== undefined).map((k) => [k, chartMonitor.metadata.labels[k]]));
+    // jensenshannon on every column (a distance in [0, sqrt(ln 2)], drift when >= threshold): with
+    // threshold 1 no column can drift, and no drift score in [0, 1] exceeds a headline threshold of 1.
+    const spec = { ...chartMonitor.spec, reportsPath: 'reports-second', drift: { ...chartMonitor.spec.drift, stattest: 'jensenshannon', threshold: 1 }, driftScoreThreshold: 1 };
+    await node.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'sentinelml.io/v1alpha1', kind: 'ModelMonitor', metadata: { name, namespace: ns, labels: inherited }, spec }) });
+    const uid = (await getMonitor()).metadata.uid;
+    const created = Date.now();
+    const cron = await waitFor('the operator\'s CronJob for the second monitor', 60_000, async () =>
+      JSON.parse((await node.kubectl(['get', 'cronjob', '-n', ns, '-o', 'json'])).stdout).items
+        .find((c: any) => c.metadata.ownerReferences?.some((o: any) => o.controller === true && o.kind === 'ModelMonitor' && o.uid === uid)));
+    t.diagnostic(`second monitor: its CronJob ${cron.metadata.name} appeared ${Date.now() - created} ms after the apply`);
+    assert.deepEqual(cron.spec.jobTemplate.spec.template.spec.containers[0].args.slice(0, 2), ['drift', `--monitor=${ns}/${name}`]);
+
+    /** One run from the operator's CronJob; its drift.json (on the volume) and the monitor afterwards. */
+    const run = async (job: string) => {
+      const state = await runDriftJob(ns, cron.metadata.name, job);
+      assert.equal(state, 'Complete', await jobLogs(ns, job));
+      const mm = await getMonitor();
+      const drift = JSON.parse(readFileSync(join(volume, 'reports-second', mm.status.lastRunId, 'drift.json'), 'utf8'));
+      const cond = (type: string) => mm.status.conditions.find((c: any) => c.type === type);
+      // The run read the spec as it is now: its conditions carry the current generation.
+      for (const type of ['LastRunSucceeded', 'DriftDetected']) assert.equal(cond(type)?.observedGeneration, mm.metadata.generation, JSON.stringify(mm.status.conditions));
+      assert.equal(cond('LastRunSucceeded').status, 'True');
+      return { mm, drift, detected: cond('DriftDetected') };
+    };
+    const tested = (d: any) => d.columns.filter((c: any) => c.error === null);
+    const setSpec = async (patch: unknown) => {
+      const before = (await getMonitor()).metadata.generation;
+      await node.kubectl(['patch', 'modelmonitor', '-n', ns, name, '--type=merge', '-p', JSON.stringify({ spec: patch })]);
+      assert.equal((await getMonitor()).metadata.generation, before + 1);
+    };
+
+    // 1. Loose thresholds: Stable.
+    const loose = await run('second-loose');
+    assert.equal(loose.mm.status.verdict, 'Stable', JSON.stringify(loose.mm.status));
+    assert.equal(loose.detected.status, 'False');
+    assert.equal(loose.detected.reason, 'NoDrift');
+    assert.equal(loose.drift.dataset_drift, false);
+    assert.ok(tested(loose.drift).length > 0);
+    for (const c of tested(loose.drift)) {
+      assert.equal(c.stattest, 'jensenshannon', `${c.name}: the spec's stattest`);
+      assert.equal(c.threshold, 1, `${c.name}: the spec's threshold`);
+      assert.equal(c.drift_detected, false, c.name);
+    }
+    const scores = tested(loose.drift).map((c: any) => c.stattest_score as number);
+    assert.ok(Math.min(...scores) > 0, `every tested column differs from the reference: ${scores}`);
+
+    // 2. The per-column threshold below every column's distance (same log, same test, same distances):
+    // every tested column drifts, so the dataset drifts (share 1 >= 0.5), and the verdict flips.
+    const strictThreshold = Number((Math.min(...scores) / 2).toPrecision(3));
+    await setSpec({ drift: { threshold: strictThreshold } });
+    const strict = await run('second-strict');
+    assert.deepEqual(tested(strict.drift).map((c: any) => c.stattest_score), scores, 'the same data gives the same distances');
+    for (const c of tested(strict.drift)) {
+      assert.equal(c.threshold, strictThreshold, c.name);
+      assert.equal(c.drift_detected, true, c.name);
+    }
+    assert.equal(strict.drift.dataset_drift, true);
+    assert.equal(strict.mm.status.verdict, 'Drift', JSON.stringify(strict.mm.status));
+    assert.equal(strict.detected.status, 'True');
+    assert.equal(strict.detected.reason, 'DatasetDrift');
+    assert.notEqual(strict.detected.lastTransitionTime, loose.detected.lastTransitionTime, 'DriftDetected changed status: a new transition');
+
+    // 3. Back to the loose column threshold, but the headline threshold below the run's drift score:
+    // no column drifts, yet DriftDetected is True for the headline score.
+    const headline = Number((loose.drift.drift_score / 2).toPrecision(3));
+    await setSpec({ drift: { threshold: 1 }, driftScoreThreshold: headline });
+    const head = await run('second-headline');
+    assert.equal(head.drift.dataset_drift, false);
+    assert.equal(head.drift.drift_score, loose.drift.drift_score);
+    assert.ok(tested(head.drift).every((c: any) => !c.drift_detected && c.threshold === 1));
+    assert.equal(head.mm.status.verdict, 'Drift', JSON.stringify(head.mm.status));
+    assert.equal(head.detected.status, 'True');
+    assert.equal(head.detected.reason, 'DriftScoreAboveThreshold');
+    assert.match(head.detected.message, new RegExp(`> threshold ${headline}`));
+    t.diagnostic(`threshold flips: column threshold 1 → ${strictThreshold}: Stable → Drift (DatasetDrift); headline threshold 1 → ${headline} (score ${loose.drift.drift_score.toFixed(4)}): Drift (DriftScoreAboveThreshold)`);
+
+    // 4. Deleting the monitor: the garbage collector (kube-controller-manager) removes its CronJob, and
+    // with it the Jobs `kubectl create job --from` made (owned by the CronJob) and their pods.
+    const jobs = ['second-loose', 'second-strict', 'second-headline'];
+    for (const j of jobs) {
+      const job = JSON.parse((await node.kubectl(['get', 'job', '-n', ns, j, '-o', 'json'])).stdout);
+      assert.ok(job.metadata.ownerReferences?.some((o: any) => o.kind === 'CronJob' && o.uid === cron.metadata.uid), `${j} is owned by the CronJob`);
+    }
+    const deleted = Date.now();
+    await node.kubectl(['delete', 'modelmonitor', '-n', ns, name, '--wait=true'], { timeoutMs: 60_000 });
+    await waitFor('the second monitor\'s CronJob garbage-collected', 120_000, async () =>
+      ((await node.kubectl(['get', 'cronjob', '-n', ns, cron.metadata.name], { check: false })).code !== 0 ? true : undefined));
+    const cronGone = Date.now() - deleted;
+    await waitFor('its Jobs and their pods garbage-collected', 120_000, async () => {
+      const left = JSON.parse((await node.kubectl(['get', 'jobs,pods', '-n', ns, '-o', 'json'])).stdout).items
+        .filter((o: any) => jobs.includes(o.metadata.name) || jobs.includes(o.metadata.labels?.['job-name']));
+      return left.length === 0 ? true : undefined;
+    });
+    t.diagnostic(`garbage collection after deleting the ModelMonitor: CronJob gone in ${cronGone} ms, its Jobs and pods in ${Date.now() - deleted} ms`);
+    // The release's own monitor and CronJob are untouched.
+    await node.kubectl(['get', 'modelmonitor', '-n', ns, monitor]);
+    await node.kubectl(['get', 'cronjob', '-n', ns, cronJob]);
+  });
+
   await t.test('kubectl delete pod of the inference pod under a trickle of requests loses no acknowledged row', async () => {
     const tr = trickle(ns, inferenceSvc);
     await waitFor('some predictions', 60_000, async () => (tr.acked.length >= 10 ? true : undefined));
