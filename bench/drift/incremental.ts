@@ -20,6 +20,7 @@ import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededUniform } from '../../src/stats/random.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WORK = join(ROOT, '.cache', 'bench-drift');
@@ -38,17 +39,6 @@ const ticks = Number(args.ticks);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.parse('2026-11-01T00:00:00.000Z');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
 
 /** The demo's current rows in the log layout (features, prediction, confidence), and the header. */
 function logRows(): { header: string; rows: string[] } {
@@ -132,7 +122,7 @@ async function main(): Promise<void> {
     const perHour = Math.floor(n / 24);
     // The 24 h directory is made once and kept; the ticks' appended rows are dropped before each run of the script.
     const marker = join(base, 'complete');
-    const rand = rng(42);
+    const rand = seededUniform(42);
     if (!existsSync(marker)) {
       rmSync(base, { recursive: true, force: true });
       mkdirSync(live, { recursive: true });
@@ -151,7 +141,7 @@ async function main(): Promise<void> {
       utimesSync(join(live, `live_predictions-bench-${String(h).padStart(2, '0')}.csv`), t, t);
     }
     const openFile = join(live, 'live_predictions-bench-23.csv');
-    await writeRows(openFile, header, rows, n, 23 * perHour, n, rng(43));
+    await writeRows(openFile, header, rows, n, 23 * perHour, n, seededUniform(43));
     const out = join(base, 'reports');
     rmSync(out, { recursive: true, force: true });
     const tickRows = Math.round(n / 288);

@@ -25,6 +25,7 @@ import { once } from 'node:events';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededUniform } from '../../src/stats/random.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WORK = join(ROOT, '.cache', 'bench-drift');
@@ -48,18 +49,6 @@ const evidentlyMax = Number(args['evidently-max']);
 const evidentlyRepeatsMax = Number(args['evidently-repeats-max']);
 const rssRows = Number(args['rss-rows']);
 
-/** SplitMix32-style seeded generator: the same files on every machine. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
-
 function readRows(path: string): { header: string; rows: string[] } {
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
   return { header: lines[0], rows: lines.slice(1) };
@@ -69,7 +58,7 @@ async function writeResampled(path: string, header: string, rows: string[], n: n
   if (existsSync(path)) return;
   const tmp = `${path}.tmp`;
   const out = createWriteStream(tmp);
-  const rand = rng(seed);
+  const rand = seededUniform(seed);
   out.write(`${prefix ? prefix(-1) : ''}${header}\n`);
   let buf = '';
   for (let i = 0; i < n; i++) {

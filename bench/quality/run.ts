@@ -23,6 +23,7 @@ import { once } from 'node:events';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { seededUniform } from '../../src/stats/random.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -40,17 +41,6 @@ const REF = Number(args.reference);
 const CHUNK = Number(args.chunk);
 const REPEATS = Number(args.repeats);
 const WORK = join(ROOT, '.cache', 'bench-quality', String(N));
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
 
 function model(rand: () => number): { p: number; pred: number; conf: number; y: number } {
   const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -78,7 +68,7 @@ async function generate(): Promise<void> {
   if (existsSync(join(WORK, 'done'))) return;
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(join(WORK, 'live', 'labels'), { recursive: true });
-  const rand = rng(20261201);
+  const rand = seededUniform(20261201);
   const uuid = () => {
     const b = Array.from({ length: 16 }, () => Math.floor(rand() * 256));
     b[6] = (b[6] & 0x0f) | 0x40;

@@ -14,6 +14,7 @@
 import type { FeatureKind, PreparedCategorical, PreparedNumeric, PreparedSample, StatTest, StatTestOptions, StatTestResult } from './types.ts';
 import { StatTestError } from './types.ts';
 import { prepareCategorical, prepareNumeric } from './sample.ts';
+import { splitMix32 } from './random.ts';
 
 const MIN_P = 1e-300;
 
@@ -30,14 +31,7 @@ export class ResampleRandom {
   private w: number;
 
   constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 16), 0x85ebca6b);
-      t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
-      return (t ^ (t >>> 16)) >>> 0;
-    };
+    const next = splitMix32(seed);
     this.x = next() || 1;
     this.y = next();
     this.z = next();

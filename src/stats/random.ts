@@ -66,3 +66,24 @@ export class LegacyRandomState {
     return a;
   }
 }
+
+/**
+ * SplitMix32: a stream of uint32 from a 32-bit seed (golden-ratio increment, then two multiply-xorshift
+ * rounds). Seeds `ResampleRandom` (calibrate.ts), and gives benches and tests reproducible data.
+ */
+export function splitMix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+}
+
+/** Uniform draws in [0, 1) from `splitMix32(seed)`: the same data on every machine. */
+export function seededUniform(seed: number): () => number {
+  const next = splitMix32(seed);
+  return () => next() / 4294967296;
+}

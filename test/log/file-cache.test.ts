@@ -6,21 +6,10 @@ import { join } from 'node:path';
 import { countCodes, readLog, type ReadResult } from '../../src/log/reader.ts';
 import { evictLogEntries, readLogIncremental, type IncrementalRead, type IncrementalReadOptions, type LogCacheOptions } from '../../src/log/file-cache.ts';
 import type { Column, DeclaredTypes } from '../../src/drift/columns.ts';
+import { seededUniform } from '../../src/stats/random.ts';
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** Seeded generator: the same files on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
 }
 
 const T0 = Date.parse('2026-11-30T00:00:00.000Z');
@@ -40,7 +29,7 @@ interface Scenario {
  * timestamps, a bad row, a torn last line.
  */
 function writeLogDir(dir: string, sc: Scenario): void {
-  const r = rng(sc.seed);
+  const r = seededUniform(sc.seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   let t = T0;
   for (let f = 0; f < sc.files; f++) {
@@ -271,7 +260,7 @@ test('several readers at once share one cache directory', async () => {
 
 test('prepareNumeric from merged runs equals prepareNumeric by sorting, bit for bit (-0, duplicates)', async () => {
   const { prepareNumeric, sortedRunsOf, mergeSortedRuns } = await import('../../src/stats/index.ts');
-  const r = rng(99);
+  const r = seededUniform(99);
   const parts = [0, 1, 2].map(() => Float64Array.from({ length: 500 }, () => (r() < 0.1 ? -0 : r() < 0.1 ? 0 : Math.round(r() * 50) / 4 - 5)));
   const all = Float64Array.from(parts.flatMap((p) => Array.from(p)));
   const runs = mergeSortedRuns(parts.map(sortedRunsOf));
