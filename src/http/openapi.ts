@@ -36,6 +36,18 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
   const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   // Every path answers any method it does not document with 405 and an Allow header.
   const notAllowed = { '405': errorResponse('Method not allowed on this path (any method not documented here); the Allow header lists the allowed ones.') };
+  const bodyLimits = {
+    '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
+    '415': errorResponse('Content type is not application/json.'),
+  };
+  /** One `schema` object, or a list of them under `key` (the answer to a single or a batch request). */
+  const oneOrList = (schema: string, key: string) => ({
+    'application/json': {
+      schema: {
+        oneOf: [{ $ref: `#/components/schemas/${schema}` }, { type: 'object', required: [key], properties: { [key]: { type: 'array', items: { $ref: `#/components/schemas/${schema}` } } } }],
+      },
+    },
+  });
   return {
     openapi: '3.1.0',
     info: { title: `SentinelML inference API (${card.name})`, version: card.version },
@@ -64,21 +76,11 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
           responses: {
             '200': {
               description: 'A prediction (`features`) or a list of them (`instances`).',
-              content: {
-                'application/json': {
-                  schema: {
-                    oneOf: [
-                      { $ref: '#/components/schemas/Prediction' },
-                      { type: 'object', required: ['predictions'], properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } },
-                    ],
-                  },
-                },
-              },
+              content: oneOrList('Prediction', 'predictions'),
             },
             '400': errorResponse('Malformed JSON or a body without "features"/"instances".'),
             ...notAllowed,
-            '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
-            '415': errorResponse('Content type is not application/json.'),
+            ...bodyLimits,
             '422': errorResponse('Invalid feature values; `details.problems` names every offending field.'),
             '503': errorResponse('The prediction log cannot be written (no prediction is returned without its log row), or the server is shutting down.'),
           },
@@ -104,21 +106,11 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
           responses: {
             '200': {
               description: 'The recorded label (single) or labels (`instances`), with the time they were received.',
-              content: {
-                'application/json': {
-                  schema: {
-                    oneOf: [
-                      { $ref: '#/components/schemas/FeedbackRecorded' },
-                      { type: 'object', required: ['feedback'], properties: { feedback: { type: 'array', items: { $ref: '#/components/schemas/FeedbackRecorded' } } } },
-                    ],
-                  },
-                },
-              },
+              content: oneOrList('FeedbackRecorded', 'feedback'),
             },
             '400': errorResponse('Malformed JSON or a body that is not an object.'),
             ...notAllowed,
-            '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
-            '415': errorResponse('Content type is not application/json.'),
+            ...bodyLimits,
             '422': errorResponse('Invalid request ids or labels; `details.problems` names every offending field.'),
             '503': errorResponse('The label log cannot be written (no label is acknowledged without its log row), or the server is shutting down.'),
           },
