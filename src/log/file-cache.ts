@@ -134,17 +134,10 @@ interface EntryColumn {
   runCounts?: ArrayRef;
 }
 
-interface EntryHeader {
+/** The JSON header of a cache entry: the part's counts (as `LogFilePart` has them) plus what identifies the entry. */
+interface EntryHeader extends Pick<LogFilePart, 'file' | 'header' | 'rows' | 'rowsRead' | 'filtered' | 'tornLines' | 'skippedRows' | 'skipped'> {
   format: string;
   key: string;
-  file: string;
-  header: string[];
-  rows: number;
-  rowsRead: number;
-  filtered: number;
-  tornLines: number;
-  skippedRows: number;
-  skipped: Record<string, number>;
   /** null: ±Infinity (no parseable timestamp). */
   minTs: number | null;
   maxTs: number | null;
