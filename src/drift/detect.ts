@@ -101,7 +101,9 @@ export function testNeedsInputOrder(name: string, opts: DriftOptions): boolean {
 /** Drift of one column. A column that cannot be tested gets `error` set; it never throws for data reasons. */
 export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): ColumnDrift {
   const [ref, cur] = separateNumbersFromText(input.reference, input.current);
-  const pair: ColumnPair = ref === input.reference && cur === input.current ? input : { ...input, reference: ref, current: cur };
+  // Relabelled: one side was read as numbers, the other as text (see separateNumbersFromText).
+  const numbersAgainstText = ref !== input.reference || cur !== input.current;
+  const pair: ColumnPair = numbersAgainstText ? { ...input, reference: ref, current: cur } : input;
   const requested = opts.perColumnStattest?.[pair.name] ?? opts.stattest ?? '';
   const userThreshold = opts.perColumnThreshold?.[pair.name] ?? opts.threshold;
   const fail = (code: string, message: string, charts = false): ColumnDrift =>
@@ -123,7 +125,7 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
   } catch (err) {
     return fail(err instanceof StatTestError ? err.code : 'stattest', (err as Error).message, true);
   }
-  if (test.name === 'z' && (opts.compat ?? true) && (ref !== input.reference || cur !== input.current)) {
+  if (test.name === 'z' && (opts.compat ?? true) && numbersAgainstText) {
     // Evidently's z-test sorts the pooled values; numpy cannot order numbers against text and raises.
     return { ...fail('evidently_failure', "z-test on numbers against text: Evidently's z-test fails ordering them (numpy UFuncTypeError)", true), stattest: test.name };
   }
