@@ -9,11 +9,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
-import { cleanupCrashedRun, hostSnapshot, LOCK, NODE_NAME, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
+import { acquireLock, hostSnapshot, LOCK, NODE_NAME, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -54,16 +54,19 @@ function plantCrashedRun(): { dir: string; cgroup: string } {
   const cgroup = existsSync('/sys/fs/cgroup/memory') ? '/sys/fs/cgroup/memory/kubepods/crashed' : '/sys/fs/cgroup/kubepods/crashed';
   mkdirSync(cgroup, { recursive: true });
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-  mkdirSync(dirname(LOCK), { recursive: true });
+  // This process holds the lock (before()); a crash leaves it with a dead owner. Written whole, then
+  // renamed, so a waiting run never reads a half-written file.
   writeFileSync(STATE, JSON.stringify(state));
-  writeFileSync(LOCK, String(dead));
+  writeFileSync(`${LOCK}.planted`, String(dead));
+  renameSync(`${LOCK}.planted`, LOCK);
   return { dir, cgroup };
 }
 
 before(async () => {
-  // A genuinely crashed earlier run is cleaned first (the same code the start runs), so that the host
-  // snapshot is the clean host the teardown must restore.
-  await cleanupCrashedRun();
+  // Hold the machine first: another run's live cluster must be neither in the host snapshot nor taken
+  // for the planted crash. Taking the lock also cleans a genuinely crashed earlier run (the same code
+  // the start runs), so the snapshot is the clean host the teardown must restore.
+  await acquireLock();
   hostBefore = hostSnapshot();
   crashed = plantCrashedRun();
   node = await startKubeNode();

@@ -13,7 +13,7 @@
 // (the shims' sockets live there whatever containerd's state dir is).
 // One cluster per machine: the lock is /run/sentinelml-kube-node/lock (the owner's PID inside).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTool, freePort, startKubeApiServer, toolDirs, type ExecResult, type KubeApiServer } from './kube-apiserver.ts';
 
@@ -236,39 +236,56 @@ export async function cleanupCrashedRun(): Promise<State | undefined> {
   try { owner = Number(readFileSync(LOCK, 'utf8').trim()); } catch { return undefined; }
   if (owner && owner !== process.pid && pidAlive(owner)) return undefined;
   const st = readState();
+  if (st && st.owner !== owner && owner) return undefined; // a new run is starting: not ours to clean
   if (st) {
     const problems = await restoreHost(st);
     if (problems.length) throw new Error(`a crashed test cluster (pid ${st.owner}, started ${st.startedAt}) could not be cleaned up: ${problems.join('; ')}`);
   }
-  rmSync(STATE, { force: true });
-  rmSync(LOCK, { force: true });
+  // Another waiter may have cleaned the same crash and taken the lock meanwhile: remove only the dead one's.
+  if (readState()?.owner === st?.owner) rmSync(STATE, { force: true });
+  try { if (Number(readFileSync(LOCK, 'utf8').trim()) === owner) rmSync(LOCK, { force: true }); } catch { /* gone */ }
   return st;
 }
 
 /**
  * Takes the machine-wide lock; a lock whose owner is dead is a crashed run: its host changes are undone
- * first. Waits up to `waitMs` for a live owner, then fails naming it.
+ * first. Waits up to `waitMs` for a live owner, then fails naming it. The lock appears with its owner
+ * already inside (a hard link of a complete file), so another run never reads it empty and takes it
+ * for a crashed one. Exported for tests that must hold the machine before they look at it.
  */
-async function acquireLock(waitMs: number): Promise<void> {
+export async function acquireLock(waitMs = 8 * 60_000): Promise<void> {
   mkdirSync(STATE_ROOT, { recursive: true });
   const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  const mine = `${LOCK}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, LOCK);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let owner: number;
+      try { owner = Number(readFileSync(LOCK, 'utf8').trim()); } catch { continue; } // released meanwhile
+      if (!owner || !pidAlive(owner) || owner === process.pid) {
+        await cleanupCrashedRun();
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`another test cluster holds ${LOCK} (pid ${owner}: ${cmdline(owner).slice(0, 200)}); only one may run per machine`);
+      }
+      await new Promise((r) => setTimeout(r, 2_000));
     }
-    const owner = Number(readFileSync(LOCK, 'utf8').trim());
-    if (!owner || !pidAlive(owner) || owner === process.pid) {
-      await cleanupCrashedRun();
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`another test cluster holds ${LOCK} (pid ${owner}: ${cmdline(owner).slice(0, 200)}); only one may run per machine`);
-    }
-    await new Promise((r) => setTimeout(r, 2_000));
+  } finally {
+    rmSync(mine, { force: true });
   }
+}
+
+/** Releases the lock if this process holds it (never another run's). */
+function releaseLock(): void {
+  try { if (Number(readFileSync(LOCK, 'utf8').trim()) !== process.pid) return; } catch { return; }
+  rmSync(LOCK, { force: true });
 }
 
 function readEnvFile(p: string): Record<string, string> {
@@ -356,7 +373,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     if (keepLogs) { for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) spawnSync('cp', [join(dir, f), `/var/tmp/last-sentinel-node-${f}`]); }
     const problems = await restoreHost(st);
     rmSync(STATE, { force: true });
-    rmSync(LOCK, { force: true });
+    releaseLock();
     process.off('exit', onExit);
     if (problems.length) throw new Error(`test cluster teardown: ${problems.join('; ')}`);
   };
