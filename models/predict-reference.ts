@@ -8,8 +8,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { loadModelCard } from '../src/model/card.ts';
-import { loadOnnxModel, type FeatureRow } from '../src/model/onnx.ts';
+import { loadModelCard } from '../src/io/model/card.ts';
+import { loadOnnxModel, type FeatureRow } from '../src/io/model/onnx.ts';
 
 const [csvPath = 'data/reference.csv', modelPath = 'models/model.onnx'] = process.argv.slice(2);
 const { card, onnxBytes } = await loadModelCard(modelPath);

@@ -1,10 +1,10 @@
-// Writes the ModelMonitor CRD (src/k8s/crd.ts) to charts/sentinelml/crds/ (or the path given).
+// Writes the ModelMonitor CRD (src/services/k8s/crd.ts) to charts/sentinelml/crds/ (or the path given).
 //   node scripts/generate-crd.ts [OUT.yaml]
 // test/k8s/crd.test.ts fails when the committed file differs from this output.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { CRD_HEADER, modelMonitorCrd } from '../src/k8s/crd.ts';
+import { CRD_HEADER, modelMonitorCrd } from '../src/services/k8s/crd.ts';
 
 export function renderCrdYaml(): string {
   return CRD_HEADER + stringify(modelMonitorCrd(), { lineWidth: 0 });

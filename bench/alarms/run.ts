@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readLog } from '../../src/log/reader.ts';
+import { readLog } from '../../src/io/log/reader.ts';
 import type { Column, Table } from '../../src/drift/columns.ts';
 import { missingCodeOf } from '../../src/drift/columns.ts';
 import { assembleResult, detectColumnDrift, type ColumnPair, type RunMeta } from '../../src/drift/detect.ts';

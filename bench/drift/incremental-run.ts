@@ -6,7 +6,7 @@
  *   node bench/drift/incremental-run.ts --reference R --current DIR --out OUT --since 24h --now ISO --mode incremental|full
  */
 import { parseArgs } from 'node:util';
-import { runDriftJob } from '../../src/drift/job.ts';
+import { runDriftJob } from '../../src/services/run/drift-run.ts';
 
 const { values: a } = parseArgs({
   options: { reference: { type: 'string' }, current: { type: 'string' }, out: { type: 'string' }, since: { type: 'string' }, now: { type: 'string' }, mode: { type: 'string' } },

@@ -11,7 +11,7 @@
 // 3. line: one data line of 20 / 50 MB; time to read the file.
 // 4. index: GET / of the report server over 5,000 runs.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// The log reader's path in either tree (it moved to src/io/log/ with issue 12's layered folders).
+const readerOf = (tree: string) => [join(tree, 'src/io/log/reader.ts'), join(tree, 'src/log/reader.ts')].find((p) => existsSync(p))!;
+
 // ---------------------------------------------------------------- child measurements
 if (values.child !== undefined) {
   const tree = values.tree!;
@@ -47,13 +50,13 @@ if (values.child !== undefined) {
   let result: unknown;
   try {
     if (values.child === 'header') {
-      const { readHeader } = await import(join(tree, 'src/log/reader.ts'));
+      const { readHeader } = await import(readerOf(tree));
       result = { columns: (await readHeader(arg)).length };
     } else if (values.child === 'header-raised') {
-      const { readHeader } = await import(join(tree, 'src/log/reader.ts'));
+      const { readHeader } = await import(readerOf(tree));
       result = { columns: (await readHeader(arg, { maxHeaderBytes: 1 << 30, maxColumns: 1e8 })).length };
     } else if (values.child === 'line' || values.child === 'line-raised') {
-      const { readLog } = await import(join(tree, 'src/log/reader.ts'));
+      const { readLog } = await import(readerOf(tree));
       const limits = values.child === 'line-raised' ? { maxRecordBytes: 1 << 30 } : undefined;
       result = { rows: (await readLog(arg, { limits })).table.rows };
     }
@@ -251,8 +254,8 @@ if (only.has('line')) {
 if (only.has('index')) {
   const runs = 5000;
   const dir = join(work, 'reports');
-  const { saveRun, recordFailedRun } = await import('../../src/reports/store.ts');
-  const { makeResult } = await import('../../test/report/fixture.ts');
+  const { saveRun, recordFailedRun } = await import('../../src/io/report-store.ts');
+  const { makeResult } = await import('../../test/render/fixture.ts');
   await saveRun(dir, makeResult({ runId: 'r00000', finishedAt: '2026-11-01T00:00:00.000Z' }));
   await recordFailedRun(dir, 'f00000', 'no data', new Date('2026-11-01T00:00:30.000Z'));
   for (let i = 1; i < runs; i++) cpSync(join(dir, i % 10 === 0 ? 'f00000' : 'r00000'), join(dir, `${i % 10 === 0 ? 'f' : 'r'}${String(i).padStart(5, '0')}`), { recursive: true });

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
 import { joinLabels, metricsOfRows, outputsOf } from '../../src/drift/performance.ts';
-import { readLabels } from '../../src/log/labels.ts';
-import { readLog } from '../../src/log/reader.ts';
+import { readLabels } from '../../src/io/log/labels.ts';
+import { readLog } from '../../src/io/log/reader.ts';
 import { estimateCbpe, fitCbpe } from '../../src/stats/cbpe.ts';
 
 const [dir, chunkArg] = process.argv.slice(2);

@@ -11,8 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModelCard } from '../../src/model/card.ts';
-import { loadOnnxModel, type FeatureRow, type Model } from '../../src/model/onnx.ts';
+import { loadModelCard } from '../../src/io/model/card.ts';
+import { loadOnnxModel, type FeatureRow, type Model } from '../../src/io/model/onnx.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const { values: args } = parseArgs({

@@ -9,11 +9,11 @@ import { access, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.ts';
-import { readHeader, readLog } from '../log/reader.ts';
-import { loadModelCard, parseModelCard, type ModelCard } from '../model/card.ts';
-import { boundaryRows, checkCardAgainstGraph, chooseOutputs, classesFromProbe, draftFeatures, matchInputs, referenceRows, type FeatureOverrides } from '../model/card-infer.ts';
-import { loadOnnxModel, openOnnxGraph, type FeatureRow, type OnnxGraph } from '../model/onnx.ts';
-import { createValidator } from '../model/validate.ts';
+import { readHeader, readLog } from '../io/log/reader.ts';
+import { loadModelCard, parseModelCard, type ModelCard } from '../io/model/card.ts';
+import { boundaryRows, checkCardAgainstGraph, chooseOutputs, classesFromProbe, draftFeatures, matchInputs, referenceRows, type FeatureOverrides } from '../io/model/card-infer.ts';
+import { loadOnnxModel, openOnnxGraph, type FeatureRow, type OnnxGraph } from '../io/model/onnx.ts';
+import { createValidator } from '../io/model/validate.ts';
 import type { ColumnType } from '../drift/result.ts';
 import type { Command } from './main.ts';
 import { parsePositiveInt } from './flags.ts';
@@ -196,7 +196,7 @@ async function init(argv: string[]): Promise<number> {
       version: v.version ?? `${name}-${sha256.slice(0, 8)}`,
       onnx_file: relative(dirname(outPath), modelPath),
       sha256,
-      // What the server feeds for a missing categorical value (src/model/onnx.ts).
+      // What the server feeds for a missing categorical value (src/io/model/onnx.ts).
       missing_category: '',
       features: drafted.features,
       classes: probe.classes!,

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { loadConfig, type EnvConfig } from '../config.ts';
 import { InputError, SentinelError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../drift/job.ts';
+import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../services/run/drift-run.ts';
 import type { ColumnDrift, DriftResult } from '../drift/result.ts';
 import type { Command } from './main.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
-import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../k8s/spec.ts';
+import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../services/k8s/spec.ts';
 
 export const DRIFT_HELP = `usage: sentinel drift --reference FILE.csv --current PATH [options]
        sentinel drift --monitor NAMESPACE/NAME [options]
@@ -368,7 +368,7 @@ export const driftCommand: Command = async (argv, env) => {
 /** The run a ModelMonitor's spec describes, read through the API; an invalid spec is an InputError. */
 async function optionsFromMonitor(ref: { namespace: string; name: string }, roots: { dataRoot?: string; referenceRoot?: string }) {
   // Loaded here so that the Kubernetes client stays out of runs that do not talk to a cluster.
-  const { readModelMonitor } = await import('../k8s/status.ts');
+  const { readModelMonitor } = await import('../services/k8s/status.ts');
   let monitor;
   try {
     monitor = await readModelMonitor(ref);
@@ -388,6 +388,6 @@ async function optionsFromMonitor(ref: { namespace: string; name: string }, root
 async function publishStatus(target: { namespace: string; name: string } | undefined, config: EnvConfig, logger: Logger, run: { result?: DriftResult; failure?: { message: string } }): Promise<void> {
   if (target === undefined) return;
   // Loaded here so that the Kubernetes client stays out of runs that do not report to a cluster.
-  const { publishRunStatus } = await import('../k8s/status.ts');
+  const { publishRunStatus } = await import('../services/k8s/status.ts');
   await publishRunStatus({ namespace: target.namespace, name: target.name, instance: config.instanceId, logger, ...run });
 }

@@ -1,5 +1,5 @@
 /**
- * `sentinel operator`: the ModelMonitor controller (src/k8s/operator.ts) behind leader election on
+ * `sentinel operator`: the ModelMonitor controller (src/services/k8s/operator.ts) behind leader election on
  * a Lease, with its metrics on /metrics. Exit 0 after SIGTERM/SIGINT (Lease released), 1 when
  * leadership is lost (the pod restarts and campaigns again, as client-go controllers do), 2 on bad
  * flags or no cluster access.
@@ -14,8 +14,8 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { createOperatorMetrics } from '../metrics/operator.ts';
-import type { JobTemplateConfig } from '../k8s/cronjob.ts';
+import { createOperatorMetrics } from '../services/metrics/operator.ts';
+import type { JobTemplateConfig } from '../services/k8s/cronjob.ts';
 import { closeServer, listen, untilSignal } from './lifecycle.ts';
 import { parseDuration, parsePort, parsePositiveInt } from './flags.ts';
 import type { Command } from './main.ts';
@@ -126,9 +126,9 @@ export const operatorCommand: Command = async (argv, env) => {
   }
   const logger = createLogger({ level: setup.config.logLevel });
   // Loaded here: only this command (and the drift job) pays for the Kubernetes client.
-  const { loadDefaultKubeConfig } = await import('../k8s/client.ts');
-  const { createOperator } = await import('../k8s/operator.ts');
-  const { createLeaderElector } = await import('../k8s/leader.ts');
+  const { loadDefaultKubeConfig } = await import('../services/k8s/client.ts');
+  const { createOperator } = await import('../services/k8s/operator.ts');
+  const { createLeaderElector } = await import('../services/k8s/leader.ts');
   const kubeConfig = loadDefaultKubeConfig();
   if (kubeConfig === null) {
     process.stderr.write('sentinel operator: no cluster access (no in-cluster ServiceAccount and no kubeconfig)\n');

@@ -2,12 +2,12 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { registerProcessMetrics } from '../metrics/process.ts';
+import { registerProcessMetrics } from '../services/metrics/process.ts';
 import { closeServer, createHttpServer, listen, SERVER_LIMITS_HELP, untilSignal, type ServerLimits } from './lifecycle.ts';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { createReportApp } from '../reports/server.ts';
+import { createReportApp } from '../services/report-server/server.ts';
 import type { Command } from './main.ts';
 import { LIMIT_FLAGS, parseLimitFlags, parsePort } from './flags.ts';
 

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { createDriftSchedule } from '../schedule/drift-schedule.ts';
+import { createDriftSchedule } from '../services/schedule/drift-schedule.ts';
 import type { Command } from './main.ts';
 import { parseDuration } from './flags.ts';
 

@@ -1,6 +1,6 @@
 /**
  * One unit of parallel work: profile whatever side is still raw, then test the column. The same
- * function runs inline (no workers) and in src/drift/worker.ts.
+ * function runs inline (no workers) and in src/services/run/worker.ts.
  */
 import type { Column } from './columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';

@@ -254,7 +254,7 @@ describe('rendered objects keep their promises', () => {
     // Operator mode: the same settings in the ModelMonitor's spec, which the run reads.
     const mm = find(render({ valuesFiles: [values] }), 'ModelMonitor');
     assert.deepEqual(mm.spec.drift.alarms, { mode: 'bh', columnModes: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
-    const { driftOptionsFromSpec, validateMonitorSpec } = await import('../../src/k8s/spec.ts');
+    const { driftOptionsFromSpec, validateMonitorSpec } = await import('../../src/services/k8s/spec.ts');
     assert.deepEqual(validateMonitorSpec(mm.spec), []);
     assert.deepEqual(driftOptionsFromSpec(mm.spec).alarm, { mode: 'bh', perColumnMode: { age: 'bootstrap' }, alpha: 0.01, k: 3, chunkSize: 500, chunkPeriod: '1d', resamples: 500, seed: 0 });
     assert.equal(find(render({}), 'ModelMonitor').spec.drift, undefined, 'evidently mode: nothing in the spec');

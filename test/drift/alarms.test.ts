@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDriftJob } from '../../src/drift/job.ts';
+import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { parseDriftArgs, renderDriftTable } from '../../src/cli/drift.ts';
 import { sizeBucket } from '../../src/drift/alarms.ts';
 import { bonferroni, benjaminiHochberg } from '../../src/stats/index.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLog } from '../../src/log/reader.ts';
+import { readLog } from '../../src/io/log/reader.ts';
 import { loadTable, testRunMeta } from '../support/drift.ts';
 import { assembleResult, detectColumnDrift, detectDrift, ksDistance, ksDistanceOf, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
 import { preparedCategorical, profileColumn } from '../../src/drift/profile.ts';

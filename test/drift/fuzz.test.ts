@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDriftJob } from '../../src/drift/job.ts';
+import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { compareWithEvidently, onlyLegacyInfDifferences, type EvidentlyCase } from '../support/evidently.ts';
 
 const DIR = new URL('./fixtures/fuzz/', import.meta.url).pathname;

@@ -9,10 +9,10 @@ import { describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
 import { assessPerformance, joinLabels, outputsOf } from '../../src/drift/performance.ts';
-import { readLabels } from '../../src/log/labels.ts';
-import { readLog } from '../../src/log/reader.ts';
-import { LABEL_COLUMNS, LABEL_FILE_PREFIX, logColumns } from '../../src/log/schema.ts';
-import { createLogWriter } from '../../src/log/writer.ts';
+import { readLabels } from '../../src/io/log/labels.ts';
+import { readLog } from '../../src/io/log/reader.ts';
+import { LABEL_COLUMNS, LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
+import { createLogWriter } from '../../src/io/log/writer.ts';
 
 const CLASSES = ['<=50K', '>50K'];
 
@@ -215,7 +215,7 @@ describe('model quality edge cases', () => {
   });
 
   it('a bad --label-delay is a one-line input error', async () => {
-    const { validateDriftOptions } = await import('../../src/drift/job.ts');
+    const { validateDriftOptions } = await import('../../src/services/run/drift-run.ts');
     assert.throws(() => validateDriftOptions({ reference: 'r', current: 'c', out: 'o', labelDelay: '3 days' }), /--label-delay must be a duration like 24h, 30m or 7d \(got "3 days"\)/);
   });
 });

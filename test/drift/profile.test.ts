@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLog } from '../../src/log/reader.ts';
+import { readLog } from '../../src/io/log/reader.ts';
 import { inferColumnType, profileColumn, resolveTypes } from '../../src/drift/profile.ts';
 
 async function table(csv: string) {

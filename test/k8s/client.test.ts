@@ -1,4 +1,4 @@
-// src/k8s/client.ts: API calls through one KubeConfig share their TLS connections (client-node
+// src/services/k8s/client.ts: API calls through one KubeConfig share their TLS connections (client-node
 // 2.0.1 alone opens one per call), against a loopback HTTPS server with the status test's certificate.
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
@@ -7,7 +7,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CustomObjectsApi, KubeConfig, requestOptions, reuseConnections } from '../../src/k8s/client.ts';
+import { CustomObjectsApi, KubeConfig, requestOptions, reuseConnections } from '../../src/services/k8s/client.ts';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const cert = readFileSync(join(fixtures, 'server-cert.pem'));

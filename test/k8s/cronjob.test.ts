@@ -1,8 +1,8 @@
 // The drift CronJob a ModelMonitor describes, and the drift check that undoes hand edits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cronJobDrift, cronJobName, desiredCronJob, driftedFields, quantityValue, withoutNulls } from '../../src/k8s/cronjob.ts';
-import type { ModelMonitor } from '../../src/k8s/spec.ts';
+import { cronJobDrift, cronJobName, desiredCronJob, driftedFields, quantityValue, withoutNulls } from '../../src/services/k8s/cronjob.ts';
+import type { ModelMonitor } from '../../src/services/k8s/spec.ts';
 
 const JOB = { image: 'ghcr.io/sentinelml/sentinelml:0.1.0', serviceAccountName: 'rel-sentinelml-drift' };
 const monitor = (spec: ModelMonitor['spec'] = {}, name = 'rel-sentinelml'): ModelMonitor => ({

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cronProblem, driftOptionsFromSpec, parseMonitorRef, PVALUE_STATTESTS, STATTEST_NAMES, validateMonitorSpec, type ModelMonitorSpec } from '../../src/k8s/spec.ts';
+import { cronProblem, driftOptionsFromSpec, parseMonitorRef, PVALUE_STATTESTS, STATTEST_NAMES, validateMonitorSpec, type ModelMonitorSpec } from '../../src/services/k8s/spec.ts';
 import { listStatTests } from '../../src/stats/index.ts';
 import { renderCrdYaml } from '../../scripts/generate-crd.ts';
 
@@ -126,16 +126,16 @@ test('charts/sentinelml/crds is what scripts/generate-crd.ts writes', () => {
   for (const n of STATTEST_NAMES) assert.ok(committed.includes(`- ${n}\n`), `stattest ${n} in the CRD enum`);
 });
 
-test('one module owns the Kubernetes client: only src/k8s/client.ts imports @kubernetes/client-node; the CLI loads src/k8s lazily', async () => {
+test('one module owns the Kubernetes client: only src/services/k8s/client.ts imports @kubernetes/client-node; the CLI loads src/services/k8s lazily', async () => {
   const { readdirSync } = await import('node:fs');
   const src = join(import.meta.dirname, '../../src');
   const files = readdirSync(src, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
   const importers = files.filter((f) => /from '@kubernetes\/client-node'/.test(readFileSync(join(src, f), 'utf8')));
-  assert.deepEqual(importers, ['k8s/client.ts']);
+  assert.deepEqual(importers, ['services/k8s/client.ts']);
   // Pure modules stay pure: the spec, the CRD, the CronJob builder and the work queue import no client.
-  for (const f of ['k8s/spec.ts', 'k8s/crd.ts', 'k8s/cronjob.ts', 'k8s/workqueue.ts']) assert.doesNotMatch(readFileSync(join(src, f), 'utf8'), /^import .*(client\.ts|client-node)/m, f);
+  for (const f of ['services/k8s/spec.ts', 'services/k8s/crd.ts', 'services/k8s/cronjob.ts', 'services/k8s/workqueue.ts']) assert.doesNotMatch(readFileSync(join(src, f), 'utf8'), /^import .*(client\.ts|client-node)/m, f);
   // Commands import src/k8s modules that talk to the API only with import() (sentinel serve never loads the client).
   for (const f of files.filter((x) => x.startsWith('cli/'))) {
-    assert.doesNotMatch(readFileSync(join(src, f), 'utf8'), /^import .* from '\.\.\/k8s\/(client|status|operator|leader|events)\.ts'/m, f);
+    assert.doesNotMatch(readFileSync(join(src, f), 'utf8'), /^import .* from '\.\.\/services\/k8s\/(client|status|operator|leader|events)\.ts'/m, f);
   }
 });

@@ -1,4 +1,4 @@
-// src/k8s/status.ts against a loopback HTTPS stand-in for the Kubernetes API: it checks the method,
+// src/services/k8s/status.ts against a loopback HTTPS stand-in for the Kubernetes API: it checks the method,
 // path, content type (merge patch for the status subresource), bearer token and body of every
 // request, and answers like the API server would. Also the paths without cluster access: no
 // kubeconfig at all, an unreachable server, a hanging server, 403 and 404 answers. The real
@@ -19,7 +19,7 @@ import { crdToSchemas, readYamlDocs } from '../chart/support/schemas.ts';
 import { TOOLS } from '../chart/support/helm.ts';
 import type { DriftResult } from '../../src/drift/result.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildStatus, publishRunStatus, type Condition } from '../../src/k8s/status.ts';
+import { buildStatus, publishRunStatus, type Condition } from '../../src/services/k8s/status.ts';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const cert = readFileSync(join(fixtures, 'server-cert.pem'));

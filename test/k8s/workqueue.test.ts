@@ -2,7 +2,7 @@
 // re-processing of a key added while in progress, per-key exponential backoff, shutdown).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../src/k8s/workqueue.ts';
+import { WorkQueue } from '../../src/services/k8s/workqueue.ts';
 
 test('a key is queued once, handed to one worker at a time, and processed again when added meanwhile', async () => {
   const q = new WorkQueue();

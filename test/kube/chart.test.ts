@@ -75,7 +75,7 @@ async function canI(namespace: string, sa: string, ...args: string[]): Promise<b
   return answer === 'yes';
 }
 
-/** What src/k8s/status.ts (publishRunStatus) uses: read its ModelMonitor, merge-patch the status, create an Event. */
+/** What src/services/k8s/status.ts (publishRunStatus) uses: read its ModelMonitor, merge-patch the status, create an Event. */
 function driftRightsNeeded(monitor: string): string[] {
   return [`get sentinelml.io/modelmonitors/${monitor}`, `patch sentinelml.io/modelmonitors/status/${monitor}`, 'create events.k8s.io/events'];
 }
@@ -116,9 +116,9 @@ function driftResult(runId: string, drift: boolean): DriftResult {
   } as unknown as DriftResult;
 }
 
-/** Runs src/k8s/status.ts's publishRunStatus with the drift ServiceAccount's own token (as in the pod) and reads back. */
+/** Runs src/services/k8s/status.ts's publishRunStatus with the drift ServiceAccount's own token (as in the pod) and reads back. */
 async function checkStatusWrites(namespace: string, sa: string, monitor: string, operatorMode = false): Promise<void> {
-  const { publishRunStatus } = await import('../../src/k8s/status.ts');
+  const { publishRunStatus } = await import('../../src/services/k8s/status.ts');
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', stream: { write: (l: string) => { lines.push(l); } } });
   const token = await kube.serviceAccountToken(namespace, sa);

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countCodes, readLog, type ReadResult } from '../../src/log/reader.ts';
-import { evictLogEntries, readLogIncremental, type IncrementalRead, type IncrementalReadOptions, type LogCacheOptions } from '../../src/log/file-cache.ts';
+import { countCodes, readLog, type ReadResult } from '../../src/io/log/reader.ts';
+import { evictLogEntries, readLogIncremental, type IncrementalRead, type IncrementalReadOptions, type LogCacheOptions } from '../../src/io/log/file-cache.ts';
 import type { Column, DeclaredTypes } from '../../src/drift/columns.ts';
 import { seededUniform } from '../../src/stats/random.ts';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { readHeader, readLog } from '../../src/log/reader.ts';
+import { readHeader, readLog } from '../../src/io/log/reader.ts';
 import { missingCodeOf, type CategoricalColumn, type Column, type NumericColumn } from '../../src/drift/columns.ts';
 
 function tmp(): string {

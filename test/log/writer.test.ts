@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { createLogWriter } from '../../src/log/writer.ts';
+import { createLogWriter } from '../../src/io/log/writer.ts';
 import { UnavailableError } from '../../src/errors.ts';
 import { mountTinyTmpfs } from '../support/tmpfs.ts';
 

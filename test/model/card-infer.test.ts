@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodeBuilder, MISSING_CODE, type Table } from '../../src/drift/columns.ts';
-import { checkCardAgainstGraph, chooseOutputs, classesFromProbe, defaultRange, draftFeatures, matchInputs } from '../../src/model/card-infer.ts';
-import type { OnnxValueInfo } from '../../src/model/onnx.ts';
-import type { ModelCard } from '../../src/model/card.ts';
+import { checkCardAgainstGraph, chooseOutputs, classesFromProbe, defaultRange, draftFeatures, matchInputs } from '../../src/io/model/card-infer.ts';
+import type { OnnxValueInfo } from '../../src/io/model/onnx.ts';
+import type { ModelCard } from '../../src/io/model/card.ts';
 
 const tensor = (name: string, type: string, shape: (number | string)[] = ['', 1]): OnnxValueInfo => ({ name, isTensor: true, type, shape });
 

@@ -65,7 +65,7 @@ describe('natural micro-batching', () => {
   });
 
   it('caps a run at maxBatchRows and fails only the requests of a failed run', async () => {
-    const { createBatcher } = await import('../../src/model/onnx.ts');
+    const { createBatcher } = await import('../../src/io/model/onnx.ts');
     const runs: number[] = [];
     let failNext = false;
     const b = createBatcher(async (rows) => {

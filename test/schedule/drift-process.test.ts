@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { access, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDriftProcessJob, DriftRunError } from '../../src/schedule/drift-process.ts';
+import { createDriftProcessJob, DriftRunError } from '../../src/services/schedule/drift-process.ts';
 import { splitScheduleArgs } from '../../src/cli/schedule.ts';
-import { countFailedRuns, readLatest } from '../../src/reports/store.ts';
-import { memoryLogger, tempDir } from '../reports/helpers.ts';
+import { countFailedRuns, readLatest } from '../../src/io/report-store.ts';
+import { memoryLogger, tempDir } from '../report-server/helpers.ts';
 import { SENTINEL, REPO } from '../support/process.ts';
 
 const FAKE = join(import.meta.dirname, 'fake-drift.ts');

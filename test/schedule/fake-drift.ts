@@ -1,7 +1,7 @@
 // Stands in for `bin/sentinel.js` in drift-process tests: `fake-drift.ts drift [--fail MSG] [--record] --out DIR`.
 // Succeeds by saving a run through the real store; fails like `sentinel drift` (one line, exit 1).
-import { recordFailedRun, saveRun } from '../../src/reports/store.ts';
-import { makeResult } from '../report/fixture.ts';
+import { recordFailedRun, saveRun } from '../../src/io/report-store.ts';
+import { makeResult } from '../render/fixture.ts';
 
 const args = process.argv.slice(2);
 const get = (flag: string) => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createScheduler, type Clock, type TickOutcome } from '../../src/schedule/scheduler.ts';
-import { countFailedRuns, listRuns, readLatest, recordFailedRun, saveRun } from '../../src/reports/store.ts';
-import { makeResult } from '../report/fixture.ts';
-import { memoryLogger, tempDir } from '../reports/helpers.ts';
+import { createScheduler, type Clock, type TickOutcome } from '../../src/services/schedule/scheduler.ts';
+import { countFailedRuns, listRuns, readLatest, recordFailedRun, saveRun } from '../../src/io/report-store.ts';
+import { makeResult } from '../render/fixture.ts';
+import { memoryLogger, tempDir } from '../report-server/helpers.ts';
 
 /** A clock that moves only when the test says so. */
 function manualClock(): Clock & { advance(ms: number): void; pending(): number } {

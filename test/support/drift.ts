@@ -1,5 +1,5 @@
 import type { RunMeta } from '../../src/drift/detect.ts';
-import { readLog } from '../../src/log/reader.ts';
+import { readLog } from '../../src/io/log/reader.ts';
 
 /** Fixed run metadata for pure drift-detection tests. */
 export function testRunMeta(runId = 'test-run'): RunMeta {

@@ -22,7 +22,7 @@ export function expandRules(rules: { verbs: string[]; apiGroups?: string[]; reso
 }
 
 /**
- * What `sentinel operator` requests from the API (src/k8s/operator.ts, leader.ts), as
+ * What `sentinel operator` requests from the API (src/services/k8s/operator.ts, leader.ts), as
  * "verb group/resource[/subresource]": informers list and watch; status patches; CronJob writes
  * (update undoes hand edits, get follows a create conflict); existence checks; Events; the Lease.
  * test/kube/operator.test.ts checks this list against the API server's audit log.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { loadModelCard, type ModelCard } from '../../src/model/card.ts';
-import { loadOnnxModel, type Model } from '../../src/model/onnx.ts';
+import { loadModelCard, type ModelCard } from '../../src/io/model/card.ts';
+import { loadOnnxModel, type Model } from '../../src/io/model/onnx.ts';
 import { REPO } from './process.ts';
 
 export const MODEL_PATH = `${REPO}models/model.onnx`;

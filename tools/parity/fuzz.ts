@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareWithEvidently, onlyLegacyInfDifferences, type EvidentlyCase } from '../../test/support/evidently.ts';
-import { runDriftJob } from '../../src/drift/job.ts';
+import { runDriftJob } from '../../src/services/run/drift-run.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { record: { type: 'string' }, sample: { type: 'string', default: '0' } } });
 const dir = positionals[0];

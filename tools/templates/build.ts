@@ -1,8 +1,8 @@
 /**
- * Precompiles the report templates (src/report/templates/*.hbs) into
- * src/report/templates/compiled.ts, which src/report/render.ts runs with handlebars' runtime only.
+ * Precompiles the report templates (src/render/templates/*.hbs) into
+ * src/render/templates/compiled.ts, which src/render/render.ts runs with handlebars' runtime only.
  * Compiling them on every `sentinel drift` cost ~80 ms of CPU (the compiler's import plus the
- * compile), a quarter of a small run. test/report/templates.test.ts fails when the committed file
+ * compile), a quarter of a small run. test/render/templates.test.ts fails when the committed file
  * is out of date.
  *
  *   node tools/templates/build.ts           # rewrites the file
@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 
-const DIR = new URL('../../src/report/templates/', import.meta.url).pathname;
+const DIR = new URL('../../src/render/templates/', import.meta.url).pathname;
 export const COMPILED = join(DIR, 'compiled.ts');
 /** Template name → file; partials are compiled with the templates' options, as handlebars does at run time. */
 const SOURCES: Record<string, string> = { report: 'report.hbs', index: 'index.hbs', chart: 'chart.hbs', head: 'head.hbs' };
@@ -37,7 +37,7 @@ if (import.meta.main) {
   if (process.argv.includes('--check')) {
     const current = readFileSync(COMPILED, 'utf8');
     if (current !== fresh) {
-      console.error('src/report/templates/compiled.ts is out of date: run node tools/templates/build.ts');
+      console.error('src/render/templates/compiled.ts is out of date: run node tools/templates/build.ts');
       process.exit(1);
     }
   } else {
