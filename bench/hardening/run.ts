@@ -254,7 +254,8 @@ if (only.has('line')) {
 if (only.has('index')) {
   const runs = 5000;
   const dir = join(work, 'reports');
-  const { saveRun, recordFailedRun } = await import('../../src/io/report-store.ts');
+  const { recordFailedRun } = await import('../../src/io/report-store.ts');
+  const { saveRun } = await import('../../src/services/run/save-run.ts');
   const { makeResult } = await import('../../test/render/fixture.ts');
   await saveRun(dir, makeResult({ runId: 'r00000', finishedAt: '2026-11-01T00:00:00.000Z' }));
   await recordFailedRun(dir, 'f00000', 'no data', new Date('2026-11-01T00:00:30.000Z'));

@@ -215,3 +215,44 @@ export interface LatestPointer {
   drift_share: number;
   last_failure: { at: string; message: string } | null;
 }
+
+/** What the index shows per run, successful or failed. */
+export interface RunSummary {
+  run_id: string;
+  status: 'ok' | 'failed';
+  finished_at: string;
+  drift_score: number | null;
+  drift_share: number | null;
+  dataset_drift: boolean | null;
+  drifted_columns: number | null;
+  tested_columns: number | null;
+  reference_rows: number | null;
+  current_rows: number | null;
+  /** Failure message for failed runs. */
+  message: string | null;
+  /** Model quality of the run (absent in summaries written before it existed, null when not measured). */
+  accuracy_realized?: number | null;
+  accuracy_reference?: number | null;
+  accuracy_estimated?: number | null;
+  label_coverage?: number | null;
+}
+
+export function summarize(result: DriftResult): RunSummary {
+  return {
+    run_id: result.run_id,
+    status: 'ok',
+    finished_at: result.finished_at,
+    drift_score: result.drift_score,
+    drift_share: result.drift_share,
+    dataset_drift: result.dataset_drift,
+    drifted_columns: result.drifted_columns,
+    tested_columns: result.tested_columns,
+    reference_rows: result.reference.rows,
+    current_rows: result.current.rows,
+    message: null,
+    accuracy_realized: result.performance?.current?.accuracy ?? null,
+    accuracy_reference: result.performance?.reference?.accuracy ?? null,
+    accuracy_estimated: result.performance?.estimated?.metrics.accuracy?.value ?? null,
+    label_coverage: result.performance?.join.coverage ?? null,
+  };
+}

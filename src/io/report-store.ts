@@ -15,8 +15,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { DriftResult, LatestPointer } from '../drift/result.ts';
-import { renderReport } from '../render/render.ts';
+import { summarize, type DriftResult, type LatestPointer, type RunSummary } from '../drift/result.ts';
 import { InputError, SentinelError } from '../errors.ts';
 
 /** Run ids are directory names: a strict pattern keeps them out of path traversal territory. */
@@ -30,51 +29,10 @@ function assertRunId(id: string): void {
   if (!isValidRunId(id)) throw new InputError('invalid_run_id', `invalid run id "${id}": must match ${RUN_ID_PATTERN.source}`);
 }
 
-/** What the index shows per run, successful or failed. */
-export interface RunSummary {
-  run_id: string;
-  status: 'ok' | 'failed';
-  finished_at: string;
-  drift_score: number | null;
-  drift_share: number | null;
-  dataset_drift: boolean | null;
-  drifted_columns: number | null;
-  tested_columns: number | null;
-  reference_rows: number | null;
-  current_rows: number | null;
-  /** Failure message for failed runs. */
-  message: string | null;
-  /** Model quality of the run (absent in summaries written before it existed, null when not measured). */
-  accuracy_realized?: number | null;
-  accuracy_reference?: number | null;
-  accuracy_estimated?: number | null;
-  label_coverage?: number | null;
-}
-
 export interface FailedRun {
   run_id: string;
   failed_at: string;
   message: string;
-}
-
-export function summarize(result: DriftResult): RunSummary {
-  return {
-    run_id: result.run_id,
-    status: 'ok',
-    finished_at: result.finished_at,
-    drift_score: result.drift_score,
-    drift_share: result.drift_share,
-    dataset_drift: result.dataset_drift,
-    drifted_columns: result.drifted_columns,
-    tested_columns: result.tested_columns,
-    reference_rows: result.reference.rows,
-    current_rows: result.current.rows,
-    message: null,
-    accuracy_realized: result.performance?.current?.accuracy ?? null,
-    accuracy_reference: result.performance?.reference?.accuracy ?? null,
-    accuracy_estimated: result.performance?.estimated?.metrics.accuracy?.value ?? null,
-    label_coverage: result.performance?.join.coverage ?? null,
-  };
 }
 
 async function fsyncDir(path: string): Promise<void> {
@@ -175,12 +133,13 @@ async function readLatestOrNull(dir: string): Promise<LatestPointer | null> {
 }
 
 /**
- * Saves a completed run: renders the report, writes `DIR/<run-id>/{drift.json,report.html,summary.json}`
- * as one directory rename, then points `DIR/latest.json` at it (unless a newer run is already there).
+ * Saves a completed run and its rendered report as given: writes
+ * `DIR/<run-id>/{drift.json,report.html,summary.json}` as one directory rename, then points
+ * `DIR/latest.json` at it (unless a newer run is already there). Rendering is the caller's
+ * (src/services/run/save-run.ts), so the store stays below the renderer.
  */
-export async function saveRun(dir: string, result: DriftResult): Promise<{ runDir: string }> {
+export async function writeRun(dir: string, result: DriftResult, html: string): Promise<{ runDir: string }> {
   assertRunId(result.run_id);
-  const html = renderReport(result);
   await mkdir(dir, { recursive: true });
   const runDir = await writeRunDir(dir, result.run_id, {
     'drift.json': JSON.stringify(result, null, 2) + '\n',

@@ -2,8 +2,7 @@
  * Chart geometry for inline SVG, as plain shapes the chart template draws. Pure: numbers and
  * strings out; the template escapes every label (category values and column names are user data).
  */
-import type { Distribution } from '../drift/result.ts';
-import type { RunSummary } from '../io/report-store.ts';
+import type { Distribution, RunSummary } from '../drift/result.ts';
 import { formatCompact, formatNumber, formatPercent, formatTime } from './format.ts';
 
 export interface Rect { cls: string; x: number; y: number; w: number; h: number; title: string }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveRun, recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId, pruneRuns, createRunIndex } from '../../src/io/report-store.ts';
+import { recordFailedRun, readLatest, listRuns, countFailedRuns, readRun, isValidRunId, pruneRuns, createRunIndex } from '../../src/io/report-store.ts';
+import { saveRun } from '../../src/services/run/save-run.ts';
 import { makeResult } from '../render/fixture.ts';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {

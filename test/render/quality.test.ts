@@ -5,7 +5,7 @@ import { it } from 'node:test';
 import { assessPerformance } from '../../src/drift/performance.ts';
 import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
 import { renderIndex, renderReport } from '../../src/render/render.ts';
-import { summarize } from '../../src/io/report-store.ts';
+import { summarize } from '../../src/drift/result.ts';
 import { HOSTILE, makeResult } from './fixture.ts';
 
 function withQuality(runId: string, finishedAt: string) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { CONTENT_SECURITY_POLICY, renderIndex, renderReport } from '../../src/render/render.ts';
 import { formatCompact, formatNumber, formatPercent, formatTime } from '../../src/render/format.ts';
-import type { RunSummary } from '../../src/io/report-store.ts';
+import type { RunSummary } from '../../src/drift/result.ts';
 import { HOSTILE, makeResult } from './fixture.ts';
 
 const ATTR = '" onmouseover="alert(2)" x="';

@@ -4,7 +4,8 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createReportApp } from '../../src/services/report-server/server.ts';
-import { recordFailedRun, saveRun } from '../../src/io/report-store.ts';
+import { recordFailedRun } from '../../src/io/report-store.ts';
+import { saveRun } from '../../src/services/run/save-run.ts';
 import { HOSTILE, makeResult } from '../render/fixture.ts';
 import { listen, memoryLogger, promtoolCheckMetrics, rawGet, tempDir } from './helpers.ts';
 

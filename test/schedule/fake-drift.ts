@@ -1,6 +1,7 @@
 // Stands in for `bin/sentinel.js` in drift-process tests: `fake-drift.ts drift [--fail MSG] [--record] --out DIR`.
 // Succeeds by saving a run through the real store; fails like `sentinel drift` (one line, exit 1).
-import { recordFailedRun, saveRun } from '../../src/io/report-store.ts';
+import { recordFailedRun } from '../../src/io/report-store.ts';
+import { saveRun } from '../../src/services/run/save-run.ts';
 import { makeResult } from '../render/fixture.ts';
 
 const args = process.argv.slice(2);

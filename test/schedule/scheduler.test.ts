@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createScheduler, type Clock, type TickOutcome } from '../../src/services/schedule/scheduler.ts';
-import { countFailedRuns, listRuns, readLatest, recordFailedRun, saveRun } from '../../src/io/report-store.ts';
+import { countFailedRuns, listRuns, readLatest, recordFailedRun } from '../../src/io/report-store.ts';
+import { saveRun } from '../../src/services/run/save-run.ts';
 import { makeResult } from '../render/fixture.ts';
 import { memoryLogger, tempDir } from '../report-server/helpers.ts';
 
