@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.ts';
+import { UsageError } from './errors.ts';
 
 /** Settings read from the environment. Only this module reads `process.env`. */
 export interface EnvConfig {
@@ -23,7 +23,7 @@ export function loadConfig(env: Record<string, string | undefined>): EnvConfig {
   if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(instanceId)) {
     problems.push(`SENTINEL_INSTANCE_ID must match [A-Za-z0-9._-]{1,128} (got "${instanceId}")`);
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('; '), { details: problems });
+  if (problems.length > 0) throw new UsageError(problems.join('; '), { details: problems });
   return {
     logLevel,
     instanceId,

@@ -25,6 +25,17 @@ export class InputError extends SentinelError {
   }
 }
 
+/**
+ * The command line or the environment of a command is wrong (unknown or malformed flag, missing
+ * required flag, bad SENTINEL_* variable): the CLI exits 2. Everything after that is a runtime
+ * failure (exit 1), whatever its class. See src/cli/command.ts.
+ */
+export class UsageError extends InputError {
+  constructor(message: string, opts: { details?: unknown; cause?: unknown } = {}) {
+    super('usage', message, opts);
+  }
+}
+
 /** A dependency we need is not available right now (HTTP 503): the log volume, the model. */
 export class UnavailableError extends SentinelError {
   constructor(code: string, message: string, opts: { details?: unknown; cause?: unknown } = {}) {

@@ -7,15 +7,14 @@
 import { createHash } from 'node:crypto';
 import { access, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { InputError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { readHeader, readLog } from '../io/log/reader.ts';
 import { loadModelCard, parseModelCard, type ModelCard } from '../io/model/card.ts';
 import { boundaryRows, checkCardAgainstGraph, chooseOutputs, classesFromProbe, draftFeatures, matchInputs, referenceRows, type FeatureOverrides } from '../io/model/card-infer.ts';
 import { loadOnnxModel, openOnnxGraph, type FeatureRow, type OnnxGraph } from '../io/model/onnx.ts';
 import { createValidator } from '../io/model/validate.ts';
 import type { ColumnType } from '../drift/result.ts';
-import type { Command } from './main.ts';
+import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, parseFlags, type Command } from './command.ts';
 import { parsePositiveInt } from './flags.ts';
 
 const HELP = `usage: sentinel card init --model FILE.onnx --reference FILE.csv [options]
@@ -59,7 +58,7 @@ const PROBE_ROWS = 20_000;
 const PROBE_BATCH = 2_000;
 
 function usageError(message: string): never {
-  throw new InputError('usage', message);
+  throw new UsageError(message);
 }
 
 /** Problems that make the command fail: printed one per line. */
@@ -138,7 +137,7 @@ async function prove(card: ModelCard, bytes: Uint8Array, rows: FeatureRow[]) {
 const fmtRow = (row: FeatureRow) => JSON.stringify(row).slice(0, 100);
 
 async function init(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
+  const { values: v } = parseFlags({
     args: argv,
     options: {
       model: { type: 'string' },
@@ -226,7 +225,7 @@ async function init(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { model: { type: 'string' }, card: { type: 'string' } } });
+  const { values: v } = parseFlags({ args: argv, options: { model: { type: 'string' }, card: { type: 'string' } } });
   if (v.model === undefined) usageError('--model FILE.onnx is required');
   const loaded = await loadModelCard(v.model, v.card === undefined ? undefined : resolve(v.card)).catch((err: Error) => fail([err.message]) as never);
   const { card, onnxBytes } = loaded;
@@ -252,7 +251,7 @@ export const cardCommand: Command = async (argv) => {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(HELP);
-    return sub === undefined ? 2 : 0;
+    return sub === undefined ? EXIT_USAGE : 0;
   }
   try {
     if (sub === 'init') return await init(rest);
@@ -261,11 +260,9 @@ export const cardCommand: Command = async (argv) => {
   } catch (err) {
     if (err instanceof CardProblems) {
       for (const p of err.problems) process.stderr.write(`sentinel card ${sub}: ${p}\n`);
-      return 1;
+      return EXIT_FAILURE;
     }
-    const usage = err instanceof InputError && err.code === 'usage';
-    const bad = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`sentinel card ${sub}: ${(err as Error).message.split('\n')[0]}\n`);
-    return usage || bad ? 2 : 1;
+    return exitCodeOf(err);
   }
 };

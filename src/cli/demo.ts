@@ -1,15 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { startReplay } from '../services/demo/replay.ts';
 import { createDriftSchedule } from '../services/schedule/drift-schedule.ts';
-import type { Command } from './main.ts';
-import { parseDuration, parsePort, parsePositiveInt } from './flags.ts';
-import { startReportServer } from './reports.ts';
-import { resolveInstanceId, startInferenceServer } from './serve.ts';
+import { startInferenceServer } from '../services/http/server.ts';
+import { startReportServer } from '../services/report-server/start.ts';
+import { parseFlags, type Command } from './command.ts';
+import { parseDuration, parsePort, parsePositiveInt, resolveInstanceId } from './flags.ts';
+import { onShutdownSignal } from './signals.ts';
 
 const HELP = `usage: sentinel demo [options]        (what "npm start" runs)
 
@@ -36,7 +36,7 @@ options:
 `;
 
 export const demoCommand: Command = async (argv, env) => {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: argv,
     options: {
       port: { type: 'string', default: '8080' },
@@ -67,7 +67,7 @@ export const demoCommand: Command = async (argv, env) => {
   const rate = parsePositiveInt(values.rate, '--rate');
   const labelDelayMs = parseDuration(values['label-delay'], '--label-delay');
   const labelShare = Number(values['label-share']);
-  if (!(values['label-share'].trim() !== '' && labelShare >= 0 && labelShare <= 1)) throw new ConfigError(`--label-share must be a number from 0 to 1 (got "${values['label-share']}")`);
+  if (!(values['label-share'].trim() !== '' && labelShare >= 0 && labelShare <= 1)) throw new UsageError(`--label-share must be a number from 0 to 1 (got "${values['label-share']}")`);
   const logDir = resolve(values['log-dir']);
   const reportsDir = resolve(values['reports-dir']);
   await mkdir(reportsDir, { recursive: true });
@@ -118,11 +118,9 @@ export const demoCommand: Command = async (argv, env) => {
       (labels ? `  labels       ${(labelShare * 100).toFixed(0)}% of the rows' true "${labels.column}" posted to /feedback ${values['label-delay']} after their prediction\n\n` : '\n'),
   );
 
-  let signals = 0;
   await new Promise<void>((res) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
+    onShutdownSignal((signal, count) => {
+      if (count > 1) {
         logger.warn({ signal }, 'aborting the current drift run');
         job.abort();
         return;
@@ -134,9 +132,7 @@ export const demoCommand: Command = async (argv, env) => {
         await Promise.all([inference.shutdown(), reports.shutdown()]);
         res();
       })();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
   return 0;
 };

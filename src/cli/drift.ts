@@ -5,11 +5,11 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { loadConfig, type EnvConfig } from '../config.ts';
-import { InputError, SentinelError } from '../errors.ts';
+import { InputError, SentinelError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../services/run/drift-run.ts';
 import type { ColumnDrift, DriftResult } from '../drift/result.ts';
-import type { Command } from './main.ts';
+import { EXIT_USAGE, exitCodeOf, isUsageError, reportFailure, type Command } from './command.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../services/k8s/spec.ts';
 
@@ -76,7 +76,7 @@ options:
 `;
 
 function usageError(message: string): never {
-  throw new InputError('usage', message);
+  throw new UsageError(message);
 }
 
 function parsePairs(values: string[] | undefined, flag: string): Record<string, string> {
@@ -322,8 +322,8 @@ export const driftCommand: Command = async (argv, env) => {
   try {
     parsed = parseDriftArgs(argv);
   } catch (err) {
-    process.stderr.write(`sentinel drift: ${(err as Error).message}\n(see sentinel drift --help)\n`.split('\n')[0] + '\n');
-    return 2;
+    process.stderr.write(`sentinel drift: ${(err as Error).message.split('\n')[0]}\n`);
+    return EXIT_USAGE;
   }
   if (parsed.help) {
     process.stdout.write(DRIFT_HELP);
@@ -333,8 +333,7 @@ export const driftCommand: Command = async (argv, env) => {
   try {
     config = loadConfig(env);
   } catch (err) {
-    process.stderr.write(`sentinel drift: ${(err as Error).message}\n`);
-    return 2;
+    return reportFailure('drift', err);
   }
   const logger = createLogger({ level: config.logLevel });
   // Where the outcome is published: the --monitor, else the chart's operator-less env.
@@ -357,11 +356,11 @@ export const driftCommand: Command = async (argv, env) => {
     return 0;
   } catch (err) {
     const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
-    const usage = err instanceof InputError && err.code === 'usage';
+    const usage = isUsageError(err);
     const unreadable = err instanceof SentinelError && err.code === 'monitor_unreadable';
     if (!usage && !unreadable) await publishStatus(target, config, logger, { failure: { message: message.split('\n')[0] } });
     process.stderr.write(`sentinel drift: ${message.split('\n')[0]}\n`);
-    return usage ? 2 : 1;
+    return exitCodeOf(err);
   }
 };
 

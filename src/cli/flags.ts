@@ -1,4 +1,5 @@
-import { ConfigError } from '../errors.ts';
+import { hostname } from 'node:os';
+import { UsageError } from '../errors.ts';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -13,31 +14,31 @@ export function parseDuration(text: string, flag: string): number {
     matched = re.lastIndex;
   }
   if (text.length === 0 || matched !== text.length || !(total > 0)) {
-    throw new ConfigError(`${flag} must be a positive duration such as 30s, 5m, 1h or 7d (got "${text}")`);
+    throw new UsageError(`${flag} must be a positive duration such as 30s, 5m, 1h or 7d (got "${text}")`);
   }
   return total;
 }
 
 export function parsePort(text: string, flag = '--port'): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 0 || n > 65535) throw new ConfigError(`${flag} must be a port number 0-65535 (got "${text}")`);
+  if (!/^\d+$/.test(text) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number 0-65535 (got "${text}")`);
   return n;
 }
 
 /** Parses `512`, `64k`, `64KiB`, `10MB`, `1GiB` into bytes (powers of 1024). */
 export function parseBytes(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)$/i.exec(text.trim());
-  if (!m) throw new ConfigError(`${flag} must be a size such as 64MiB or 1GiB (got "${text}")`);
+  if (!m) throw new UsageError(`${flag} must be a size such as 64MiB or 1GiB (got "${text}")`);
   const unit = m[2].toLowerCase()[0] ?? '';
   const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
   const n = Math.floor(Number(m[1]) * mult);
-  if (!(n > 0)) throw new ConfigError(`${flag} must be greater than zero (got "${text}")`);
+  if (!(n > 0)) throw new UsageError(`${flag} must be greater than zero (got "${text}")`);
   return n;
 }
 
 export function parsePositiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n <= 0) throw new ConfigError(`${flag} must be a positive whole number (got "${text}")`);
+  if (!/^\d+$/.test(text) || n <= 0) throw new UsageError(`${flag} must be a positive whole number (got "${text}")`);
   return n;
 }
 
@@ -62,4 +63,11 @@ export function parseLimitFlags(values: Partial<Record<keyof typeof LIMIT_FLAGS,
     ...(v['request-timeout'] !== undefined ? { requestTimeoutMs: parseDuration(v['request-timeout'], '--request-timeout') } : {}),
     ...(v['idle-timeout'] !== undefined ? { idleTimeoutMs: parseDuration(v['idle-timeout'], '--idle-timeout') } : {}),
   };
+}
+
+/** The replica name in log file names: the flag, else SENTINEL_INSTANCE_ID / HOSTNAME, else the host name. */
+export function resolveInstanceId(flag: string | undefined, fromEnv: string | undefined): string {
+  const id = flag ?? fromEnv ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(id)) throw new UsageError(`--instance-id must match [A-Za-z0-9._-]{1,128} (got "${id}")`);
+  return id;
 }

@@ -1,7 +1,4 @@
-import { SentinelError } from '../errors.ts';
-
-/** A subcommand: parses its own flags, returns the process exit code. */
-export type Command = (argv: string[], env: Record<string, string | undefined>) => Promise<number>;
+import { EXIT_USAGE, reportFailure, type Command } from './command.ts';
 
 // Each command lives in its own module, loaded on demand so `sentinel drift` never loads onnxruntime.
 const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
@@ -23,19 +20,17 @@ export async function main(argv: string[], env: Record<string, string | undefine
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT_USAGE : 0;
   }
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`sentinel: unknown command "${name}"\n${usage()}`);
-    return 2;
+    return EXIT_USAGE;
   }
   try {
     return await (await command.load())(rest, env);
   } catch (err) {
-    // Commands report their own failures; this is the last line of defence: one line, non-zero.
-    const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
-    process.stderr.write(`sentinel ${name}: ${message}\n`);
-    return 1;
+    // What a command throws: one line, exit 2 for a usage error, 1 for a runtime failure.
+    return reportFailure(name, err);
   }
 }

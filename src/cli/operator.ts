@@ -4,21 +4,21 @@
  * leadership is lost (the pod restarts and campaigns again, as client-go controllers do), 2 on bad
  * flags or no cluster access.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { createOperatorMetrics } from '../services/metrics/operator.ts';
 import type { JobTemplateConfig } from '../services/k8s/cronjob.ts';
-import { closeServer, listen, untilSignal } from './lifecycle.ts';
+import { closeServer, createHttpServer, listen } from '../services/server.ts';
+import { untilSignal } from './signals.ts';
 import { parseDuration, parsePort, parsePositiveInt } from './flags.ts';
-import type { Command } from './main.ts';
+import { EXIT_FAILURE, parseFlags, reportFailure, type Command } from './command.ts';
 
 const HELP = `usage: sentinel operator --job-image IMAGE [options]
 
@@ -64,7 +64,7 @@ function loadJobTemplate(path: string | undefined): Partial<JobTemplateConfig> {
 export const operatorCommand: Command = async (argv, env) => {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseFlags({
       args: argv,
       options: {
         'job-image': { type: 'string' },
@@ -89,8 +89,7 @@ export const operatorCommand: Command = async (argv, env) => {
       allowPositionals: false,
     }));
   } catch (err) {
-    process.stderr.write(`sentinel operator: ${(err as Error).message.split('\n')[0]}\n`);
-    return 2;
+    return reportFailure('operator', err);
   }
   if (values.help) {
     process.stdout.write(HELP);
@@ -99,10 +98,10 @@ export const operatorCommand: Command = async (argv, env) => {
   let setup;
   try {
     const config = loadConfig(env);
-    if (values['job-image'] === undefined) throw new ConfigError('--job-image IMAGE is required');
+    if (values['job-image'] === undefined) throw new UsageError('--job-image IMAGE is required');
     const leaderElect = values['leader-elect'] && !values['no-leader-elect'];
     const leaseNamespace = values['lease-namespace'] ?? config.podNamespace;
-    if (leaderElect && leaseNamespace === undefined) throw new ConfigError('--lease-namespace (or SENTINEL_POD_NAMESPACE) is required with leader election');
+    if (leaderElect && leaseNamespace === undefined) throw new UsageError('--lease-namespace (or SENTINEL_POD_NAMESPACE) is required with leader election');
     const template = loadJobTemplate(values['job-template']);
     setup = {
       config,
@@ -118,11 +117,11 @@ export const operatorCommand: Command = async (argv, env) => {
       port: parsePort(values['metrics-port'], '--metrics-port'),
     };
     if (!(setup.retryPeriodMs < setup.renewDeadlineMs && setup.renewDeadlineMs < setup.leaseDurationMs)) {
-      throw new ConfigError('leader election needs --retry-period < --renew-deadline < --lease-duration');
+      throw new UsageError('leader election needs --retry-period < --renew-deadline < --lease-duration');
     }
   } catch (err) {
-    process.stderr.write(`sentinel operator: ${(err as Error).message}\n`);
-    return 2;
+    // Flags and environment: 2; an unreadable or invalid --job-template file: 1.
+    return reportFailure('operator', err);
   }
   const logger = createLogger({ level: setup.config.logLevel });
   // Loaded here: only this command (and the drift job) pays for the Kubernetes client.
@@ -132,7 +131,7 @@ export const operatorCommand: Command = async (argv, env) => {
   const kubeConfig = loadDefaultKubeConfig();
   if (kubeConfig === null) {
     process.stderr.write('sentinel operator: no cluster access (no in-cluster ServiceAccount and no kubeconfig)\n');
-    return 2;
+    return EXIT_FAILURE;
   }
   const instance = setup.config.instanceId ?? hostname();
   const registry = new Registry();
@@ -145,7 +144,7 @@ export const operatorCommand: Command = async (argv, env) => {
   const op = operator;
 
   let started = false;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
       registry.metrics().then((text) => {

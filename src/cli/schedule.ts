@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { createDriftSchedule } from '../services/schedule/drift-schedule.ts';
-import type { Command } from './main.ts';
+import type { Command } from './command.ts';
+import { onShutdownSignal } from './signals.ts';
 import { parseDuration } from './flags.ts';
 
 const HELP = `usage: sentinel schedule --every DURATION [--out DIR] [drift flags...]
@@ -34,7 +35,7 @@ export function splitScheduleArgs(argv: string[]): { every: string | undefined; 
     const value = () => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
-      if (v === undefined) throw new ConfigError(`${flag} needs a value`);
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
       return v;
     };
     if (flag === '--every') every = value();
@@ -52,7 +53,7 @@ export const scheduleCommand: Command = async (argv, env) => {
     process.stdout.write(HELP);
     return 0;
   }
-  if (args.every === undefined) throw new ConfigError('--every is required, e.g. --every 5m');
+  if (args.every === undefined) throw new UsageError('--every is required, e.g. --every 5m');
   const every = parseDuration(args.every, '--every');
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel });
@@ -60,20 +61,16 @@ export const scheduleCommand: Command = async (argv, env) => {
   const { scheduler, job } = createDriftSchedule({ every, dir, driftArgs: args.driftArgs, env, logger, runAtStart: args.initialRun });
   logger.info({ every: args.every, dir, drift_args: args.driftArgs }, 'drift schedule started');
   scheduler.start();
-  let signals = 0;
   await new Promise<void>((res) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals === 1) {
+    onShutdownSignal((signal, count) => {
+      if (count === 1) {
         logger.info({ signal }, 'stopping after the current run (signal again to abort it)');
         void scheduler.stop().then(res);
       } else {
         logger.warn({ signal }, 'aborting the current run');
         job.abort();
       }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
   return 0;
 };

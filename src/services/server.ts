@@ -1,5 +1,6 @@
+// Shared HTTP server setup of every service (inference API, report server, operator metrics):
+// connection limits, listen, graceful close. Signals are the command's business (src/cli/signals.ts).
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { Logger } from '../logger.ts';
 
 /** Connection limits of both HTTP servers; the defaults are the documented ones (`--help`, README). */
 export interface ServerLimits {
@@ -69,18 +70,4 @@ export async function closeServer(server: Server, forceAfterMs: number): Promise
   await new Promise<void>((res) => server.close(() => res()));
   clearInterval(sweep);
   clearTimeout(force);
-}
-
-/** Resolves with the first SIGTERM or SIGINT (what a container runtime or Ctrl-C sends). */
-export function untilSignal(logger: Logger): Promise<NodeJS.Signals> {
-  return new Promise((res) => {
-    const on = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      logger.info({ signal }, 'shutting down');
-      res(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
 }
