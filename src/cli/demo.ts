@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { alertOf, DEFAULT_SCORE_THRESHOLD } from '../drift/alerting.ts';
 import { UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { startReplay } from '../services/demo/replay.ts';
@@ -96,10 +97,12 @@ export const demoCommand: Command = async (argv, env) => {
     runAtStart: false,
   });
   // One readable line per run for the person watching the terminal (the JSON log has the details).
-  scheduler.on('success', (o: { result?: { run_id?: string | null; drift_score?: number | null } }) => {
+  scheduler.on('success', (o: { result?: { run_id?: string | null; drift_score?: number | null; dataset_drift?: boolean | null } }) => {
     const r = o.result;
     if (!r?.run_id || typeof r.drift_score !== 'number') return;
-    const verdict = r.drift_score > 0.1 ? 'above the 0.1 alert threshold' : 'below the 0.1 alert threshold';
+    const t = DEFAULT_SCORE_THRESHOLD;
+    const { reason } = alertOf({ drift_score: r.drift_score, dataset_drift: r.dataset_drift ?? null }, t);
+    const verdict = reason === 'DatasetDrift' ? `dataset drift: alerting` : reason === 'DriftScoreAboveThreshold' ? `above the ${t} alert threshold` : `below the ${t} alert threshold`;
     process.stdout.write(`drift run ${r.run_id}: drift_score ${r.drift_score.toFixed(3)} (${verdict}) — ${reports.url}/runs/${r.run_id}/report.html\n`);
   });
   scheduler.on('failure', (o: { error?: unknown }) => {

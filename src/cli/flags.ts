@@ -1,22 +1,16 @@
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.ts';
+import { parseDuration as durationMs } from '../drift/duration.ts';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `500ms`, `30s`, `5m`, `1h`, `7d` (or a combination such as `1h30m`) into milliseconds. */
+/**
+ * A duration flag in milliseconds: the one parser (src/drift/duration.ts) that `--since`, the
+ * ModelMonitor spec and the alarm chunk period use too, so every flag takes the same units
+ * (ms, s, m, h, d, w, combined as 1h30m).
+ */
 export function parseDuration(text: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * UNITS[m[2]];
-    matched = re.lastIndex;
-  }
-  if (text.length === 0 || matched !== text.length || !(total > 0)) {
-    throw new UsageError(`${flag} must be a positive duration such as 30s, 5m, 1h or 7d (got "${text}")`);
-  }
-  return total;
+  const ms = durationMs(text);
+  if (ms === null) throw new UsageError(`${flag} must be a positive duration such as 30s, 5m, 1h, 7d or 2w (got "${text}")`);
+  return ms;
 }
 
 export function parsePort(text: string, flag = '--port'): number {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { DEFAULT_SCORE_THRESHOLD } from '../drift/alerting.ts';
 import { UsageError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { startReportServer } from '../services/report-server/start.ts';
@@ -28,7 +29,7 @@ export const reportsCommand: Command = async (argv, env) => {
       port: { type: 'string', default: '8081' },
       host: { type: 'string', default: '127.0.0.1' },
       dir: { type: 'string', default: 'reports' },
-      threshold: { type: 'string', default: '0.1' },
+      threshold: { type: 'string', default: String(DEFAULT_SCORE_THRESHOLD) },
       ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -15,7 +15,7 @@ recorded in DIR (counted by sentinel_drift_run_failures_total) and the schedule 
 Ctrl-C / SIGTERM stop after the current run; a second signal aborts it.
 
 options:
-  --every DURATION   interval between runs: 30s, 5m, 1h, 1h30m (required)
+  --every DURATION   interval between runs: 30s, 5m, 1h, 1h30m, 2w (required)
   --out DIR          report directory (default reports)
   --no-initial-run   wait one interval before the first run (default: run at once)
   every other flag is passed to "sentinel drift", e.g. --reference FILE.csv --current PATH --since 1h

@@ -1,4 +1,7 @@
-/** Durations as the CLI takes them: `90s`, `30m`, `24h`, `7d`, `2w`, or combined (`1h30m`). */
+/**
+ * The one duration parser: every flag (`--since`, `--every`, `--max-log-age`, timeouts...), the
+ * ModelMonitor spec and the alarm chunk period. `500ms`, `90s`, `30m`, `24h`, `7d`, `2w`, or combined (`1h30m`).
+ */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

@@ -2,6 +2,7 @@
  * Chart geometry for inline SVG, as plain shapes the chart template draws. Pure: numbers and
  * strings out; the template escapes every label (category values and column names are user data).
  */
+import { scoreAboveThreshold } from '../drift/alerting.ts';
 import type { Distribution, RunSummary } from '../drift/result.ts';
 import { formatCompact, formatNumber, formatPercent, formatTime } from './format.ts';
 
@@ -140,7 +141,7 @@ export function scoreOverTimeChart(runs: RunSummary[], threshold: number, opts: 
     if (r.status === 'ok' && r.drift_score !== null && Number.isFinite(r.drift_score)) {
       const y = yOf(r.drift_score);
       points.push(`${points.length === 0 ? 'M' : 'L'}${x},${y}`);
-      const drifted = r.drift_score > threshold;
+      const drifted = scoreAboveThreshold(r.drift_score, threshold);
       dots.push({ cls: drifted ? 'dot drift' : 'dot ok', x, y, r: 4, title: `${r.run_id} · ${formatTime(r.finished_at)} · drift score ${formatNumber(r.drift_score)}` });
     } else {
       dots.push({ cls: 'dot failed', x, y: top + plotH, r: 4, title: `${r.run_id} · ${formatTime(r.finished_at)} · failed: ${r.message ?? ''}` });

@@ -11,13 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type HandlebarsApi from 'handlebars';
 import runtime from 'handlebars/runtime.js';
+import { alertOf, DEFAULT_SCORE_THRESHOLD, scoreAboveThreshold } from '../drift/alerting.ts';
 import type { ColumnDrift, DriftResult, PerformanceSection, RunSummary } from '../drift/result.ts';
 import { distributionChart, qualityOverTimeChart, scoreOverTimeChart, type Chart } from './charts.ts';
 import { formatNumber, formatPercent, formatTime, sortKey } from './format.ts';
 import { templateSpecs } from './templates/compiled.ts';
 
-/** Alert threshold on `drift_score` (DESIGN.md: default 0.1). */
-export const DEFAULT_SCORE_THRESHOLD = 0.1;
 
 const templateDir = join(import.meta.dirname, 'templates');
 const read = (name: string) => readFileSync(join(templateDir, name), 'utf8');
@@ -116,7 +115,7 @@ export interface RenderOptions {
 /** The drift report of one run: summary first, then every column, then prediction drift. */
 export function renderReport(result: DriftResult, opts: RenderOptions = {}): string {
   const threshold = opts.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
-  const above = result.drift_score > threshold;
+  const above = scoreAboveThreshold(result.drift_score, threshold);
   const started = Date.parse(result.started_at);
   const finished = Date.parse(result.finished_at);
   const view = {
@@ -229,7 +228,7 @@ function gauge(score: number, threshold: number): { width: number; marker: numbe
   const width = 260;
   const max = Math.max(threshold * 2, Number.isFinite(score) ? score : 0) || 1;
   const x = (v: number) => Math.round((Math.max(0, Math.min(v, max)) / max) * width * 10) / 10;
-  return { width, marker: x(threshold), fill: x(Number.isFinite(score) ? score : 0), cls: score > threshold ? 'drift' : 'ok' };
+  return { width, marker: x(threshold), fill: x(Number.isFinite(score) ? score : 0), cls: scoreAboveThreshold(score, threshold) ? 'drift' : 'ok' };
 }
 
 export interface IndexOptions extends RenderOptions {
@@ -248,7 +247,8 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
   const ordered = [...runs].sort((a, b) => (a.finished_at < b.finished_at ? 1 : a.finished_at > b.finished_at ? -1 : 0)).slice(0, limit);
   const latest = ordered.find((r) => r.status === 'ok') ?? null;
   const rows = ordered.map((r) => {
-    const severity: Severity = r.status === 'failed' ? 'error' : (r.drift_score ?? 0) > threshold ? 'drift' : 'ok';
+    const alert = alertOf(r, threshold);
+    const severity: Severity = r.status === 'failed' ? 'error' : alert.alerting ? 'drift' : 'ok';
     return {
       runId: r.run_id,
       href: `runs/${encodeURIComponent(r.run_id)}/report.html`,
@@ -265,7 +265,7 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
       rows: r.current_rows === null ? '—' : `${formatNumber(r.reference_rows)} → ${formatNumber(r.current_rows)}`,
       currentRowsSort: sortKey(r.current_rows),
       severity,
-      verdict: severity === 'error' ? 'Failed' : severity === 'drift' ? 'Above threshold' : 'Below threshold',
+      verdict: severity === 'error' ? 'Failed' : alert.reason === 'DatasetDrift' ? 'Dataset drift' : alert.alerting ? 'Above threshold' : 'Below threshold',
       verdictSort: severity === 'drift' ? 2 : severity === 'error' ? 1 : 0,
       message: r.message,
     };
@@ -281,7 +281,7 @@ export function renderIndex(runs: RunSummary[], opts: IndexOptions = {}): string
       href: `runs/${encodeURIComponent(latest.run_id)}/report.html`,
       finishedAt: formatTime(latest.finished_at),
       driftScore: formatNumber(latest.drift_score),
-      above: (latest.drift_score ?? 0) > threshold,
+      above: scoreAboveThreshold(latest.drift_score, threshold),
       driftShare: formatPercent(latest.drift_share),
       datasetDrift: latest.dataset_drift === true,
     },

@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path';
 import { parseDuration } from '../../drift/duration.ts';
+import { DEFAULT_SCORE_THRESHOLD } from '../../drift/alerting.ts';
 import { listStatTests } from '../../stats/index.ts';
 import { alarmOptionsProblem, ALARM_MODES, type AlarmMode, type AlarmOptions } from '../../drift/alarms.ts';
 
@@ -28,7 +29,7 @@ export const SPEC_DEFAULTS = {
   referenceConfigMapKey: 'reference.csv',
   predictionLogPath: 'live',
   reportsPath: 'reports',
-  driftScoreThreshold: 0.1,
+  driftScoreThreshold: DEFAULT_SCORE_THRESHOLD,
   keepLast: 0,
   workers: 1,
   successfulJobsHistoryLimit: 3,

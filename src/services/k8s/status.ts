@@ -12,6 +12,7 @@
  * Monitoring must never fail the run: without cluster access (no in-cluster config and no
  * kubeconfig, API unreachable, forbidden, object missing) it logs one line and returns.
  */
+import { alertOf } from '../../drift/alerting.ts';
 import { hostname } from 'node:os';
 import {
   CustomObjectsApi,
@@ -62,17 +63,18 @@ export interface PublishOutcome {
 
 export { describeApiError };
 
-/** Whether the run drifted: dataset drift, or the headline score above the monitor's threshold. */
+/** Whether the run drifted: the alert rule of src/drift/alerting.ts, with the monitor's threshold. */
 export function verdictOf(result: DriftResult, threshold: number | undefined): { drift: boolean; reason: string; message: string } {
   const score = result.drift_score.toFixed(4);
-  if (result.dataset_drift) {
+  const { reason } = alertOf(result, threshold);
+  if (reason === 'DatasetDrift') {
     return {
       drift: true,
       reason: 'DatasetDrift',
       message: `${result.drifted_columns} of ${result.tested_columns} features drifted (share ${result.drift_share.toFixed(3)} >= ${result.drift_share_threshold}); drift score ${score}`,
     };
   }
-  if (threshold !== undefined && result.drift_score > threshold) {
+  if (reason === 'DriftScoreAboveThreshold') {
     return { drift: true, reason: 'DriftScoreAboveThreshold', message: `drift score ${score} > threshold ${threshold}; ${result.drifted_columns} of ${result.tested_columns} features drifted` };
   }
   return { drift: false, reason: 'NoDrift', message: `drift score ${score}${threshold !== undefined ? ` <= threshold ${threshold}` : ''}; ${result.drifted_columns} of ${result.tested_columns} features drifted` };
