@@ -14,6 +14,8 @@ export const LAYERS: Layer[] = [
   // Shared by every layer: the error type, the logger, the environment reader.
   { name: 'base', paths: ['errors.ts', 'logger.ts', 'config.ts'] },
   { name: 'stats', paths: ['stats/'] },
+  // Tables: the CSV tokenizer, cells as pandas reads them, typed columns (src/io reads the files).
+  { name: 'table', paths: ['table/'] },
   { name: 'drift', paths: ['drift/'] },
   { name: 'render', paths: ['render/'] },
   { name: 'io', paths: ['io/'] },
@@ -22,7 +24,7 @@ export const LAYERS: Layer[] = [
 ];
 
 /** Layers that compute only: no files, processes, threads or sockets, and no logging. */
-export const PURE = ['stats', 'drift'];
+export const PURE = ['stats', 'table', 'drift'];
 const IMPURE_MODULES = /^node:(fs|fs\/promises|child_process|worker_threads|net|http|https|http2|dgram|cluster)$/;
 const BASE_IMPURE = ['logger.ts', 'config.ts'];
 

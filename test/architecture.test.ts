@@ -1,4 +1,4 @@
-// The shape of src/ stays: imports go down the layers (base → stats → drift → render → io →
+// The shape of src/ stays: imports go down the layers (base → stats → table → drift → render → io →
 // services → cli), no module cycles, and the pure layers touch no files, threads or logger.
 // The rule lives in scripts/architecture.ts (also a command: node scripts/architecture.ts).
 import { strict as assert } from 'node:assert';

@@ -15,8 +15,8 @@ import { chunkEvidence } from '../stats/index.ts';
 import { sampleOf } from './profile.ts';
 import type { ColumnPair } from './detect.ts';
 import type { AlarmColumn, ColumnDrift, DriftResult } from './result.ts';
-import type { Column } from './columns.ts';
-import { missingCodeOf } from './columns.ts';
+import type { Column } from '../table/columns.ts';
+import { missingCodeOf } from '../table/columns.ts';
 import { parseDuration } from './duration.ts';
 import type { ChunkRange } from '../stats/index.ts';
 

@@ -6,7 +6,8 @@
 
 import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
 import { profileColumn, resolveTypes, sampleOf, separateNumbersFromText, type SideProfile } from './profile.ts';
-import type { Table } from './columns.ts';
+import type { Table } from '../table/columns.ts';
+import { LOG_UTILITY_COLUMNS, PREDICTION_COLUMN } from './log-columns.ts';
 import { DEFAULT_STATTESTS, getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
 
@@ -328,10 +329,6 @@ export function detectDriftProfiles(pairs: readonly ColumnPair[], prediction: Co
   const pred = prediction === null ? null : detectColumnDrift(prediction, { ...opts, stattest: opts.perColumnStattest?.[prediction.name] });
   return assembleResult(columns, pred, meta, opts);
 }
-
-/** Columns of a prediction log that are bookkeeping, not features. */
-export const LOG_UTILITY_COLUMNS: ReadonlySet<string> = new Set(['request_id', 'timestamp', 'model_version', 'confidence']);
-export const PREDICTION_COLUMN = 'prediction';
 
 export interface ColumnPlan {
   /** Feature columns to test, in reference header order, with their resolved type. */

@@ -5,7 +5,7 @@
  */
 
 import { classificationMetrics, type ClassificationMetrics } from '../stats/classification.ts';
-import { missingCodeOf, type CategoricalColumn, type NumericColumn } from './columns.ts';
+import { missingCodeOf, type CategoricalColumn, type NumericColumn } from '../table/columns.ts';
 import type { EstimatedPerformance, PerformanceSection } from './result.ts';
 
 /** The predictions of one side: class labels, and the confidence (probability of the predicted class). */

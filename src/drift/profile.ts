@@ -4,7 +4,7 @@
  * Pure: no I/O.
  */
 
-import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from './columns.ts';
+import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from '../table/columns.ts';
 import type { ColumnSummary, ColumnType } from './result.ts';
 import { prepareNumeric, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 

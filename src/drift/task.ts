@@ -2,7 +2,7 @@
  * One unit of parallel work: profile whatever side is still raw, then test the column. The same
  * function runs inline (no workers) and in src/services/run/worker.ts.
  */
-import type { Column } from './columns.ts';
+import type { Column } from '../table/columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';

@@ -2,7 +2,7 @@
 // numbers compacted and sorted in place when its test does not read input order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodeBuilder, MISSING_CODE, missingCodeOf, type NumericColumn } from '../../src/drift/columns.ts';
+import { CodeBuilder, MISSING_CODE, missingCodeOf, type NumericColumn } from '../../src/table/columns.ts';
 import { numericToCategorical, profileColumn, type SideProfile } from '../../src/drift/profile.ts';
 import { detectColumnDrift, testNeedsInputOrder } from '../../src/drift/detect.ts';
 import { runColumnTask, type ColumnTask } from '../../src/drift/task.ts';

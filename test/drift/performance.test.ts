@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
+import type { CategoricalColumn, NumericColumn } from '../../src/table/columns.ts';
 import { assessPerformance, joinLabels, outputsOf } from '../../src/drift/performance.ts';
 import { readLabels } from '../../src/io/log/labels.ts';
 import { readLog } from '../../src/io/log/reader.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { readLog } from '../../src/io/log/reader.ts';
-import type { CategoricalColumn } from '../../src/drift/columns.ts';
+import type { CategoricalColumn } from '../../src/table/columns.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
 import { killUnderLoad } from '../support/crash.ts';
 import { REPO } from '../support/process.ts';

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countCodes, readLog, type ReadResult } from '../../src/io/log/reader.ts';
+import { readLog } from '../../src/io/log/reader.ts';
+import { countCodes } from '../../src/table/parts.ts';
+import type { ReadResult } from '../../src/table/csv.ts';
 import { evictLogEntries, readLogIncremental, type IncrementalRead, type IncrementalReadOptions, type LogCacheOptions } from '../../src/io/log/file-cache.ts';
-import type { Column, DeclaredTypes } from '../../src/drift/columns.ts';
+import type { Column, DeclaredTypes } from '../../src/table/columns.ts';
 import { seededUniform } from '../../src/stats/random.ts';
 
 function tmp(prefix: string): string {

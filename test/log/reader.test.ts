@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { readHeader, readLog } from '../../src/io/log/reader.ts';
-import { missingCodeOf, type CategoricalColumn, type Column, type NumericColumn } from '../../src/drift/columns.ts';
+import { missingCodeOf, type CategoricalColumn, type Column, type NumericColumn } from '../../src/table/columns.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'sentinel-reader-'));

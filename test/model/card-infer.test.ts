@@ -1,7 +1,7 @@
 // The pure part of `sentinel card`: input/column matching, drafted features, outputs, class mapping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodeBuilder, MISSING_CODE, type Table } from '../../src/drift/columns.ts';
+import { CodeBuilder, MISSING_CODE, type Table } from '../../src/table/columns.ts';
 import { checkCardAgainstGraph, chooseOutputs, classesFromProbe, defaultRange, draftFeatures, matchInputs } from '../../src/io/model/card-infer.ts';
 import type { OnnxValueInfo } from '../../src/io/model/onnx.ts';
 import type { ModelCard } from '../../src/io/model/card.ts';

@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { it } from 'node:test';
 import { assessPerformance } from '../../src/drift/performance.ts';
-import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
+import type { CategoricalColumn, NumericColumn } from '../../src/table/columns.ts';
 import { renderIndex, renderReport } from '../../src/render/render.ts';
 import { summarize } from '../../src/drift/result.ts';
 import { HOSTILE, makeResult } from './fixture.ts';

@@ -25,9 +25,11 @@ import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { open } from 'node:fs/promises';
 import { BlobBuilder, openBlob, stageCacheFile, type ArrayRef, type OpenBlob, type StagedCacheFile, type StoredArray } from '../cache/profile-cache.ts';
-import type { CodeArray, DeclaredTypes } from '../../drift/columns.ts';
+import type { CodeArray, DeclaredTypes } from '../../table/columns.ts';
 import { mergeSortedRuns, sortedRunsOf, type SortedRuns } from '../../stats/index.ts';
-import { logFilesOf, mergeParts, readLog, readLogFilePart, windowCoverage, windowPart, type LogFilePart, type PartColumn, type ReadOptions, type ReadResult, type SkippedEntry } from './reader.ts';
+import type { ReadResult, SkippedEntry } from '../../table/csv.ts';
+import { mergeParts, windowCoverage, windowPart, type LogFilePart, type PartColumn } from '../../table/parts.ts';
+import { logFilesOf, readLog, readLogFilePart, requireTimeColumn, type ReadOptions } from './reader.ts';
 
 const FORMAT = 'SNTLLOG1';
 /** Bump when parsing or the entry layout changes: old entries then miss. */
@@ -459,6 +461,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     if (partRuns[i] === null && part.rows > 0) partRuns[i] = runsOfPart(part);
   });
   const merged = mergeParts(dir, parts, { ...opts, release: true }, p.skipped);
+  if (merged !== null) requireTimeColumn(dir, merged.header, opts.sinceMs);
   if (merged !== null) merged.files = p.files.map((f) => basename(f.path));
   if (merged === null) {
     stats.fullRead = true;

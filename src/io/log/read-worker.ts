@@ -4,7 +4,8 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { InputError, SentinelError } from '../../errors.ts';
-import { readLog, type ReadOptions, type ReadResult } from './reader.ts';
+import type { ReadResult } from '../../table/csv.ts';
+import { readLog, type ReadOptions } from './reader.ts';
 
 interface ReadRequest {
   path: string;

@@ -1,7 +1,7 @@
-/** Columns of the prediction log (DESIGN.md): fixed head, the model's features in card order, fixed tail. */
-export const LOG_HEAD = ['request_id', 'timestamp', 'model_version'] as const;
-export const LOG_TAIL = ['prediction', 'confidence'] as const;
+// The column names themselves are owned by src/drift/log-columns.ts (drift, below this layer, needs them).
+import { LOG_HEAD, LOG_TAIL } from '../../drift/log-columns.ts';
 
+/** Columns of the prediction log: fixed head, the model's features in card order, fixed tail. */
 export function logColumns(featureNames: readonly string[]): string[] {
   return [...LOG_HEAD, ...featureNames, ...LOG_TAIL];
 }
@@ -21,4 +21,4 @@ export function logFileName(instanceId: string, startedAt: Date, seq: number, pr
  */
 export const LABEL_DIR = 'labels';
 export const LABEL_FILE_PREFIX = 'live_labels';
-export const LABEL_COLUMNS = ['request_id', 'timestamp', 'label'] as const;
+export { LABEL_COLUMNS } from '../../drift/log-columns.ts';

@@ -5,7 +5,7 @@
  * rules), so a card and a card-less drift run agree on what each column is.
  */
 import { inferColumnType } from '../../drift/profile.ts';
-import { missingCodeOf, type Column, type Table } from '../../drift/columns.ts';
+import { missingCodeOf, type Column, type Table } from '../../table/columns.ts';
 import type { FeatureSpec, ModelCard } from './card.ts';
 import type { FeatureRow, OnnxValueInfo } from './onnx.ts';
 

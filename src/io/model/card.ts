@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, InputError } from '../../errors.ts';
+import { LOG_HEAD, LOG_TAIL, PREDICTION_COLUMN } from '../../drift/log-columns.ts';
+import type { ColumnType } from '../../drift/result.ts';
 
 /** One model input as the model card describes it. */
 export interface FeatureSpec {
@@ -67,10 +69,12 @@ function problemsOf(card: any): string[] {
       if (Number.isFinite(f.min) && Number.isFinite(f.max) && f.min > f.max) p.push(`${at}.min is greater than max`);
     }
   });
-  for (const reserved of ['request_id', 'timestamp', 'model_version', 'prediction', 'confidence']) {
-    if (seen.has(reserved)) p.push(`feature name "${reserved}" collides with a prediction-log column`);
-  }
+  p.push(...reservedProblems(seen));
   return p;
+}
+
+function reservedProblems(names: ReadonlySet<string>): string[] {
+  return [...LOG_HEAD, ...LOG_TAIL].filter((n) => names.has(n)).map((n) => `feature name "${n}" collides with a prediction-log column`);
 }
 
 /** Checks a parsed card; throws a ConfigError listing every problem. */
@@ -110,4 +114,44 @@ export async function loadModelCard(modelPath: string, cardPath = resolve(dirnam
     throw new ConfigError(`model ${onnxPath} does not match its card: sha256 is ${digest}, the card says ${card.sha256}`);
   }
   return { card, onnxPath, onnxBytes };
+}
+
+/** What a drift run takes from a model card: column types and, for model quality, classes and target. */
+export interface DriftCard {
+  /** `features[].type` by name, and the prediction (a class label) as categorical. */
+  types: Map<string, ColumnType>;
+  /** Model quality: the card's classes and the reference's target column; null without classes. */
+  quality: { classes: string[]; target: string | null } | null;
+}
+
+/**
+ * Reads a card for a drift run, which needs only its features' names and types (no ONNX file: a
+ * card beside a log directory may be just `{"features": [{"name", "type"}]}`). Checked like a
+ * serving card for the fields it uses; any problem is an InputError `bad_model_card` naming them.
+ */
+export async function loadDriftCard(path: string): Promise<DriftCard> {
+  let raw: any;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new InputError('bad_model_card', `cannot read model card ${path}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  if (raw === null || typeof raw !== 'object' || !Array.isArray(raw.features)) throw new InputError('bad_model_card', `model card ${path} has no "features" list`);
+  const p: string[] = [];
+  const types = new Map<string, ColumnType>();
+  (raw.features as any[]).forEach((f, i) => {
+    const at = `features[${i}]`;
+    if (f === null || typeof f !== 'object') return void p.push(`${at} must be an object`);
+    if (typeof f.name !== 'string' || f.name.length === 0) p.push(`${at}.name must be a non-empty string`);
+    else if (types.has(f.name)) p.push(`${at}.name "${f.name}" is listed twice`);
+    if (f.type !== 'numerical' && f.type !== 'categorical') p.push(`${at}.type must be "numerical" or "categorical"`);
+    else if (typeof f.name === 'string' && f.name.length > 0) types.set(f.name, f.type);
+  });
+  p.push(...reservedProblems(new Set(types.keys())));
+  const classes = raw.classes;
+  if (classes !== undefined && (!Array.isArray(classes) || classes.length < 2 || !classes.every((c: unknown) => typeof c === 'string' && c.length > 0))) p.push('"classes" must list at least two class labels');
+  if (p.length > 0) throw new InputError('bad_model_card', `model card ${path} is invalid: ${p.join('; ')}`, { details: p });
+  types.set(PREDICTION_COLUMN, 'categorical');
+  const target = typeof raw.training?.target === 'string' ? raw.training.target : null;
+  return { types, quality: classes === undefined ? null : { classes, target } };
 }

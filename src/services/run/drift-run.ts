@@ -5,12 +5,14 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { readHeader, readLog, type ReadResult, type SkippedEntry } from '../../io/log/reader.ts';
+import { readHeader, readLog } from '../../io/log/reader.ts';
+import type { ReadResult, SkippedEntry } from '../../table/csv.ts';
+import { loadDriftCard } from '../../io/model/card.ts';
 import { planLogRead, readLogIncremental, type IncrementalRead } from '../../io/log/file-cache.ts';
 import type { SortedRuns } from '../../stats/index.ts';
 import { pruneRuns, recordFailedRun } from '../../io/report-store.ts';
@@ -18,8 +20,9 @@ import { saveRun } from './save-run.ts';
 import { getStatTest } from '../../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from '../../io/cache/profile-cache.ts';
 import { readLogInWorker, type BackgroundRead } from '../../io/log/read-worker.ts';
-import type { CategoricalColumn, Column } from '../../drift/columns.ts';
-import { assembleResult, LOG_UTILITY_COLUMNS, planColumns, PREDICTION_COLUMN, type DriftOptions } from '../../drift/detect.ts';
+import type { CategoricalColumn, Column } from '../../table/columns.ts';
+import { assembleResult, planColumns, type DriftOptions } from '../../drift/detect.ts';
+import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, REQUEST_ID } from '../../drift/log-columns.ts';
 import { readLabels, labelDirOf } from '../../io/log/labels.ts';
 import { assessPerformance, type PerformanceInput, type PredictionSide } from '../../drift/performance.ts';
 import { estimateWithCbpe } from '../../drift/estimate.ts';
@@ -104,31 +107,6 @@ export interface DriftJobOutcome {
 /** `20261126T151200Z-1a2b3c`: sortable, unique enough, a valid store run id. */
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Column types from a model card: `features[].type`, and the prediction (a class label) as categorical. */
-export async function loadModelCardTypes(path: string): Promise<Map<string, ColumnType>> {
-  let card: unknown;
-  try {
-    card = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new InputError('bad_model_card', `cannot read model card ${path}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
-  const features = (card as { features?: unknown }).features;
-  if (!Array.isArray(features)) throw new InputError('bad_model_card', `model card ${path} has no "features" list`);
-  const types = new Map<string, ColumnType>();
-  for (const f of features as { name?: unknown; type?: unknown }[]) {
-    if (typeof f.name === 'string' && (f.type === 'numerical' || f.type === 'categorical')) types.set(f.name, f.type);
-  }
-  types.set('prediction', 'categorical');
-  return types;
-}
-
-/** What model quality needs from a card: its classes and the reference's target column. */
-export async function loadModelCardQuality(path: string): Promise<{ classes: string[]; target: string | null } | null> {
-  const card = JSON.parse(await readFile(path, 'utf8')) as { classes?: unknown; training?: { target?: unknown } };
-  if (!Array.isArray(card.classes) || card.classes.length < 2 || !card.classes.every((c) => typeof c === 'string')) return null;
-  return { classes: card.classes as string[], target: typeof card.training?.target === 'string' ? card.training.target : null };
 }
 
 /** Checks options that do not need the data; throws InputError naming the first problem. */
@@ -230,11 +208,12 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     const candidate = join(opts.current, 'model.json');
     if (await stat(candidate).then((s) => s.isFile(), () => false)) cardPath = candidate;
   }
-  const declared = cardPath === undefined ? undefined : await loadModelCardTypes(cardPath);
+  const card = cardPath === undefined ? undefined : await loadDriftCard(cardPath);
+  const declared = card?.types;
   // Model quality needs the card's classes; the window's ids and confidences are then kept too.
-  const quality = cardPath === undefined ? null : await loadModelCardQuality(cardPath);
-  const qualityColumns = new Set(quality === null ? [] : ['request_id', 'confidence']);
-  const currentTypes = quality === null ? declared : new Map([...(declared ?? []), ['request_id', 'categorical'], ['confidence', 'numerical']] as [string, ColumnType][]);
+  const quality = card?.quality ?? null;
+  const qualityColumns = new Set(quality === null ? [] : [REQUEST_ID, CONFIDENCE]);
+  const currentTypes = quality === null ? declared : new Map([...(declared ?? []), [REQUEST_ID, 'categorical'], [CONFIDENCE, 'numerical']] as [string, ColumnType][]);
 
   const useCache = opts.cache ?? true;
   const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
@@ -461,8 +440,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
 function pickQualityColumns(columns: Map<string, Column>): { ids: CategoricalColumn | null; side: PredictionSide } | null {
   const pred = columns.get(PREDICTION_COLUMN);
   if (pred === undefined || pred.kind !== 'categorical') return null;
-  const ids = columns.get('request_id');
-  const conf = columns.get('confidence');
+  const ids = columns.get(REQUEST_ID);
+  const conf = columns.get(CONFIDENCE);
   // A copy of the prediction codes: the column's own buffer is transferred to a worker (detached here).
   const predictions: CategoricalColumn = { ...pred, codes: pred.codes.slice() };
   return { ids: ids !== undefined && ids.kind === 'categorical' ? ids : null, side: { predictions, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null } };
@@ -489,8 +468,8 @@ async function measurePerformance(
   if (target !== null) {
     const header = await readHeader(opts.reference);
     if (header.includes(target) && header.includes(PREDICTION_COLUMN)) {
-      const wantedRef = new Set([target, PREDICTION_COLUMN, 'confidence']);
-      const types = new Map<string, ColumnType>([...(declared ?? []), [target, 'categorical'], [PREDICTION_COLUMN, 'categorical'], ['confidence', 'numerical']]);
+      const wantedRef = new Set([target, PREDICTION_COLUMN, CONFIDENCE]);
+      const types = new Map<string, ColumnType>([...(declared ?? []), [target, 'categorical'], [PREDICTION_COLUMN, 'categorical'], [CONFIDENCE, 'numerical']]);
       const ref = await readLog(opts.reference, { types, keep: (n) => wantedRef.has(n), unterminatedLastLine: 'row' });
       const side = pickQualityColumns(ref.table.columns);
       const y = ref.table.columns.get(target);

@@ -4,7 +4,8 @@
  * dictionary entry. Pure data structures, no I/O.
  */
 
-import type { ColumnType } from './result.ts';
+/** How a column is compared: by its values' distribution or by its labels' frequencies. */
+export type ColumnType = 'numerical' | 'categorical';
 
 /**
  * Missing categorical value (empty cell, NA token) as given to `CodeBuilder.push`, and as stored in a
