@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { CategoricalColumn, NumericColumn } from '../../src/drift/columns.ts';
+import type { CategoricalColumn, NumericColumn } from '../../src/table/columns.ts';
 import { joinLabels, metricsOfRows, outputsOf } from '../../src/drift/performance.ts';
 import { readLabels } from '../../src/io/log/labels.ts';
 import { readLog } from '../../src/io/log/reader.ts';
