@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { InputError } from '../../errors.ts';
+import { TIMESTAMP } from '../../drift/log-columns.ts';
 
 /**
  * Milliseconds since the epoch per data row, in file order; NaN for an empty or unparseable cell.
@@ -19,8 +20,8 @@ export async function readTimestampColumn(path: string): Promise<Float64Array> {
   try {
     for await (const rec of parser as AsyncIterable<string[]>) {
       if (index === -1) {
-        index = rec.indexOf('timestamp');
-        if (index === -1) throw new InputError('no_timestamp', `time-based alarm chunks need a "timestamp" column, and ${path} has none`);
+        index = rec.indexOf(TIMESTAMP);
+        if (index === -1) throw new InputError('no_timestamp', `time-based alarm chunks need a "${TIMESTAMP}" column, and ${path} has none`);
         continue;
       }
       out.push(parseTime(rec[index] ?? ''));
