@@ -54,11 +54,8 @@ function problemsOf(card: any): string[] {
   card.features.forEach((f: any, i: number) => {
     const at = `features[${i}]`;
     if (!f || typeof f !== 'object') return void p.push(`${at} must be an object`);
-    if (!str(f.name)) p.push(`${at}.name must be a non-empty string`);
-    else if (seen.has(f.name)) p.push(`${at}.name "${f.name}" is listed twice`);
-    else seen.add(f.name);
+    p.push(...nameTypeProblems(f, at, seen));
     if (!str(f.onnx_input)) p.push(`${at}.onnx_input must be a non-empty string`);
-    if (f.type !== 'numerical' && f.type !== 'categorical') p.push(`${at}.type must be "numerical" or "categorical"`);
     if (!['float32', 'float64', 'int64', 'string'].includes(f.dtype)) p.push(`${at}.dtype must be float32, float64, int64 or string`);
     if (typeof f.nullable !== 'boolean') p.push(`${at}.nullable must be true or false`);
     if (f.type === 'categorical' && (!Array.isArray(f.categories) || f.categories.length === 0 || !f.categories.every((c: unknown) => typeof c === 'string'))) {
@@ -70,6 +67,16 @@ function problemsOf(card: any): string[] {
     }
   });
   p.push(...reservedProblems(seen));
+  return p;
+}
+
+/** A feature's name (non-empty, not listed twice: `seen` collects them) and type; what a drift run checks too. */
+function nameTypeProblems(f: any, at: string, seen: Set<string>): string[] {
+  const p: string[] = [];
+  if (typeof f.name !== 'string' || f.name.length === 0) p.push(`${at}.name must be a non-empty string`);
+  else if (seen.has(f.name)) p.push(`${at}.name "${f.name}" is listed twice`);
+  else seen.add(f.name);
+  if (f.type !== 'numerical' && f.type !== 'categorical') p.push(`${at}.type must be "numerical" or "categorical"`);
   return p;
 }
 
@@ -138,16 +145,16 @@ export async function loadDriftCard(path: string): Promise<DriftCard> {
   }
   if (raw === null || typeof raw !== 'object' || !Array.isArray(raw.features)) throw new InputError('bad_model_card', `model card ${path} has no "features" list`);
   const p: string[] = [];
+  const seen = new Set<string>();
   const types = new Map<string, ColumnType>();
   (raw.features as any[]).forEach((f, i) => {
     const at = `features[${i}]`;
     if (f === null || typeof f !== 'object') return void p.push(`${at} must be an object`);
-    if (typeof f.name !== 'string' || f.name.length === 0) p.push(`${at}.name must be a non-empty string`);
-    else if (types.has(f.name)) p.push(`${at}.name "${f.name}" is listed twice`);
-    if (f.type !== 'numerical' && f.type !== 'categorical') p.push(`${at}.type must be "numerical" or "categorical"`);
-    else if (typeof f.name === 'string' && f.name.length > 0) types.set(f.name, f.type);
+    const problems = nameTypeProblems(f, at, seen);
+    if (problems.length === 0) types.set(f.name, f.type);
+    p.push(...problems);
   });
-  p.push(...reservedProblems(new Set(types.keys())));
+  p.push(...reservedProblems(seen));
   const classes = raw.classes;
   if (classes !== undefined && (!Array.isArray(classes) || classes.length < 2 || !classes.every((c: unknown) => typeof c === 'string' && c.length > 0))) p.push('"classes" must list at least two class labels');
   if (p.length > 0) throw new InputError('bad_model_card', `model card ${path} is invalid: ${p.join('; ')}`, { details: p });
