@@ -16,7 +16,7 @@
 import { InputError } from '../errors.ts';
 import { Float64Builder, type DeclaredTypes, type Table } from './columns.ts';
 import { parseTimestamp } from './cells.ts';
-import { ColumnBuilder } from './column-builder.ts';
+import { ColumnBuilder } from './cells.ts';
 
 /** What the parser keeps and how it reads cells. */
 export interface ParseOptions {
