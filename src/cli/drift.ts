@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { loadConfig, type EnvConfig } from '../config.ts';
 import { InputError, SentinelError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../services/run/drift-run.ts';
-import type { ColumnDrift, DriftResult } from '../drift/result.ts';
+import { cbpeChunkingProblem, runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../services/run/drift-run.ts';
+import type { CbpeChunking, ColumnDrift, DriftResult } from '../drift/result.ts';
 import { EXIT_USAGE, exitCodeOf, isUsageError, reportFailure, type Command } from './command.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../services/k8s/spec.ts';
@@ -62,6 +62,11 @@ options:
                          model card, predictions are joined to them by request id (model quality)
   --label-delay DURATION labels received up to DURATION after the window's end count (default: all)
   --target COLUMN        reference column with the true class (default: the card's training.target)
+  --cbpe-chunk-size N    CBPE also per chunk of N window rows in time order (NannyML chunk_size);
+                         the reference in chunks of N gives each chunk's band
+  --cbpe-chunk-number N  ... or N chunks (NannyML chunk_number), the reference in N chunks too
+  --cbpe-chunk-period D  ... or one chunk per period D (1d, 6h; NannyML chunk_period; needs
+                         timestamps in the window and a "timestamp" column in the reference)
   --no-compat            corrected tests where Evidently's have known flaws (see docs/drift.md);
                          the default of the calibrated alarm modes, whose columns otherwise run them
   --compat               Evidently's tests in every column, the calibrated alarm modes' too
@@ -142,6 +147,9 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         labels: { type: 'string' },
         'label-delay': { type: 'string' },
         target: { type: 'string' },
+        'cbpe-chunk-size': { type: 'string' },
+        'cbpe-chunk-number': { type: 'string' },
+        'cbpe-chunk-period': { type: 'string' },
         'no-compat': { type: 'boolean', default: false },
         compat: { type: 'boolean', default: false },
         workers: { type: 'string' },
@@ -202,6 +210,18 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     resamples: whole('alarm-resamples'),
     seed: whole('alarm-seed'),
   };
+  const cbpeGiven = (['cbpe-chunk-size', 'cbpe-chunk-number', 'cbpe-chunk-period'] as const).filter((f) => v[f] !== undefined);
+  if (cbpeGiven.length > 1) usageError(`give one of ${cbpeGiven.map((f) => `--${f}`).join(', ')}, not several`);
+  const cbpeChunking: CbpeChunking | undefined =
+    v['cbpe-chunk-size'] !== undefined
+      ? { method: 'size', size: whole('cbpe-chunk-size') }
+      : v['cbpe-chunk-number'] !== undefined
+        ? { method: 'number', number: whole('cbpe-chunk-number') }
+        : v['cbpe-chunk-period'] !== undefined
+          ? { method: 'period', period: v['cbpe-chunk-period'] }
+          : undefined;
+  const chunkProblem = cbpeChunkingProblem(cbpeChunking);
+  if (chunkProblem !== null) usageError(chunkProblem);
   const alarmProblem = alarmOptionsProblem(alarm);
   if (alarmProblem !== null) usageError(alarmProblem);
   if (v.compat && v['no-compat']) usageError('--compat and --no-compat contradict each other; give one');
@@ -210,6 +230,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     reference: 'reference', current: 'current', out: 'out', since: 'since', stattest: 'stattest', 'column-stattest': 'perColumnStattest',
     threshold: 'threshold', 'column-threshold': 'perColumnThreshold', 'drift-share': 'driftShare', columns: 'columns', 'model-card': 'modelCard',
     'no-compat': 'compat', compat: 'compat', workers: 'workers', 'keep-last': 'keepLast',
+    'cbpe-chunk-size': 'cbpeChunking', 'cbpe-chunk-number': 'cbpeChunking', 'cbpe-chunk-period': 'cbpeChunking',
     // Any alarm flag replaces the spec's alarm settings as a whole.
     'alarm-mode': 'alarm', 'column-alarm-mode': 'alarm', 'alarm-alpha': 'alarm', 'alarm-k': 'alarm', 'alarm-quantile': 'alarm',
     'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
@@ -240,6 +261,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
       labels: v.labels,
       labelDelay: v['label-delay'],
       target: v.target,
+      cbpeChunking,
       // undefined: Evidently's tests in `evidently` mode, the corrected ones in the calibrated modes (columnCompat)
       compat: v.compat ? true : v['no-compat'] ? false : undefined,
       workers,
@@ -297,10 +319,17 @@ function performanceLines(r: DriftJobOutcome['result']): string[] {
   if (p === undefined) return [];
   const m = (x: { accuracy: number; f1_macro: number; roc_auc: number | null } | null) => (x === null ? '-' : `accuracy ${fmt(x.accuracy)}, F1 macro ${fmt(x.f1_macro)}, ROC AUC ${fmt(x.roc_auc)}`);
   const est = p.estimated === null ? `estimate: - (${p.estimated_unavailable})` : `estimated (CBPE): ${Object.entries(p.estimated.metrics).map(([k, e]) => `${k} ${fmt(e.value)}${e.alert ? ' ALERT' : ''}`).join(', ')}`;
-  return [
+  const lines = [
     `model quality: ${p.join.labelled} of ${p.join.predictions} predictions labelled (coverage ${(p.join.coverage * 100).toFixed(1)}%), ${p.join.unmatched_labels} unmatched label(s); realized: ${m(p.current)}; reference: ${m(p.reference)}`,
     `  ${est}`,
   ];
+  if (p.probabilities_unavailable) lines.push(`  ROC AUC and log loss: - (${p.probabilities_unavailable})`);
+  const chunks = p.estimated?.chunks;
+  if (chunks != null) {
+    const alerts = chunks.filter((c) => Object.values(c.metrics).some((e) => e.alert)).length;
+    lines.push(`  CBPE per chunk: ${chunks.length} chunk(s), ${alerts} with an estimate outside the reference thresholds (drift.json performance.estimated.chunks)`);
+  } else if (p.estimated?.chunks_unavailable) lines.push(`  CBPE per chunk: - (${p.estimated.chunks_unavailable})`);
+  return lines;
 }
 
 /** Progress on stderr, at most once a second and only once the run has taken a second. */

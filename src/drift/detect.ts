@@ -345,8 +345,15 @@ export interface ColumnPlan {
  * card in use) and is tested apart, outside the drift share. In a plain comparison of two datasets
  * it is a column like any other, as in Evidently.
  */
-export function planColumns(referenceHeader: readonly string[], current: Table, declared?: ReadonlyMap<string, ColumnType>, only?: readonly string[], separatePrediction = declared !== undefined): ColumnPlan {
-  const shared = referenceHeader.filter((n) => current.columns.has(n) && !LOG_UTILITY_COLUMNS.has(n));
+export function planColumns(
+  referenceHeader: readonly string[],
+  current: Table,
+  declared?: ReadonlyMap<string, ColumnType>,
+  only?: readonly string[],
+  separatePrediction = declared !== undefined,
+  utility: ReadonlySet<string> = LOG_UTILITY_COLUMNS,
+): ColumnPlan {
+  const shared = referenceHeader.filter((n) => current.columns.has(n) && !utility.has(n));
   const separate = separatePrediction && shared.includes(PREDICTION_COLUMN);
   const features = shared.filter((n) => !(separate && n === PREDICTION_COLUMN) && (only === undefined || only.includes(n)));
   const types = resolveTypes(current, shared, declared);

@@ -5,54 +5,10 @@
  */
 
 import { classificationMetrics, type ClassificationMetrics } from '../stats/classification.ts';
-import { missingCodeOf, type CategoricalColumn, type NumericColumn } from '../table/columns.ts';
-import type { EstimatedPerformance, PerformanceSection } from './result.ts';
-
-/** The predictions of one side: class labels, and the confidence (probability of the predicted class). */
-export interface PredictionSide {
-  predictions: CategoricalColumn;
-  confidence: NumericColumn | null;
-}
-
-/** Per-row class probabilities (row-major n×K), or null when they cannot be known. */
-export interface Outputs {
-  /** Predicted class index per row; −1 when the prediction is missing or not a class of the model. */
-  predicted: Int32Array;
-  proba: Float64Array | null;
-}
-
-/**
- * Class indices and probabilities from a log's `prediction` and `confidence` columns. The log keeps
- * only the predicted class's probability, so the full vector is known for binary models only:
- * p(class 1) = confidence when class 1 was predicted, 1 − confidence otherwise.
- */
-export function outputsOf(side: PredictionSide, classes: readonly string[]): Outputs {
-  const k = classes.length;
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const { codes, dictionary } = side.predictions;
-  const missing = missingCodeOf(codes);
-  const dictIndex = dictionary.map((d) => index.get(d) ?? -1);
-  const n = codes.length;
-  const predicted = new Int32Array(n);
-  for (let i = 0; i < n; i++) predicted[i] = codes[i] === missing ? -1 : dictIndex[codes[i]];
-  let proba: Float64Array | null = null;
-  if (k === 2 && side.confidence !== null) {
-    proba = new Float64Array(2 * n);
-    const conf = side.confidence.values;
-    for (let i = 0; i < n; i++) {
-      const c = conf[i];
-      if (predicted[i] < 0 || !(c >= 0 && c <= 1)) {
-        proba[2 * i] = NaN;
-        proba[2 * i + 1] = NaN;
-        continue;
-      }
-      const p1 = predicted[i] === 1 ? c : 1 - c;
-      proba[2 * i] = 1 - p1;
-      proba[2 * i + 1] = p1;
-    }
-  }
-  return { predicted, proba };
-}
+import { missingCodeOf, type CategoricalColumn } from '../table/columns.ts';
+import { outputsOf, rowsWithoutProbabilities, type Outputs, type PredictionSide } from './probabilities.ts';
+import type { CbpeInput } from './estimate.ts';
+import type { CbpeChunking, EstimatedPerformance, PerformanceSection } from './result.ts';
 
 export interface JoinStats {
   /** Predictions in the window. */
@@ -63,7 +19,7 @@ export interface JoinStats {
   coverage: number;
   /** Labels (distinct ids) not matching any prediction of the window: another window, or an unknown id. */
   unmatched_labels: number;
-  /** Labelled rows left out: the label or the prediction is not a class of the model, or the probability is unknown. */
+  /** Labelled rows left out: the label or the prediction is not a class of the model. */
   unusable_rows: number;
 }
 
@@ -91,7 +47,7 @@ export function normalizeRequestId(id: string): string {
  * Joins the window's prediction ids to labels (id → label). Exact: ids compare as lower-case
  * strings; a prediction id occurring twice (never written by the server) is joined twice.
  */
-export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, { label: string }>, outputs: Outputs, classes: readonly string[]): Joined {
+export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, { label: string }>, outputs: Pick<Outputs, 'predicted'>, classes: readonly string[]): Joined {
   const index = new Map(classes.map((c, i) => [c, i]));
   const missing = missingCodeOf(ids.codes);
   // Resolve each distinct id once: the dictionary holds every id of the window.
@@ -104,7 +60,6 @@ export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, {
     labelOfCode[d] = index.get(hit.label) ?? -1;
   }
   const n = ids.codes.length;
-  const k = classes.length;
   const rows = new Uint32Array(n);
   const yTrue = new Int32Array(n);
   let m = 0;
@@ -116,8 +71,8 @@ export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, {
     const y = labelOfCode[code];
     if (y === -2) continue;
     labelled++;
-    const ok = y >= 0 && outputs.predicted[i] >= 0 && (outputs.proba === null || !Number.isNaN(outputs.proba[i * k]));
-    if (!ok) {
+    // Rows without probabilities stay in: accuracy and F1 need none; see probabilityGap.
+    if (y < 0 || outputs.predicted[i] < 0) {
       unusable++;
       continue;
     }
@@ -137,12 +92,23 @@ export function joinLabels(ids: CategoricalColumn, labels: ReadonlyMap<string, {
   };
 }
 
-/** Metrics of the selected rows. */
+/**
+ * Why the selected rows' probabilities cannot be used (ROC AUC, log loss), or null when they can: all
+ * unknown, or some rows without them (log files of contract v1 beside v2 ones), where a metric over
+ * the others alone would silently describe another set of rows than accuracy does.
+ */
+export function probabilityGap(rows: ArrayLike<number>, outputs: Outputs, classes: readonly string[], what: string): string | null {
+  if (outputs.proba === null) return outputs.unavailable;
+  const missing = rowsWithoutProbabilities(outputs, rows, classes.length);
+  return missing === 0 ? null : `${missing} of the ${rows.length} ${what} have no class probabilities (log files written before log contract v2, or empty cells)`;
+}
+
+/** Metrics of the selected rows; ROC AUC and log loss only when every row has its probabilities. */
 export function metricsOfRows(rows: ArrayLike<number>, yTrue: ArrayLike<number>, outputs: Outputs, classes: readonly string[]): ClassificationMetrics {
   const k = classes.length;
   const m = rows.length;
   const yPred = new Int32Array(m);
-  const proba = outputs.proba === null ? null : new Float64Array(m * k);
+  const proba = outputs.proba === null || rowsWithoutProbabilities(outputs, rows, k) > 0 ? null : new Float64Array(m * k);
   for (let j = 0; j < m; j++) {
     const i = rows[j];
     yPred[j] = outputs.predicted[i];
@@ -164,12 +130,14 @@ export function classIndices(col: CategoricalColumn, classes: readonly string[])
 export interface PerformanceInput {
   classes: string[];
   /** The window: request ids (null for a plain CSV without them) and the model's outputs. */
-  current: { ids: CategoricalColumn | null; side: PredictionSide };
+  current: { ids: CategoricalColumn | null; side: PredictionSide; timestamps?: Float64Array | null };
   labels: { map: ReadonlyMap<string, { label: string }>; meta: PerformanceSection['labels'] };
   /** The labelled reference: its target column and the model's outputs on it. */
-  reference: { target: string; labels: CategoricalColumn; side: PredictionSide } | null;
+  reference: { target: string; labels: CategoricalColumn; side: PredictionSide; timestamps?: Float64Array | null } | null;
+  /** CBPE chunks of the window (NannyML's chunkers); null or absent: the whole window only. */
+  chunking?: CbpeChunking | null;
   /** CBPE on the window from the reference (filled by the caller's estimator, null with the reason when not possible). */
-  estimate?: (ref: { yTrue: Int32Array; outputs: Outputs } | null, cur: Outputs, realized: ClassificationMetrics | null) => { estimated: EstimatedPerformance | null; unavailable: string | null };
+  estimate?: (input: CbpeInput) => { estimated: EstimatedPerformance | null; unavailable: string | null };
 }
 
 const HEADLINE = ['accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'roc_auc', 'log_loss'] as const;
@@ -183,25 +151,31 @@ export function assessPerformance(input: PerformanceInput): PerformanceSection {
       ? { stats: { predictions: cur.predicted.length, labelled: 0, coverage: 0, unmatched_labels: input.labels.map.size, unusable_rows: 0 }, rows: new Uint32Array(0), yTrue: new Int32Array(0) }
       : joinLabels(input.current.ids, input.labels.map, cur, classes);
   const current = joined.rows.length === 0 ? null : metricsOfRows(joined.rows, joined.yTrue, cur, classes);
+  const currentGap = joined.rows.length === 0 ? cur.unavailable : probabilityGap(joined.rows, cur, classes, 'labelled window rows');
 
   let reference: PerformanceSection['reference'] = null;
-  let refData: { yTrue: Int32Array; outputs: Outputs } | null = null;
+  let refData: CbpeInput['ref'] = null;
+  let referenceGap: string | null = null;
   if (input.reference !== null) {
     const refOut = outputsOf(input.reference.side, classes);
     const y = classIndices(input.reference.labels, classes);
     const k = classes.length;
     const rows: number[] = [];
-    for (let i = 0; i < y.length; i++) if (y[i] >= 0 && refOut.predicted[i] >= 0 && (refOut.proba === null || !Number.isNaN(refOut.proba[i * k]))) rows.push(i);
+    for (let i = 0; i < y.length; i++) if (y[i] >= 0 && refOut.predicted[i] >= 0) rows.push(i);
     if (rows.length > 0) {
       const yTrue = Int32Array.from(rows, (i) => y[i]);
       reference = { target: input.reference.target, ...metricsOfRows(rows, yTrue, refOut, classes) };
+      referenceGap = probabilityGap(rows, refOut, classes, 'labelled reference rows');
       const sel = Uint32Array.from(rows);
       refData = {
         yTrue,
         outputs: {
           predicted: Int32Array.from(sel, (i) => refOut.predicted[i]),
-          proba: refOut.proba === null ? null : Float64Array.from({ length: sel.length * k }, (_, j) => refOut.proba![sel[Math.floor(j / k)] * k + (j % k)]),
+          proba: refOut.proba === null || referenceGap !== null ? null : Float64Array.from({ length: sel.length * k }, (_, j) => refOut.proba![sel[Math.floor(j / k)] * k + (j % k)]),
+          source: refOut.source,
+          unavailable: referenceGap,
         },
+        timestamps: input.reference.timestamps == null ? null : Float64Array.from(sel, (i) => input.reference!.timestamps![i]),
       };
     }
   }
@@ -209,10 +183,15 @@ export function assessPerformance(input: PerformanceInput): PerformanceSection {
     current === null || reference === null
       ? null
       : (Object.fromEntries(HEADLINE.map((m) => [m, current[m] === null || reference![m] === null ? null : (current[m] as number) - (reference![m] as number)])) as PerformanceSection['change']);
-  const est = input.estimate ? input.estimate(refData, cur, current) : { estimated: null, unavailable: 'no estimator configured' };
+  const labelOfRow = new Int32Array(cur.predicted.length).fill(-1);
+  joined.rows.forEach((i, j) => (labelOfRow[i] = joined.yTrue[j]));
+  const est = input.estimate
+    ? input.estimate({ ref: refData, cur, labelOfRow, curTimestamps: input.current.timestamps ?? null, realized: current, chunking: input.chunking ?? null })
+    : { estimated: null, unavailable: 'no estimator configured' };
   return {
     classes: [...classes],
-    probabilities: cur.proba === null ? 'none' : 'binary_from_confidence',
+    probabilities: cur.source,
+    probabilities_unavailable: currentGap ?? (referenceGap === null ? null : `reference: ${referenceGap}`),
     labels: input.labels.meta,
     join: joined.stats,
     current,

@@ -156,8 +156,14 @@ export type PerformanceMetrics = ClassificationMetrics;
 export interface PerformanceSection {
   /** The model's classes, in probability order (the card's). */
   classes: string[];
-  /** `full`: the source had every class probability; `binary_from_confidence`: derived from the log's confidence; `none`: ROC AUC, log loss and CBPE unavailable. */
+  /**
+   * Where the window's class probabilities come from (drift/probabilities.ts): `full`, the
+   * `proba_<class>` columns (log contract v2); `binary_from_confidence`, derived from a binary log's
+   * confidence; `none`: ROC AUC, log loss and CBPE unavailable.
+   */
   probabilities: 'full' | 'binary_from_confidence' | 'none';
+  /** Why ROC AUC and log loss are not computed (no probabilities, or some rows without them); null when they are. */
+  probabilities_unavailable: string | null;
   labels: {
     path: string;
     files: number;
@@ -205,6 +211,37 @@ export interface EstimatedPerformance {
   /** Reference chunks the thresholds came from. */
   reference_chunks: number;
   chunk_size: number;
+  /** The chunking asked for (`--cbpe-chunk-*`); null: the whole window only. */
+  chunking: CbpeChunking | null;
+  /** The window in NannyML's chunks (time order), each with its estimate and band; null without a chunking. */
+  chunks: CbpeChunk[] | null;
+  /** Reference chunks (same chunker) the chunks' thresholds came from. */
+  chunk_reference_chunks?: number;
+  /** Why the chunks could not be made (e.g. period chunks without timestamps). */
+  chunks_unavailable?: string;
+}
+
+/** NannyML's chunkers: `SizeBasedChunker(size)`, `CountBasedChunker(number)`, `PeriodBasedChunker` (fixed periods from the epoch, UTC). */
+export interface CbpeChunking {
+  method: 'size' | 'number' | 'period';
+  size?: number;
+  number?: number;
+  /** The period as given (`1d`, `6h`) and in milliseconds. */
+  period?: string;
+  periodMs?: number;
+}
+
+/** One CBPE chunk of the window: positions in time order (`start`..`end` inclusive, as NannyML's), its time span and labels. */
+export interface CbpeChunk {
+  index: number;
+  start: number;
+  end: number;
+  from: string | null;
+  to: string | null;
+  rows: number;
+  /** Rows of the chunk with a label (their realized metric, NannyML's definitions, is `realized`). */
+  labelled: number;
+  metrics: EstimatedPerformance['metrics'];
 }
 
 /** `reports/latest.json`: points at the newest successful run and records the last failure. */

@@ -210,3 +210,80 @@ function niceCeil(v: number): number {
   for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
+
+/** One CBPE chunk as the chunk chart needs it (drift.json `performance.estimated.chunks[]`). */
+export interface ChunkPoint {
+  label: string;
+  /** Shown on hover (e.g. the chunk's labelled rows). */
+  detail: string;
+  value: number | null;
+  lower: number;
+  upper: number;
+  lowerThreshold: number | null;
+  upperThreshold: number | null;
+  alert: boolean;
+  realized: number | null;
+}
+
+/**
+ * CBPE per chunk, NannyML's plot: the estimate (line) with its ±3σ sampling band (bars), the
+ * realized value where the chunk has labels, and the alert thresholds from the reference chunks.
+ */
+export function cbpeChunkChart(metric: string, points: ChunkPoint[], opts: { width?: number; height?: number } = {}): Chart {
+  const width = opts.width ?? 1160;
+  const height = opts.height ?? 180;
+  const label = `${metric} per chunk: estimated (CBPE) with its ±3σ band, realized, reference thresholds`;
+  const values = points.flatMap((p) => [p.value, p.realized, p.lower, p.upper, p.lowerThreshold, p.upperThreshold]).filter((v): v is number => v !== null && Number.isFinite(v));
+  if (values.length === 0) return empty(width, 80, label, 'no estimate in any chunk');
+  const left = 48, right = 16, top = 26, bottom = 28;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const yMin = Math.max(0, Math.floor((Math.min(...values) - 0.02) * 20) / 20);
+  const yMax = Math.min(1, Math.ceil((Math.max(...values) + 0.02) * 20) / 20);
+  const yOf = (v: number) => r1(top + plotH - ((Math.max(yMin, Math.min(v, yMax)) - yMin) / (yMax - yMin || 1)) * plotH);
+  const step = plotW / points.length;
+  const xOf = (i: number) => r1(left + step * (i + 0.5));
+  const lines: Line[] = [];
+  const texts: Text[] = [];
+  const rects: Rect[] = [];
+  const dots: Dot[] = [];
+  texts.push({ cls: 'chart-title', x: left, y: 14, anchor: 'start', text: metric, title: '' });
+  texts.push({ cls: 'axis', x: width - right, y: 14, anchor: 'end', text: 'orange: estimated (bars ±3σ) · blue: realized · dashed: thresholds · ringed: alert', title: '' });
+  for (const tick of [yMin, (yMin + yMax) / 2, yMax]) {
+    lines.push({ cls: 'grid', x1: left, y1: yOf(tick), x2: width - right, y2: yOf(tick) });
+    texts.push({ cls: 'axis', x: left - 6, y: yOf(tick) + 4, anchor: 'end', text: formatNumber(Number(tick.toPrecision(3))), title: '' });
+  }
+  for (const key of ['lowerThreshold', 'upperThreshold'] as const) {
+    const v = points[0][key];
+    if (v !== null) lines.push({ cls: 'threshold', x1: left, y1: yOf(v), x2: width - right, y2: yOf(v) });
+  }
+  const series = [
+    { key: 'value', cls: 'q-estimated', name: 'estimated' },
+    { key: 'realized', cls: 'q-realized', name: 'realized' },
+  ] as const;
+  points.forEach((p, i) => {
+    const barW = Math.max(2, r1(step * 0.5));
+    rects.push({ cls: 'q-band', x: r1(xOf(i) - barW / 2), y: yOf(p.upper), w: barW, h: r1(yOf(p.lower) - yOf(p.upper)), title: `${p.label} · ${p.detail} · ±3σ band ${formatNumber(p.lower)} – ${formatNumber(p.upper)}` });
+  });
+  for (const s of series) {
+    let prev: { x: number; y: number } | null = null;
+    points.forEach((p, i) => {
+      const v = p[s.key];
+      if (v === null || !Number.isFinite(v)) {
+        prev = null;
+        return;
+      }
+      const pt = { x: xOf(i), y: yOf(v) };
+      if (prev !== null) lines.push({ cls: `q-line ${s.cls}`, x1: prev.x, y1: prev.y, x2: pt.x, y2: pt.y });
+      const alert = s.key === 'value' && p.alert;
+      dots.push({ cls: `q-dot ${s.cls}${alert ? ' q-alert' : ''}`, x: pt.x, y: pt.y, r: alert ? 5 : 3.5, title: `${p.label} · ${p.detail} · ${s.name} ${metric} ${formatNumber(v)}${alert ? ' · outside the reference thresholds' : ''}` });
+      prev = pt;
+    });
+  }
+  // Chunk labels: as many as fit.
+  const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotW / 120))));
+  points.forEach((p, i) => {
+    if (i % every === 0) texts.push({ cls: 'axis', x: xOf(i), y: height - 8, anchor: 'middle', text: truncate(p.label, 22), title: p.label });
+  });
+  return { kind: 'timeline', width, height, label, rects, texts, lines, dots, path: null };
+}

@@ -13,7 +13,7 @@ import type HandlebarsApi from 'handlebars';
 import runtime from 'handlebars/runtime.js';
 import { alertOf, DEFAULT_SCORE_THRESHOLD, scoreAboveThreshold } from '../drift/alerting.ts';
 import type { ColumnDrift, DriftResult, PerformanceSection, RunSummary } from '../drift/result.ts';
-import { distributionChart, qualityOverTimeChart, scoreOverTimeChart, type Chart } from './charts.ts';
+import { cbpeChunkChart, distributionChart, qualityOverTimeChart, scoreOverTimeChart, type Chart } from './charts.ts';
 import { formatNumber, formatPercent, formatTime, sortKey } from './format.ts';
 import { templateSpecs } from './templates/compiled.ts';
 
@@ -221,7 +221,31 @@ function qualityView(p: PerformanceSection) {
     hasCurrent: p.current !== null,
     classes: p.classes,
     confusion: p.current === null ? [] : p.current.confusion_matrix.map((row, i) => ({ label: p.classes[i], cells: row.map((v) => formatNumber(v)) })),
+    probabilitiesNote: p.probabilities_unavailable ?? '',
+    ...chunkView(p.estimated),
   };
+}
+
+/** CBPE per chunk: one chart per metric, and what the chunks are. */
+function chunkView(est: PerformanceSection['estimated']): { chunkCharts: Chart[]; chunkNote: string } {
+  // `== null`: drift.json files written before chunks existed lack the fields.
+  if (est == null || est.chunking == null) return { chunkCharts: [], chunkNote: '' };
+  const c = est.chunking;
+  const how = c.method === 'size' ? `chunks of ${formatNumber(c.size!)} rows` : c.method === 'number' ? `${formatNumber(c.number!)} chunks` : `one chunk per ${c.period}`;
+  if (est.chunks == null) return { chunkCharts: [], chunkNote: `CBPE per chunk (${how}) not available: ${est.chunks_unavailable ?? 'unknown reason'}` };
+  const chunks = est.chunks;
+  const label = (k: (typeof chunks)[number]) => (c.method === 'period' && k.from !== null ? k.from.slice(0, 16).replace('T', ' ') : `rows ${k.start}–${k.end}`);
+  const charts = Object.keys(est.metrics).map((m) =>
+    cbpeChunkChart(
+      METRIC_NAMES[m] ?? m,
+      chunks.map((k) => {
+        const e = k.metrics[m];
+        return { label: label(k), detail: `${k.labelled} of ${k.rows} rows labelled`, value: e.value, lower: e.lower_confidence_boundary, upper: e.upper_confidence_boundary, lowerThreshold: e.lower_threshold, upperThreshold: e.upper_threshold, alert: e.alert, realized: e.realized };
+      }),
+    ),
+  );
+  const alerts = chunks.filter((k) => Object.values(k.metrics).some((e) => e.alert)).length;
+  return { chunkCharts: charts, chunkNote: `${formatNumber(chunks.length)} chunks (${how}, rows in time order, NannyML's chunker); thresholds from ${formatNumber(est.chunk_reference_chunks ?? 0)} reference chunks made the same way; ${formatNumber(alerts)} chunk(s) outside them.` };
 }
 
 function gauge(score: number, threshold: number): { width: number; marker: number; fill: number; cls: string } {

@@ -327,6 +327,7 @@ export interface MetricBand {
 
 export interface CbpeModel {
   k: number;
+  /** The size chunker's size; 0 when the reference chunks were given as ranges. */
   chunkSize: number;
   /** Per class (binary: one, for class 1): the isotonic map, or null when calibration was not needed. */
   calibrators: (IsotonicModel | null)[];
@@ -475,15 +476,20 @@ export function calibrate(model: Pick<CbpeModel, 'k' | 'calibrators'>, proba: Fl
   return out;
 }
 
-/** Fits CBPE on a labelled reference: calibrators, sampling-error components, alert bands from reference chunks. */
-export function fitCbpe(ref: CbpeData, chunkSize: number): CbpeModel {
+/**
+ * Fits CBPE on a labelled reference: calibrators, sampling-error components, alert bands from
+ * reference chunks: NannyML's size chunks of `chunks` rows, or the given [start, end) ranges (its
+ * count and period chunkers).
+ */
+export function fitCbpe(ref: CbpeData, chunks: number | readonly [number, number][]): CbpeModel {
   const { k } = ref;
   const yTrue = ref.yTrue!;
   const n = yTrue.length;
-  const chunks = chunkRanges(n, chunkSize);
+  const chunkSize = typeof chunks === 'number' ? chunks : 0;
+  const ranges = typeof chunks === 'number' ? chunkRanges(n, chunks) : chunks;
   const thresholds = {} as Record<CbpeMetric, MetricBand>;
   for (const m of CBPE_METRICS) {
-    const vals = chunks.map(([a, b]) => realizedMetric(m, sliceData(ref, a, b))).filter((v) => !Number.isNaN(v));
+    const vals = ranges.map(([a, b]) => realizedMetric(m, sliceData(ref, a, b))).filter((v) => !Number.isNaN(v));
     const mean = vals.reduce((s, v) => s + v, 0) / vals.length;
     const sd = populationStd(vals);
     let lower: number | null = mean - 3 * sd;
@@ -506,7 +512,7 @@ export function fitCbpe(ref: CbpeData, chunkSize: number): CbpeModel {
     const p = column(ref.proba, k, c);
     return needsCalibration(y, p) ? fitIsotonic(p, y) : null;
   });
-  return { k, chunkSize, calibrators, thresholds, components, referenceChunks: chunks.length };
+  return { k, chunkSize, calibrators, thresholds, components, referenceChunks: ranges.length };
 }
 
 /** CBPE estimates of one chunk (its rows' probabilities and predictions; labels optional for `realized`). */
@@ -557,5 +563,6 @@ export function estimateChunk(model: CbpeModel, d: CbpeData): Record<CbpeMetric,
 
 /** Estimates every chunk of `d` (NannyML's size-based chunks over `d` in row order). */
 export function estimateCbpe(model: CbpeModel, d: CbpeData): { start: number; end: number; metrics: Record<CbpeMetric, ChunkEstimate> }[] {
+  if (model.chunkSize === 0) throw new RangeError('estimateCbpe needs a size-chunked model; estimate ranges with estimateChunk');
   return chunkRanges(d.yPred.length, model.chunkSize).map(([a, b]) => ({ start: a, end: b - 1, metrics: estimateChunk(model, sliceData(d, a, b)) }));
 }

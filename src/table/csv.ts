@@ -84,6 +84,8 @@ export interface ReadResult {
   to: string | null;
   /** `*.csv` entries of a directory that are not regular files (skipped, not read). */
   skippedEntries: SkippedEntry[];
+  /** Per kept row, with `ReadOptions.timestamps` and a time column. */
+  timestamps?: Float64Array;
 }
 
 /** A `*.csv` entry of a log directory that is not read, and why. */
@@ -320,7 +322,7 @@ export class CsvParser {
           if (ts > this.maxTs) this.maxTs = ts;
           this.timestamps?.push(ts);
         }
-      }
+      } else this.timestamps?.push(NaN);
       const targets = this.state.targets;
       for (let f = 0; f < nf; f++) {
         const b = targets[f];

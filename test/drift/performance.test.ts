@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import type { CategoricalColumn, NumericColumn } from '../../src/table/columns.ts';
-import { assessPerformance, joinLabels, outputsOf } from '../../src/drift/performance.ts';
+import { assessPerformance, joinLabels } from '../../src/drift/performance.ts';
+import { outputsOf } from '../../src/drift/probabilities.ts';
 import { readLabels } from '../../src/io/log/labels.ts';
 import { readLog } from '../../src/io/log/reader.ts';
 import { LABEL_COLUMNS, LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
@@ -190,7 +191,7 @@ describe('joining labels to predictions by request id', () => {
 });
 
 describe('model quality edge cases', () => {
-  it('multiclass from the log: no probabilities, so no ROC AUC, log loss or CBPE, with the reason', async () => {
+  it('multiclass from a log of contract v1 (no proba_ columns): no ROC AUC, log loss or CBPE, with the reason', async () => {
     const { estimateWithCbpe } = await import('../../src/drift/estimate.ts');
     const classes = ['a', 'b', 'c'];
     const preds: CategoricalColumn = { kind: 'categorical', dictionary: classes, codes: Uint8Array.from([0, 1, 2, 0, 1, 2]), missing: 0 };
@@ -211,7 +212,62 @@ describe('model quality edge cases', () => {
     // i4's label is not a class of the model: labelled, but unusable.
     assert.deepEqual(p.join, { predictions: 6, labelled: 4, coverage: 4 / 6, unmatched_labels: 0, unusable_rows: 1 });
     assert.equal(p.estimated, null);
-    assert.match(p.estimated_unavailable!, /binary models only/);
+    assert.match(p.estimated_unavailable!, /no per-class probability columns \(proba_a, proba_b, proba_c\).*log contract v2/);
+    assert.match(p.probabilities_unavailable!, /no per-class probability columns/);
+  });
+
+  it('multiclass with proba_ columns, some rows without them (a v1 file beside v2 ones): accuracy on every labelled row, ROC AUC, log loss and CBPE unavailable with the count', async () => {
+    const { estimateWithCbpe } = await import('../../src/drift/estimate.ts');
+    const classes = ['a', 'b', 'c'];
+    const num = (xs: number[]): NumericColumn => ({ kind: 'numerical', values: Float64Array.from(xs), missing: 0, invalid: 0, integerDtype: false });
+    const preds: CategoricalColumn = { kind: 'categorical', dictionary: classes, codes: Uint8Array.from([0, 1, 2, 0, 1, 2]), missing: 0 };
+    const ids: CategoricalColumn = { kind: 'categorical', dictionary: ['i0', 'i1', 'i2', 'i3', 'i4', 'i5'], codes: Uint8Array.from([0, 1, 2, 3, 4, 5]), missing: 0 };
+    const full = [num([0.6, 0.2, 0.1, 0.5, 0.3, 0.2]), num([0.3, 0.7, 0.2, 0.3, 0.4, 0.3]), num([0.1, 0.1, 0.7, 0.2, 0.3, 0.5])];
+    const holes = [num([0.6, 0.2, NaN, 0.5, 0.3, 0.2]), num([0.3, 0.7, NaN, 0.3, 0.4, 0.3]), num([0.1, 0.1, NaN, 0.2, 0.3, 0.5])];
+    const labels = new Map([['i0', { label: 'a' }], ['i1', { label: 'c' }], ['i2', { label: 'c' }], ['i3', { label: 'b' }], ['i5', { label: 'c' }]]);
+    const refSide = { predictions: preds, confidence: null, classProba: full };
+    const run = (classProba: NumericColumn[]) =>
+      assessPerformance({
+        classes,
+        current: { ids, side: { predictions: preds, confidence: null, classProba } },
+        labels: { map: labels, meta: {} as any },
+        reference: { target: 't', labels: { ...preds, codes: Uint8Array.from([0, 2, 2, 1, 1, 2]) }, side: refSide },
+        estimate: estimateWithCbpe,
+      });
+    const ok = run(full);
+    assert.equal(ok.probabilities, 'full');
+    assert.equal(ok.probabilities_unavailable, null);
+    assert.notEqual(ok.current!.roc_auc, null);
+    assert.notEqual(ok.current!.log_loss, null);
+    assert.notEqual(ok.estimated, null);
+    const mixed = run(holes);
+    assert.equal(mixed.probabilities, 'full');
+    assert.equal(mixed.current!.accuracy, ok.current!.accuracy);
+    assert.equal(mixed.current!.accuracy, 3 / 5);
+    assert.equal(mixed.current!.roc_auc, null);
+    assert.equal(mixed.current!.log_loss, null);
+    assert.match(mixed.probabilities_unavailable!, /^1 of the 5 labelled window rows have no class probabilities/);
+    assert.equal(mixed.estimated, null);
+    assert.match(mixed.estimated_unavailable!, /^1 of the 6 window rows have no class probabilities/);
+  });
+
+  it('--cbpe-chunk-* flags: one of them, whole numbers or a duration; bad ones are one-line usage errors', async () => {
+    const { parseDriftArgs } = await import('../../src/cli/drift.ts');
+    const { validateDriftOptions } = await import('../../src/services/run/drift-run.ts');
+    const args = (...x: string[]) => ['--reference', 'r.csv', '--current', 'c', ...x];
+    const ok = (x: string[]) => {
+      const p = parseDriftArgs(args(...x));
+      return p.help ? undefined : p.options.cbpeChunking;
+    };
+    assert.deepEqual(ok(['--cbpe-chunk-size', '500']), { method: 'size', size: 500 });
+    assert.deepEqual(ok(['--cbpe-chunk-number', '4']), { method: 'number', number: 4 });
+    assert.deepEqual(ok(['--cbpe-chunk-period', '1d']), { method: 'period', period: '1d' });
+    assert.equal(ok([]), undefined);
+    assert.throws(() => parseDriftArgs(args('--cbpe-chunk-size', '500', '--cbpe-chunk-number', '4')), /give one of --cbpe-chunk-size, --cbpe-chunk-number, not several/);
+    assert.throws(() => parseDriftArgs(args('--cbpe-chunk-size', '1.5')), /--cbpe-chunk-size must be a whole number/);
+    assert.throws(() => parseDriftArgs(args('--cbpe-chunk-number', '0')), /--cbpe-chunk-number must be a whole number >= 1 \(got 0\)/);
+    assert.throws(() => parseDriftArgs(args('--cbpe-chunk-period', 'daily')), /--cbpe-chunk-period must be a duration like 1d or 6h \(got "daily"\)/);
+    assert.throws(() => validateDriftOptions({ reference: 'r', current: 'c', out: 'o', cbpeChunking: { method: 'size', size: -1 } }), /--cbpe-chunk-size must be a whole number >= 1/);
   });
 
   it('a bad --label-delay is a one-line input error', async () => {

@@ -26,6 +26,8 @@ export interface ReadOptions extends Omit<ParseOptions, 'timeColumn'> {
   onProgress?: (rowsRead: number) => void;
   /** Read size; tests use tiny chunks to exercise records split across chunks. */
   chunkSize?: number;
+  /** Also return each kept row's time (ms; NaN when unparsable or absent) in `ReadResult.timestamps`. */
+  timestamps?: boolean;
 }
 
 /** The time column of every read: the prediction log's. */
@@ -70,6 +72,7 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
   const chunkSize = opts.chunkSize ?? 1 << 20;
 
   const parser = new CsvParser(parseOptions(opts), unterminated);
+  if (opts.timestamps) parser.timestamps = new Float64Builder();
   parser.reserveRows = await estimateRows(files, chunkSize);
   const reader = new FileReader(chunkSize);
   for (const file of files) await reader.parseFile(parser, file, opts.onProgress);
@@ -97,6 +100,7 @@ async function readOnce(path: string, opts: ReadOptions): Promise<{ result: Read
     to: sawTimestamp ? new Date(maxTs).toISOString() : null,
     skippedEntries,
   };
+  if (parser.timestamps !== null && header.includes(TIMESTAMP)) result.timestamps = parser.timestamps.finish();
   return { result, mixed };
 }
 

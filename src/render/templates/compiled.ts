@@ -370,10 +370,12 @@ export const templateSpecs = {
     + "</div>\n    </div>\n  </section>\n  <table class=\"quality\" id=\"quality-metrics\">\n    <thead><tr><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Reference</th><th scope=\"col\" class=\"num\">Realized (labelled)</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Estimated (CBPE) ± 3σ</th><th scope=\"col\" class=\"num\">Reference band</th></tr></thead>\n    <tbody>\n"
     + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(37, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":118,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <p class=\"note\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":231}}})) != null ? stack1 : "")
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":121,"column":233},"end":{"line":121,"column":254}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"probabilitiesNote"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":111}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":111},"end":{"line":121,"column":324}}})) != null ? stack1 : "")
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":121,"column":326},"end":{"line":121,"column":347}} ), depth0))
     + "</p>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":139,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"chunkNote"),{"name":"if","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":128,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":129,"column":0},"end":{"line":146,"column":7}}})) != null ? stack1 : "")
     + "</section>\n";
 },"35":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
@@ -438,8 +440,42 @@ export const templateSpecs = {
 },"40":function(container,depth0,helpers,partials,data) {
     return " alert";
 },"41":function(container,depth0,helpers,partials,data) {
-    return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
+    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "ROC AUC and log loss: "
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "probabilitiesNote", {"start":{"line":121,"column":75},"end":{"line":121,"column":100}} ), depth0))
+    + ". ";
 },"42":function(container,depth0,helpers,partials,data) {
+    return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
+},"43":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "  <h3 id=\"cbpe-chunks\">CBPE per chunk</h3>\n  <p class=\"note\">"
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "chunkNote", {"start":{"line":124,"column":20},"end":{"line":124,"column":37}} ), depth0))
+    + "</p>\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"quality"),"chunkCharts"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":125,"column":0},"end":{"line":127,"column":9}}})) != null ? stack1 : "");
+},"44":function(container,depth0,helpers,partials,data) {
+    var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "  <div class=\"card timeline\">"
+    + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),depth0,{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
+    + "</div>\n";
+},"45":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -448,13 +484,13 @@ export const templateSpecs = {
     };
 
   return "  <table class=\"quality\" id=\"quality-classes\">\n    <thead><tr><th scope=\"col\">Class</th><th scope=\"col\" class=\"num\">Labelled rows</th><th scope=\"col\" class=\"num\">Precision</th><th scope=\"col\" class=\"num\">Recall</th><th scope=\"col\" class=\"num\">F1</th><th scope=\"col\" class=\"num\">Reference F1</th></tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":126,"column":0},"end":{"line":128,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(46, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":133,"column":0},"end":{"line":135,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <table class=\"confusion\" id=\"confusion-matrix\">\n    <thead><tr><th scope=\"col\">true ↓ / predicted →</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":132,"column":56},"end":{"line":132,"column":119}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(47, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":139,"column":56},"end":{"line":139,"column":119}}})) != null ? stack1 : "")
     + "</tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":134,"column":0},"end":{"line":136,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(48, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":141,"column":0},"end":{"line":143,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n";
-},"43":function(container,depth0,helpers,partials,data) {
+},"46":function(container,depth0,helpers,partials,data) {
     var helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -463,23 +499,23 @@ export const templateSpecs = {
     };
 
   return "      <tr><td><code>"
-    + alias4((((helper = lookupProperty(helpers,"label") || alias1(depth0, "label", {"start":{"line":127,"column":22},"end":{"line":127,"column":27}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":127,"column":20},"end":{"line":127,"column":29}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"label") || alias1(depth0, "label", {"start":{"line":134,"column":22},"end":{"line":134,"column":27}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":134,"column":20},"end":{"line":134,"column":29}}}) : helper)))
     + "</code></td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"support") || alias1(depth0, "support", {"start":{"line":127,"column":59},"end":{"line":127,"column":66}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"support","hash":{},"data":data,"loc":{"start":{"line":127,"column":57},"end":{"line":127,"column":68}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"support") || alias1(depth0, "support", {"start":{"line":134,"column":59},"end":{"line":134,"column":66}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"support","hash":{},"data":data,"loc":{"start":{"line":134,"column":57},"end":{"line":134,"column":68}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"precision") || alias1(depth0, "precision", {"start":{"line":127,"column":91},"end":{"line":127,"column":100}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":127,"column":89},"end":{"line":127,"column":102}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"precision") || alias1(depth0, "precision", {"start":{"line":134,"column":91},"end":{"line":134,"column":100}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":134,"column":89},"end":{"line":134,"column":102}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"recall") || alias1(depth0, "recall", {"start":{"line":127,"column":125},"end":{"line":127,"column":131}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"recall","hash":{},"data":data,"loc":{"start":{"line":127,"column":123},"end":{"line":127,"column":133}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"recall") || alias1(depth0, "recall", {"start":{"line":134,"column":125},"end":{"line":134,"column":131}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"recall","hash":{},"data":data,"loc":{"start":{"line":134,"column":123},"end":{"line":134,"column":133}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"f1") || alias1(depth0, "f1", {"start":{"line":127,"column":156},"end":{"line":127,"column":158}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"f1","hash":{},"data":data,"loc":{"start":{"line":127,"column":154},"end":{"line":127,"column":160}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"f1") || alias1(depth0, "f1", {"start":{"line":134,"column":156},"end":{"line":134,"column":158}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"f1","hash":{},"data":data,"loc":{"start":{"line":134,"column":154},"end":{"line":134,"column":160}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":127,"column":183},"end":{"line":127,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":127,"column":181},"end":{"line":127,"column":190}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":134,"column":183},"end":{"line":134,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":134,"column":181},"end":{"line":134,"column":190}}}) : helper)))
     + "</td></tr>\n";
-},"44":function(container,depth0,helpers,partials,data) {
+},"47":function(container,depth0,helpers,partials,data) {
     return "<th scope=\"col\">"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</th>";
-},"45":function(container,depth0,helpers,partials,data) {
+},"48":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -488,11 +524,11 @@ export const templateSpecs = {
     };
 
   return "      <tr><th scope=\"row\">"
-    + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":135,"column":28},"end":{"line":135,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":135,"column":26},"end":{"line":135,"column":35}}}) : helper)))
+    + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":142,"column":28},"end":{"line":142,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":142,"column":26},"end":{"line":142,"column":35}}}) : helper)))
     + "</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(46, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":135,"column":40},"end":{"line":135,"column":81}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(49, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":142,"column":40},"end":{"line":142,"column":81}}})) != null ? stack1 : "")
     + "</tr>\n";
-},"46":function(container,depth0,helpers,partials,data) {
+},"49":function(container,depth0,helpers,partials,data) {
     return "<td>"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</td>";
@@ -577,9 +613,9 @@ export const templateSpecs = {
     + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
     + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(29, data, 0),"inverse":container.program(33, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
     + "</section>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":141,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":148,"column":7}}})) != null ? stack1 : "")
     + "</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
-    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":144,"column":11},"end":{"line":144,"column":24}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":151,"column":11},"end":{"line":151,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
 },"usePartial":true,"useData":true},
   index: {"0":function(container,depth0,helpers,partials,data) {

@@ -9,6 +9,7 @@ import type { Model, Prediction } from '../../io/model/onnx.ts';
 import { createFeedbackValidator, createValidator } from '../../io/model/validate.ts';
 import type { InferenceMetrics } from '../metrics/inference.ts';
 import type { LogWriter } from '../../io/log/writer.ts';
+import { logsClassProbabilities } from '../../drift/log-columns.ts';
 import { createErrorMiddleware, methodLabel, routeLabel } from './errors.ts';
 import { buildOpenApi } from './openapi.ts';
 
@@ -57,6 +58,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const validate = createValidator(card, { maxInstances });
   const validateFeedback = createFeedbackValidator(card, { maxInstances });
   const openapi = buildOpenApi(card, { maxInstances, maxBodyBytes });
+  const logProbabilities = logsClassProbabilities(card.classes);
   const app = new Koa<State>();
   const router = new Router<State>();
   let draining = false;
@@ -134,6 +136,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
         const row: unknown[] = [id, timestamp, card.version];
         for (const f of card.features) row.push(rows[i][f.name] ?? '');
         row.push(p.label, p.confidence);
+        if (logProbabilities) for (let k = 0; k < card.classes.length; k++) row.push(p.probabilities[k]);
         logRows[i] = row;
       }
       ctx.state.logRows = logRows;

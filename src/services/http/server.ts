@@ -68,7 +68,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     log = createLogWriter({
       dir: o.logDir,
       instanceId: o.instanceId,
-      columns: logColumns(loaded.card.features.map((f) => f.name)),
+      columns: logColumns(loaded.card.features.map((f) => f.name), loaded.card.classes),
       maxBytes: o.maxLogBytes,
       maxAgeMs: o.maxLogAgeMs,
       onFlush: (seconds, rows) => {

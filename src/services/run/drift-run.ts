@@ -22,14 +22,15 @@ import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, save
 import { readLogInWorker, type BackgroundRead } from '../../io/log/read-worker.ts';
 import type { CategoricalColumn, Column } from '../../table/columns.ts';
 import { assembleResult, planColumns, type DriftOptions } from '../../drift/detect.ts';
-import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, REQUEST_ID } from '../../drift/log-columns.ts';
+import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, probabilityColumns, REQUEST_ID } from '../../drift/log-columns.ts';
 import { readLabels, labelDirOf } from '../../io/log/labels.ts';
-import { assessPerformance, type PerformanceInput, type PredictionSide } from '../../drift/performance.ts';
+import { assessPerformance, type PerformanceInput } from '../../drift/performance.ts';
+import { pickClassProba, type PredictionSide } from '../../drift/probabilities.ts';
 import { estimateWithCbpe } from '../../drift/estimate.ts';
 import { parseDuration } from '../../drift/duration.ts';
 import { createColumnPool } from './pool.ts';
 import type { SideProfile } from '../../drift/profile.ts';
-import type { ColumnDrift, ColumnType, DriftResult, PerformanceSection } from '../../drift/result.ts';
+import type { CbpeChunking, ColumnDrift, ColumnType, DriftResult, PerformanceSection } from '../../drift/result.ts';
 import type { ColumnTask } from '../../drift/task.ts';
 import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, columnCompat, finalizeAlarms, periodKey, type AlarmOptions } from '../../drift/alarms.ts';
 import { readTimestampColumn } from '../../io/log/timestamps.ts';
@@ -58,6 +59,8 @@ export interface DriftJobOptions extends DriftOptions {
   labelDelay?: string;
   /** Reference column with the true class; default the card's `training.target`. */
   target?: string;
+  /** CBPE per chunk of the window too (NannyML's chunkers); default: the whole window only. */
+  cbpeChunking?: CbpeChunking;
   /** Worker threads for the column tests; default: available parallelism; 0 runs inline. */
   workers?: number;
   /** Use and fill the caches: the reference profile, and the parsed closed files of a log directory (default true). */
@@ -109,6 +112,16 @@ export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** What is wrong with a CBPE chunking, or null. */
+export function cbpeChunkingProblem(c: CbpeChunking | undefined): string | null {
+  if (c === undefined) return null;
+  if (c.method === 'size' && !(Number.isInteger(c.size) && c.size! > 0)) return `--cbpe-chunk-size must be a whole number >= 1 (got ${c.size})`;
+  if (c.method === 'number' && !(Number.isInteger(c.number) && c.number! > 0)) return `--cbpe-chunk-number must be a whole number >= 1 (got ${c.number})`;
+  if (c.method === 'period' && (c.period === undefined || !(parseDuration(c.period)! > 0))) return `--cbpe-chunk-period must be a duration like 1d or 6h (got "${c.period}")`;
+  if (!['size', 'number', 'period'].includes(c.method)) return `unknown CBPE chunking "${c.method}"`;
+  return null;
+}
+
 /** Checks options that do not need the data; throws InputError naming the first problem. */
 export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number | null } {
   let sinceMs: number | null = null;
@@ -132,6 +145,8 @@ export function validateDriftOptions(opts: DriftJobOptions): { sinceMs: number |
   if (opts.labelDelay !== undefined && parseDuration(opts.labelDelay) === null) {
     throw new InputError('bad_label_delay', `--label-delay must be a duration like 24h, 30m or 7d (got "${opts.labelDelay}")`);
   }
+  const chunkProblem = cbpeChunkingProblem(opts.cbpeChunking);
+  if (chunkProblem !== null) throw new InputError('bad_cbpe_chunking', chunkProblem);
   if (opts.driftShare !== undefined && !(opts.driftShare > 0 && opts.driftShare <= 1)) throw new InputError('bad_drift_share', `drift share must be in (0, 1] (got ${opts.driftShare})`);
   return { sinceMs };
 }
@@ -212,17 +227,31 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   const declared = card?.types;
   // Model quality needs the card's classes; the window's ids and confidences are then kept too.
   const quality = card?.quality ?? null;
-  const qualityColumns = new Set(quality === null ? [] : [REQUEST_ID, CONFIDENCE]);
-  const currentTypes = quality === null ? declared : new Map([...(declared ?? []), [REQUEST_ID, 'categorical'], [CONFIDENCE, 'numerical']] as [string, ColumnType][]);
+  // Per-class probabilities (log contract v2) are model outputs, never drift features; timestamps
+  // are kept only for CBPE chunks (time order, periods).
+  const probaNames = quality === null ? [] : probabilityColumns(quality.classes);
+  const chunkTimes = quality !== null && opts.cbpeChunking !== undefined;
+  const utility: ReadonlySet<string> = new Set([...LOG_UTILITY_COLUMNS, ...probaNames]);
+  const qualityColumns = new Set(quality === null ? [] : [REQUEST_ID, CONFIDENCE, ...probaNames]);
+  const currentTypes =
+    quality === null
+      ? declared
+      : new Map([
+          ...(declared ?? []),
+          [REQUEST_ID, 'categorical'],
+          [CONFIDENCE, 'numerical'],
+          ...probaNames.map((n) => [n, 'numerical']),
+        ] as [string, ColumnType][]);
 
   const useCache = opts.cache ?? true;
   const cacheDir = opts.cacheDir ?? join(opts.out, '.cache');
   const identity = useCache ? await referenceIdentity(opts.reference) : null;
   const referenceCached = identity !== null && (await hasCachedProfiles(cacheDir, identity.prefix));
   // A log directory: closed files come from the log-file cache, only new and open ones are parsed.
-  const keepNames = [...referenceHeader.filter((n) => !LOG_UTILITY_COLUMNS.has(n)), ...[...qualityColumns].filter((n) => !referenceHeader.includes(n) || LOG_UTILITY_COLUMNS.has(n))];
+  const keepNames = [...referenceHeader.filter((n) => !utility.has(n)), ...[...qualityColumns].filter((n) => !referenceHeader.includes(n) || utility.has(n))];
   const logCache = { dir: cacheDir, maxBytes: opts.logCacheMaxBytes };
-  const logPlan = useCache && currentIsDir && (opts.logCache ?? true) ? await planLogRead(opts.current, { types: currentTypes, keepNames }, logCache) : null;
+  // CBPE chunks need each row's timestamp, which only a full read returns (not the log-file cache).
+  const logPlan = useCache && currentIsDir && (opts.logCache ?? true) && !chunkTimes ? await planLogRead(opts.current, { types: currentTypes, keepNames }, logCache) : null;
   // Threads pay off only on large inputs: each costs tens of ms of start-up and module loading.
   const currentBytes = logPlan !== null ? logPlan.bytesToParse : await csvBytes(opts.current, currentIsDir);
   // Alarm-mode calibration (resampling, chunks) is heavy whatever the input size: it keeps the pool.
@@ -238,7 +267,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     if (!referenceCached && workers > 0) {
       background = readLogInWorker(
         opts.reference,
-        { types: declared, keepNames: referenceHeader.filter((n) => !LOG_UTILITY_COLUMNS.has(n)), unterminatedLastLine: 'row' },
+        { types: declared, keepNames: referenceHeader.filter((n) => !utility.has(n)), unterminatedLastLine: 'row' },
         (rowsRead) => opts.onProgress?.({ phase: 'reference', rowsRead }),
       );
     }
@@ -258,7 +287,8 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       current = await readLog(opts.current, {
         sinceMs,
         types: currentTypes,
-        keep: (name) => (wanted.has(name) && !LOG_UTILITY_COLUMNS.has(name)) || qualityColumns.has(name),
+        keep: (name) => (wanted.has(name) && !utility.has(name)) || qualityColumns.has(name),
+        timestamps: chunkTimes,
         onProgress: onCurrentProgress,
       });
     }
@@ -274,7 +304,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       if (unknown.length > 0) throw new InputError('unknown_columns', `--columns not in both datasets: ${unknown.join(', ')}`);
     }
     // A prediction log (or a model card) says which column is the model's output; see planColumns.
-    const plan = planColumns(referenceHeader, current.table, declared, opts.columns, currentIsDir || declared !== undefined);
+    const plan = planColumns(referenceHeader, current.table, declared, opts.columns, currentIsDir || declared !== undefined, utility);
     if (plan.features.length === 0) {
       throw new InputError('no_shared_columns', `no feature columns shared by ${opts.reference} and ${opts.current}`);
     }
@@ -357,7 +387,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       return task;
     });
     // Taken before the columns move to the workers.
-    const qualityInput = quality === null ? null : pickQualityColumns(current.table.columns);
+    const qualityInput = quality === null ? null : pickQualityColumns(current.table.columns, quality.classes, current.timestamps ?? null);
     // The tables' arrays now move to the workers; drop our references so memory can be reclaimed.
     current.table.columns.clear();
     reference?.table.columns.clear();
@@ -437,14 +467,20 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
   }
 }
 
-function pickQualityColumns(columns: Map<string, Column>): { ids: CategoricalColumn | null; side: PredictionSide } | null {
+function pickQualityColumns(columns: Map<string, Column>, classes: readonly string[], timestamps: Float64Array | null): { ids: CategoricalColumn | null; side: PredictionSide; timestamps: Float64Array | null } | null {
   const pred = columns.get(PREDICTION_COLUMN);
   if (pred === undefined || pred.kind !== 'categorical') return null;
   const ids = columns.get(REQUEST_ID);
   const conf = columns.get(CONFIDENCE);
-  // A copy of the prediction codes: the column's own buffer is transferred to a worker (detached here).
+  // A copy of the prediction codes: the column's own buffer is transferred to a worker (detached
+  // here). The probability columns are never drift columns, so they stay here as they are.
   const predictions: CategoricalColumn = { ...pred, codes: pred.codes.slice() };
-  return { ids: ids !== undefined && ids.kind === 'categorical' ? ids : null, side: { predictions, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null } };
+  const classProba = pickClassProba(columns, classes);
+  return {
+    ids: ids !== undefined && ids.kind === 'categorical' ? ids : null,
+    side: { predictions, confidence: conf !== undefined && conf.kind === 'numerical' ? conf : null, classProba },
+    timestamps,
+  };
 }
 
 /**
@@ -454,7 +490,7 @@ function pickQualityColumns(columns: Map<string, Column>): { ids: CategoricalCol
 async function measurePerformance(
   opts: DriftJobOptions,
   quality: { classes: string[]; target: string | null },
-  cur: { ids: CategoricalColumn | null; side: PredictionSide },
+  cur: { ids: CategoricalColumn | null; side: PredictionSide; timestamps: Float64Array | null },
   windowTo: string | null,
   currentIsDir: boolean,
   declared: ReadonlyMap<string, ColumnType> | undefined,
@@ -468,12 +504,25 @@ async function measurePerformance(
   if (target !== null) {
     const header = await readHeader(opts.reference);
     if (header.includes(target) && header.includes(PREDICTION_COLUMN)) {
-      const wantedRef = new Set([target, PREDICTION_COLUMN, CONFIDENCE]);
-      const types = new Map<string, ColumnType>([...(declared ?? []), [target, 'categorical'], [PREDICTION_COLUMN, 'categorical'], [CONFIDENCE, 'numerical']]);
+      const probaNames = probabilityColumns(quality.classes);
+      const wantedRef = new Set([target, PREDICTION_COLUMN, CONFIDENCE, ...probaNames]);
+      const types = new Map<string, ColumnType>([
+        ...(declared ?? []),
+        [target, 'categorical'],
+        [PREDICTION_COLUMN, 'categorical'],
+        [CONFIDENCE, 'numerical'],
+        ...probaNames.map((n): [string, ColumnType] => [n, 'numerical']),
+      ]);
       const ref = await readLog(opts.reference, { types, keep: (n) => wantedRef.has(n), unterminatedLastLine: 'row' });
-      const side = pickQualityColumns(ref.table.columns);
+      // Chunks in time order: the reference's timestamps as the alarm chunks read them (naive = UTC).
+      let times: Float64Array | null = null;
+      if (opts.cbpeChunking !== undefined && header.includes('timestamp')) {
+        times = await readTimestampColumn(opts.reference);
+        if (times.length !== ref.table.rows) throw new InputError('bad_timestamps', `reference ${opts.reference}: ${times.length} timestamps for ${ref.table.rows} data rows (rows skipped as malformed?)`);
+      }
+      const side = pickQualityColumns(ref.table.columns, quality.classes, times);
       const y = ref.table.columns.get(target);
-      if (side !== null && y !== undefined && y.kind === 'categorical') reference = { target, labels: y, side: side.side };
+      if (side !== null && y !== undefined && y.kind === 'categorical') reference = { target, labels: y, side: side.side, timestamps: side.timestamps };
     }
   }
   if ((labels === null || labels.files.length === 0) && reference === null) return null;
@@ -495,6 +544,11 @@ async function measurePerformance(
       },
     },
     reference,
+    chunking: opts.cbpeChunking === undefined ? null : withPeriodMs(opts.cbpeChunking),
     estimate: estimateWithCbpe,
   });
+}
+
+function withPeriodMs(c: CbpeChunking): CbpeChunking {
+  return c.method === 'period' ? { ...c, periodMs: parseDuration(c.period!)! } : c;
 }
