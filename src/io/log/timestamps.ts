@@ -24,7 +24,7 @@ export async function readTimestampColumn(path: string): Promise<Float64Array> {
         if (index === -1) throw new InputError('no_timestamp', `time-based alarm chunks need a "${TIMESTAMP}" column, and ${path} has none`);
         continue;
       }
-      out.push(parseTimestampText(rec[index] ?? ''));
+      out.push(parseTime(rec[index] ?? ''));
     }
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -36,8 +36,7 @@ export async function readTimestampColumn(path: string): Promise<Float64Array> {
   return Float64Array.from(out);
 }
 
-/** One timestamp cell: ISO 8601, naive times as UTC; NaN when empty or unparsable. */
-export function parseTimestampText(text: string): number {
+function parseTime(text: string): number {
   const t = text.trim();
   if (t === '') return NaN;
   const naive = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(t);
