@@ -10,6 +10,8 @@ export interface EnvConfig {
   monitorName: string | undefined;
   /** Namespace of this pod (downward API), where the operator keeps its leader Lease. */
   podNamespace: string | undefined;
+  /** Set by `sentinel serve --workers N` in each worker it forks: the worker's slot, 0..N-1. */
+  workerIndex: number | undefined;
 }
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -23,6 +25,10 @@ export function loadConfig(env: Record<string, string | undefined>): EnvConfig {
   if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(instanceId)) {
     problems.push(`SENTINEL_INSTANCE_ID must match [A-Za-z0-9._-]{1,128} (got "${instanceId}")`);
   }
+  const workerIndex = env.SENTINEL_WORKER_INDEX === undefined ? undefined : Number(env.SENTINEL_WORKER_INDEX);
+  if (workerIndex !== undefined && !(Number.isInteger(workerIndex) && workerIndex >= 0)) {
+    problems.push(`SENTINEL_WORKER_INDEX must be a whole number >= 0 (got "${env.SENTINEL_WORKER_INDEX}")`);
+  }
   if (problems.length > 0) throw new UsageError(problems.join('; '), { details: problems });
   return {
     logLevel,
@@ -30,5 +36,6 @@ export function loadConfig(env: Record<string, string | undefined>): EnvConfig {
     monitorNamespace: env.SENTINEL_MONITOR_NAMESPACE || undefined,
     monitorName: env.SENTINEL_MONITOR_NAME || undefined,
     podNamespace: env.SENTINEL_POD_NAMESPACE || undefined,
+    workerIndex,
   };
 }

@@ -1,11 +1,14 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { startInferenceServer } from '../services/http/server.ts';
+import { startInferenceServer, type ServeOptions } from '../services/http/server.ts';
 import { SERVER_LIMITS_HELP } from '../services/server.ts';
 import { parseFlags, type Command } from './command.ts';
 import { untilSignal } from './signals.ts';
 import { LIMIT_FLAGS, parseBytes, parseDuration, parseLimitFlags, parsePort, parsePositiveInt, resolveInstanceId } from './flags.ts';
+import { MAX_WORKERS, parseWorkers, runServeCluster, runServeWorker } from './serve-cluster.ts';
 
 const HELP = `usage: sentinel serve [options]
 
@@ -24,6 +27,8 @@ options:
   --max-body SIZE      largest request body accepted (default 1MiB)
   --max-instances N    largest batch accepted (default 1000)
   --max-batch-rows N   most rows one model run takes from concurrent requests (default 64)
+  --workers N          worker processes sharing the port, each with its own log files
+                       (default: the available cores, here ${availableCores()}; 1..${MAX_WORKERS}; 1 = no cluster)
   --no-log             do not record predictions (benchmarks only: nothing is durable)
 ${SERVER_LIMITS_HELP}`;
 
@@ -41,6 +46,7 @@ export const serveCommand: Command = async (argv, env) => {
       'max-body': { type: 'string', default: '1MiB' },
       'max-instances': { type: 'string', default: '1000' },
       'max-batch-rows': { type: 'string', default: '64' },
+      workers: { type: 'string' },
       'no-log': { type: 'boolean', default: false },
       ...LIMIT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
@@ -52,24 +58,34 @@ export const serveCommand: Command = async (argv, env) => {
     return 0;
   }
   const config = loadConfig(env);
-  const instanceId = resolveInstanceId(values['instance-id'], config.instanceId);
-  const logger = createLogger({ level: config.logLevel });
-  const running = await startInferenceServer({
+  const workers = values.workers === undefined ? availableCores() : parseWorkers(values.workers);
+  const opts: Omit<ServeOptions, 'logger' | 'worker'> = {
     port: parsePort(values.port),
     host: values.host,
     modelPath: resolve(values.model),
     logDir: values['no-log'] ? undefined : resolve(values['log-dir']),
-    instanceId,
+    instanceId: resolveInstanceId(values['instance-id'], config.instanceId),
     maxLogBytes: parseBytes(values['max-log-size'], '--max-log-size'),
     maxLogAgeMs: parseDuration(values['max-log-age'], '--max-log-age'),
     maxBodyBytes: parseBytes(values['max-body'], '--max-body'),
     maxInstances: parsePositiveInt(values['max-instances'], '--max-instances'),
     maxBatchRows: parsePositiveInt(values['max-batch-rows'], '--max-batch-rows'),
     limits: parseLimitFlags(values),
-    logger,
-  });
+  };
+  const logger = createLogger({ level: config.logLevel });
+  if (cluster.isWorker && config.workerIndex !== undefined) {
+    const wlogger = logger.child({ worker: config.workerIndex });
+    return runServeWorker(config.workerIndex, wlogger, (worker) => startInferenceServer({ ...opts, logger: wlogger, worker }));
+  }
   if (values['no-log']) logger.warn('--no-log: predictions are NOT recorded');
+  if (workers > 1) return runServeCluster({ workers, args: argv, logger });
+  const running = await startInferenceServer({ ...opts, logger });
   await untilSignal(logger);
   await running.shutdown();
   return 0;
 };
+
+/** What `--workers` defaults to: the cores this process may use. */
+function availableCores(): number {
+  return Math.min(availableParallelism(), MAX_WORKERS);
+}

@@ -21,7 +21,8 @@ export interface InferenceAppDeps {
   labels?: LogWriter;
   /** Throws when the log cannot take rows (readiness). */
   probeLog: () => Promise<void>;
-  registry: Registry;
+  /** What /metrics exposes: this process's registry, or (in a `--workers` cluster) the whole server's. */
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
   metrics: InferenceMetrics;
   logger: Logger;
   maxBodyBytes?: number;

@@ -17,8 +17,22 @@ export interface RunningServer {
   server: Server;
   url: string;
   card: ModelCard;
+  /** This process's own metrics (a `--workers` cluster aggregates the workers' ones). */
+  registry: Registry;
+  /** This process's own readiness check (model loaded, log writable); throws when not ready. */
+  probe(): Promise<void>;
   /** Stops accepting, answers in-flight requests, flushes the log; resolves when done. */
   shutdown(): Promise<void>;
+}
+
+/** What a worker of `sentinel serve --workers N` gets from the cluster (src/cli/serve-cluster.ts). */
+export interface WorkerHooks {
+  /** The worker's slot, 0..N-1: its log files are named `<instance>-w<slot>`. */
+  index: number;
+  /** The whole server's readiness: throws unless every running worker's probe passes. */
+  readiness: () => Promise<void>;
+  /** The whole server's metrics, in the Prometheus text format. */
+  exposition: () => Promise<string>;
 }
 
 export interface ServeOptions {
@@ -37,11 +51,15 @@ export interface ServeOptions {
   /** Connection limits and timeouts; defaults SERVER_LIMITS. */
   limits?: Partial<ServerLimits>;
   logger: Logger;
+  /** Set in a `--workers` cluster: this worker's slot, and how /readyz and /metrics reach the whole server through the primary. */
+  worker?: WorkerHooks;
 }
 
 /** Loads the model, opens the log and listens. Used by `sentinel serve` and by the demo. */
 export async function startInferenceServer(o: ServeOptions): Promise<RunningServer> {
   const logger = o.logger.child({ component: 'serve' });
+  // Exactly one writer per file: each worker names its files after its slot.
+  const instanceId = o.worker ? `${o.instanceId}-w${o.worker.index}` : o.instanceId;
   const loaded = await loadModelCard(o.modelPath);
   const model = await loadOnnxModel(loaded.card, loaded.onnxBytes, { maxBatchRows: o.maxBatchRows });
   const registry = new Registry();
@@ -53,7 +71,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     await mkdirDurable(o.logDir, LABEL_DIR);
     labels = createLogWriter({
       dir: join(o.logDir, LABEL_DIR),
-      instanceId: o.instanceId,
+      instanceId,
       columns: [...LABEL_COLUMNS],
       filePrefix: LABEL_FILE_PREFIX,
       what: 'label log',
@@ -67,7 +85,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     });
     log = createLogWriter({
       dir: o.logDir,
-      instanceId: o.instanceId,
+      instanceId,
       columns: logColumns(loaded.card.features.map((f) => f.name), loaded.card.classes),
       maxBytes: o.maxLogBytes,
       maxAgeMs: o.maxLogAgeMs,
@@ -89,7 +107,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     // directory takes a new file right now.
     const lost = await log?.checkFile();
     if (lost) logger.warn({ reason: lost }, 'the open prediction-log file lost its name; the next write starts a new file');
-    const probe = join(logDir, `.readyz-${o.instanceId}-${process.pid}`);
+    const probe = join(logDir, `.readyz-${instanceId}-${process.pid}`);
     const fh = await open(probe, 'w');
     try {
       await fh.write('ok');
@@ -98,17 +116,31 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       await unlink(probe).catch(() => {});
     }
   };
-  const { app, startDraining } = createInferenceApp({ model, log, labels, probeLog, registry, metrics, logger, maxBodyBytes: o.maxBodyBytes, maxInstances: o.maxInstances });
+  const { app, startDraining } = createInferenceApp({
+    model,
+    log,
+    labels,
+    probeLog: o.worker?.readiness ?? probeLog,
+    registry: o.worker ? { contentType: registry.contentType, metrics: o.worker.exposition } : registry,
+    metrics,
+    logger,
+    maxBodyBytes: o.maxBodyBytes,
+    maxInstances: o.maxInstances,
+  });
   // The idle timeout (65 s) outlasts common load-balancer idle timeouts.
   const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
-  logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
+  // A worker does not announce the URL: the primary does, once every worker is up.
+  if (o.worker) logger.info({ log_dir: logDir ?? null }, 'worker ready');
+  else logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
 
   let stopping: Promise<void> | undefined;
   return {
     server,
     url,
     card: loaded.card,
+    registry,
+    probe: probeLog,
     shutdown() {
       stopping ??= (async () => {
         startDraining();

@@ -20,6 +20,8 @@ export function createInferenceMetrics(registry: Registry, model: { name: string
     name: 'sentinelml_model_info',
     help: 'The model being served (value is always 1).',
     labelNames: ['model_name', 'model_version'],
+    // Across `--workers` the value stays 1 (every other metric here is summed).
+    aggregator: 'first',
     registers: [registry],
   });
   info.set({ model_name: model.name, model_version: model.version }, 1);
