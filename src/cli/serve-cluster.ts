@@ -208,7 +208,7 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
     });
   };
 
-  const stopAll = async (): Promise<number> => {
+  const stopAll = async (report = true): Promise<number> => {
     stopping = true;
     let code = 0;
     const exits = slots.map((s) => {
@@ -219,7 +219,7 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
         w.once('exit', (c, sig) => {
           if (c !== 0) {
             code = 1;
-            logger.error({ pid: w.process.pid, code: c, signal: sig }, 'worker did not stop cleanly');
+            if (report) logger.error({ pid: w.process.pid, code: c, signal: sig }, 'worker did not stop cleanly');
           }
           res();
         });
@@ -238,7 +238,8 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
   const signalled = untilSignal(logger).then(() => 'signal' as const);
   for (let i = 0; i < o.workers; i++) fork(i);
   const first = await Promise.race([startup.then(() => 'up' as const), signalled]).catch(async (err: Error) => {
-    await stopAll();
+    // The failing worker's message is the one line the user sees; the others only stop.
+    await stopAll(false);
     throw err;
   });
   if (first === 'up') {
