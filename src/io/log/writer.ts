@@ -1,4 +1,5 @@
-import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, statSync } from 'node:fs';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { UnavailableError } from '../../errors.ts';
@@ -52,8 +53,14 @@ interface Waiter {
  * A file is created with O_EXCL and never reopened: after a failed write the writer abandons the
  * file (its tail is unknown) and starts a new one, so a torn line can only be a file's last.
  *
+ * The file is opened with O_DSYNC, so the write() of a group is its fdatasync: one trip to libuv's
+ * thread pool per group commit instead of two. At one connection each trip is a hand-off to a
+ * pool thread and back, and on a busy machine each hand-off waits for a CPU; these trips were the
+ * tail of a single connection's latency (bench/serve/RESULTS-p99.md).
+ *
  * Before rows are acknowledged, the writer checks that the open file is still the file at its path
- * (one stat per group commit, dev + inode compared with the handle's): rows written into a file
+ * (one stat per group commit, dev + inode compared with the handle's; a synchronous stat of a
+ * cached entry costs microseconds, less than another trip to the pool): rows written into a file
  * whose name was deleted (`rm -rf` of the log directory) would otherwise be lost after the answer.
  * Then the writer starts a new file and writes the rows again there, or fails them (503) when it
  * cannot. A file that never received a committed row (disk full right after its header) is removed.
@@ -91,7 +98,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     for (let attempt = 0; handle === undefined; attempt++) {
       candidate = join(opts.dir, logFileName(opts.instanceId, started, seq++, opts.filePrefix));
       try {
-        handle = await open(candidate, 'wx', 0o644);
+        handle = await open(candidate, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC, 0o644);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw err;
       }
@@ -123,10 +130,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   }
 
   /** Why the open file is no longer the file at its path, or null when it still is. */
-  async function lostName(): Promise<string | null> {
+  function lostName(): string | null {
     if (path === undefined || identity === undefined) return null;
     try {
-      const st = await stat(path);
+      const st = statSync(path);
       return st.dev === identity.dev && st.ino === identity.ino ? null : `${path} was replaced by another file`;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -165,10 +172,10 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
         // Twice at most: a second lost name in a row means someone keeps deleting the directory.
         for (let attempt = 0; ; attempt++) {
           if (!fh) await openNewFile();
+          // O_DSYNC: durable when write() returns.
           await writeAll(fh!, text);
           bytes += Buffer.byteLength(text);
-          await fh!.datasync();
-          const lost = await lostName();
+          const lost = lostName();
           if (lost === null) break;
           opts.onLostFile?.(lost);
           stale = true;
@@ -207,7 +214,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     },
     currentFile: () => path,
     async checkFile() {
-      const lost = await lostName();
+      const lost = lostName();
       if (lost !== null) stale = true;
       return lost;
     },
