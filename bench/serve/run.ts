@@ -1,34 +1,43 @@
-// bench/serve: HTTP throughput and latency of the inference server against its baselines, side by
-// side in one run. Load comes from wrk (a separate process, 1 thread, 64 connections) POSTing single-
-// row requests drawn from the demo data. Rounds are interleaved across variants (A B C D, A B C D, ...)
-// so machine noise hits every variant alike; we report the median of the rounds.
+// bench/serve: HTTP throughput, latency and CPU per request of the inference server against the
+// peers a Python team would pick, side by side in one run. Load comes from wrk (a separate process,
+// 1 thread) POSTing single-row requests drawn from the demo data, at each connection count given.
+// Rounds are interleaved across variants (A B C, A B C, ...) so the noise of a shared machine hits
+// every variant alike; we report the median of the rounds, the load average seen, and CPU per
+// request (user + sys of the server's whole process tree, from /proc, over the measured run).
 //
-//   node bench/serve/run.ts [--rounds 5] [--seconds 10] [--connections 64] [--only a,b]
+//   node bench/serve/run.ts [--rounds 5] [--seconds 10] [--connections 64,1] [--only a,b]
 //
-// Needs: wrk (apt), the Python baseline venv (bench/serve/python/requirements.txt), see README.
+// Needs: wrk (apt-get install wrk); the FastAPI peer's venv (bench/serve/fastapi/requirements.txt,
+// default ~/.cache/sentinelml/venv-serve); for the optional seed-design variants (flask, gunicorn)
+// the venv of bench/serve/python/requirements.txt (--venv).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundledCard, featureRowsFrom } from '../../test/support/model.ts';
 import { REPO, SENTINEL } from '../../test/support/process.ts';
 
+const CACHE = process.env.SENTINEL_CACHE ?? join(process.env.HOME ?? '/root', '.cache/sentinelml');
+const DEFAULT_ONLY = 'fastapi-1w,fastapi-1w-fsync,fastapi-2w,fastapi-2w-fsync,nolog,durable,durable-2w,koa';
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '64' },
-    only: { type: 'string' },
-    venv: { type: 'string', default: join(process.env.SENTINEL_CACHE ?? join(process.env.HOME ?? '/root', '.cache/sentinelml'), 'venv-bench') },
+    connections: { type: 'string', default: '64,1' },
+    only: { type: 'string', default: DEFAULT_ONLY },
+    venv: { type: 'string', default: join(CACHE, 'venv-bench') },
+    'fastapi-venv': { type: 'string', default: join(CACHE, 'venv-serve') },
     out: { type: 'string', default: join(REPO, 'bench/serve/RESULTS.md') },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
-const CONNS = Number(values.connections);
+const CONNECTIONS = values.connections.split(',').map(Number);
 const py = join(values.venv, 'bin');
+const fastapiPy = join(values['fastapi-venv'], 'bin');
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -42,17 +51,55 @@ async function freePort(): Promise<number> {
 interface Variant {
   key: string;
   label: string;
+  /** Rows of its log files are counted (durable variants). */
+  logs?: boolean;
   start(port: number, dir: string): ChildProcess;
 }
 
 const pyEnv = (dir: string) => ({ ...process.env, BENCH_LOG_PATH: join(dir, 'live_predictions.csv'), PYTHONUNBUFFERED: '1' });
+const fastapi = (workers: number, log: 'none' | 'fsync') => (port: number, dir: string) =>
+  spawn(join(fastapiPy, 'uvicorn'), ['app:app', '--host', '127.0.0.1', '--port', String(port), '--workers', String(workers), '--log-level', 'warning', '--no-access-log'], {
+    cwd: join(REPO, 'bench/serve/fastapi'),
+    env: { ...process.env, BENCH_LOG: log, BENCH_LOG_DIR: dir, PYTHONUNBUFFERED: '1' },
+    stdio: 'ignore',
+  });
+const sentinel = (args: string[]) => (port: number, dir: string) =>
+  spawn(process.execPath, [SENTINEL, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args.map((a) => (a === 'DIR' ? dir : a))], { cwd: REPO, stdio: 'ignore', env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' } });
 const VARIANTS: Variant[] = [
-  { key: 'flask', label: '(a) seed design: Flask dev server + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'python'), ['app.py', '--port', String(port)], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
-  { key: 'gunicorn', label: '(a) seed design: gunicorn -w 2 + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'gunicorn'), ['-w', '2', '-b', `127.0.0.1:${port}`, 'app:app'], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
-  { key: 'nolog', label: '(b) sentinel serve --no-log', start: (port) => spawn(process.execPath, [SENTINEL, 'serve', '--host', '127.0.0.1', '--port', String(port), '--no-log'], { cwd: REPO, stdio: 'ignore', env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' } }) },
-  { key: 'durable', label: '(c) sentinel serve, durable log (fsync, group commit)', start: (port, dir) => spawn(process.execPath, [SENTINEL, 'serve', '--host', '127.0.0.1', '--port', String(port), '--log-dir', dir], { cwd: REPO, stdio: 'ignore', env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' } }) },
-  { key: 'koa', label: '(d) bare Koa returning a constant (HTTP floor)', start: (port) => spawn(process.execPath, [join(REPO, 'bench/serve/koa-constant.ts'), String(port)], { cwd: REPO, stdio: 'ignore' }) },
+  { key: 'flask', label: 'seed design: Flask dev server + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'python'), ['app.py', '--port', String(port)], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
+  { key: 'gunicorn', label: 'seed design: gunicorn -w 2 + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'gunicorn'), ['-w', '2', '-b', `127.0.0.1:${port}`, 'app:app'], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
+  { key: 'fastapi-1w', label: 'FastAPI + uvicorn, 1 worker, onnxruntime, no log', start: fastapi(1, 'none') },
+  { key: 'fastapi-1w-fsync', label: 'FastAPI + uvicorn, 1 worker, onnxruntime, fsync of a log row per request', logs: true, start: fastapi(1, 'fsync') },
+  { key: 'fastapi-2w', label: 'FastAPI + uvicorn, 2 workers, onnxruntime, no log', start: fastapi(2, 'none') },
+  { key: 'fastapi-2w-fsync', label: 'FastAPI + uvicorn, 2 workers, onnxruntime, fsync of a log row per request', logs: true, start: fastapi(2, 'fsync') },
+  { key: 'nolog', label: 'sentinel serve --workers 1 --no-log', start: sentinel(['--workers', '1', '--no-log']) },
+  { key: 'durable', label: '**sentinel serve --workers 1, durable log** (fsync, group commit)', logs: true, start: sentinel(['--workers', '1', '--log-dir', 'DIR']) },
+  { key: 'durable-2w', label: '**sentinel serve --workers 2, durable log**', logs: true, start: sentinel(['--workers', '2', '--log-dir', 'DIR']) },
+  { key: 'koa', label: 'bare Koa returning a constant (HTTP floor, 1 process)', start: (port) => spawn(process.execPath, [join(REPO, 'bench/serve/koa-constant.ts'), String(port)], { cwd: REPO, stdio: 'ignore' }) },
 ];
+
+/** User + sys CPU seconds of `pid` and all its descendants (from /proc; workers included). */
+function treeCpuSeconds(pid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const text = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  let ticks = 0;
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop()!;
+    ticks += stats.get(p)?.ticks ?? 0;
+    for (const [c, s] of stats) if (s.ppid === p) todo.push(c);
+  }
+  return ticks / CLK_TCK;
+}
 
 async function waitUp(port: number, body: string): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -89,21 +136,27 @@ end
   writeFileSync(path, lua);
 }
 
-interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface Round { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number; cpuUsPerReq: number; load: number }
 
-function runWrk(port: number, script: string, seconds: number): Round {
-  const r = spawnSync('wrk', ['-t1', `-c${CONNS}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}`], { encoding: 'utf8' });
+function runWrk(port: number, script: string, seconds: number, conns: number): Omit<Round, 'cpuUsPerReq' | 'load'> {
+  const r = spawnSync('wrk', ['-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!line) throw new Error(`no wrk summary:\n${r.stdout}`);
   const s = JSON.parse(line);
-  return { rps: s.requests / (s.duration_us / 1e6), p50: s.p50_us / 1000, p99: s.p99_us / 1000, errors: s.errors, non2xx: s.non2xx };
+  return { rps: s.requests / (s.duration_us / 1e6), p50: s.p50_us / 1000, p99: s.p99_us / 1000, errors: s.errors, non2xx: s.non2xx, requests: s.requests };
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+function countRows(dir: string): number {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .reduce((a, f) => a + readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.length > 0).length - 1, 0);
+}
 
 async function main() {
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed: apt-get install wrk');
@@ -113,62 +166,96 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'bench-serve-'));
   const script = join(work, 'predict.lua');
   writeWrkScript(bodies, script);
-  const variants = VARIANTS.filter((v) => !values.only || values.only.split(',').includes(v.key));
-  const results = new Map<string, Round[]>(variants.map((v) => [v.key, []]));
-  const logged = new Map<string, number>();
+  const only = values.only.split(',');
+  const variants = VARIANTS.filter((v) => only.includes(v.key));
+  const key = (v: string, c: number) => `${v}@${c}`;
+  const results = new Map<string, Round[]>();
+  const logged = new Map<string, { rows: number; answered: number }>();
 
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of variants) {
+      // One server start per variant and round; each connection count is measured on it in turn.
       const port = await freePort();
       const dir = mkdtempSync(join(work, `${v.key}-`));
       const child = v.start(port, dir);
+      let answered = 0;
       try {
         await waitUp(port, bodies[0]);
-        runWrk(port, script, 2); // warm-up (JIT, connection setup), not counted
-        const r = runWrk(port, script, SECONDS);
-        results.get(v.key)!.push(r);
-        process.stderr.write(`round ${round + 1}/${ROUNDS} ${v.key.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors} non-2xx ${r.non2xx}\n`);
+        answered += runWrk(port, script, 2, Math.max(...CONNECTIONS)).requests; // warm-up (JIT, connections), not counted
+        for (const conns of CONNECTIONS) {
+          const load = loadavg()[0];
+          const cpu0 = treeCpuSeconds(child.pid!);
+          const r = runWrk(port, script, SECONDS, conns);
+          const cpu = treeCpuSeconds(child.pid!) - cpu0;
+          answered += r.requests;
+          const round_: Round = { ...r, cpuUsPerReq: (cpu / r.requests) * 1e6, load };
+          if (!results.has(key(v.key, conns))) results.set(key(v.key, conns), []);
+          results.get(key(v.key, conns))!.push(round_);
+          process.stderr.write(
+            `round ${round + 1}/${ROUNDS} ${v.key.padEnd(17)} c=${String(conns).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  CPU ${round_.cpuUsPerReq.toFixed(0)} µs/req  load ${load.toFixed(1)}  errors ${r.errors} non-2xx ${r.non2xx}\n`,
+          );
+        }
       } finally {
         child.kill('SIGTERM');
-        await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
+        await new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res(null) : child.once('exit', res)));
       }
-      if (v.key === 'durable') {
-        const n = readdirSync(dir).filter((f) => f.endsWith('.csv')).reduce((a, f) => a + readFileSync(join(dir, f), 'utf8').split('\n').length - 2, 0);
-        logged.set(v.key, (logged.get(v.key) ?? 0) + n);
+      if (v.logs) {
+        const l = logged.get(v.key) ?? { rows: 0, answered: 0 };
+        logged.set(v.key, { rows: l.rows + countRows(dir), answered: l.answered + answered });
       }
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   rmSync(work, { recursive: true, force: true });
 
-  const med = new Map([...results].map(([k, rs]) => [k, { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0) }]));
-  const d = med.get('durable');
-  const lines = [
-    `| variant | req/s (median) | p50 ms | p99 ms | errors | (c) ÷ this |`,
-    `|---|---:|---:|---:|---:|---:|`,
-    ...variants.map((v) => {
-      const m = med.get(v.key)!;
-      return `| ${v.label} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.errors} | ${d ? (d.rps / m.rps).toFixed(2) + '×' : '–'} |`;
-    }),
-  ];
+  const med = (v: string, c: number) => {
+    const rs = results.get(key(v, c));
+    if (!rs) return undefined;
+    return { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpu: median(rs.map((r) => r.cpuUsPerReq)), errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0) };
+  };
+  const loads = [...results.values()].flat().map((r) => r.load);
+  const tables = CONNECTIONS.map((c) => {
+    const ours = med('durable', c);
+    const lines = [
+      `### ${c} connection${c === 1 ? '' : 's'}`,
+      '',
+      `| variant | req/s | p50 ms | p99 ms | CPU µs/request | errors | durable 1w ÷ this (req/s) | durable 2w ÷ this (req/s) |`,
+      `|---|---:|---:|---:|---:|---:|---:|---:|`,
+      ...variants.map((v) => {
+        const m = med(v.key, c)!;
+        const two = med('durable-2w', c);
+        return `| ${v.label} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpu.toFixed(0)} | ${m.errors} | ${ours ? (ours.rps / m.rps).toFixed(2) + '×' : '–'} | ${two ? (two.rps / m.rps).toFixed(2) + '×' : '–'} |`;
+      }),
+    ];
+    return lines.join('\n');
+  });
   const checks: string[] = [];
-  const ratio = (a: string, b: string) => (med.get(a) && med.get(b) ? med.get(a)!.rps / med.get(b)!.rps : NaN);
-  if (d) {
-    if (med.get('gunicorn')) checks.push(`(c) vs gunicorn -w 2: ${ratio('durable', 'gunicorn').toFixed(1)}× (target ≥ 12×)`);
-    if (med.get('flask')) checks.push(`(c) vs Flask dev server: ${ratio('durable', 'flask').toFixed(1)}× (target ≥ 40×)`);
-    if (med.get('nolog')) {
-      checks.push(`(c) throughput loss vs (b): ${((1 - ratio('durable', 'nolog')) * 100).toFixed(1)} % (target ≤ 15 %)`);
-      checks.push(`(c) p99 ÷ (b) p99: ${(d.p99 / med.get('nolog')!.p99).toFixed(2)} (target ≤ 2)`);
-    }
-    checks.push(`rows in the durable logs: ${logged.get('durable')} (every answered request of the measured and warm-up runs)`);
+  const ratio = (a: string, b: string, c: number, f: 'rps' | 'cpu' | 'p99' = 'rps') => {
+    const x = med(a, c);
+    const y = med(b, c);
+    return x && y ? x[f] / y[f] : NaN;
+  };
+  const hi = Math.max(...CONNECTIONS);
+  const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+  checks.push(`durable, 2 workers ÷ FastAPI 2 workers, no log (${hi} connections): ${fmt(ratio('durable-2w', 'fastapi-2w', hi))}× req/s (issue 17 goal ≥ 4×); ÷ FastAPI 2 workers with fsync: ${fmt(ratio('durable-2w', 'fastapi-2w-fsync', hi))}×`);
+  checks.push(`durable, 1 worker ÷ FastAPI 1 worker, no log (${hi} connections): ${fmt(ratio('durable', 'fastapi-1w', hi))}× req/s; ÷ with fsync: ${fmt(ratio('durable', 'fastapi-1w-fsync', hi))}×`);
+  checks.push(`CPU per request, FastAPI ÷ ours (${hi} connections): 1 worker no log ${fmt(ratio('fastapi-1w', 'durable', hi, 'cpu'))}×, 2 workers no log ${fmt(ratio('fastapi-2w', 'durable-2w', hi, 'cpu'))}×`);
+  checks.push(`a second worker (durable 2w ÷ 1w, ${hi} connections): ${fmt(ratio('durable-2w', 'durable', hi))}× req/s (goal ≥ 1.7×)`);
+  if (CONNECTIONS.includes(1)) {
+    checks.push(`p99 at 1 connection, durable 1w ÷ FastAPI 1w with fsync: ${fmt(ratio('durable', 'fastapi-1w-fsync', 1, 'p99'))} (goal ≤ 1); durable 2w ÷ FastAPI 2w with fsync: ${fmt(ratio('durable-2w', 'fastapi-2w-fsync', 1, 'p99'))}`);
   }
+  for (const [k, l] of logged) checks.push(`${k}: ${l.rows} rows in its log files for ${l.answered} answered requests (warm-up and measured runs)`);
   const report = `# bench/serve results
 
-Command: \`node bench/serve/run.ts --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNS}\`
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Load: wrk, 1 thread, ${CONNS} connections,
-single-row POST /predict bodies from data/current.csv; ${ROUNDS} interleaved rounds of ${SECONDS} s (after a 2 s warm-up), medians.
-Generated ${new Date().toISOString()}.
+Command: \`node bench/serve/run.ts --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS.join(',')}${values.only === DEFAULT_ONLY ? '' : ` --only ${values.only}`}\`
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Load: wrk, 1 thread, single-row POST /predict bodies
+from data/current.csv; ${ROUNDS} interleaved rounds of ${SECONDS} s per connection count (after a 2 s warm-up), medians.
+CPU per request: user + sys of the server's process tree (workers included) over the measured run ÷ requests.
+**The machine was shared with other engineers' jobs**: 1-minute load average during the measured runs
+median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}) on ${cpus().length} cores, so absolute numbers are low and noisy; the
+interleaved rounds make the ratios the meaningful part. Generated ${new Date().toISOString()}.
 
-${lines.join('\n')}
+${tables.join('\n\n')}
 
 ${checks.map((c) => `- ${c}`).join('\n')}
 `;

@@ -83,6 +83,7 @@ const schema0 = {
     inference: obj({
       enabled: bool('Deploy the inference API.'),
       replicaCount: int('Replicas.', { minimum: 0 }),
+      workers: int('Worker processes per pod (sentinel serve --workers).', { minimum: 1, maximum: 256 }),
       port: port('Container port.'),
       modelPath: str('Model path.', { minLength: 1 }),
       extraArgs: argList, extraEnv: envList, resources,

@@ -214,6 +214,7 @@ describe('rendered objects keep their promises', () => {
     assert.deepEqual(drift, ['drift', '--reference=/app/data/reference.csv', '--current=/data/live', '--out=/data/reports', '--model-card=/app/models/model.json', '--workers=1', '--keep-last=500']);
     const serve = args.find((a) => a[0] === 'serve');
     assert.ok(serve.includes('--log-dir=/data/live') && serve.includes('--host=0.0.0.0'));
+    assert.ok(serve.includes('--workers=1'), 'one process per pod by default (replicas scale)');
     const reports = args.find((a) => a[0] === 'reports');
     assert.ok(reports.includes('--dir=/data/reports') && reports.includes('--host=0.0.0.0'));
   });
