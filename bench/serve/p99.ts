@@ -7,7 +7,8 @@
 //
 //   node bench/serve/p99.ts [--rounds 5] [--seconds 10] [--base <commit>] [--out bench/serve/RESULTS-p99.md]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { open } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +60,7 @@ async function child(tree: string, seconds: number): Promise<Summary> {
   const probe = await open(join(tmpdir(), `p99-probe-${process.pid}`), 'w');
   const proto = Object.getPrototypeOf(probe) as Record<string, (...a: unknown[]) => Promise<unknown>>;
   await probe.close();
-  const fileTimes = { write: 0, datasync: 0 };
+  const fileTimes = { write: 0, datasync: 0, stat: 0 };
   for (const m of ['write', 'datasync'] as const) {
     const orig = proto[m];
     proto[m] = async function (this: unknown, ...a: unknown[]) {
@@ -71,6 +72,28 @@ async function child(tree: string, seconds: number): Promise<Summary> {
       }
     };
   }
+  // The synchronous calls (writeSync, statSync) and the promise stat: patched on the module objects,
+  // then synced into the ESM named exports the writer imported.
+  const timeSync = <T extends (...a: never[]) => unknown>(orig: T, into: 'write' | 'stat'): T =>
+    function (this: unknown, ...a: Parameters<T>) {
+      const t = performance.now();
+      try {
+        return orig.apply(this, a);
+      } finally {
+        fileTimes[into] += performance.now() - t;
+      }
+    } as T;
+  Object.assign(fs, { writeSync: timeSync(fs.writeSync, 'write'), statSync: timeSync(fs.statSync, 'stat') });
+  const promiseStat = fs.promises.stat;
+  fs.promises.stat = (async (...a: Parameters<typeof promiseStat>) => {
+    const t = performance.now();
+    try {
+      return await promiseStat(...a);
+    } finally {
+      fileTimes.stat += performance.now() - t;
+    }
+  }) as typeof promiseStat;
+  syncBuiltinESMExports();
   const gcs: { start: number; end: number }[] = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
@@ -84,7 +107,7 @@ async function child(tree: string, seconds: number): Promise<Summary> {
   const log = createLogWriter({ dir, instanceId: 'p99', columns: logColumns(card.features.map((f: { name: string }) => f.name)) });
   const logger = createLogger({ level: 'warn' });
 
-  interface Req { t0: number; predict: number; log: number; write: number; datasync: number; end: number }
+  interface Req { t0: number; predict: number; log: number; write: number; datasync: number; stat: number; end: number }
   const reqs: Req[] = [];
   let current: Req | undefined;
   const timedModel = {
@@ -110,6 +133,7 @@ async function child(tree: string, seconds: number): Promise<Summary> {
           current.log = performance.now() - t;
           current.write = fileTimes.write - w0.write;
           current.datasync = fileTimes.datasync - w0.datasync;
+          current.stat = fileTimes.stat - w0.stat;
         }
       }
     },
@@ -118,7 +142,7 @@ async function child(tree: string, seconds: number): Promise<Summary> {
   const handler = app.callback();
   // One connection: one request at a time, so `current` is that request.
   const server = createHttpServer((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-    const r: Req = { t0: performance.now(), predict: 0, log: 0, write: 0, datasync: 0, end: 0 };
+    const r: Req = { t0: performance.now(), predict: 0, log: 0, write: 0, datasync: 0, stat: 0, end: 0 };
     current = r;
     res.on('finish', () => {
       r.end = performance.now();
@@ -163,9 +187,11 @@ done = function(s, latency, r) io.write(string.format('{"requests":%d,"duration_
   const tail = reqs.filter((r) => r.end - r.t0 >= p99);
   const stageOf: Record<string, (r: Req) => number> = {
     'predict (queue + onnxruntime)': (r) => r.predict,
-    'log append (queue + write + datasync + name check)': (r) => r.log,
+    'log append (all)': (r) => r.log,
     '  of which write()': (r) => r.write,
     '  of which fdatasync()': (r) => r.datasync,
+    '  of which the name check (stat)': (r) => r.stat,
+    '  of which waiting (event loop, thread-pool hand-offs)': (r) => r.log - r.write - r.datasync - r.stat,
     'rest (HTTP parse, validation, JSON, response)': (r) => r.end - r.t0 - r.predict - r.log,
   };
   const stages: Summary['stages'] = {};
