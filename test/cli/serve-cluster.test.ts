@@ -1,7 +1,7 @@
 // `sentinel serve --workers N` as a real process tree: a node:cluster primary and its workers, the
 // real model and real log files.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,7 @@ describe('sentinel serve --workers N (real processes)', () => {
       assert.match(metrics, /^sentinelml_serve_workers\{state="ready"\} 3$/m);
       assert.match(metrics, /^sentinelml_serve_worker_restarts_total 0$/m);
       assert.match(metrics, /^sentinelml_model_info\{[^}]*\} 1$/m);
+      assert.equal(execFileSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim(), '', 'the aggregated exposition is valid');
 
       assert.equal((await fetch(`${proc.url}/readyz`)).status, 200);
       // A probe failing in any worker makes the whole server unready, whichever worker answers.
