@@ -7,7 +7,7 @@
 //
 //   node bench/serve/p99.ts [--rounds 5] [--seconds 10] [--base <commit>] [--out bench/serve/RESULTS-p99.md]
 import { spawn, spawnSync } from 'node:child_process';
-import fs, { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { open } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -46,14 +46,16 @@ const pct = (xs: number[], q: number) => {
 const median = (xs: number[]) => pct(xs, 0.5);
 
 async function child(tree: string, seconds: number): Promise<Summary> {
-  const { loadModelCard } = await import(join(tree, 'src/model/card.ts'));
-  const { loadOnnxModel } = await import(join(tree, 'src/model/onnx.ts'));
-  const { createLogWriter } = await import(join(tree, 'src/log/writer.ts'));
-  const { logColumns } = await import(join(tree, 'src/log/schema.ts'));
-  const { createInferenceApp } = await import(join(tree, 'src/http/app.ts'));
-  const { createInferenceMetrics } = await import(join(tree, 'src/metrics/inference.ts'));
-  const { createLogger } = await import(join(tree, 'src/logger.ts'));
-  const { createHttpServer, listen } = await import(join(tree, 'src/cli/lifecycle.ts'));
+  // The modules by their place after issue 12's layout, else before it (an older base commit).
+  const mod = (now: string, before: string) => import(join(tree, 'src', existsSync(join(tree, 'src', now)) ? now : before));
+  const { loadModelCard } = await mod('io/model/card.ts', 'model/card.ts');
+  const { loadOnnxModel } = await mod('io/model/onnx.ts', 'model/onnx.ts');
+  const { createLogWriter } = await mod('io/log/writer.ts', 'log/writer.ts');
+  const { logColumns } = await mod('io/log/schema.ts', 'log/schema.ts');
+  const { createInferenceApp } = await mod('services/http/app.ts', 'http/app.ts');
+  const { createInferenceMetrics } = await mod('services/metrics/inference.ts', 'metrics/inference.ts');
+  const { createLogger } = await mod('logger.ts', 'logger.ts');
+  const { createHttpServer, listen } = await mod('services/server.ts', 'cli/lifecycle.ts');
   const { Registry } = await import('prom-client');
 
   // Time every write/datasync of a log file (FileHandle methods, shared by all handles).
