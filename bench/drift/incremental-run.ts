@@ -5,8 +5,12 @@
  *
  *   node bench/drift/incremental-run.ts --reference R --current DIR --out OUT --since 24h --now ISO --mode incremental|full
  */
+import module from 'node:module';
 import { parseArgs } from 'node:util';
-import { runDriftJob } from '../../src/services/run/drift-run.ts';
+
+// As bin/sentinel.js (the command a CronJob runs): type-stripped modules from the compile cache.
+module.enableCompileCache();
+const { runDriftJob } = await import('../../src/services/run/drift-run.ts');
 
 const { values: a } = parseArgs({
   options: { reference: { type: 'string' }, current: { type: 'string' }, out: { type: 'string' }, since: { type: 'string' }, now: { type: 'string' }, mode: { type: 'string' } },

@@ -6,7 +6,7 @@
 
 import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
 import { profileColumn, resolveTypes, sampleOf, separateNumbersFromText, type SideProfile } from './profile.ts';
-import type { Table } from '../table/columns.ts';
+import type { Column, ColumnDigest, Table } from '../table/columns.ts';
 import { LOG_UTILITY_COLUMNS, PREDICTION_COLUMN } from './log-columns.ts';
 import { DEFAULT_STATTESTS, getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
@@ -239,21 +239,23 @@ export function distributionOf(ref: SideProfile, cur: SideProfile, opts: DriftOp
   const curSample = sampleOf(cur);
   if (refSample === null || curSample === null) return null;
   if (ref.type === 'numerical') {
-    const r = (refSample as PreparedNumeric).sorted;
-    const c = (curSample as PreparedNumeric).sorted;
-    const lo = Math.min(r[0], c[0]);
-    const hi = Math.max(r[r.length - 1], c[c.length - 1]);
+    // From the distinct values and their counts: O(distinct), and no sorted array written out.
+    const r = refSample as PreparedNumeric;
+    const c = curSample as PreparedNumeric;
+    const lo = Math.min(r.uniqueValues[0], c.uniqueValues[0]);
+    const hi = Math.max(r.uniqueValues[r.uniqueValues.length - 1], c.uniqueValues[c.uniqueValues.length - 1]);
     const bins = lo === hi ? 1 : (opts.chartBins ?? DEFAULT_CHART_BINS);
     const edges: number[] = [];
     for (let k = 0; k <= bins; k++) edges.push(k === bins ? hi : lo + ((hi - lo) * k) / bins);
-    const hist = (s: Float64Array): number[] => {
+    const hist = (s: PreparedNumeric): number[] => {
       const out: number[] = [];
-      let prev = 0;
+      let at = 0;
       for (let k = 1; k <= bins; k++) {
         // numpy convention: bins are [e_k, e_k+1), the last one closed.
-        const upto = k === bins ? s.length : lowerBound(s, edges[k]);
-        out.push(upto - prev);
-        prev = upto;
+        const upto = k === bins ? s.uniqueValues.length : lowerBound(s.uniqueValues, edges[k]);
+        let count = 0;
+        for (; at < upto; at++) count += s.uniqueCounts[at];
+        out.push(count);
       }
       return out;
     };
@@ -347,7 +349,7 @@ export interface ColumnPlan {
  */
 export function planColumns(
   referenceHeader: readonly string[],
-  current: Table,
+  current: { columns: ReadonlyMap<string, Column | ColumnDigest> },
   declared?: ReadonlyMap<string, ColumnType>,
   only?: readonly string[],
   separatePrediction = declared !== undefined,

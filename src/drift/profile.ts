@@ -4,9 +4,9 @@
  * Pure: no I/O.
  */
 
-import { CodeBuilder, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type NumericColumn, type Table } from '../table/columns.ts';
+import { CodeBuilder, isDigest, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type ColumnDigest, type NumericColumn } from '../table/columns.ts';
 import type { ColumnSummary, ColumnType } from './result.ts';
-import { prepareNumeric, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
+import { prepareNumeric, prepareNumericFromRuns, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 
 /** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */
 export const INTEGER_CARDINALITY_LIMIT = 10;
@@ -28,7 +28,8 @@ export interface InferredType {
  * Evidently infers the types on the current dataset (`Report.run(current, reference)` takes the
  * data definition from its first input); callers do the same.
  */
-export function inferColumnType(col: Column): InferredType {
+export function inferColumnType(col: Column | ColumnDigest): InferredType {
+  if (isDigest(col)) return inferDigestType(col);
   if (col.kind === 'numerical') {
     if (col.integerDtype && distinctNumbers(col.values, INTEGER_CARDINALITY_LIMIT) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
     return { type: 'numerical', text: false };
@@ -38,6 +39,24 @@ export function inferColumnType(col: Column): InferredType {
   if (col.missing === 0 && col.dictionary.length > 0 && col.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
   const count = col.codes.length - col.missing;
   return { type: 'categorical', text: countDistinct(col) > count * 0.5 };
+}
+
+/** `inferColumnType` on a digest: the same decisions from distinct values and counts. */
+function inferDigestType(d: ColumnDigest): InferredType {
+  if (d.kind === 'numerical') {
+    // integerDtype: no missing cell, so every value is finite and in the runs.
+    if (d.integerDtype && distinctOfRuns(d.runs) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
+    return { type: 'numerical', text: false };
+  }
+  if (d.missing === 0 && d.dictionary.length > 0 && d.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
+  return { type: 'categorical', text: d.counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0) > (d.rows - d.missing) * 0.5 };
+}
+
+/** Distinct values of runs as `===` tells them (-0 and +0 one value). */
+function distinctOfRuns(runs: SortedRuns): number {
+  let d = 0;
+  for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) d++;
+  return d;
 }
 
 function distinctNumbers(values: Float64Array, limit: number): number {
@@ -148,16 +167,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
       return { type, summary: { count: rows - col.missing, missing: col.missing, distinct }, data: null, wrongType: `has non-numeric values (${distinct} distinct labels)` };
     }
     let n = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < col.values.length; i++) {
-      const v = col.values[i];
-      if (Number.isFinite(v)) {
-        n++;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-    }
+    for (let i = 0; i < col.values.length; i++) if (Number.isFinite(col.values[i])) n++;
     let finite = col.values;
     if (n !== col.values.length) {
       // Owned: move the finite values to the front of the column itself (order kept), no new array.
@@ -170,9 +180,7 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
     }
     const sortInPlace = owned && opts.inputOrder === false;
     const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace, runs: opts.runs }) : null;
-    const summary: ColumnSummary = { count: n, missing: rows - n, ...(data !== null ? { min, max, mean: data.mean } : {}) };
-    const wrongType = col.invalid > 0 ? `has ${col.invalid} non-numeric value(s)` : null;
-    return { type, summary, data, wrongType };
+    return { type, summary: numericSummary(data, n, rows), data, wrongType: wrongTypeOf(col.invalid) };
   }
   const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
   const missingCode = missingCodeOf(cat.codes);
@@ -203,6 +211,59 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
   for (let c = 0; c < counts.length; c++) if (counts[c] > 0) distinct++;
   const data: CategoricalData | null = n > 0 ? { n, codes, dictionary: cat.dictionary, counts, fromNumbers: col.kind === 'numerical' } : null;
   return { type, summary: { count: n, missing: rows - n, distinct }, data, wrongType: null };
+}
+
+/** Min and max from the distinct values (the sign of a zero extreme then does not depend on row order). */
+function numericSummary(data: PreparedNumeric | null, n: number, rows: number): ColumnSummary {
+  if (data === null) return { count: n, missing: rows - n };
+  return { count: n, missing: rows - n, min: data.uniqueValues[0], max: data.uniqueValues[data.uniqueValues.length - 1], mean: data.mean };
+}
+
+function wrongTypeOf(invalid: number): string | null {
+  return invalid > 0 ? `has ${invalid} non-numeric value(s)` : null;
+}
+
+/**
+ * `profileColumn` of the column a digest summarises, from the digest alone (O(distinct values)): the
+ * same profile bit for bit, except that the input order is unknown (`PreparedNumeric.inputOrderDropped`,
+ * and a categorical side without codes), which only the tests with `StatTest.inputOrder` read. Null
+ * when the digest cannot tell: a numerical column tested as categorical needs its labels' first-seen
+ * order (`firstSeen`) and no missing or non-finite cell.
+ */
+export function profileDigest(d: ColumnDigest, type: ColumnType): SideProfile | null {
+  if (type === 'numerical') {
+    if (d.kind === 'categorical') {
+      const distinct = d.counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0);
+      return { type, summary: { count: d.rows - d.missing, missing: d.missing, distinct }, data: null, wrongType: `has non-numeric values (${distinct} distinct labels)` };
+    }
+    const data = d.runs.values.length > 0 ? prepareNumericFromRuns(d.runs, { integerDtype: d.integerDtype }) : null;
+    return { type, summary: numericSummary(data, data?.n ?? 0, d.rows), data, wrongType: wrongTypeOf(d.invalid) };
+  }
+  let dictionary: string[];
+  let counts: Float64Array;
+  let missing = d.missing;
+  if (d.kind === 'numerical') {
+    // numericToCategorical's labels: String(v) in first-seen order, one per value as `===` tells them.
+    if (d.firstSeen === null || !d.integerDtype) return null;
+    const index = new Map<number, number>();
+    d.firstSeen.forEach((v, k) => index.set(v, k));
+    dictionary = Array.from(d.firstSeen, (v) => String(v));
+    counts = new Float64Array(dictionary.length);
+    for (let r = 0; r < d.runs.values.length; r++) {
+      const k = index.get(d.runs.values[r]);
+      if (k === undefined) return null;
+      counts[k] += d.runs.counts[r];
+    }
+    missing = d.rows - counts.reduce((a, b) => a + b, 0);
+  } else {
+    dictionary = d.dictionary;
+    counts = Float64Array.from(d.counts);
+  }
+  const n = d.rows - missing;
+  let distinct = 0;
+  for (let c = 0; c < counts.length; c++) if (counts[c] > 0) distinct++;
+  const data: CategoricalData | null = n > 0 ? { n, codes: new Uint8Array(0), dictionary, counts, fromNumbers: d.kind === 'numerical' } : null;
+  return { type, summary: { count: n, missing, distinct }, data, wrongType: null };
 }
 
 function countDistinct(col: CategoricalColumn): number {
@@ -237,6 +298,8 @@ export function preparedCategorical(data: CategoricalData): PreparedCategorical 
     n: data.n,
     counts: map,
     get values(): string[] {
+      // A side profiled from a digest has no rows (only the input-order tests read them; they are not run on one).
+      if (data.codes.length !== data.n) throw new Error('this test needs the categorical sample in input order, which a digest does not keep');
       if (values === null) {
         values = new Array<string>(data.n);
         for (let i = 0; i < data.n; i++) values[i] = data.dictionary[data.codes[i]];
@@ -270,7 +333,7 @@ export function sampleOf(side: SideProfile): PreparedNumeric | PreparedCategoric
 }
 
 /** Resolves each column's type: the model card's when given, else Evidently's inference on the current side. */
-export function resolveTypes(current: Table, names: readonly string[], declared?: ReadonlyMap<string, ColumnType>): Map<string, InferredType> {
+export function resolveTypes(current: { columns: ReadonlyMap<string, Column | ColumnDigest> }, names: readonly string[], declared?: ReadonlyMap<string, ColumnType>): Map<string, InferredType> {
   const out = new Map<string, InferredType>();
   for (const name of names) {
     const d = declared?.get(name);

@@ -2,9 +2,9 @@
  * One unit of parallel work: profile whatever side is still raw, then test the column. The same
  * function runs inline (no workers) and in src/services/run/worker.ts.
  */
-import type { Column } from '../table/columns.ts';
+import { isDigest, type Column, type ColumnDigest } from '../table/columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
-import { profileColumn, type SideProfile } from './profile.ts';
+import { profileColumn, profileDigest, type SideProfile } from './profile.ts';
 import type { ColumnDrift, ColumnType } from './result.ts';
 import { calibrateColumn, modeOf, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
 import type { SortedRuns } from '../stats/index.ts';
@@ -16,7 +16,8 @@ export interface ColumnTask {
   text: boolean;
   /** Profiled (from the cache) or raw (to profile, and hand back for the cache). */
   reference: { profile: SideProfile } | { raw: Column };
-  current: Column;
+  /** The current side's rows, or its digest (from the log-file cache: profiled without rows). */
+  current: Column | ColumnDigest;
   /** Sorted runs of the current column's finite values, merged from the log-file cache: no sort. */
   currentRuns?: SortedRuns;
   options: DriftOptions;
@@ -48,7 +49,9 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   const options = task.prediction ? { ...task.options, stattest: undefined, threshold: undefined } : task.options;
   // The task owns the current column (transferred to this worker, or dropped by the job's table):
   // unless the column's test reads input order, it is sorted in place instead of copied.
-  const current = profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options), runs: task.currentRuns });
+  const current = isDigest(task.current)
+    ? (profileDigest(task.current, task.type) ?? failDigest(task.name))
+    : profileColumn(task.current, task.type, { owned: true, inputOrder: testNeedsInputOrder(task.name, options), runs: task.currentRuns });
   const pair = { name: task.name, reference, current, text: task.text };
   const drift = detectColumnDrift(pair, options);
   if (task.alarm === undefined) return { id: task.id, drift, referenceProfile: computed, error: null };
@@ -75,6 +78,11 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
   return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...fresh, ...cal.fresh], nullSample: cal.nullSample } };
 }
 
+function failDigest(name: string): never {
+  // The job checks `profileDigest` before it plans tasks on digests: a caller bug, never a data case.
+  throw new Error(`column ${name}: its digest cannot be profiled as planned`);
+}
+
 /** ArrayBuffers a task can move to a worker without copying (shared memory is shared, not moved). */
 export function taskTransferables(task: ColumnTask): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
@@ -82,7 +90,11 @@ export function taskTransferables(task: ColumnTask): ArrayBuffer[] {
     if (a.buffer instanceof ArrayBuffer && !out.includes(a.buffer)) out.push(a.buffer);
   };
   const addColumn = (c: Column): void => add(c.kind === 'numerical' ? c.values : c.codes);
-  addColumn(task.current);
+  if (!isDigest(task.current)) addColumn(task.current);
+  else if (task.current.kind === 'numerical') {
+    add(task.current.runs.values);
+    add(task.current.runs.counts);
+  }
   if (task.currentRuns !== undefined) {
     add(task.currentRuns.values);
     add(task.currentRuns.counts);

@@ -35,15 +35,20 @@ export function linspace(start: number, stop: number, num: number): Float64Array
   return y;
 }
 
-/** numpy.histogram(sortedData, bins=edges)[0] for ascending data, by binary search: O(bins · log n). */
-export function histogramSorted(sorted: Float64Array, edges: Float64Array): Float64Array {
+/**
+ * numpy.histogram(sample, bins=edges)[0] of a profiled sample, from its distinct values and their
+ * counts (binary search per edge): O(bins · log distinct + distinct), no sorted array needed.
+ */
+export function histogramOf(p: PreparedNumeric, edges: Float64Array): Float64Array {
+  const u = p.uniqueValues;
   const nb = edges.length - 1;
   const out = new Float64Array(nb);
-  let prev = searchSorted(sorted, edges[0], 'left');
+  let at = searchSorted(u, edges[0], 'left');
   for (let i = 0; i < nb; i++) {
-    const next = i === nb - 1 ? searchSorted(sorted, edges[nb], 'right') : searchSorted(sorted, edges[i + 1], 'left');
-    out[i] = next - prev;
-    prev = next;
+    const next = i === nb - 1 ? searchSorted(u, edges[nb], 'right') : searchSorted(u, edges[i + 1], 'left');
+    let count = 0;
+    for (; at < next; at++) count += p.uniqueCounts[at];
+    out[i] = count;
   }
   return out;
 }
@@ -79,11 +84,13 @@ export function binnedPercents(
   let cp: Float64Array;
   let edges: Float64Array | null = null;
   if (numerical && reference.prepared === 'num' && current.prepared === 'num' && reference.uniqueValues.length > 20) {
-    const min = Math.min(reference.sorted[0], current.sorted[0]);
-    const max = Math.max(reference.sorted[reference.n - 1], current.sorted[current.n - 1]);
+    const ru = reference.uniqueValues;
+    const cu = current.uniqueValues;
+    const min = Math.min(ru[0], cu[0]);
+    const max = Math.max(ru[ru.length - 1], cu[cu.length - 1]);
     edges = sturgesEdges(reference.n + current.n, min, max, integerDtype);
-    rp = histogramSorted(reference.sorted, edges);
-    cp = histogramSorted(current.sorted, edges);
+    rp = histogramOf(reference, edges);
+    cp = histogramOf(current, edges);
   } else {
     const j = jointCounts(reference, current);
     rp = j.ref;

@@ -170,49 +170,90 @@ function runsCover(runs: SortedRuns, n: number): boolean {
   return total === n;
 }
 
-/** Profile a numerical sample once: O(n log n) sort, O(n) moments and run lengths. Input must be finite. */
-export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {}): PreparedNumeric {
-  const n = values.length;
-  const mean = neumaierSum(values) / n;
+const SPLIT = 134217729; // 2^27 + 1 (Veltkamp)
+
+/**
+ * Σ counts[i]·x[i] as if in twice the working precision (Ogita, Rump and Oishi's Dot2: Dekker's exact
+ * products, Neumaier's compensated sum), ascending order of `x`. Moments are taken over the distinct
+ * values so that any way of assembling the sample (one file, or runs merged from many, in any row
+ * order) gives the same bits, and O(distinct) work; as accurate as a compensated sum over the rows.
+ */
+function dotCounts(x: ArrayLike<number>, counts: ArrayLike<number>, f: (v: number) => number): number {
   let s = 0;
   let c = 0;
-  for (let i = 0; i < n; i++) {
-    const d = values[i] - mean;
-    const x = d * d;
-    const t = s + x;
-    c += s >= x ? s - t + x : x - t + s;
+  const add = (v: number): void => {
+    const t = s + v;
+    c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
     s = t;
+  };
+  for (let i = 0; i < x.length; i++) {
+    const a = f(x[i]);
+    const b = counts[i];
+    const p = a * b;
+    add(p);
+    if (b === 1 || !Number.isFinite(p)) continue;
+    // p + e = a·b exactly (Dekker's TwoProduct); the error term joins the compensated sum.
+    const ta = SPLIT * a;
+    const ah = ta - (ta - a);
+    const al = a - ah;
+    const tb = SPLIT * b;
+    const bh = tb - (tb - b);
+    const bl = b - bh;
+    const e = ah * bh - p + ah * bl + al * bh + al * bl;
+    if (Number.isFinite(e)) c += e;
   }
-  const std = Math.sqrt((s + c) / n);
-  // After the moments: with sortInPlace, `values` is reordered from here on.
+  return s + c;
+}
+
+/**
+ * Mean and population standard deviation (ddof 0) from distinct values and their counts: mean =
+ * Σ c·v / n, std = √(Σ c·(v − mean)² / n), both by `dotCounts`. One definition for every path
+ * (a whole sample, merged runs of cached files), so their results agree bit for bit.
+ */
+export function momentsOfCounts(values: Float64Array, counts: Float64Array, n: number): { mean: number; std: number } {
+  const mean = dotCounts(values, counts, (v) => v) / n;
+  const std = Math.sqrt(dotCounts(values, counts, (v) => (v - mean) * (v - mean)) / n);
+  return { mean, std };
+}
+
+/** Distinct values (=== : -0 and +0 are one, the first one's sign kept) and their counts, from runs. */
+function uniqueOfRuns(runs: SortedRuns): { uniqueValues: Float64Array; uniqueCounts: Float64Array } {
+  let nu = 0;
+  for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) nu++;
+  const uniqueValues = new Float64Array(nu);
+  const uniqueCounts = new Float64Array(nu);
+  let k = -1;
+  for (let r = 0; r < runs.values.length; r++) {
+    if (r === 0 || runs.values[r] !== runs.values[r - 1]) uniqueValues[++k] = runs.values[r];
+    uniqueCounts[k] += runs.counts[r];
+  }
+  return { uniqueValues, uniqueCounts };
+}
+
+/** The sorted sample written out from its runs. */
+function expandRuns(runs: SortedRuns, into: Float64Array): Float64Array {
+  let at = 0;
+  for (let r = 0; r < runs.values.length; r++) {
+    const count = runs.counts[r];
+    into.fill(runs.values[r], at, at + count);
+    at += count;
+  }
+  return into;
+}
+
+/** Profile a numerical sample once: O(n log n) sort, O(n) run lengths, O(distinct) moments. Input must be finite. */
+export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {}): PreparedNumeric {
+  const n = values.length;
   const inPlace = opts.sortInPlace === true;
   const runs = opts.sorted === undefined && opts.runs !== undefined && runsCover(opts.runs, n) ? opts.runs : null;
   let sorted: Float64Array;
   if (opts.sorted !== undefined) sorted = opts.sorted;
   else if (runs === null) sorted = inPlace ? values.sort() : Float64Array.from(values).sort();
-  else {
-    sorted = inPlace ? values : new Float64Array(n);
-    let at = 0;
-    for (let r = 0; r < runs.values.length; r++) {
-      const count = runs.counts[r];
-      sorted.fill(runs.values[r], at, at + count);
-      at += count;
-    }
-  }
+  else sorted = expandRuns(runs, inPlace ? values : new Float64Array(n));
   let uniqueValues: Float64Array;
   let uniqueCounts: Float64Array;
-  if (runs !== null) {
-    // From the runs: -0 and +0 are one distinct value here (===), the first one's sign kept.
-    let nu = 0;
-    for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) nu++;
-    uniqueValues = new Float64Array(nu);
-    uniqueCounts = new Float64Array(nu);
-    let k = -1;
-    for (let r = 0; r < runs.values.length; r++) {
-      if (r === 0 || runs.values[r] !== runs.values[r - 1]) uniqueValues[++k] = runs.values[r];
-      uniqueCounts[k] += runs.counts[r];
-    }
-  } else {
+  if (runs !== null) ({ uniqueValues, uniqueCounts } = uniqueOfRuns(runs));
+  else {
     let nu = 0;
     for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) nu++;
     uniqueValues = new Float64Array(nu);
@@ -223,9 +264,41 @@ export function prepareNumeric(values: NumericSample, opts: PrepareOptions = {})
       uniqueCounts[k]++;
     }
   }
+  const { mean, std } = momentsOfCounts(uniqueValues, uniqueCounts, n);
   const integerDtype = opts.integerDtype ?? false;
   if (inPlace) return { prepared: 'num', values: sorted, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype, inputOrderDropped: true };
   return { prepared: 'num', values, sorted, n, mean, std, uniqueValues, uniqueCounts, integerDtype };
+}
+
+/**
+ * The profile of a sample known only by its sorted runs (merged from cached per-file summaries):
+ * O(runs), no row touched. The same numbers as `prepareNumeric` on the sample, bit for bit. `sorted`
+ * is written out from the runs only if a test reads it (the default tests and the charts read the
+ * distinct values); the input order is unknown (`inputOrderDropped`: the tests that need it refuse).
+ */
+export function prepareNumericFromRuns(runs: SortedRuns, opts: Pick<PrepareOptions, 'integerDtype'> = {}): PreparedNumeric {
+  let n = 0;
+  for (let i = 0; i < runs.counts.length; i++) n += runs.counts[i];
+  const { uniqueValues, uniqueCounts } = uniqueOfRuns(runs);
+  const { mean, std } = momentsOfCounts(uniqueValues, uniqueCounts, n);
+  let sorted: Float64Array | null = null;
+  const expand = (): Float64Array => (sorted ??= expandRuns(runs, new Float64Array(n)));
+  return {
+    prepared: 'num',
+    get values() {
+      return expand();
+    },
+    get sorted() {
+      return expand();
+    },
+    n,
+    mean,
+    std,
+    uniqueValues,
+    uniqueCounts,
+    integerDtype: opts.integerDtype ?? false,
+    inputOrderDropped: true,
+  };
 }
 
 /**

@@ -4,6 +4,8 @@
  * dictionary entry. Pure data structures, no I/O.
  */
 
+import type { SortedRuns } from '../stats/index.ts';
+
 /** How a column is compared: by its values' distribution or by its labels' frequencies. */
 export type ColumnType = 'numerical' | 'categorical';
 
@@ -52,6 +54,39 @@ export interface CategoricalColumn {
 }
 
 export type Column = NumericColumn | CategoricalColumn;
+
+/**
+ * A column known only by what profiling needs, not row by row: merged by the incremental log reader
+ * from per-file summaries (src/io/log/digest.ts), so a run's work follows the distinct values, not the
+ * window's rows. The same `missing`, `invalid`, `integerDtype`, dictionary and counts a full read has.
+ */
+export type ColumnDigest =
+  | {
+      kind: 'numerical';
+      digest: true;
+      rows: number;
+      missing: number;
+      invalid: number;
+      integerDtype: boolean;
+      /** Sorted runs of the finite values. */
+      runs: SortedRuns;
+      /** The distinct non-missing values in first-seen order (read as categorical), null when too many were seen. */
+      firstSeen: Float64Array | null;
+    }
+  | {
+      kind: 'categorical';
+      digest: true;
+      rows: number;
+      missing: number;
+      /** First-seen order, as a full read builds it. */
+      dictionary: string[];
+      /** Rows per label (missing not counted). */
+      counts: Float64Array;
+    };
+
+export function isDigest(c: Column | ColumnDigest): c is ColumnDigest {
+  return (c as ColumnDigest).digest === true;
+}
 
 /** A table read from CSV: typed columns in header order. */
 export interface Table {

@@ -236,11 +236,53 @@ export function mergeParts(path: string, parts: readonly LogFilePart[], opts: Pi
   };
 }
 
-function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, declared: 'numerical' | 'categorical' | undefined): Column | null {
+/**
+ * How a full read ends with a column across the parts: numbers, or text with the dictionary in
+ * first-seen order and each part's codes remapped into it (null: a part without text there). Null
+ * when only a full read can tell (see `mergeParts`). Shared with the merge of summaries (src/io/log/digest.ts).
+ */
+export function mergeDictionaries(parts: readonly LogFilePart[], name: string, declared: 'numerical' | 'categorical' | undefined): { categorical: false } | { categorical: true; dictionary: string[]; remaps: (Int32Array | null)[] } | null {
   // The kind a full read ends with: categorical once any file has text in it (or declared so).
   const firstCat = parts.findIndex((p) => p.columns.get(name)?.kind === 'categorical' && p.rows > 0);
   const categorical = declared === 'categorical' || firstCat !== -1;
-  if (!categorical) {
+  if (!categorical) return { categorical: false };
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const remaps: (Int32Array | null)[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const c = parts[i].columns.get(name);
+    if (c === undefined || parts[i].rows === 0) {
+      remaps.push(null);
+      continue;
+    }
+    if (c.kind === 'numerical') {
+      // Only cells a text read also calls missing, and only before the first text: then the full
+      // read held them as missing numbers when it turned the column into text.
+      if (c.missing !== parts[i].rows || (i > firstCat && c.paddedNa > 0)) return null;
+      remaps.push(null);
+      continue;
+    }
+    // After the first text file a full read is already text: cells a file alone read as missing
+    // numbers before its own first text (`" NA"`) would have been labels.
+    if (c.mixed || (i > firstCat && c.paddedNa > 0)) return null;
+    const remap = new Int32Array(c.dictionary.length);
+    c.dictionary.forEach((label, k) => {
+      let g = index.get(label);
+      if (g === undefined) {
+        g = dictionary.push(label) - 1;
+        index.set(label, g);
+      }
+      remap[k] = g;
+    });
+    remaps.push(remap);
+  }
+  return { categorical: true, dictionary, remaps };
+}
+
+function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, declared: 'numerical' | 'categorical' | undefined): Column | null {
+  const plan = mergeDictionaries(parts, name, declared);
+  if (plan === null) return null;
+  if (!plan.categorical) {
     const values = new Float64Array(rows);
     let off = 0;
     let missing = 0;
@@ -261,36 +303,7 @@ function mergeColumn(parts: readonly LogFilePart[], name: string, rows: number, 
     }
     return { kind: 'numerical', values, missing, invalid, integerDtype: allInt && missing === 0 && invalid === 0 };
   }
-  const dictionary: string[] = [];
-  const index = new Map<string, number>();
-  const remaps: (Int32Array | null)[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const c = parts[i].columns.get(name);
-    if (c === undefined || parts[i].rows === 0) {
-      remaps.push(null);
-      continue;
-    }
-    if (c.kind === 'numerical') {
-      // Only cells a text read also calls missing, and only before the first text: then the full
-      // read held them as missing numbers when it turned the column into text.
-      if (c.missing !== c.values.length || (i > firstCat && c.paddedNa > 0)) return null;
-      remaps.push(null);
-      continue;
-    }
-    // After the first text file a full read is already text: cells a file alone read as missing
-    // numbers before its own first text (`" NA"`) would have been labels.
-    if (c.mixed || (i > firstCat && c.paddedNa > 0)) return null;
-    const remap = new Int32Array(c.dictionary.length);
-    c.dictionary.forEach((label, k) => {
-      let g = index.get(label);
-      if (g === undefined) {
-        g = dictionary.push(label) - 1;
-        index.set(label, g);
-      }
-      remap[k] = g;
-    });
-    remaps.push(remap);
-  }
+  const { dictionary, remaps } = plan;
   // The array type CodeBuilder ends with: the narrowest whose largest value is not a code.
   const codes: CodeArray = dictionary.length <= 0xff ? new Uint8Array(rows) : dictionary.length <= 0xffff ? new Uint16Array(rows) : new Uint32Array(rows);
   const counts = new Float64Array(dictionary.length);

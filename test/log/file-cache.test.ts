@@ -7,8 +7,11 @@ import { readLog } from '../../src/io/log/reader.ts';
 import { countCodes } from '../../src/table/parts.ts';
 import type { ReadResult } from '../../src/table/csv.ts';
 import { evictLogEntries, readLogIncremental, type IncrementalRead, type IncrementalReadOptions, type LogCacheOptions } from '../../src/io/log/file-cache.ts';
-import type { Column, DeclaredTypes } from '../../src/table/columns.ts';
+import type { Column, ColumnDigest, DeclaredTypes } from '../../src/table/columns.ts';
 import { seededUniform } from '../../src/stats/random.ts';
+import { sortedRunsOf } from '../../src/stats/index.ts';
+import { firstSeenOf } from '../../src/io/log/digest.ts';
+import { profileColumn, profileDigest, type SideProfile } from '../../src/drift/profile.ts';
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -118,24 +121,74 @@ function assertRuns(inc: IncrementalRead, what: string): void {
   }
 }
 
+/** What a digest of the full read's column holds, computed from its rows (the oracle for the merged digests). */
+function digestOfColumn(col: Column, rows: number): ColumnDigest {
+  if (col.kind === 'numerical') return { kind: 'numerical', digest: true, rows, missing: col.missing, invalid: col.invalid, integerDtype: col.integerDtype, runs: sortedRunsOf(col.values), firstSeen: firstSeenOf(col.values) };
+  return { kind: 'categorical', digest: true, rows, missing: col.missing, dictionary: col.dictionary, counts: countCodes(col.codes, col.dictionary.length) };
+}
+
+/** A profile as plain data, input order set aside (a digest does not keep it): bit-level comparable. */
+function profileData(p: SideProfile): unknown {
+  if (p.data === null) return { ...p };
+  if (p.type === 'numerical') {
+    const d = p.data;
+    return { ...p, data: { n: d.n, mean: d.mean, std: d.std, sorted: Float64Array.from(d.sorted), uniqueValues: d.uniqueValues, uniqueCounts: d.uniqueCounts, integerDtype: d.integerDtype } };
+  }
+  const d = p.data;
+  return { ...p, data: { n: d.n, dictionary: d.dictionary, counts: d.counts, fromNumbers: d.fromNumbers } };
+}
+
+/** The digests equal those of the full read's columns, and profile to the same numbers as the columns, either type. */
+function assertDigests(got: IncrementalRead, want: ReadResult, what: string): void {
+  if (got.stats.fullRead) {
+    assert.equal(got.digests, null, `${what}: a full read has no digests`);
+    return;
+  }
+  assert.equal(got.stats.digests, true, what);
+  assert.equal(got.result.table.columns.size, 0, `${what}: no rows merged`);
+  assert.deepStrictEqual([...got.digests!.keys()], [...want.table.columns.keys()], `${what}: columns`);
+  for (const [name, col] of want.table.columns) {
+    const d = got.digests!.get(name)!;
+    assert.deepStrictEqual(d, digestOfColumn(col, want.table.rows), `${what}: digest of ${name}`);
+    for (const type of ['numerical', 'categorical'] as const) {
+      const fromDigest = profileDigest(d, type);
+      const fromRows = profileColumn(col, type);
+      if (fromDigest === null) {
+        // Only a numerical column tested as categorical whose labels' order the digest does not hold.
+        assert.ok(d.kind === 'numerical' && type === 'categorical' && (!d.integerDtype || d.firstSeen === null), `${what}: ${name} as ${type}`);
+        continue;
+      }
+      assert.deepStrictEqual(profileData(fromDigest), profileData(fromRows), `${what}: profile of ${name} as ${type}`);
+    }
+  }
+}
+
 async function check(dir: string, cache: LogCacheOptions, opts: IncrementalReadOptions, what: string): Promise<IncrementalRead> {
   const keep = opts.keepNames === undefined ? undefined : (n: string) => opts.keepNames!.includes(n);
   const want = await readLog(dir, { sinceMs: opts.sinceMs, types: opts.types, keep });
   const got = await readLogIncremental(dir, opts, cache);
   assertSameRead(got.result, want, what);
   assertRuns(got, what);
+  // The same files as digests (a second reader of the same cache).
+  const digests = await readLogIncremental(dir, { ...opts, digests: true, deferWrites: true }, cache);
+  await digests.finish(false);
+  const { table: _t, ...counts } = want;
+  const { table: _g, ...gotCounts } = digests.result;
+  assert.deepStrictEqual({ ...gotCounts, rows: digests.result.table.rows, skipped: sortKeys(gotCounts.skipped) }, { ...counts, rows: want.table.rows, skipped: sortKeys(counts.skipped) }, `${what} (digests): counts`);
+  assertDigests(digests, want, `${what} (digests)`);
   return got;
 }
 
 const KEEP = ['age', 'score', 'color', 'level', 'flag', 'extra', 'code', 'pad', 'prediction'];
 
-for (const messy of [false, true]) {
-  test(`cold, then warm: the same read as readLog for every window (${messy ? 'messy' : 'clean'} files)`, async () => {
+for (const [messy, sliceRows] of [[false, undefined], [true, undefined], [false, 7], [true, 7]] as const) {
+  test(`cold, then warm: the same read as readLog for every window (${messy ? 'messy' : 'clean'} files${sliceRows === undefined ? '' : `, slices of ${sliceRows} rows`})`, async () => {
     const dir = tmp('sentinel-inc-log-');
     writeLogDir(dir, { files: 5, rows: 60, messy, seed: messy ? 7 : 3 });
     const types: DeclaredTypes | undefined = messy ? undefined : new Map([['age', 'numerical'], ['color', 'categorical'], ['prediction', 'categorical']]);
+    let sliced = 0;
     for (const sinceMs of cutoffs(dir)) {
-      const cache = { dir: tmp('sentinel-inc-cache-'), settleMs: 0 };
+      const cache = { dir: tmp('sentinel-inc-cache-'), settleMs: 0, sliceRows };
       const opts = { sinceMs, types, keepNames: KEEP };
       const cold = await check(dir, cache, opts, `cold since=${sinceMs}`);
       assert.equal(cold.stats.cached, 0);
@@ -145,7 +198,10 @@ for (const messy of [false, true]) {
       // The messy directory has a column with numbers then text: only a full read resolves it.
       if (!messy || sinceMs === undefined) assert.equal(warm.stats.fullRead, messy, `since=${sinceMs}`);
       if (!messy) assert.ok(warm.stats.parsed <= 1, `at most the file the window cuts is parsed again (since=${sinceMs}): ${JSON.stringify(warm.stats)}`);
+      sliced += warm.stats.sliced;
     }
+    // Clean files are sliced (a cut reads one slice's rows); messy ones are not (padded NA cells).
+    if (sliceRows !== undefined) assert.equal(sliced > 0, !messy, `files taken slice by slice: ${sliced}`);
   });
 }
 
@@ -158,11 +214,13 @@ test('messy files without the numbers-then-text and padded-NA columns merge with
     assert.equal(r.stats.fullRead, true, keepNames[0]);
   }
   const keepNames = KEEP.filter((n) => n !== 'code' && n !== 'pad');
-  for (const sinceMs of cutoffs(dir)) {
-    const cache = { dir: tmp('sentinel-inc-cache-'), settleMs: 0 };
-    await check(dir, cache, { sinceMs, keepNames }, `cold since=${sinceMs}`);
-    const warm = await check(dir, cache, { sinceMs, keepNames }, `warm since=${sinceMs}`);
-    assert.equal(warm.stats.fullRead, false, `since=${sinceMs}`);
+  for (const sliceRows of [undefined, 5]) {
+    for (const sinceMs of cutoffs(dir)) {
+      const cache = { dir: tmp('sentinel-inc-cache-'), settleMs: 0, sliceRows };
+      await check(dir, cache, { sinceMs, keepNames }, `cold since=${sinceMs} slices ${sliceRows}`);
+      const warm = await check(dir, cache, { sinceMs, keepNames }, `warm since=${sinceMs} slices ${sliceRows}`);
+      assert.equal(warm.stats.fullRead, false, `since=${sinceMs}`);
+    }
   }
 });
 

@@ -121,8 +121,48 @@ test('runDriftJob over a log directory: the log-file cache gives the same drift.
     assert.deepEqual(strip(cold.result), strip(full.result), `cold, since ${since}`);
     assert.deepEqual(strip(warm.result), strip(full.result), `warm, since ${since}`);
     assert.equal(warm.logCache!.fullRead, false);
+    assert.equal(warm.logCache!.digests, true, 'the window is profiled from the files\' digests, no rows merged');
     assert.equal(warm.logCache!.written, 0);
     assert.equal(warm.logCache!.cached, 5, `since ${since}: the closed files come from the cache`);
     assert.equal(warm.logCache!.parsed, 1, 'the open file is parsed');
   }
+});
+
+test('runDriftJob over a log directory: a text column (which digests cannot serve) and an input-order test merge rows, same drift.json', async () => {
+  const { writeFileSync, utimesSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'sentinel-job-text-'));
+  const logDir = join(dir, 'live');
+  mkdirSync(logDir);
+  const words = ['alpha', 'beta', 'gamma', 'delta', 'omega', 'sigma'];
+  const note = (i: number): string => `${words[i % 6]} ${words[(i * 7) % 6]} note ${i}`;
+  const t0 = Date.parse('2026-11-30T00:00:00.000Z');
+  const ref = ['x,note,prediction'];
+  for (let i = 0; i < 300; i++) ref.push(`${(i * 37) % 101},${note(i)},${i % 3 === 0 ? 'a' : 'b'}`);
+  const refPath = join(dir, 'reference.csv');
+  writeFileSync(refPath, ref.join('\n') + '\n');
+  for (let f = 0; f < 3; f++) {
+    const lines = ['request_id,timestamp,model_version,x,note,prediction'];
+    for (let i = f * 200; i < (f + 1) * 200; i++) lines.push(`id-${i},${new Date(t0 + i * 60_000).toISOString()},v1,${(i * 53) % 97 + 3},${note(i + 1000)},${i % 4 === 0 ? 'a' : 'b'}`);
+    const file = join(logDir, `live_predictions-a-${f}.csv`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    if (f < 2) utimesSync(file, new Date(t0), new Date(t0));
+  }
+  const strip = (r: object): unknown => JSON.parse(JSON.stringify(r, (k, v) => (k === 'run_id' || k === 'started_at' || k === 'finished_at' ? undefined : v)));
+  const end = t0 + 600 * 60_000;
+  for (const extra of [{}, { columns: ['x', 'prediction'], stattest: 't_test' }]) {
+    const base = { reference: refPath, current: logDir, out: join(dir, 'reports'), save: false, workers: 0, since: '8h', now: () => new Date(end), ...extra };
+    const full = await runDriftJob({ ...base, logCache: false });
+    await runDriftJob(base);
+    const warm = await runDriftJob(base);
+    assert.deepEqual(strip(warm.result), strip(full.result), JSON.stringify(extra));
+    assert.equal(warm.logCache!.cached, 2);
+    assert.equal(warm.logCache!.fullRead, false);
+    assert.equal(warm.logCache!.digests, false, 'rows merged: the text column, or t_test, reads them');
+  }
+  // The same directory without the text column and with the default tests: digests.
+  const base = { reference: refPath, current: logDir, out: join(dir, 'reports'), save: false, workers: 0, since: '8h', now: () => new Date(end), columns: ['x', 'prediction'] };
+  const full = await runDriftJob({ ...base, logCache: false });
+  const warm = await runDriftJob(base);
+  assert.deepEqual(strip(warm.result), strip(full.result));
+  assert.equal(warm.logCache!.digests, true);
 });

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  cleanCategorical, cleanNumeric, getStatTest, listStatTests, prepareSample, resolveStatTest, selectStatTest,
+  cleanCategorical, cleanNumeric, getStatTest, listStatTests, prepareNumeric, prepareSample, resolveStatTest, selectStatTest,
   selectStatTestFor, StatTestError,
 } from '../../src/stats/index.ts';
 import type { PreparedNumeric, StatTestResult } from '../../src/stats/index.ts';
-import { LegacyRandomState } from '../../src/stats/random.ts';
+import { LegacyRandomState, seededUniform } from '../../src/stats/random.ts';
 import { kthOfTwoSorted } from '../../src/stats/tests/other.ts';
-import { ksStatistic } from '../../src/stats/tests/ks.ts';
+import { ksStatistic, ksStatisticOf } from '../../src/stats/tests/ks.ts';
 import { linspace, sturgesEdges } from '../../src/stats/binning.ts';
 import { close, decodeNumber, loadGolden } from './golden.ts';
 
@@ -209,6 +209,14 @@ describe('building blocks', () => {
   it('KS statistic on ties and disjoint samples', () => {
     assert.equal(ksStatistic(Float64Array.from([1, 2, 3]), Float64Array.from([4, 5])), 1);
     assert.equal(ksStatistic(Float64Array.from([1, 1, 2]), Float64Array.from([1, 1, 2])), 0);
+    // From distinct values and counts: the same D as the walk over the sorted samples (ties, -0, seeded data).
+    const rand = seededUniform(5);
+    for (let k = 0; k < 50; k++) {
+      const x = Float64Array.from({ length: 1 + Math.floor(rand() * 60) }, () => Math.round(rand() * 8) - 4 || (rand() < 0.5 ? -0 : 0));
+      const y = Float64Array.from({ length: 1 + Math.floor(rand() * 60) }, () => Math.round(rand() * 10) - 3);
+      const px = prepareNumeric(x), py = prepareNumeric(y);
+      assert.equal(ksStatisticOf(px, py), ksStatistic(px.sorted, py.sorted), `case ${k}`);
+    }
   });
   it("numpy linspace / Sturges edges (incl. integer dtype and constant data)", () => {
     assert.deepEqual(Array.from(linspace(0, 1, 5)), [0, 0.25, 0.5, 0.75, 1]);

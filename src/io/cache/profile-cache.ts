@@ -25,7 +25,7 @@ import type { SideProfile } from '../../drift/profile.ts';
 
 export const CACHE_FORMAT = 'SNTLREF1';
 /** Bump when profiling or the file format changes: old entries then simply miss. */
-const PROFILE_VERSION = 2; // 2: categorical sides record whether they were read as numbers
+const PROFILE_VERSION = 3; // 2: categorical sides record whether they were read as numbers; 3: moments over distinct values
 
 export interface ReferenceProfile {
   path: string;

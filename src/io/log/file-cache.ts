@@ -1,10 +1,13 @@
 /**
  * Incremental reads of a prediction-log directory. A closed log file never changes (one writer per
  * file, append-only, rotation makes new files), so what parsing it produced — its typed columns, the
- * timestamp of each row and the sorted runs of its numbers — is stored once in the cache directory
- * and a scheduled drift run parses only the files that are new or still being written, then merges.
- * The merge reproduces `readLog` on the whole directory exactly (`mergeParts`); where it cannot
- * (a column with numbers in one file and text in another), the run falls back to a full read.
+ * timestamp of each row and its summaries (sorted runs and first-seen values of its numbers, counts
+ * of its labels; also per slice of rows) — is stored once in the cache directory and a scheduled
+ * drift run parses only the files that are new or still being written, then merges: the rows
+ * (`mergeParts`), or with `digests` only the summaries (`mergeDigests`, src/io/log/digest.ts), so the
+ * run's cost follows the new rows. Either merge reproduces `readLog` on the whole directory exactly;
+ * where it cannot (a column with numbers in one file and text in another), the run falls back to a
+ * full read.
  *
  *   <cache>/log-<id>.bin   id = sha256(format version, absolute path, device, inode, size, mtime,
  *                                      ctime (ns), the columns kept and their declared types)
@@ -17,7 +20,8 @@
  * are deleted after each run (a read touches the entries it used).
  *
  * A window (`--since`) that starts inside a cached file is cut from the stored timestamps of its
- * rows; a file entirely inside the window is used whole, one entirely before it is only counted.
+ * rows (of the one slice the cut falls in, when the file is sliced); a file entirely inside the
+ * window is used whole, one entirely before it is only counted.
  */
 
 import { createHash } from 'node:crypto';
@@ -25,15 +29,18 @@ import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { open } from 'node:fs/promises';
 import { BlobBuilder, openBlob, stageCacheFile, type ArrayRef, type OpenBlob, type StagedCacheFile, type StoredArray } from '../cache/profile-cache.ts';
-import type { CodeArray, DeclaredTypes } from '../../table/columns.ts';
+import { missingCodeOf, type CodeArray, type ColumnDigest, type DeclaredTypes } from '../../table/columns.ts';
 import { mergeSortedRuns, sortedRunsOf, type SortedRuns } from '../../stats/index.ts';
 import type { ReadResult, SkippedEntry } from '../../table/csv.ts';
+import { isTextLabel } from '../../table/cells.ts';
 import { mergeParts, windowCoverage, windowPart, type LogFilePart, type PartColumn } from '../../table/parts.ts';
+import { firstSeenOf, mergeDigests, summariesOfPart, type PartSummaries } from './digest.ts';
 import { logFilesOf, readLog, readLogFilePart, requireTimeColumn, type ReadOptions } from './reader.ts';
 
 const FORMAT = 'SNTLLOG1';
 /** Bump when parsing or the entry layout changes: old entries then miss. */
-const VERSION = 2; // 2: counts per code of categorical columns
+const VERSION = 3; // 2: counts per code of categorical columns; 3: first-seen values of numerical columns, slices
+const DEFAULT_SLICE_ROWS = 16_384;
 const PREFIX = 'log-';
 const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 
@@ -49,6 +56,11 @@ export interface LogCacheOptions {
   /** A file modified less than this long ago is taken as still being written: parsed, not stored. Default 2 min. */
   settleMs?: number;
   now?: () => number;
+  /**
+   * Rows per slice of a stored file (default 16,384): each slice also keeps its own summaries, so a
+   * window that cuts the file reads the rows of one slice, not of the whole file (see `SliceHeader`).
+   */
+  sliceRows?: number;
 }
 
 export interface IncrementalReadOptions extends Pick<ReadOptions, 'sinceMs' | 'types' | 'onProgress' | 'chunkSize'> {
@@ -59,6 +71,12 @@ export interface IncrementalReadOptions extends Pick<ReadOptions, 'sinceMs' | 't
    * once it has succeeded: a failed run leaves nothing behind). Default: published as written.
    */
   deferWrites?: boolean;
+  /**
+   * Merge the files' summaries into column digests (`IncrementalRead.digests`) instead of their rows:
+   * a cached file entirely inside the window is then read without its per-row arrays. The result's
+   * table then has no columns (`table.rows` and every count as a full read).
+   */
+  digests?: boolean;
 }
 
 export interface LogReadPlan {
@@ -77,6 +95,8 @@ export interface IncrementalRead {
    * (null when the read fell back to a full parse, or the column is not numerical).
    */
   runs(name: string): SortedRuns | null;
+  /** With `digests`: every column's digest (null when the read fell back to a full parse: use `result`). */
+  digests: Map<string, ColumnDigest> | null;
   /** With `deferWrites`: publishes (true) or drops (false) the entries written, then bounds the cache. */
   finish(ok: boolean): Promise<void>;
   stats: {
@@ -91,6 +111,10 @@ export interface IncrementalRead {
     bytesParsed: number;
     /** The merge could not reproduce a full read; the directory was read in full. */
     fullRead: boolean;
+    /** The window's columns came as digests (`digests`): no file's rows merged. */
+    digests: boolean;
+    /** Cached files the window cuts, taken slice by slice (rows of the cut slice only). */
+    sliced: number;
   };
 }
 
@@ -134,6 +158,8 @@ interface EntryColumn {
   data: ArrayRef;
   runValues?: ArrayRef;
   runCounts?: ArrayRef;
+  /** null: more distinct values than `FIRST_SEEN_LIMIT`. */
+  firstSeen?: ArrayRef | null;
 }
 
 /** The JSON header of a cache entry: the part's counts (as `LogFilePart` has them) plus what identifies the entry. */
@@ -148,6 +174,122 @@ interface EntryHeader extends Pick<LogFilePart, 'file' | 'header' | 'rows' | 'ro
   columns: EntryColumn[];
   /** A segment of a file still being written: its byte range and checks of the bytes at both ends. */
   segment?: Segment;
+  /** Consecutive row ranges of the file with their own summaries (absent: the file is not sliced). */
+  slices?: SliceHeader[];
+}
+
+/**
+ * Rows [start, start + rows) of a stored file as a part of their own: a window that cuts the file
+ * takes the slices it covers whole from their summaries and reads rows of the slice it cuts only.
+ * Merging the slices is merging the file (the reader's kind decisions are the file's: a file is
+ * sliced only when no column depends on where a cut falls, see `sliceable`). The per-row arrays are
+ * ranges of the file's (`subRef`), the dictionary is the slice's own, in first-seen order.
+ */
+interface SliceHeader {
+  start: number;
+  rows: number;
+  minTs: number | null;
+  maxTs: number | null;
+  badTimestamps: number;
+  /** In the order of `EntryHeader.columns`. */
+  columns: SliceColumn[];
+}
+
+interface SliceColumn {
+  missing: number;
+  allInt?: boolean;
+  runValues?: ArrayRef;
+  runCounts?: ArrayRef;
+  firstSeen?: ArrayRef | null;
+  /** Categorical: the file's codes in the slice's first-seen order (u32), and rows per slice code. */
+  order?: ArrayRef;
+  counts?: ArrayRef;
+}
+
+/** `r` restricted to elements [from, from + length). */
+function subRef(r: ArrayRef, from: number, length: number): ArrayRef {
+  const bytes = r.kind === 'f64' ? 8 : r.kind === 'u32' ? 4 : r.kind === 'u16' ? 2 : 1;
+  return { kind: r.kind, offset: r.offset + from * bytes, length };
+}
+
+/**
+ * Whether slices of `part` merge to what a read of any window of the file gives: timestamps present,
+ * no column whose kind or integer-ness a cut could change (text cells in a numerical column, numbers
+ * then text, padded NA cells, numeric-looking labels of an undeclared text column), and each slice's
+ * integer-ness decidable from its values.
+ */
+function sliceable(part: LogFilePart, sliceRows: number, types: DeclaredTypes | undefined): boolean {
+  if (part.timestamps === null || part.rows < 2 * sliceRows) return false;
+  for (const [name, c] of part.columns) {
+    if (c.paddedNa > 0) return false;
+    if (c.kind === 'categorical') {
+      if (c.mixed || (types?.get(name) !== 'categorical' && !c.dictionary.every(isTextLabel))) return false;
+      continue;
+    }
+    if (c.invalid > 0) return false;
+    if (c.allInt || c.numCells === 0) continue;
+    // A float column: every slice must hold a missing or a non-integer value (else its integer-ness depends on cell spellings).
+    for (let s = 0; s < part.rows; s += sliceRows) {
+      let decided = false;
+      for (let i = s; i < Math.min(part.rows, s + sliceRows) && !decided; i++) decided = !Number.isInteger(c.values[i]);
+      if (!decided) return false;
+    }
+  }
+  return true;
+}
+
+function encodeSlices(part: LogFilePart, sliceRows: number, blob: BlobBuilder): SliceHeader[] {
+  const slices: SliceHeader[] = [];
+  const ts = part.timestamps!;
+  for (let start = 0; start < part.rows; start += sliceRows) {
+    const end = Math.min(part.rows, start + sliceRows);
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    let bad = 0;
+    for (let i = start; i < end; i++) {
+      const t = ts[i];
+      if (Number.isNaN(t)) bad++;
+      else {
+        if (t < minTs) minTs = t;
+        if (t > maxTs) maxTs = t;
+      }
+    }
+    const columns: SliceColumn[] = [];
+    for (const c of part.columns.values()) {
+      if (c.kind === 'numerical') {
+        const values = c.values.subarray(start, end);
+        let missing = 0;
+        for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) missing++;
+        // As `windowPart` decides it for rows of the file (`sliceable` ruled out the undecidable case).
+        let allInt = c.allInt;
+        if (!allInt) allInt = missing === 0 && (c.numCells === 0 || values.every(Number.isInteger));
+        const runs = sortedRunsOf(values);
+        const seen = firstSeenOf(values);
+        columns.push({ missing, allInt, runValues: blob.add(runs.values), runCounts: blob.add(runs.counts), firstSeen: seen === null ? null : blob.add(seen) });
+      } else {
+        const missingCode = missingCodeOf(c.codes);
+        const local = new Int32Array(c.dictionary.length).fill(-1);
+        const order: number[] = [];
+        const counts: number[] = [];
+        let missing = 0;
+        for (let i = start; i < end; i++) {
+          const code = c.codes[i];
+          if (code === missingCode) {
+            missing++;
+            continue;
+          }
+          if (local[code] === -1) {
+            local[code] = order.push(code) - 1;
+            counts.push(0);
+          }
+          counts[local[code]]++;
+        }
+        columns.push({ missing, order: blob.add(Uint32Array.from(order)), counts: blob.add(Float64Array.from(counts)) });
+      }
+    }
+    slices.push({ start, rows: end - start, minTs: Number.isFinite(minTs) ? minTs : null, maxTs: Number.isFinite(maxTs) ? maxTs : null, badTimestamps: bad, columns });
+  }
+  return slices;
 }
 
 interface Segment {
@@ -160,13 +302,14 @@ interface Segment {
   tail: string;
 }
 
-function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRuns>, segment?: Segment): Buffer {
+function encodeEntry(key: string, part: LogFilePart, sums: PartSummaries, slicing: { rows: number; types?: DeclaredTypes } | null, segment?: Segment): Buffer {
   const blob = new BlobBuilder();
   const columns: EntryColumn[] = [];
   for (const [name, c] of part.columns) {
     if (c.kind === 'numerical') {
-      const r = runs.get(name)!;
-      columns.push({ name, kind: c.kind, missing: c.missing, invalid: c.invalid, allInt: c.allInt, numCells: c.numCells, paddedNa: c.paddedNa, data: blob.add(c.values), runValues: blob.add(r.values), runCounts: blob.add(r.counts) });
+      const r = sums.runs.get(name)!;
+      const seen = sums.firstSeen.get(name)!;
+      columns.push({ name, kind: c.kind, missing: c.missing, invalid: c.invalid, allInt: c.allInt, numCells: c.numCells, paddedNa: c.paddedNa, data: blob.add(c.values), runValues: blob.add(r.values), runCounts: blob.add(r.counts), firstSeen: seen === null ? null : blob.add(seen) });
     } else {
       columns.push({ name, kind: c.kind, missing: c.missing, mixed: c.mixed, paddedNa: c.paddedNa, dictionary: c.dictionary, counts: blob.add(c.counts), data: blob.add(c.codes) });
     }
@@ -188,6 +331,7 @@ function encodeEntry(key: string, part: LogFilePart, runs: Map<string, SortedRun
     timestamps: part.timestamps === null ? null : blob.add(part.timestamps),
     columns,
     ...(segment !== undefined ? { segment } : {}),
+    ...(slicing !== null && sliceable(part, slicing.rows, slicing.types) ? { slices: encodeSlices(part, slicing.rows, blob) } : {}),
   };
   return blob.encode(FORMAT, header);
 }
@@ -209,20 +353,26 @@ async function openEntry(dir: string, entry: string, key: string): Promise<Cache
   return { header: h, blob };
 }
 
-/** The part as stored, with per-row arrays read only when `withRows` (else empty: counts only). */
-async function loadPart(c: CachedPart, withRows: boolean, withTimestamps: boolean): Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> }> {
+/**
+ * The part as stored, with per-row arrays read only when `withRows` (else empty) and the summaries
+ * (runs, first-seen values, counts per code) only when `withSummaries` (else counts only).
+ */
+async function loadPart(c: CachedPart, withRows: boolean, withSummaries: boolean, withTimestamps: boolean): Promise<{ part: LogFilePart; sums: PartSummaries }> {
   const h = c.header;
   const columns = new Map<string, PartColumn>();
-  const runs = new Map<string, SortedRuns>();
+  const sums: PartSummaries = { runs: new Map(), firstSeen: new Map() };
   const read = async (r: ArrayRef): Promise<StoredArray> => (withRows ? c.blob.read(r) : new Float64Array(0));
   for (const col of h.columns) {
     if (col.kind === 'numerical') {
       const values = (await read(col.data)) as Float64Array;
-      if (withRows) runs.set(col.name, { values: (await c.blob.read(col.runValues!)) as Float64Array, counts: (await c.blob.read(col.runCounts!)) as Float64Array });
+      if (withSummaries) {
+        sums.runs.set(col.name, { values: (await c.blob.read(col.runValues!)) as Float64Array, counts: (await c.blob.read(col.runCounts!)) as Float64Array });
+        sums.firstSeen.set(col.name, col.firstSeen == null ? null : ((await c.blob.read(col.firstSeen)) as Float64Array));
+      }
       columns.set(col.name, { kind: 'numerical', values, missing: col.missing, invalid: col.invalid!, allInt: col.allInt!, numCells: col.numCells!, paddedNa: col.paddedNa });
     } else {
       const codes = (withRows ? await c.blob.read(col.data) : new Uint8Array(0)) as CodeArray;
-      const counts = (withRows ? await c.blob.read(col.counts!) : new Float64Array(0)) as Float64Array;
+      const counts = (withRows || withSummaries ? await c.blob.read(col.counts!) : new Float64Array(0)) as Float64Array;
       columns.set(col.name, { kind: 'categorical', codes, dictionary: col.dictionary!, counts, missing: col.missing, mixed: col.mixed!, paddedNa: col.paddedNa });
     }
   }
@@ -242,7 +392,74 @@ async function loadPart(c: CachedPart, withRows: boolean, withTimestamps: boolea
     maxTs: h.maxTs ?? -Infinity,
     badTimestamps: h.badTimestamps,
   };
-  return { part, runs };
+  return { part, sums };
+}
+
+/**
+ * The window's rows of a sliced file, slice by slice (each already through `windowPart`): a slice
+ * inside the window from its summaries (and its rows unless `digests`), the cut one from its rows,
+ * older ones counted only. Null when a cut slice cannot be windowed (the caller reads the file).
+ */
+async function loadSlices(c: CachedPart, sinceMs: number | undefined, types: DeclaredTypes | undefined, digests: boolean): Promise<{ part: LogFilePart; sums: PartSummaries | null }[] | null> {
+  const h = c.header;
+  const out: { part: LogFilePart; sums: PartSummaries | null }[] = [];
+  const slices = h.slices!;
+  for (let k = 0; k < slices.length; k++) {
+    const sl = slices[k];
+    const last = k === slices.length - 1;
+    const coverage = windowCoverage({ rows: sl.rows, timestamps: null, hasTimestamps: true, minTs: sl.minTs ?? Infinity, maxTs: sl.maxTs ?? -Infinity, badTimestamps: sl.badTimestamps }, sinceMs);
+    const withRows = coverage === 'some' || (coverage === 'all' && !digests);
+    const sums: PartSummaries = { runs: new Map(), firstSeen: new Map() };
+    const columns = new Map<string, PartColumn>();
+    for (let j = 0; j < h.columns.length; j++) {
+      const col = h.columns[j];
+      const sc = sl.columns[j];
+      if (col.kind === 'numerical') {
+        const values = withRows ? ((await c.blob.read(subRef(col.data, sl.start, sl.rows))) as Float64Array) : new Float64Array(0);
+        if (coverage === 'all') {
+          sums.runs.set(col.name, { values: (await c.blob.read(sc.runValues!)) as Float64Array, counts: (await c.blob.read(sc.runCounts!)) as Float64Array });
+          sums.firstSeen.set(col.name, sc.firstSeen == null ? null : ((await c.blob.read(sc.firstSeen)) as Float64Array));
+        }
+        columns.set(col.name, { kind: 'numerical', values, missing: sc.missing, invalid: 0, allInt: sc.allInt!, numCells: col.numCells!, paddedNa: 0 });
+        continue;
+      }
+      const order = coverage === 'none' ? new Uint32Array(0) : ((await c.blob.read(sc.order!)) as Uint32Array);
+      const counts = coverage === 'none' ? new Float64Array(0) : ((await c.blob.read(sc.counts!)) as Float64Array);
+      const dictionary = Array.from(order, (code) => col.dictionary![code]);
+      let codes: CodeArray = new Uint8Array(0);
+      if (withRows) {
+        // The file's codes of the slice, renumbered in the slice's first-seen order.
+        const from = (await c.blob.read(subRef(col.data, sl.start, sl.rows))) as CodeArray;
+        const missingFrom = missingCodeOf(from);
+        const remap = new Uint32Array(col.dictionary!.length);
+        order.forEach((code, i) => (remap[code] = i));
+        codes = dictionary.length <= 0xff ? new Uint8Array(sl.rows) : dictionary.length <= 0xffff ? new Uint16Array(sl.rows) : new Uint32Array(sl.rows);
+        const missingTo = missingCodeOf(codes);
+        for (let i = 0; i < from.length; i++) codes[i] = from[i] === missingFrom ? missingTo : remap[from[i]];
+      }
+      columns.set(col.name, { kind: 'categorical', codes, dictionary, counts, missing: sc.missing, mixed: false, paddedNa: 0 });
+    }
+    const part: LogFilePart = {
+      file: h.file,
+      header: h.header,
+      rows: sl.rows,
+      // The file's other counts go with its last slice: only their sums matter.
+      rowsRead: sl.rows + (last ? h.rowsRead - h.rows : 0),
+      filtered: last ? h.filtered : 0,
+      tornLines: last ? h.tornLines : 0,
+      skippedRows: last ? h.skippedRows : 0,
+      skipped: last ? h.skipped : {},
+      columns,
+      timestamps: coverage === 'some' ? ((await c.blob.read(subRef(h.timestamps!, sl.start, sl.rows))) as Float64Array) : new Float64Array(0),
+      minTs: sl.minTs ?? Infinity,
+      maxTs: sl.maxTs ?? -Infinity,
+      badTimestamps: sl.badTimestamps,
+    };
+    const windowed = windowPart(part, sinceMs, types);
+    if (windowed === null) return null;
+    out.push({ part: windowed, sums: coverage === 'all' ? sums : null });
+  }
+  return out;
 }
 
 async function identityOf(path: string): Promise<string | null> {
@@ -295,8 +512,8 @@ async function readOpenFile(
   cache: LogCacheOptions,
   stats: IncrementalRead['stats'],
   store: (entry: string, data: Buffer) => Promise<void>,
-  fromCache: (cached: CachedPart, entry: string) => Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> | null } | null>,
-  take: (part: LogFilePart, runs: Map<string, SortedRuns> | null) => void,
+  fromCache: (cached: CachedPart, entry: string) => Promise<{ part: LogFilePart; sums: PartSummaries | null }[] | null>,
+  take: (part: LogFilePart, sums: PartSummaries | null) => void,
 ): Promise<void> {
   const segmentKey = segmentKeyOf(f.path, f.identity, planKey(opts));
   let start = 0;
@@ -310,7 +527,7 @@ async function readOpenFile(
     const ok = seg !== undefined && seg.start === start && seg.end <= f.size && seg.end > start && JSON.stringify(await segmentChecks(f.path, seg.start, seg.end).catch(() => null)) === JSON.stringify({ head: seg.head, tail: seg.tail });
     const hit = ok ? await fromCache(cached, entry) : (await cached.blob.close(), null);
     if (hit === null) break;
-    take(hit.part, hit.runs);
+    for (const h of hit) take(h.part, h.sums);
     if (start === 0) headerEnd = seg!.headerEnd;
     start = seg!.end;
   }
@@ -318,18 +535,18 @@ async function readOpenFile(
   const header = start > 0 ? Buffer.from(await readRange(f.path, 0, headerEnd)) : undefined;
   const rest = await readLogFilePart(f.path, { ...parseOpts, from: start, header });
   stats.bytesParsed += rest.end - start;
-  const runs = runsOfPart(rest);
+  const sums = summariesOfPart(rest);
   if (rest.cleanEnd && rest.rows > 0 && rest.end > start) {
     const segment: Segment = { start, end: rest.end, headerEnd: start === 0 ? rest.headerEnd : headerEnd, ...(await segmentChecks(f.path, start, rest.end)) };
     const key = segmentKey(start);
     try {
-      await store(`${PREFIX}seg-${key}.bin`, encodeEntry(key, rest, runs, segment));
+      await store(`${PREFIX}seg-${key}.bin`, encodeEntry(key, rest, sums, null, segment));
     } catch {
       // Not stored: the next run parses this range again.
     }
   }
   const part = windowPart(rest, opts.sinceMs, opts.types);
-  take(part ?? (await readLogFilePart(f.path, { ...parseOpts, from: start, header, sinceMs: opts.sinceMs })), part === rest ? runs : null);
+  take(part ?? (await readLogFilePart(f.path, { ...parseOpts, from: start, header, sinceMs: opts.sinceMs })), part === rest ? sums : null);
 }
 
 async function readRange(path: string, from: number, to: number): Promise<Buffer> {
@@ -348,13 +565,6 @@ async function readRange(path: string, from: number, to: number): Promise<Buffer
   }
 }
 
-/** Sorted runs of every numerical column of a part. */
-function runsOfPart(part: LogFilePart): Map<string, SortedRuns> {
-  const runs = new Map<string, SortedRuns>();
-  for (const [name, c] of part.columns) if (c.kind === 'numerical') runs.set(name, sortedRunsOf(c.values));
-  return runs;
-}
-
 /**
  * `readLog(dir, opts)`, parsing only the files the cache does not hold (or whose kept rows it cannot
  * tell apart from the window's cut), and storing the settled ones it parsed. Same result, bit for bit.
@@ -363,9 +573,10 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   const p = plan ?? (await planLogRead(dir, opts, cache));
   const keepSet = opts.keepNames === undefined ? null : new Set(opts.keepNames);
   const parseOpts = { types: opts.types, keep: keepSet === null ? undefined : (n: string) => keepSet.has(n), chunkSize: opts.chunkSize };
-  const stats: IncrementalRead['stats'] = { files: p.files.length, cached: 0, parsed: 0, written: 0, evicted: 0, bytesParsed: 0, fullRead: false };
+  const stats: IncrementalRead['stats'] = { files: p.files.length, cached: 0, parsed: 0, written: 0, evicted: 0, bytesParsed: 0, fullRead: false, digests: false, sliced: 0 };
   const parts: LogFilePart[] = [];
-  const partRuns: (Map<string, SortedRuns> | null)[] = [];
+  const partSums: (PartSummaries | null)[] = [];
+  const digests = opts.digests === true;
   const used = new Set<string>();
   const staged = new Map<string, StagedCacheFile>();
   /** Writes an entry (a temp file until `finish`); failing to cache only costs a later run a parse. */
@@ -375,21 +586,31 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   };
   let rowsSoFar = 0;
   const nowMs = cache.now?.() ?? Date.now();
-  const take = (part: LogFilePart, runs: Map<string, SortedRuns> | null): void => {
+  const take = (part: LogFilePart, sums: PartSummaries | null): void => {
     parts.push(part);
-    partRuns.push(runs);
+    partSums.push(sums);
     rowsSoFar += part.rowsRead;
     opts.onProgress?.(rowsSoFar);
   };
   /** A cached part restricted to the window; null when the window cannot be cut from it. */
-  const fromCache = async (cached: CachedPart, entry: string): Promise<{ part: LogFilePart; runs: Map<string, SortedRuns> | null } | null> => {
+  const fromCache = async (cached: CachedPart, entry: string): Promise<{ part: LogFilePart; sums: PartSummaries | null }[] | null> => {
     try {
       const h = cached.header;
       const coverage = windowCoverage({ rows: h.rows, timestamps: null, hasTimestamps: h.timestamps !== null, minTs: h.minTs ?? Infinity, maxTs: h.maxTs ?? -Infinity, badTimestamps: h.badTimestamps }, opts.sinceMs);
-      const loaded = await loadPart(cached, coverage !== 'none', coverage === 'some');
+      if (coverage === 'some' && Array.isArray(h.slices)) {
+        // The window cuts a sliced file: rows of the cut slice only.
+        const sliced = await loadSlices(cached, opts.sinceMs, opts.types, digests);
+        if (sliced !== null) {
+          used.add(entry);
+          stats.sliced++;
+        }
+        return sliced;
+      }
+      // Digests of a file wholly inside the window need its summaries only, not its rows.
+      const loaded = await loadPart(cached, coverage === 'some' || (coverage === 'all' && !digests), coverage === 'all', coverage === 'some');
       used.add(entry);
       const part = windowPart(loaded.part, opts.sinceMs, opts.types);
-      return part === null ? null : { part, runs: coverage === 'all' ? loaded.runs : null };
+      return part === null ? null : [{ part, sums: coverage === 'all' ? loaded.sums : null }];
     } catch {
       return null; // truncated or corrupt entry: a miss
     } finally {
@@ -401,7 +622,7 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
     const hit = cached === null ? null : await fromCache(cached, f.entry);
     if (hit !== null) {
       stats.cached++;
-      take(hit.part, hit.runs);
+      for (const h of hit) take(h.part, h.sums);
       continue;
     }
     stats.parsed++;
@@ -411,28 +632,28 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
       continue;
     }
     let part: LogFilePart | null = null;
-    let runs: Map<string, SortedRuns> | null = null;
+    let sums: PartSummaries | null = null;
     if (cached === null) {
       const before = f.identity;
       const whole = await readLogFilePart(f.path, parseOpts);
       stats.bytesParsed += whole.end;
       const after = await identityOf(f.path);
-      const wholeRuns = runsOfPart(whole);
+      const wholeSums = summariesOfPart(whole);
       if (after === before) {
         try {
-          await store(f.entry, encodeEntry(f.key, whole, wholeRuns));
+          await store(f.entry, encodeEntry(f.key, whole, wholeSums, { rows: cache.sliceRows ?? DEFAULT_SLICE_ROWS, types: opts.types }));
         } catch {
           // A cache that cannot be written only costs the next run a parse.
         }
       }
       part = windowPart(whole, opts.sinceMs, opts.types);
-      if (part === whole) runs = wholeRuns;
+      if (part === whole) sums = wholeSums;
     }
     if (part === null) {
       part = await readLogFilePart(f.path, { ...parseOpts, sinceMs: opts.sinceMs });
       stats.bytesParsed += f.size;
     }
-    take(part, runs);
+    take(part, sums);
   }
   let finished = false;
   const finish = async (ok: boolean): Promise<void> => {
@@ -455,30 +676,41 @@ export async function readLogIncremental(dir: string, opts: IncrementalReadOptio
   };
   if (opts.deferWrites !== true) await finish(true);
 
-  // Runs of the parts that have none stored (cut by the window, or parsed with it), before the merge
-  // releases the parts' arrays.
+  // Summaries of the parts that have none stored (cut by the window, or parsed with it), before the
+  // merge releases the parts' arrays.
   parts.forEach((part, i) => {
-    if (partRuns[i] === null && part.rows > 0) partRuns[i] = runsOfPart(part);
+    if (partSums[i] === null && part.rows > 0) partSums[i] = summariesOfPart(part);
   });
-  const merged = mergeParts(dir, parts, { ...opts, release: true }, p.skipped);
-  if (merged !== null) requireTimeColumn(dir, merged.header, opts.sinceMs);
-  if (merged !== null) merged.files = p.files.map((f) => basename(f.path));
-  if (merged === null) {
+  const fullRead = async (): Promise<IncrementalRead> => {
     stats.fullRead = true;
     const result = await readLog(dir, { sinceMs: opts.sinceMs, types: opts.types, keep: parseOpts.keep, chunkSize: opts.chunkSize });
-    return { result, runs: () => null, finish, stats };
+    return { result, runs: () => null, digests: null, finish, stats };
+  };
+  if (digests) {
+    const merged = mergeDigests(parts, partSums, opts.types);
+    if (merged === null) return fullRead();
+    // The counts, window and files of a full read, from the parts without their columns.
+    const result = mergeParts(dir, parts.map((p) => ({ ...p, columns: new Map() })), opts, p.skipped)!;
+    requireTimeColumn(dir, result.header, opts.sinceMs);
+    result.files = p.files.map((f) => basename(f.path));
+    stats.digests = true;
+    return { result, runs: (name) => (merged.get(name)?.kind === 'numerical' ? (merged.get(name) as { runs: SortedRuns }).runs : null), digests: merged, finish, stats };
   }
+  const merged = mergeParts(dir, parts, { ...opts, release: true }, p.skipped);
+  if (merged === null) return fullRead();
+  requireTimeColumn(dir, merged.header, opts.sinceMs);
+  merged.files = p.files.map((f) => basename(f.path));
   const runs = (name: string): SortedRuns | null => {
     const col = merged.table.columns.get(name);
     if (col === undefined || col.kind !== 'numerical') return null;
     const lists: SortedRuns[] = [];
-    for (const r of partRuns) {
-      const l = r?.get(name);
+    for (const r of partSums) {
+      const l = r?.runs.get(name);
       if (l !== undefined) lists.push(l);
     }
     return mergeSortedRuns(lists);
   };
-  return { result: merged, runs, finish, stats };
+  return { result: merged, runs, digests: null, finish, stats };
 }
 
 /**

@@ -20,8 +20,8 @@ import { saveRun } from './save-run.ts';
 import { getStatTest } from '../../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from '../../io/cache/profile-cache.ts';
 import { readLogInWorker, type BackgroundRead } from '../../io/log/read-worker.ts';
-import type { CategoricalColumn, Column } from '../../table/columns.ts';
-import { assembleResult, planColumns, type DriftOptions } from '../../drift/detect.ts';
+import type { CategoricalColumn, Column, ColumnDigest } from '../../table/columns.ts';
+import { assembleResult, planColumns, testNeedsInputOrder, type DriftOptions } from '../../drift/detect.ts';
 import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, probabilityColumns, REQUEST_ID } from '../../drift/log-columns.ts';
 import { readLabels, labelDirOf } from '../../io/log/labels.ts';
 import { assessPerformance, type PerformanceInput } from '../../drift/performance.ts';
@@ -29,7 +29,7 @@ import { pickClassProba, type PredictionSide } from '../../drift/probabilities.t
 import { estimateWithCbpe } from '../../drift/estimate.ts';
 import { parseDuration } from '../../drift/duration.ts';
 import { createColumnPool } from './pool.ts';
-import type { SideProfile } from '../../drift/profile.ts';
+import { profileDigest, type SideProfile } from '../../drift/profile.ts';
 import type { CbpeChunking, ColumnDrift, ColumnType, DriftResult, PerformanceSection } from '../../drift/result.ts';
 import type { ColumnTask } from '../../drift/task.ts';
 import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, columnCompat, finalizeAlarms, periodKey, type AlarmOptions } from '../../drift/alarms.ts';
@@ -275,14 +275,19 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     let current: ReadResult;
     let runsOf: (name: string) => SortedRuns | null = () => null;
     let logStats: IncrementalRead['stats'] | null = null;
+    let digests: Map<string, ColumnDigest> | null = null;
     if (logPlan !== null) {
+      // Digests (the files' summaries merged, no rows) when nothing of the run reads rows: no model
+      // quality (joins rows by id), no alarm calibration (resamples rows), no input-order test.
+      const useDigests = quality === null && !alarmsActive(opts.alarm) && !referenceHeader.some((n) => testNeedsInputOrder(n, opts));
       // Its cache entries are published once the run has succeeded (a failed run leaves nothing).
-      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress, deferWrites: true }, logCache, logPlan);
+      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress, deferWrites: true, digests: useDigests }, logCache, logPlan);
       incremental = inc;
       current = inc.result;
       runsOf = inc.runs;
+      digests = inc.digests;
       logStats = inc.stats;
-      log?.debug({ ...logStats }, 'log-file cache');
+      log?.debug({ ...logStats, digests: digests !== null }, 'log-file cache');
     } else {
       current = await readLog(opts.current, {
         sinceMs,
@@ -299,12 +304,26 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       const why = current.rowsRead === 0 && dropped === 0 ? 'has no data rows' : current.filtered > 0 && sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
       throw new InputError('empty_window', `current data ${opts.current} ${why} (${current.rowsRead} read, ${current.filtered} outside the window, ${current.skippedRows} skipped, ${current.tornLines} torn)`);
     }
+    let currentColumns: ReadonlyMap<string, Column | ColumnDigest> = digests ?? current.table.columns;
     if (opts.columns !== undefined) {
-      const unknown = opts.columns.filter((c) => !referenceHeader.includes(c) || !current.table.columns.has(c));
+      const unknown = opts.columns.filter((c) => !referenceHeader.includes(c) || !currentColumns.has(c));
       if (unknown.length > 0) throw new InputError('unknown_columns', `--columns not in both datasets: ${unknown.join(', ')}`);
     }
     // A prediction log (or a model card) says which column is the model's output; see planColumns.
-    const plan = planColumns(referenceHeader, current.table, declared, opts.columns, currentIsDir || declared !== undefined, utility);
+    let plan = planColumns(referenceHeader, { columns: currentColumns }, declared, opts.columns, currentIsDir || declared !== undefined, utility);
+    if (digests !== null && [...plan.features, ...(plan.prediction === null ? [] : [plan.prediction])].some((f) => ('text' in f && f.text) || (f.type === 'categorical' && digests!.get(f.name)!.kind === 'numerical' && profileDigest(digests!.get(f.name)!, f.type) === null))) {
+      // A text column, or a numerical column tested as categorical with too many first-seen values: rows after all.
+      log?.debug('log-file cache: the digests cannot serve this run; merging rows');
+      await incremental!.finish(false);
+      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, deferWrites: true }, logCache, logPlan!);
+      incremental = inc;
+      current = inc.result;
+      runsOf = inc.runs;
+      digests = null;
+      logStats = inc.stats;
+      currentColumns = current.table.columns;
+      plan = planColumns(referenceHeader, current.table, declared, opts.columns, currentIsDir || declared !== undefined, utility);
+    }
     if (plan.features.length === 0) {
       throw new InputError('no_shared_columns', `no feature columns shared by ${opts.reference} and ${opts.current}`);
     }
@@ -382,7 +401,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       // Calibrated columns run the corrected tests unless compat was asked for (columnCompat).
       const taskOptions = alarm === undefined ? options : { ...options, compat: columnCompat(p.name, alarm, opts.compat) };
       const runs = p.type === 'numerical' ? runsOf(p.name) : null;
-      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: current.table.columns.get(p.name)!, ...(runs !== null ? { currentRuns: runs } : {}), options: taskOptions, prediction: isPrediction };
+      const task: ColumnTask = { id, name: p.name, type: p.type, text, reference: refSide, current: currentColumns.get(p.name)!, ...(runs !== null ? { currentRuns: runs } : {}), options: taskOptions, prediction: isPrediction };
       if (alarm !== undefined) task.alarm = { options: alarm, familySize: isPrediction ? 1 : plan.features.length, cached: calibrationFor(p.name), ...(rowRanges !== undefined ? { rowRanges } : {}) };
       return task;
     });

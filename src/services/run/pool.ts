@@ -4,6 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { runColumnTask, taskTransferables, type ColumnTask, type ColumnTaskResult } from '../../drift/task.ts';
+import { isDigest } from '../../table/columns.ts';
 
 export interface ColumnPool {
   readonly size: number;
@@ -27,7 +28,7 @@ export function createColumnPool(size: number): ColumnPool {
         });
         return results;
       }
-      const weight = (t: ColumnTask): number => (t.current.kind === 'numerical' ? t.current.values.length * 8 : t.current.codes.length);
+      const weight = (t: ColumnTask): number => (isDigest(t.current) ? (t.current.kind === 'numerical' ? t.current.runs.values.length * 16 : t.current.counts.length) : t.current.kind === 'numerical' ? t.current.values.length * 8 : t.current.codes.length);
       const queue = [...tasks].sort((a, b) => weight(b) - weight(a));
       let done = 0;
       await Promise.all(

@@ -1,6 +1,6 @@
 /** Distances between binned distributions: psi, kl_div, jensenshannon, hellinger. */
 import { pairwiseSum } from './rank.ts';
-import { binnedPercents, histogramSorted, quantileBinnedPercents, sturgesEdges } from '../binning.ts';
+import { binnedPercents, histogramOf, quantileBinnedPercents, sturgesEdges } from '../binning.ts';
 import type { BinnedPercents } from '../binning.ts';
 import { defineStatTest } from '../define.ts';
 import { asNumeric, jointCounts, prepareCategorical } from '../sample.ts';
@@ -154,7 +154,7 @@ export const hellinger = defineStatTest({
       }
       const min = Math.min(ru[0], cu[0]), max = Math.max(ru[ru.length - 1], cu[cu.length - 1]);
       const edges = sturgesEdges(nk, min, max, opts.integerDtype ?? (r.integerDtype && c.integerDtype));
-      const h1 = histogramSorted(r.sorted, edges), h2 = histogramSorted(c.sorted, edges);
+      const h1 = histogramOf(r, edges), h2 = histogramOf(c, edges);
       const s1 = sum(h1), s2 = sum(h2);
       const nb = edges.length - 1;
       const binWidth = (edges[nb] - edges[0]) / nb;
