@@ -68,7 +68,8 @@ describe('multiclass model quality from the prediction log (served model, labels
     writeFileSync(currentCsv, gunzipSync(readFileSync(`${FIXTURE}current.csv.gz`)));
     const rows = featureRowsFrom(currentCsv, card);
     const truth = (parse(readFileSync(currentCsv), { columns: true }) as Record<string, string>[]).map((r) => r.y_true);
-    const proc = await startSentinel(['serve', '--port', '0', '--host', '127.0.0.1', '--model', `${FIXTURE}model.onnx`, '--log-dir', live]);
+    // One worker: one log file whose row order is the order posted (several workers split the rows).
+    const proc = await startSentinel(['serve', '--port', '0', '--host', '127.0.0.1', '--workers', '1', '--model', `${FIXTURE}model.onnx`, '--log-dir', live]);
     try {
       const post = async (path: string, body: unknown) => {
         const res = await fetch(`${proc.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
