@@ -49,3 +49,9 @@ export class ConfigError extends SentinelError {
     super('invalid_config', message, { status: 400, expose: true, details: opts.details, cause: opts.cause });
   }
 }
+
+/** The errno code of an OS error (`ENOSPC`), for messages a client sees: the OS message names server paths. */
+export function errnoOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : 'I/O error';
+}

@@ -2,7 +2,7 @@ import { statSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { UnavailableError } from '../../errors.ts';
+import { UnavailableError, errnoOf } from '../../errors.ts';
 import { logFileName } from './schema.ts';
 
 export interface LogWriterOptions {
@@ -189,7 +189,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
         for (const w of waiters) w.resolve();
       } catch (cause) {
         await abandonFile();
-        const err = new UnavailableError('log_write_failed', `the ${opts.what ?? 'prediction log'} cannot be written: ${(cause as Error).message}`, { cause });
+        // The OS message names server paths: it stays in the cause (logged), the client sees the errno.
+        const err = new UnavailableError('log_write_failed', `the ${opts.what ?? 'prediction log'} cannot be written (${errnoOf(cause)})`, { cause });
         opts.onFailure?.(err, rows);
         for (const w of waiters) w.reject(err);
       }

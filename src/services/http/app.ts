@@ -3,14 +3,14 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Registry } from 'prom-client';
-import { InputError, UnavailableError } from '../../errors.ts';
+import { InputError, UnavailableError, errnoOf } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Model, Prediction } from '../../io/model/onnx.ts';
 import { createFeedbackValidator, createValidator } from '../../io/model/validate.ts';
 import type { InferenceMetrics } from '../metrics/inference.ts';
 import type { LogWriter } from '../../io/log/writer.ts';
 import { logsClassProbabilities } from '../../drift/log-columns.ts';
-import { createErrorMiddleware, methodLabel, routeLabel } from './errors.ts';
+import { createErrorMiddleware, logRequestErrors, methodLabel, routeLabel } from './errors.ts';
 import { buildOpenApi } from './openapi.ts';
 
 export interface InferenceAppDeps {
@@ -168,7 +168,8 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     try {
       await deps.probeLog();
     } catch (err) {
-      throw new UnavailableError('log_not_writable', `the prediction log is not writable: ${(err as Error).message}`, { cause: err });
+      // The OS message names server paths: it stays in the log (the cause), the client gets the errno.
+      throw new UnavailableError('log_not_writable', `the prediction log is not writable (${errnoOf(err)})`, { cause: err });
     }
     ctx.body = { status: 'ready', model: card.name, model_version: card.version };
   });
@@ -185,7 +186,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   app.use(router.routes());
   app.use(router.allowedMethods());
 
-  app.on('error', (err: unknown) => logger.error({ err }, 'request failed'));
+  logRequestErrors(app, logger);
   return {
     app,
     startDraining: () => {

@@ -1,13 +1,16 @@
 /**
  * The one error middleware of both HTTP apps (inference API and report server), in the manner of
  * Koa's `context.onerror`: any error becomes `{"error": {code, message, details?}}` with its status.
- * Only exposed errors show their message; 5xx go to the app's `error` event (logged once there).
+ * The one policy: a 4xx names the problem (its message and details); a 5xx never sends internals
+ * (no details, which carry server paths; the message only of an exposed error, else "internal
+ * error"); 5xx go to the app's `error` event, logged once by `logRequestErrors`.
  * A client-controlled string (an unknown field name, a path) can make an error huge, so what is
  * sent back is bounded (`boundForClient`). A method a route does not take, including one the server
  * knows nothing of (TRACE, PURGE), answers 405 with `Allow`: bad input, never a 5xx.
  */
 import type Koa from 'koa';
 import { InputError, SentinelError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 
 /** Longest string (in UTF-16 units) sent back in an error; longer ones are cut with a note. */
 export const MAX_ERROR_STRING = 256;
@@ -76,12 +79,20 @@ export function createErrorMiddleware(opts: ErrorMiddlewareOptions = {}): Koa.Mi
       ctx.set('Cache-Control', 'no-store');
       if (e.status === 405 && allow) ctx.set('Allow', allow);
       const body: { code: string; message: string; details?: unknown } = { code: e.code, message: e.expose ? e.message : 'internal error' };
-      if (e.expose && e.details !== undefined) body.details = e.details;
+      if (e.expose && e.status < 500 && e.details !== undefined) body.details = e.details;
       ctx.body = { error: boundForClient(body) };
       if (e.status >= 400 && e.status < 500) opts.onClientError?.(e, ctx);
       if (e.status >= 500) ctx.app.emit('error', err, ctx);
     }
   };
+}
+
+/** The one `error` listener of both apps: every 5xx logged once, with its code, details and request. */
+export function logRequestErrors(app: Koa<any>, logger: Logger): void {
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    const e = err as { code?: unknown; details?: unknown } | null;
+    logger.error({ err, code: e?.code, details: e?.details, method: ctx?.method, path: ctx?.path }, 'request failed');
+  });
 }
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);

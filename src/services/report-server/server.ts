@@ -21,7 +21,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
 import { InputError, SentinelError } from '../../errors.ts';
-import { createErrorMiddleware } from '../http/errors.ts';
+import { createErrorMiddleware, logRequestErrors } from '../http/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { CONTENT_SECURITY_POLICY, renderIndex } from '../../render/render.ts';
 import { registerDriftMetrics } from './metrics.ts';
@@ -62,9 +62,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
   const app = new Koa();
   const router = new Router();
 
-  app.on('error', (err: unknown, ctx?: Koa.Context) => {
-    logger.error({ err, code: (err as { code?: unknown })?.code, details: (err as { details?: unknown })?.details, method: ctx?.method, path: ctx?.path }, 'request failed');
-  });
+  logRequestErrors(app, logger);
 
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
