@@ -4,11 +4,12 @@
  * `runDriftJob` (job.ts) spreads `detectColumnDrift` over worker threads and calls `assembleResult`.
  */
 
-import type { ColumnDrift, ColumnType, Distribution, DriftResult } from './result.ts';
+import type { ColumnDrift, Distribution, DriftResult } from './result.ts';
+import type { ColumnType } from '../table/columns.ts';
 import { profileColumn, resolveTypes, sampleOf, separateNumbersFromText, type SideProfile } from './profile.ts';
 import type { Column, ColumnDigest, Table } from '../table/columns.ts';
 import { LOG_UTILITY_COLUMNS, PREDICTION_COLUMN } from './log-columns.ts';
-import { DEFAULT_STATTESTS, getStatTest, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
+import { DEFAULT_STATTESTS, getStatTest, ksStatisticOf, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
 
 export interface DriftOptions {
@@ -148,7 +149,7 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
     score = Math.min(1, Math.max(0, 2 * res.score - 1));
     scoreMethod = 'domain_classifier_gini';
   } else if (ref.type === 'numerical') {
-    score = ksDistanceOf(refSample as PreparedNumeric, curSample as PreparedNumeric);
+    score = ksStatisticOf(refSample as PreparedNumeric, curSample as PreparedNumeric);
     scoreMethod = 'ks_distance';
   } else {
     score = totalVariation(refSample as PreparedCategorical, curSample as PreparedCategorical);
@@ -174,43 +175,6 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
 
 function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
-}
-
-/** Two-sample Kolmogorov–Smirnov distance sup |F_ref − F_cur| from ascending arrays, O(n + m). */
-export function ksDistance(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  const m = b.length;
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < n && j < m) {
-    const v = a[i] <= b[j] ? a[i] : b[j];
-    while (i < n && a[i] === v) i++;
-    while (j < m && b[j] === v) j++;
-    const diff = Math.abs(i / n - j / m);
-    if (diff > d) d = diff;
-  }
-  return d;
-}
-
-/** `ksDistance` from the samples' distinct values and counts: O(distinct), the same number. */
-export function ksDistanceOf(a: PreparedNumeric, b: PreparedNumeric): number {
-  const av = a.uniqueValues, ac = a.uniqueCounts, bv = b.uniqueValues, bc = b.uniqueCounts;
-  const n = a.n;
-  const m = b.n;
-  let x = 0;
-  let y = 0;
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (x < av.length && y < bv.length) {
-    const v = av[x] <= bv[y] ? av[x] : bv[y];
-    if (av[x] === v) i += ac[x++];
-    if (bv[y] === v) j += bc[y++];
-    const diff = Math.abs(i / n - j / m);
-    if (diff > d) d = diff;
-  }
-  return d;
 }
 
 /** Number of elements < v in an ascending array. */

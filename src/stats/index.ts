@@ -7,6 +7,7 @@ export type {
   StatTest, StatTestOptions, StatTestResult,
 } from './types.ts';
 export { StatTestError } from './types.ts';
+export { ksStatistic, ksStatisticOf } from './tests/ks.ts';
 export { getStatTest, resolveStatTest, listStatTests, selectStatTest, selectStatTestFor, DEFAULT_STATTESTS, UNSUPPORTED_EVIDENTLY_TESTS } from './registry.ts';
 export type { SelectionInput } from './registry.ts';
 export { cleanCategorical, cleanNumeric, orderedValues, prepareSample, prepareNumeric, prepareNumericFromRuns, prepareCategorical, sortedRunsOf, mergeSortedRuns, momentsOfCounts } from './sample.ts';

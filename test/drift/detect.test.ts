@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLog } from '../../src/io/log/reader.ts';
 import { loadTable, testRunMeta } from '../support/drift.ts';
-import { assembleResult, detectColumnDrift, detectDrift, ksDistance, ksDistanceOf, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
+import { assembleResult, detectColumnDrift, detectDrift, OTHER_CATEGORY, totalVariation } from '../../src/drift/detect.ts';
+import { ksStatistic, ksStatisticOf } from '../../src/stats/tests/ks.ts';
 import { preparedCategorical, profileColumn } from '../../src/drift/profile.ts';
 import type { ColumnDrift } from '../../src/drift/result.ts';
 
@@ -181,9 +182,9 @@ test('chart data: shared-edge histograms and category counts with the tail folde
 });
 
 test('distances: KS distance and total variation', () => {
-  assert.equal(ksDistance(Float64Array.from([1, 2, 3]), Float64Array.from([1, 2, 3])), 0);
-  assert.equal(ksDistance(Float64Array.from([1, 2]), Float64Array.from([3, 4])), 1);
-  assert.equal(ksDistance(Float64Array.from([1, 2, 3, 4]), Float64Array.from([3, 4, 5, 6])), 0.5);
+  assert.equal(ksStatistic(Float64Array.from([1, 2, 3]), Float64Array.from([1, 2, 3])), 0);
+  assert.equal(ksStatistic(Float64Array.from([1, 2]), Float64Array.from([3, 4])), 1);
+  assert.equal(ksStatistic(Float64Array.from([1, 2, 3, 4]), Float64Array.from([3, 4, 5, 6])), 0.5);
   const cat = (labels: string[], counts: number[]) => preparedCategorical({ n: counts.reduce((a, b) => a + b, 0), codes: new Uint32Array(0), dictionary: labels, counts: Float64Array.from(counts) });
   assert.equal(totalVariation(cat(['a', 'b'], [1, 1]), cat(['a', 'b'], [1, 1])), 0);
   assert.equal(totalVariation(cat(['a'], [4]), cat(['b'], [2])), 1);
@@ -223,7 +224,7 @@ test('column types as Evidently infers them (int <= 10 distinct → categorical;
   assert.equal(withInf.reference.missing, 8); // the ±inf cells are dropped like missing ones, as Evidently does
 });
 
-test('ksDistanceOf (distinct values and counts) equals ksDistance (sorted arrays) bit for bit', async () => {
+test('ksStatisticOf (distinct values and counts) equals ksStatistic (sorted arrays) bit for bit', async () => {
   const { prepareNumeric } = await import('../../src/stats/index.ts');
   let s = 7;
   const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -232,7 +233,7 @@ test('ksDistanceOf (distinct values and counts) equals ksDistance (sorted arrays
     const b = Float64Array.from({ length: 40 + round * 7 }, () => Math.floor(rand() * (round + 3)) / 3);
     const pa = prepareNumeric(a);
     const pb = prepareNumeric(b);
-    assert.ok(Object.is(ksDistanceOf(pa, pb), ksDistance(pa.sorted, pb.sorted)), `round ${round}`);
+    assert.ok(Object.is(ksStatisticOf(pa, pb), ksStatistic(pa.sorted, pb.sorted)), `round ${round}`);
   }
 });
 
