@@ -25,6 +25,14 @@ export function isValidRunId(id: string): boolean {
   return RUN_ID_PATTERN.test(id) && !id.includes('..');
 }
 
+/**
+ * The one run-id format: `20261126T151200Z-1a2b3c` (`…Z-failed-1a2b3c` with a tag), sortable by
+ * time, unique enough, a valid run id.
+ */
+export function newRunId(now: Date, tag?: string): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${tag === undefined ? '' : `${tag}-`}${randomBytes(3).toString('hex')}`;
+}
+
 function assertRunId(id: string): void {
   if (!isValidRunId(id)) throw new InputError('invalid_run_id', `invalid run id "${id}": must match ${RUN_ID_PATTERN.source}`);
 }

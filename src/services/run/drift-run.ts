@@ -7,7 +7,6 @@
 import { availableParallelism } from 'node:os';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { InputError, SentinelError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { readHeader, readLog } from '../../io/log/reader.ts';
@@ -15,7 +14,7 @@ import type { ReadResult, SkippedEntry } from '../../table/csv.ts';
 import { loadDriftCard } from '../../io/model/card.ts';
 import { planLogRead, readLogIncremental, type IncrementalRead } from '../../io/log/file-cache.ts';
 import type { SortedRuns } from '../../stats/index.ts';
-import { pruneRuns, recordFailedRun } from '../../io/report-store.ts';
+import { newRunId, pruneRuns, recordFailedRun } from '../../io/report-store.ts';
 import { saveRun } from './save-run.ts';
 import { getStatTest } from '../../stats/index.ts';
 import { cacheKey, hasCachedProfiles, loadCachedProfile, referenceIdentity, saveCachedProfile, type ReferenceProfile } from '../../io/cache/profile-cache.ts';
@@ -30,7 +29,8 @@ import { estimateWithCbpe } from '../../drift/estimate.ts';
 import { parseDuration } from '../../drift/duration.ts';
 import { createColumnPool } from './pool.ts';
 import { profileDigest, type SideProfile } from '../../drift/profile.ts';
-import type { CbpeChunking, ColumnDrift, ColumnType, DriftResult, PerformanceSection } from '../../drift/result.ts';
+import type { CbpeChunking, ColumnDrift, DriftResult, PerformanceSection } from '../../drift/result.ts';
+import type { ColumnType } from '../../table/columns.ts';
 import type { ColumnTask } from '../../drift/task.ts';
 import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, columnCompat, finalizeAlarms, periodKey, type AlarmOptions } from '../../drift/alarms.ts';
 import { readTimestampColumn } from '../../io/log/timestamps.ts';
@@ -105,11 +105,6 @@ export interface DriftJobOutcome {
   /** Rows of the current data dropped: torn last lines, skipped rows by reason, rows outside the window. */
   current: { rowsRead: number; filtered: number; tornLines: number; skipped: Record<string, number>; skippedEntries: SkippedEntry[] };
   timings: Record<string, number>;
-}
-
-/** `20261126T151200Z-1a2b3c`: sortable, unique enough, a valid store run id. */
-export function newRunId(now: Date): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 /** What is wrong with a CBPE chunking, or null. */

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../logger.ts';
-import { recordFailedRun } from '../../io/report-store.ts';
+import { newRunId, recordFailedRun } from '../../io/report-store.ts';
 import { createDriftProcessJob, DriftRunError, type DriftProcessJob } from './drift-process.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 
@@ -24,8 +23,7 @@ export function createDriftSchedule(o: {
     job: () => job.run(),
     onFailure: async (err) => {
       if (err instanceof DriftRunError && err.recorded) return; // the drift run recorded itself
-      const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-failed-${randomBytes(3).toString('hex')}`;
-      await recordFailedRun(o.dir, runId, err instanceof Error ? err.message : String(err));
+      await recordFailedRun(o.dir, newRunId(new Date(), 'failed'), err instanceof Error ? err.message : String(err));
     },
   });
   return { scheduler, job };
