@@ -25,7 +25,8 @@ import type { Column, Table } from '../../src/table/columns.ts';
 import { missingCodeOf } from '../../src/table/columns.ts';
 import { assembleResult, detectColumnDrift, type ColumnPair, type RunMeta } from '../../src/drift/detect.ts';
 import { profileColumn, resolveTypes, type SideProfile } from '../../src/drift/profile.ts';
-import type { ColumnDrift, ColumnType } from '../../src/drift/result.ts';
+import type { ColumnDrift } from '../../src/drift/result.ts';
+import type { ColumnType } from '../../src/table/columns.ts';
 import { applyMultipleTesting, calibrateColumn, finalizeAlarms, type AlarmMode, type AlarmOptions } from '../../src/drift/alarms.ts';
 import { LegacyRandomState } from '../../src/stats/random.ts';
 

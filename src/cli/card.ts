@@ -13,7 +13,7 @@ import { loadModelCard, parseModelCard, type ModelCard } from '../io/model/card.
 import { boundaryRows, checkCardAgainstGraph, chooseOutputs, classesFromProbe, draftFeatures, matchInputs, referenceRows, type FeatureOverrides } from '../io/model/card-infer.ts';
 import { loadOnnxModel, openOnnxGraph, type FeatureRow, type OnnxGraph } from '../io/model/onnx.ts';
 import { createValidator } from '../io/model/validate.ts';
-import type { ColumnType } from '../drift/result.ts';
+import type { ColumnType } from '../table/columns.ts';
 import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, parseFlags, type Command } from './command.ts';
 import { parsePositiveInt } from './flags.ts';
 

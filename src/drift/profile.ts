@@ -5,7 +5,8 @@
  */
 
 import { CodeBuilder, isDigest, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type ColumnDigest, type NumericColumn } from '../table/columns.ts';
-import type { ColumnSummary, ColumnType } from './result.ts';
+import type { ColumnSummary } from './result.ts';
+import type { ColumnType } from '../table/columns.ts';
 import { prepareNumeric, prepareNumericFromRuns, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 
 /** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */

@@ -8,7 +8,6 @@ import type { ClassificationMetrics } from '../stats/classification.ts';
 
 // Owned by the table layer (columns are typed there); re-exported for the result's readers.
 import type { ColumnType } from '../table/columns.ts';
-export type { ColumnType };
 
 /** What a reference/current distribution looks like, for charts. Computed by drift detection, never by rendering. */
 export type Distribution =

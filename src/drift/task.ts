@@ -5,7 +5,8 @@
 import { isDigest, type Column, type ColumnDigest } from '../table/columns.ts';
 import { detectColumnDrift, testNeedsInputOrder, type DriftOptions } from './detect.ts';
 import { profileColumn, profileDigest, type SideProfile } from './profile.ts';
-import type { ColumnDrift, ColumnType } from './result.ts';
+import type { ColumnDrift } from './result.ts';
+import type { ColumnType } from '../table/columns.ts';
 import { calibrateColumn, modeOf, periodKey, periodValueRanges, type AlarmOptions } from './alarms.ts';
 import type { SortedRuns } from '../stats/index.ts';
 

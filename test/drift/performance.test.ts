@@ -12,7 +12,8 @@ import { assessPerformance, joinLabels } from '../../src/drift/performance.ts';
 import { outputsOf } from '../../src/drift/probabilities.ts';
 import { readLabels } from '../../src/io/log/labels.ts';
 import { readLog } from '../../src/io/log/reader.ts';
-import { LABEL_COLUMNS, LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
+import { LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
+import { LABEL_COLUMNS } from '../../src/drift/log-columns.ts';
 import { createLogWriter } from '../../src/io/log/writer.ts';
 
 const CLASSES = ['<=50K', '>50K'];

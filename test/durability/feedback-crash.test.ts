@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { readLabels } from '../../src/io/log/labels.ts';
-import { LABEL_COLUMNS } from '../../src/io/log/schema.ts';
+import { LABEL_COLUMNS } from '../../src/drift/log-columns.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
 import { killUnderLoad } from '../support/crash.ts';
 import { REPO } from '../support/process.ts';

@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ColumnType } from '../../drift/result.ts';
+import type { ColumnType } from '../../table/columns.ts';
 import type { SideProfile } from '../../drift/profile.ts';
 
 export const CACHE_FORMAT = 'SNTLREF1';

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { normalizeRequestId } from '../../drift/performance.ts';
 import { InputError } from '../../errors.ts';
-import { LABEL_COLUMNS, LABEL_DIR } from './schema.ts';
+import { LABEL_DIR } from './schema.ts';
+import { LABEL_COLUMNS } from '../../drift/log-columns.ts';
 
 export interface LabelEntry {
   label: string;

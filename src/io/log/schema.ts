@@ -34,4 +34,3 @@ export function logFileName(instanceId: string, startedAt: Date, seq: number, pr
  */
 export const LABEL_DIR = 'labels';
 export const LABEL_FILE_PREFIX = 'live_labels';
-export { LABEL_COLUMNS } from '../../drift/log-columns.ts';

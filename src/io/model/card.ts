@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, InputError } from '../../errors.ts';
 import { LOG_HEAD, LOG_TAIL, PREDICTION_COLUMN } from '../../drift/log-columns.ts';
-import type { ColumnType } from '../../drift/result.ts';
+import type { ColumnType } from '../../table/columns.ts';
 
 /** One model input as the model card describes it. */
 export interface FeatureSpec {
