@@ -1,5 +1,5 @@
 /**
- * `sentinel drift`: one drift run (DESIGN.md). Exit 0 when the run completed (drift or not);
+ * `sentinel drift`: one drift run (docs/drift.md). Exit 0 when the run completed (drift or not);
  * otherwise one line on stderr and a non-zero exit (2: bad flags, 1: the run could not be done).
  */
 import { parseArgs } from 'node:util';

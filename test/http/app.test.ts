@@ -260,7 +260,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     }
   });
 
-  it('exposes the metrics of DESIGN.md, valid for promtool check metrics', async () => {
+  it('exposes the inference metrics, valid for promtool check metrics', async () => {
     const res = await fetch(`${h.url}/metrics`);
     const text = await res.text();
     for (const name of ['sentinelml_predictions_total', 'sentinelml_request_duration_seconds_bucket', 'sentinelml_invalid_requests_total', 'sentinelml_log_write_duration_seconds_bucket', 'sentinelml_log_write_failures_total']) {

@@ -181,7 +181,8 @@ export async function openOnnxGraph(onnxBytes: Uint8Array): Promise<OnnxGraph> {
 
 /**
  * Loads the ONNX graph. One intra-op thread: a single-row forest is ~20 µs of work, and
- * onnxruntime's thread pool costs more CPU per request than it saves (measured, TOOLING.md).
+ * onnxruntime's thread pool costs more CPU per request than it saves (measured once on a 2-core
+ * machine; the figure is not kept in bench/).
  */
 export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array, opts: LoadModelOptions = {}): Promise<Model> {
   const session = await createSession(onnxBytes);

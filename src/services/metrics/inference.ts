@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { registerProcessMetrics } from './process.ts';
 
-/** The inference metrics of DESIGN.md, registered on an injected Registry (never the global one). */
+/**
+ * The inference API's metrics (predictions, request latency, invalid requests, log writes, labels),
+ * registered on an injected Registry (never the global one); the chart's alerts read them
+ * (docs/kubernetes.md, docs/runbook.md).
+ */
 export interface InferenceMetrics {
   predictions: Counter<'model_version' | 'prediction'>;
   requestDuration: Histogram<'method' | 'route' | 'status'>;

@@ -1,5 +1,5 @@
 /**
- * The drift metrics of DESIGN.md, computed at scrape time from the report directory: every
+ * The drift metrics (listed in docs/reports.md#metrics), computed at scrape time from the report directory: every
  * `collect()` reads the latest run (through a small cache, since run files never change), so a
  * new run shows up on the next scrape with nothing to push and nothing to restart.
  *

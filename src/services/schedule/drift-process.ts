@@ -1,7 +1,8 @@
 /**
  * The drift job as a child process: `sentinel drift <flags> --out DIR`, one fresh process per run,
- * exactly like the CronJob. It relies only on the CLI contract of DESIGN.md (exit 0 = the run
- * completed and was saved, non-zero + one line on stderr = it could not run), so the scheduler
+ * exactly like the CronJob. It relies only on the command's exit contract (src/cli/command.ts,
+ * docs/drift.md: exit 0 = the run completed and was saved, non-zero + one line on stderr = it
+ * could not run), so the scheduler
  * does not depend on the drift layer's internals.
  *
  * The child runs in its own process group: a Ctrl-C in the terminal reaches the scheduler, which
