@@ -1,3 +1,4 @@
+// @needs-tools: helm, kubeconform, kube-score
 // The Helm chart, checked with the real tools: helm lint --strict, helm template over every
 // ci/*-values.yaml scenario, kubeconform -strict against Kubernetes, prometheus-operator and our CRD
 // schemas, kube-score (exceptions justified in kube-score-exceptions.json), values.schema.json

@@ -1,3 +1,4 @@
+// @needs-tools: hadolint
 // The Dockerfile cannot be built here (no Docker daemon): hadolint lints it, and these checks pin what
 // the chart relies on — the non-root UID/GID the chart's securityContext uses, the entrypoint, the
 // model and reference dataset paths the chart passes, and a build context (.dockerignore) that lets

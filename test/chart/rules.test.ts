@@ -1,3 +1,4 @@
+// @needs-tools: helm, promtool
 // `promtool test rules` on the rule groups extracted from the rendered PrometheusRule (.spec.groups):
 // each alert fires when it should, with its labels and rendered annotations, and stays silent when
 // it should (below threshold, 4xx instead of 5xx, fresh runs, another release's series).

@@ -1,3 +1,4 @@
+// @needs-tools: node20
 // bin/sentinel.js under a real Node 20 (provisioned by scripts/provision/old-node.sh): one line naming
 // the fix, instead of Node's ERR_UNKNOWN_FILE_EXTENSION for the .ts sources.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// @needs-tools: node20
 // The README's npm commands print no npm warning on a machine whose own Node is older than the
 // project's (npm runs under it): no `engines` field (npm would check it against that older Node; the
 // first `npx sentinel` in a directory installs the project into npx's cache as a dependency, where

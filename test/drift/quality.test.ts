@@ -1,3 +1,4 @@
+// @needs-tools: promtool
 // Model quality through the whole drift run: a real prediction log (the bundled ONNX model's
 // outputs) and label log, runDriftJob with worker threads, drift.json's performance section checked
 // against direct computations, and the report server's gauges (valid for promtool).

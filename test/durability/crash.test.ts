@@ -1,3 +1,4 @@
+// @long: kill -9 loop (~25 s); npm test runs it
 // Crash durability: under concurrent load, kill -9 the real server process again and again. Every
 // response the client received must have its row in the log; no row may be corrupt except a torn
 // final line of a file, which the reader skips and counts.

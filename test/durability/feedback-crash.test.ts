@@ -1,3 +1,4 @@
+// @long: kill -9 loop (~25 s); npm test runs it
 // Crash durability of POST /feedback: under concurrent load (predictions, then labels for them),
 // kill -9 the real server again and again. Every label the client got a 200 for must be in the
 // label log with its label; no row may be corrupt except a torn final line, which the label reader

@@ -1,3 +1,4 @@
+// @needs-tools: helm, prometheus, promtool, alertmanager
 // End to end on loopback, real processes only: `sentinel serve` and `sentinel reports` (spawned from
 // bin/sentinel.js), Prometheus and Alertmanager (the Debian binaries scripts/provision/prometheus.sh
 // unpacks), a webhook receiver in this test. Prometheus scrapes both servers every second under the

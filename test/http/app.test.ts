@@ -1,3 +1,4 @@
+// @needs-tools: promtool, tmpfs (root)
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

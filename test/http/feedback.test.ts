@@ -1,3 +1,4 @@
+// @needs-tools: promtool, tmpfs (root)
 // POST /feedback in-process with the real model: labels validated against the card's classes,
 // durable in the label log before the answer, repeated and unknown ids as documented, 503 when
 // the label log cannot be written.

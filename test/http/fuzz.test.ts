@@ -1,3 +1,4 @@
+// @long: fuzzing loop (~25 s); npm test runs it
 // Fuzz: thousands of malformed or hostile bodies against the real server process. No 5xx, no
 // crash, the server still answers, and nothing invalid reaches the log.
 import { strict as assert } from 'node:assert';

@@ -1,3 +1,4 @@
+// @needs-tools: schemathesis (Python venv)
 // Schemathesis (pinned, provisioned by scripts/provision/schemathesis.sh) over the /openapi.json of a
 // real `sentinel serve`: every check, seeded. Then the log must hold exactly the predictions answered.
 import { strict as assert } from 'node:assert';

@@ -1,3 +1,4 @@
+// @needs-tools: etcd, kube-apiserver, kubectl
 // The test harness itself against a real kube-apiserver + etcd (see test/support/kube-apiserver.ts):
 // it comes up with RBAC, kubectl and @kubernetes/client-node work with its kubeconfig, ServiceAccount
 // tokens and impersonation authenticate as the ServiceAccount, and the prometheus-operator CRDs install.

@@ -1,3 +1,4 @@
+// @needs-tools: helm, etcd, kube-apiserver, kubectl, prometheus
 // The Helm chart against a real kube-apiserver (test/support/kube-apiserver.ts), for every
 // charts/sentinelml/ci/*-values.yaml scenario:
 //   - `helm install` into its own namespace (Pod Security `warn: restricted` on it): the API server accepts

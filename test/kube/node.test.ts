@@ -1,3 +1,4 @@
+// @needs-tools: helm, etcd, kube-apiserver, kubelet, kubectl, node images
 // SentinelML in real pods on a real single-node cluster (test/support/kube-node.ts): the image built
 // from the unmodified Dockerfile (scripts/provision/node.sh), the chart installed with `helm install
 // --wait` into namespaces that ENFORCE Pod Security `restricted`, and every user path exercised the way

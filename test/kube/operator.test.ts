@@ -1,3 +1,4 @@
+// @needs-tools: helm, etcd, kube-apiserver, kubectl, prometheus
 // `sentinel operator` against a real kube-apiserver (test/support/kube-apiserver.ts: etcd +
 // kube-apiserver, no kubelet, no controller-manager, so no garbage collector and no Jobs/pods: the
 // deletion of a ModelMonitor's CronJob by the garbage collector and real CronJob runs belong to the

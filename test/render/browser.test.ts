@@ -1,3 +1,4 @@
+// @needs-tools: chromium
 // The report and the index in real Chromium: no console errors, one SVG chart per column, sorting,
 // hostile strings shown as text and never executed. Screenshots go to test-output/ (git-ignored).
 import { test } from 'node:test';

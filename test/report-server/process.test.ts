@@ -1,3 +1,4 @@
+// @needs-tools: promtool
 // `sentinel reports` as a real process: serves, survives bad requests and a corrupt latest.json,
 // passes promtool, and stops cleanly on SIGTERM.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// @needs-tools: promtool
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';

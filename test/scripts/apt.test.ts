@@ -1,3 +1,4 @@
+// @needs-tools: python3, apt
 /**
  * scripts/apt.sh apt_install against a held apt/dpkg lock. The machine's real locks are never touched
  * (other processes may be installing packages): apt reads an APT_CONFIG that moves its lists, cache
