@@ -110,7 +110,7 @@ export const demoCommand: Command = async (argv, env) => {
   });
   scheduler.start();
 
-  logger.info({ url: reports.url, predict_url: inference.url }, 'demo listening');
+  logger.info({ event: 'demo_listening', url: reports.url, predict_url: inference.url }, 'demo listening');
   process.stdout.write(
     `\nSentinelML demo is running (Ctrl-C stops it)\n` +
       `  predictions  POST ${inference.url}/predict     (OpenAPI: ${inference.url}/openapi.json)\n` +
@@ -124,11 +124,11 @@ export const demoCommand: Command = async (argv, env) => {
   await new Promise<void>((res) => {
     onShutdownSignal((signal, count) => {
       if (count > 1) {
-        logger.warn({ signal }, 'aborting the current drift run');
+        logger.warn({ event: 'drift_run_aborting', signal }, 'aborting the current drift run');
         job.abort();
         return;
       }
-      logger.info({ signal, replayed: replay.stats() }, 'stopping the demo');
+      logger.info({ event: 'demo_stopping', signal, replayed: replay.stats() }, 'stopping the demo');
       void (async () => {
         await replay.stop();
         await scheduler.stop();

@@ -169,7 +169,7 @@ export const operatorCommand: Command = async (argv, env) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   const url = await listen(server, setup.port, values.host);
-  logger.info({ url, instance, leaderElect: setup.leaderElect }, 'operator metrics listening');
+  logger.info({ event: 'operator_metrics_listening', url, instance, leaderElect: setup.leaderElect }, 'operator metrics listening');
 
   const startOperator = async () => {
     started = true;
@@ -186,7 +186,7 @@ export const operatorCommand: Command = async (argv, env) => {
       logger,
       onStartedLeading: startOperator,
       onStoppedLeading: () => { lost = true; },
-      onNewLeader: (id) => logger.info({ leader: id }, 'leader observed'),
+      onNewLeader: (id) => logger.info({ event: 'leader_observed', leader: id }, 'leader observed'),
     })
     : undefined;
 

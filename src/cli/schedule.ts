@@ -59,15 +59,15 @@ export const scheduleCommand: Command = async (argv, env) => {
   const logger = createLogger({ level: config.logLevel });
   const dir = resolve(args.out);
   const { scheduler, job } = createDriftSchedule({ every, dir, driftArgs: args.driftArgs, env, logger, runAtStart: args.initialRun });
-  logger.info({ every: args.every, dir, drift_args: args.driftArgs }, 'drift schedule started');
+  logger.info({ event: 'drift_schedule_started', every: args.every, dir, drift_args: args.driftArgs }, 'drift schedule started');
   scheduler.start();
   await new Promise<void>((res) => {
     onShutdownSignal((signal, count) => {
       if (count === 1) {
-        logger.info({ signal }, 'stopping after the current run (signal again to abort it)');
+        logger.info({ event: 'schedule_stopping', signal }, 'stopping after the current run (signal again to abort it)');
         void scheduler.stop().then(res);
       } else {
-        logger.warn({ signal }, 'aborting the current run');
+        logger.warn({ event: 'drift_run_aborting', signal }, 'aborting the current run');
         job.abort();
       }
     });

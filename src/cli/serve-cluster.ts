@@ -166,11 +166,11 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
           slot.ready = true;
           url = msg.url;
           if (!started && slots.every((s) => s.ready)) allReady();
-          else if (started) logger.info({ worker: i, pid: w.process.pid }, 'worker back');
+          else if (started) logger.info({ event: 'worker_back', worker: i, pid: w.process.pid }, 'worker back');
           break;
         case 'failed':
           if (!started) failStart(new Error(msg.message));
-          else logger.error({ worker: i, reason: msg.message }, 'worker failed to start');
+          else logger.error({ event: 'worker_failed_to_start', worker: i, reason: msg.message }, 'worker failed to start');
           break;
         case 'ask-metrics':
           wholeMetrics().then(
@@ -203,7 +203,7 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
       restarts.inc();
       slot.quickCrashes = Date.now() - slot.startedAt < RESET_AFTER_MS ? slot.quickCrashes + 1 : 0;
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MS * 2 ** Math.max(0, slot.quickCrashes - 1));
-      logger.warn({ worker: i, pid: w.process.pid, code, signal, restart_in_ms: delay }, 'worker died; restarting it');
+      logger.warn({ event: 'worker_died', worker: i, pid: w.process.pid, code, signal, restart_in_ms: delay }, 'worker died; restarting it');
       slot.restartTimer = setTimeout(() => fork(i), delay);
     });
   };
@@ -219,7 +219,7 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
         w.once('exit', (c, sig) => {
           if (c !== 0) {
             code = 1;
-            if (report) logger.error({ pid: w.process.pid, code: c, signal: sig }, 'worker did not stop cleanly');
+            if (report) logger.error({ event: 'worker_not_stopped_cleanly', pid: w.process.pid, code: c, signal: sig }, 'worker did not stop cleanly');
           }
           res();
         });
@@ -244,11 +244,11 @@ export async function runServeCluster(o: ClusterOptions): Promise<number> {
   });
   if (first === 'up') {
     started = true;
-    logger.info({ url, workers: o.workers, pids: slots.map((s) => s.worker?.process.pid) }, 'inference API listening');
+    logger.info({ event: 'inference_api_listening', url, workers: o.workers, pids: slots.map((s) => s.worker?.process.pid) }, 'inference API listening');
     await signalled;
   }
   const code = await stopAll();
-  logger.info({ workers: o.workers }, 'all workers stopped');
+  logger.info({ event: 'workers_stopped', workers: o.workers }, 'all workers stopped');
   return code;
 }
 

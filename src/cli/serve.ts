@@ -77,7 +77,7 @@ export const serveCommand: Command = async (argv, env) => {
     const wlogger = logger.child({ worker: config.workerIndex });
     return runServeWorker(config.workerIndex, wlogger, (worker) => startInferenceServer({ ...opts, logger: wlogger, worker }));
   }
-  if (values['no-log']) logger.warn('--no-log: predictions are NOT recorded');
+  if (values['no-log']) logger.warn({ event: 'prediction_log_off' }, '--no-log: predictions are NOT recorded');
   if (workers > 1) return runServeCluster({ workers, args: argv, logger });
   const running = await startInferenceServer({ ...opts, logger });
   await untilSignal(logger);

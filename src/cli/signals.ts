@@ -22,7 +22,7 @@ export function untilSignal(logger: Logger): Promise<NodeJS.Signals> {
   return new Promise((res) => {
     const stop = onShutdownSignal((signal) => {
       stop();
-      logger.info({ signal }, 'shutting down');
+      logger.info({ event: 'shutting_down', signal }, 'shutting down');
       res(signal);
     });
   });

@@ -14,7 +14,7 @@ describe('sentinel demo (npm start)', () => {
   it('reports drift above the alert threshold, then stops cleanly on Ctrl-C', async () => {
     const proc = await startSentinel(
       ['demo', '--port', '0', '--reports-port', '0', '--every', '3s', '--rate', '400', '--label-delay', '1s', '--label-share', '0.5', '--log-dir', join(dir, 'live'), '--reports-dir', join(dir, 'reports')],
-      { readyMsg: /demo listening/ },
+      { readyEvent: 'demo_listening' },
     );
     try {
       let score = NaN;
@@ -57,7 +57,7 @@ describe('sentinel demo (npm start)', () => {
     }
     const { code } = await proc.exited;
     assert.equal(code, 0);
-    assert.ok(proc.stderr.some((l) => l.includes('inference API stopped')));
-    assert.ok(proc.stderr.some((l) => l.includes('report server stopped')));
+    assert.ok(proc.stderr.some((l) => l.includes('"event":"inference_api_stopped"')));
+    assert.ok(proc.stderr.some((l) => l.includes('"event":"report_server_stopped"')));
   });
 });

@@ -79,7 +79,7 @@ function metricSum(text: string, name: string): number {
     .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-const workerPids = (p: SentinelProcess) => p.stderr.map((l) => JSON.parse(l)).filter((r) => r.msg === 'worker ready').map((r) => ({ worker: r.worker as number, pid: r.pid as number }));
+const workerPids = (p: SentinelProcess) => p.stderr.map((l) => JSON.parse(l)).filter((r) => r.event === 'worker_ready').map((r) => ({ worker: r.worker as number, pid: r.pid as number }));
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -152,7 +152,7 @@ describe('sentinel serve --workers N (real processes)', () => {
     assert.deepEqual(missing, [], `${missing.length} of ${l.acknowledged.length} acknowledged rows are missing`);
     const files = new Set(l.acknowledged.map((id) => logged.get(id)!.replace(/-\d{8}T.*/, '')));
     assert.deepEqual([...files].sort(), ['live_predictions-drain-w0', 'live_predictions-drain-w1']);
-    assert.equal(proc.stderr.filter((s) => s.includes('inference API stopped')).length, 2);
+    assert.equal(proc.stderr.filter((s) => s.includes('"event":"inference_api_stopped"')).length, 2);
   });
 
   it('kill -9 of one worker: the others keep serving, it comes back after a backoff and is counted', async () => {
@@ -164,7 +164,7 @@ describe('sentinel serve --workers N (real processes)', () => {
       await until(() => l.acknowledged.length >= 100, '100 acknowledged predictions');
       process.kill(victim.pid, 'SIGKILL');
       const atKill = l.acknowledged.length;
-      await until(() => proc.stderr.some((s) => s.includes('"msg":"worker back"')), 'the worker to come back');
+      await until(() => proc.stderr.some((s) => s.includes('"event":"worker_back"')), 'the worker to come back');
       const servedMeanwhile = l.acknowledged.length - atKill;
       await until(() => l.acknowledged.length >= atKill + servedMeanwhile + 50, '50 more predictions');
       await l.stop();

@@ -44,7 +44,7 @@ describe('sentinel serve (real process)', () => {
         .flatMap((f) => parse(readFileSync(join(dir, f)), { columns: true }).map((r: any) => r.request_id)),
     );
     for (const r of answered) for (const p of r.body.predictions) assert.ok(logged.has(p.id), 'answered prediction missing from the log');
-    assert.ok(proc.stderr.some((l) => l.includes('inference API stopped')));
+    assert.ok(proc.stderr.some((l) => l.includes('"event":"inference_api_stopped"')));
   });
 
   it('after rm -rf of the log directory: 503 and not ready, never an answer without its row; recovers when it is back (issue 10)', async () => {
@@ -70,7 +70,7 @@ describe('sentinel serve (real process)', () => {
         .filter((f) => f.endsWith('.csv'))
         .flatMap((f) => parse(readFileSync(join(dir, f)), { columns: true }).map((r: any) => r.request_id));
       assert.deepEqual(logged, [back.body.id]);
-      assert.ok(proc.stderr.some((l) => l.includes('lost its name')));
+      assert.ok(proc.stderr.some((l) => l.includes('"event":"log_file_lost"')));
     } finally {
       proc.kill('SIGTERM');
       await proc.exited;

@@ -236,7 +236,7 @@ describe('inference API (in-process, real ONNX model, real files)', () => {
     const nf = await rawRequest(h.url, 'PURGE', '/no/such/path');
     assert.equal(nf.status, 404);
     assert.equal(JSON.parse(nf.body).error.code, 'not_found');
-    assert.ok(!h.logLines.some((l) => l.includes('request failed')), 'no request was logged as a server error');
+    assert.ok(!h.logLines.some((l) => l.includes('"event":"request_failed"')), 'no request was logged as a server error');
   });
 
   it('keeps request-metric labels to the route table whatever paths and methods arrive (issue 10)', async () => {

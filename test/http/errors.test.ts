@@ -38,7 +38,7 @@ test('inference app: a 4xx names the problem, a 503 from the OS names only the e
   const body = JSON.parse(ready.body);
   assert.deepEqual(body, { error: { code: 'log_not_writable', message: 'the prediction log is not writable (EACCES)' } });
   assert.ok(!ready.body.includes('secret-volume'), ready.body);
-  const logged = lines.find((l) => l.msg === 'request failed');
+  const logged = lines.find((l) => l.event === 'request_failed');
   assert.ok(logged && JSON.stringify(logged).includes(secret), `the log keeps the OS message: ${JSON.stringify(lines)}`);
 });
 
@@ -57,7 +57,7 @@ test('report server: a 4xx names the problem, a 500 sends its code and message b
   assert.equal(res.status, 500);
   assert.deepEqual(JSON.parse(res.body), { error: { code: 'corrupt_latest', message: 'latest.json is not valid JSON' } });
   assert.ok(!res.body.includes(dir), res.body);
-  const logged = lines.find((l) => l.msg === 'request failed' && l.path === '/latest.json');
+  const logged = lines.find((l) => l.event === 'request_failed' && l.path === '/latest.json');
   assert.deepEqual(logged?.details, { path: join(dir, 'latest.json') });
 });
 
@@ -74,7 +74,7 @@ test('the middleware: a foreign error is "internal error" with no details; an ht
   const boom = await rawGet(base, '/boom');
   assert.equal(boom.status, 500);
   assert.deepEqual(JSON.parse(boom.body), { error: { code: 'internal', message: 'internal error' } });
-  assert.equal(lines.filter((l) => l.msg === 'request failed').length, 1);
+  assert.equal(lines.filter((l) => l.event === 'request_failed').length, 1);
   const conflict = await rawGet(base, '/other');
   assert.equal(conflict.status, 409);
   assert.deepEqual(JSON.parse(conflict.body), { error: { code: 'bad_request', message: 'already there' } });

@@ -221,7 +221,7 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
       assert.ok(validateEvent(ev.body), `not a valid events.k8s.io/v1 Event: ${JSON.stringify(validateEvent.errors)}`);
 
       assert.equal(lines.filter((l) => l.level >= 40).length, 0, JSON.stringify(lines));
-      assert.ok(lines.some((l) => l.msg === `ModelMonitor status published: ${c.verdict}`));
+      assert.ok(lines.some((l) => l.event === 'monitor_status_published' && l.verdict === c.verdict));
     });
   }
 
@@ -274,7 +274,8 @@ describe('publishRunStatus against the HTTPS stand-in', () => {
     assert.deepEqual(out, { skipped: null, statusPatched: true, eventCreated: false, verdict: 'Stable' });
     const warnings = lines.filter((l) => l.level === 40);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0].msg, /ModelMonitor event not created: HTTP 500: etcd is sad/);
+    assert.equal(warnings[0].event, 'monitor_event_not_created');
+    assert.match(warnings[0].reason, /HTTP 500: etcd is sad/);
   });
 });
 
@@ -288,7 +289,8 @@ describe('without cluster access it logs one clear line and returns', () => {
   const oneWarning = (lines: any[], re: RegExp) => {
     const warnings = lines.filter((l) => l.level >= 40);
     assert.equal(warnings.length, 1, JSON.stringify(lines));
-    assert.match(warnings[0].msg, re);
+    assert.equal(warnings[0].event, 'monitor_status_not_published');
+    assert.match(warnings[0].reason, re);
   };
 
   test('no in-cluster service account and no kubeconfig', async () => {
@@ -299,7 +301,7 @@ describe('without cluster access it logs one clear line and returns', () => {
     try {
       const { out, lines } = await run({});
       assert.deepEqual(out, { skipped: 'no in-cluster service account and no kubeconfig', statusPatched: false, eventCreated: false, verdict: 'Stable' });
-      oneWarning(lines, /^ModelMonitor status not published \(no cluster access\): no in-cluster service account and no kubeconfig$/);
+      oneWarning(lines, /^no in-cluster service account and no kubeconfig$/);
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
     }
@@ -315,7 +317,7 @@ describe('without cluster access it logs one clear line and returns', () => {
     const { out, lines } = await run({ kubeConfig: kubeConfig(`https://127.0.0.1:${deadPort}`) });
     assert.equal(out.statusPatched, false);
     assert.match(out.skipped!, /cannot read modelmonitors\/rel-sentinelml in namespace ml: .*ECONNREFUSED/);
-    oneWarning(lines, /^ModelMonitor status not published: cannot read .*ECONNREFUSED/);
+    oneWarning(lines, /^cannot read .*ECONNREFUSED/);
   });
 
   test('API server that never answers: bounded by the timeout', async () => {
@@ -323,7 +325,7 @@ describe('without cluster access it logs one clear line and returns', () => {
     const { out, lines, ms } = await run({ kubeConfig: kubeConfig(), timeoutMs: 300 });
     assert.equal(out.statusPatched, false);
     assert.ok(ms < 5000, `took ${ms} ms`);
-    oneWarning(lines, /^ModelMonitor status not published: cannot read modelmonitors\/rel-sentinelml in namespace ml: request timed out$/);
+    oneWarning(lines, /^cannot read modelmonitors\/rel-sentinelml in namespace ml: request timed out$/);
   });
 
   test('forbidden (RBAC missing)', async () => {

@@ -526,7 +526,7 @@ test('API errors requeue the monitor with exponential backoff; it converges once
   const linesBefore = leader.lines.length;
   await createMonitor(monitor('backoff', {}));
   const failures = await until('five failed reconciles of ml/backoff', async () => {
-    const f = leader.lines.slice(linesBefore).filter((l) => l.msg === 'reconcile failed; requeued' && l.monitor === `${NS}/backoff`);
+    const f = leader.lines.slice(linesBefore).filter((l) => l.event === 'reconcile_failed' && l.monitor === `${NS}/backoff`);
     return f.length >= 5 ? f : undefined;
   }, 30_000);
   assert.match(failures[0].err, /HTTP 403/);
@@ -542,7 +542,7 @@ test('API errors requeue the monitor with exponential backoff; it converges once
 
 test('two replicas: only the leader acts; failover after a crash and after a graceful stop (measured)', async () => {
   const standby = await startOperator('op-b');
-  await until('standby sees the leader', async () => standby.lines.some((l) => l.msg === 'leader observed'));
+  await until('standby sees the leader', async () => standby.lines.some((l) => l.event === 'leader_observed'));
   await sleep(2_500); // a few retry periods: the standby must not take over a renewed Lease
   assert.match(await leaseHolder(), /^op-a2_/);
   await createMonitor(monitor('ha-1', {}));
@@ -563,7 +563,7 @@ test('two replicas: only the leader acts; failover after a crash and after a gra
 
   // Graceful: the leader releases the Lease on SIGTERM; a standby takes over at its next retry (1 s).
   const third = await startOperator('op-c');
-  await until('op-c sees the leader', async () => third.lines.some((l) => l.msg === 'leader observed'));
+  await until('op-c sees the leader', async () => third.lines.some((l) => l.event === 'leader_observed'));
   const t1 = Date.now();
   assert.equal(await standby.stop(), 0);
   await until('op-c holds the Lease', async () => /^op-c_/.test(await leaseHolder()), 30_000);

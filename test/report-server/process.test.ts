@@ -38,12 +38,12 @@ test('sentinel reports: a real process serving a report directory', async (t) =>
   assert.equal(broken.status, 500);
   assert.equal(JSON.parse(broken.body).error.code, 'corrupt_latest');
   assert.equal((await rawGet(base, '/healthz')).status, 200, 'still up');
-  assert.ok(proc.stderr.some((l) => /"msg":"request failed"/.test(l) && /corrupt_latest/.test(l)), proc.stderr.join('\n'));
+  assert.ok(proc.stderr.some((l) => /"event":"request_failed"/.test(l) && /corrupt_latest/.test(l)), proc.stderr.join('\n'));
 
   proc.kill('SIGTERM');
   const { code } = await proc.exited;
   assert.equal(code, 0);
-  assert.ok(proc.stderr.some((l) => /report server stopped/.test(l)));
+  assert.ok(proc.stderr.some((l) => /"event":"report_server_stopped"/.test(l)));
 });
 
 test('sentinel reports: bad flags exit non-zero with one line', async () => {

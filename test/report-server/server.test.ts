@@ -166,7 +166,7 @@ test('a corrupt latest.json: 500 with a clear code on /latest.json and /metrics,
     assert.equal(body.error.code, 'corrupt_latest', path);
     assert.match(body.error.message, /latest\.json is not valid JSON/);
   }
-  assert.ok(lines.some((l) => l.level === 50 && l.msg === 'request failed' && l.path === '/metrics'), JSON.stringify(lines));
+  assert.ok(lines.some((l) => l.level === 50 && l.event === 'request_failed' && l.path === '/metrics'), JSON.stringify(lines));
   const index = await rawGet(base, '/');
   assert.equal(index.status, 200);
   assert.match(index.body, /class="banner"/);

@@ -88,28 +88,28 @@ test('sentinel schedule with the real drift job: failures recorded once each, re
   child.stdout!.resume();
   const exited = once(child, 'exit');
   const log = logWatcher(child);
-  const failedLines = () => log.lines.filter((l) => l.msg === 'drift run failed; the schedule goes on');
+  const failedLines = () => log.lines.filter((l) => l.event === 'drift_run_failed');
   await log.until('two failed runs', () => failedLines().length >= 2);
   assert.match(String((failedLines()[0].err as { message?: string }).message), /reference\.csv/);
 
   // The reference appears: the schedule recovers on its own.
   await mkdir(join(dir, 'inputs'), { recursive: true });
   await copyFile(join(REPO, 'data', 'reference.csv'), reference);
-  await log.until('a successful run', (l) => l.msg === 'drift run finished');
+  await log.until('a successful run', (l) => l.event === 'drift_run_finished');
 
   // SIGTERM while a run is in progress: that run finishes, then the process exits 0.
   let lastStarted = 0;
   await log.until('the next run to start', (l, all) => {
-    if (l.msg !== 'drift run started') return false;
+    if (l.event !== 'drift_run_started') return false;
     lastStarted = Number(l.run);
-    return all.some((x) => x.msg === 'drift run finished');
+    return all.some((x) => x.event === 'drift_run_finished');
   });
   child.kill('SIGTERM');
   const [code] = await exited;
   assert.equal(code, 0, log.dump());
-  const lastRunEnd = log.lines.find((l) => (l.msg === 'drift run finished' || l.msg === 'drift run failed; the schedule goes on') && Number(l.run) === lastStarted);
+  const lastRunEnd = log.lines.find((l) => (l.event === 'drift_run_finished' || l.event === 'drift_run_failed') && Number(l.run) === lastStarted);
   assert.ok(lastRunEnd !== undefined, `run ${lastStarted} was not finished before exit:\n${log.dump()}`);
-  assert.ok(log.lines.some((l) => l.msg === 'scheduler stopped'));
+  assert.ok(log.lines.some((l) => l.event === 'scheduler_stopped'));
 
   const reports = join(dir, 'reports');
   const latest = await readLatest(reports);

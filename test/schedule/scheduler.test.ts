@@ -95,10 +95,10 @@ test('never two runs at once: a tick during a run is skipped and logged', async 
   await done2;
   assert.equal(maxActive, 1);
   assert.deepEqual({ ...scheduler.stats(), lastError: null }, { runs: 2, succeeded: 2, failed: 0, skipped: 2, running: false, lastError: null });
-  const skipped = lines.filter((l) => l.msg === 'tick skipped: the previous drift run is still in progress');
+  const skipped = lines.filter((l) => l.event === 'tick_skipped');
   assert.equal(skipped.length, 2);
   assert.equal(skipped[0].level, 40);
-  assert.ok(lines.some((l) => l.msg === 'drift run finished' && l.run_id === 'run-1'));
+  assert.ok(lines.some((l) => l.event === 'drift_run_finished' && l.run_id === 'run-1'));
   await scheduler.stop();
   assert.equal(clock.pending(), 0, 'no timer left after stop');
 });
@@ -129,7 +129,7 @@ test('a failed run is logged, recorded and counted; the schedule goes on and rec
   assert.equal(failed.status, 'failed');
   assert.equal(await countFailedRuns(dir), 1);
   assert.equal(await readLatest(dir), null, 'no good run yet, so no latest pointer');
-  assert.ok(lines.some((l) => l.level === 50 && l.msg === 'drift run failed; the schedule goes on' && (l.err as { code?: string }).code === 'ENOENT'));
+  assert.ok(lines.some((l) => l.level === 50 && l.event === 'drift_run_failed' && (l.err as { code?: string }).code === 'ENOENT'));
 
   // Fix the input; the next tick succeeds.
   referencePath = join(dir, 'reference.csv');
@@ -173,7 +173,7 @@ test('a failing onFailure is logged and the schedule still goes on', async () =>
   const f = once(scheduler, 'failure');
   clock.advance(1000);
   await f;
-  assert.ok(lines.some((l) => l.msg === 'could not record the failed run'));
+  assert.ok(lines.some((l) => l.event === 'failed_run_not_recorded'));
   const s = once(scheduler, 'success');
   clock.advance(1000);
   await s;

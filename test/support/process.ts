@@ -20,7 +20,7 @@ export interface SentinelProcess {
  * Starts `sentinel <args>` as a real process and waits for its "listening" log line, which carries
  * the URL (use --port 0 for a free port). Rejects if the process exits first.
  */
-export async function startSentinel(args: string[], opts: { env?: Record<string, string>; readyMsg?: RegExp; timeoutMs?: number } = {}): Promise<SentinelProcess> {
+export async function startSentinel(args: string[], opts: { env?: Record<string, string>; readyEvent?: string; timeoutMs?: number } = {}): Promise<SentinelProcess> {
   const child = spawn(process.execPath, [SENTINEL, ...args], {
     cwd: REPO,
     env: { ...process.env, SENTINEL_LOG_LEVEL: 'info', ...opts.env },
@@ -40,7 +40,7 @@ export async function startSentinel(args: string[], opts: { env?: Record<string,
         stderr.push(line);
         try {
           const rec = JSON.parse(line);
-          if (typeof rec.url === 'string' && (opts.readyMsg ?? /listening/).test(rec.msg ?? '')) {
+          if (typeof rec.url === 'string' && (opts.readyEvent === undefined ? /_listening$/.test(rec.event ?? '') : rec.event === opts.readyEvent)) {
             clearTimeout(timer);
             resolve(rec.url);
           }

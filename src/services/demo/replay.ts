@@ -51,11 +51,11 @@ export function startReplay(o: { csv: string; url: string; card: ModelCard; rate
       if (res.ok) counts.labelsOk += instances.length;
       else {
         counts.labelsFailed += instances.length;
-        logger.warn({ status: res.status }, 'feedback batch rejected');
+        logger.warn({ event: 'feedback_batch_rejected', status: res.status }, 'feedback batch rejected');
       }
     } catch (err) {
       counts.labelsFailed += instances.length;
-      if (!stopped) logger.warn({ err }, 'feedback batch failed');
+      if (!stopped) logger.warn({ event: 'feedback_batch_failed', err }, 'feedback batch failed');
     }
   }
   let wake: (() => void) | undefined;
@@ -101,11 +101,11 @@ export function startReplay(o: { csv: string; url: string; card: ModelCard; rate
             });
           } else {
             counts.failed += instances.length;
-            logger.warn({ status: res.status }, 'replayed batch rejected');
+            logger.warn({ event: 'replay_batch_rejected', status: res.status }, 'replayed batch rejected');
           }
         } catch (err) {
           counts.failed += instances.length;
-          if (!stopped) logger.warn({ err }, 'replayed batch failed');
+          if (!stopped) logger.warn({ event: 'replay_batch_failed', err }, 'replayed batch failed');
         }
         await sendDueLabels();
         await sleep(Math.max(0, intervalMs - (Date.now() - t0)));

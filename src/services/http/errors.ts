@@ -91,7 +91,7 @@ export function createErrorMiddleware(opts: ErrorMiddlewareOptions = {}): Koa.Mi
 export function logRequestErrors(app: Koa<any>, logger: Logger): void {
   app.on('error', (err: unknown, ctx?: Koa.Context) => {
     const e = err as { code?: unknown; details?: unknown } | null;
-    logger.error({ err, code: e?.code, details: e?.details, method: ctx?.method, path: ctx?.path }, 'request failed');
+    logger.error({ event: 'request_failed', err, code: e?.code, details: e?.details, method: ctx?.method, path: ctx?.path }, 'request failed');
   });
 }
 

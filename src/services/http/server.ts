@@ -81,7 +81,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       onFlush: (seconds) => metrics.feedbackWriteDuration.observe(seconds),
       onFailure: (err, rows) => {
         metrics.feedbackWriteFailures.inc();
-        logger.error({ err, rows }, 'label log write failed; requests answered 503');
+        logger.error({ event: 'label_log_write_failed', err, rows }, 'label log write failed; requests answered 503');
       },
     });
     log = createLogWriter({
@@ -94,10 +94,10 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
         metrics.logWriteDuration.observe(seconds);
         metrics.logRows.inc(rows);
       },
-      onLostFile: (reason) => logger.warn({ reason }, 'the open prediction-log file lost its name; its rows go to a new file'),
+      onLostFile: (reason) => logger.warn({ event: 'log_file_lost', reason }, 'the open prediction-log file lost its name; its rows go to a new file'),
       onFailure: (err, rows) => {
         metrics.logWriteFailures.inc();
-        logger.error({ err, rows }, 'prediction log write failed; requests answered 503');
+        logger.error({ event: 'prediction_log_write_failed', err, rows }, 'prediction log write failed; requests answered 503');
       },
     });
   }
@@ -107,7 +107,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
     // A deleted or replaced open file: the next write starts a new one, so readiness is whether the
     // directory takes a new file right now.
     const lost = await log?.checkFile();
-    if (lost) logger.warn({ reason: lost }, 'the open prediction-log file lost its name; the next write starts a new file');
+    if (lost) logger.warn({ event: 'log_file_lost', reason: lost }, 'the open prediction-log file lost its name; the next write starts a new file');
     const probe = join(logDir, `.readyz-${instanceId}-${process.pid}`);
     const fh = await open(probe, 'w');
     try {
@@ -132,8 +132,8 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
   const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
   // A worker does not announce the URL: the primary does, once every worker is up.
-  if (o.worker) logger.info({ log_dir: logDir ?? null }, 'worker ready');
-  else logger.info({ url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
+  if (o.worker) logger.info({ event: 'worker_ready', log_dir: logDir ?? null }, 'worker ready');
+  else logger.info({ event: 'inference_api_listening', url, model: loaded.card.name, model_version: loaded.card.version, log_dir: logDir ?? null }, 'inference API listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -149,7 +149,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
         await log?.close();
         await labels?.close();
         await model.close();
-        logger.info('inference API stopped');
+        logger.info({ event: 'inference_api_stopped' }, 'inference API stopped');
       })();
       return stopping;
     },

@@ -94,12 +94,12 @@ export function createLeaderElector(o: LeaderElectionOptions): LeaderElector {
       try {
         leader = await tryAcquireOrRenew();
       } catch (err) {
-        log.debug({ err: describeApiError(err) }, 'lease not acquired');
+        log.debug({ event: 'lease_not_acquired', err: describeApiError(err) }, 'lease not acquired');
       }
       if (!leader) await sleep(retryPeriodMs, abort.signal);
     }
     if (abort.signal.aborted) return;
-    log.info('became leader');
+    log.info({ event: 'lease_acquired' }, 'became leader');
     await o.onStartedLeading();
     // Renew; give up when no renewal succeeded within renewDeadline.
     let lastRenew = Date.now();
@@ -111,13 +111,13 @@ export function createLeaderElector(o: LeaderElectionOptions): LeaderElector {
           lastRenew = Date.now();
           continue;
         }
-        log.warn('lease taken by another candidate');
+        log.warn({ event: 'lease_taken' }, 'lease taken by another candidate');
       } catch (err) {
-        log.warn({ err: describeApiError(err) }, 'lease renewal failed');
+        log.warn({ event: 'lease_renewal_failed', err: describeApiError(err) }, 'lease renewal failed');
         if (Date.now() - lastRenew < renewDeadlineMs) continue;
       }
       leader = false;
-      log.error('leadership lost');
+      log.error({ event: 'leadership_lost' }, 'leadership lost');
       await o.onStoppedLeading();
       return;
     }
@@ -142,10 +142,10 @@ export function createLeaderElector(o: LeaderElectionOptions): LeaderElector {
             name: o.name, namespace: o.namespace,
             body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime(Date.now()) } },
           }, opts());
-          log.info('lease released');
+          log.info({ event: 'lease_released' }, 'lease released');
         }
       } catch (err) {
-        log.warn({ err: describeApiError(err) }, 'lease not released (a standby takes over once it expires)');
+        log.warn({ event: 'lease_not_released', err: describeApiError(err) }, 'lease not released (a standby takes over once it expires)');
       }
     },
   };

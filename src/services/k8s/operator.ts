@@ -144,7 +144,7 @@ export function createOperator(o: OperatorOptions): Operator {
     inf.on('connect', () => { /* listing or watching again */ });
     inf.on('error', (err: unknown) => {
       if (stopping) return;
-      log.warn({ err: describeApiError(err), retryInMs: delay }, 'watch failed; restarting');
+      log.warn({ event: 'watch_failed', err: describeApiError(err), retryInMs: delay }, 'watch failed; restarting');
       const t = setTimeout(() => { if (!stopping) inf.start().then(() => { delay = 500; }, () => undefined); }, delay);
       t.unref();
       delay = Math.min(delay * 2, 30_000);
@@ -156,7 +156,7 @@ export function createOperator(o: OperatorOptions): Operator {
     try {
       await events.createNamespacedEvent({ namespace: ns, body: monitorEvent({ namespace: ns, name: m.metadata.name, uid: m.metadata.uid, reportingController: OPERATOR_CONTROLLER, reportingInstance: o.instance, action: 'Reconcile', reason, type, note, now: now() }) }, opts());
     } catch (err) {
-      log.warn({ monitor: `${ns}/${m.metadata.name}`, err: describeApiError(err) }, 'event not created');
+      log.warn({ event: 'monitor_event_not_created', monitor: `${ns}/${m.metadata.name}`, err: describeApiError(err) }, 'event not created');
     }
   }
 
@@ -239,7 +239,7 @@ export function createOperator(o: OperatorOptions): Operator {
         await batch.createNamespacedCronJob({ namespace, body: withoutNulls(desired) as any }, opts());
         wrote = 'created';
         o.metrics?.cronJobWrites.inc({ action: 'create' });
-        log.info({ monitor: key, cronJob: cjName }, 'CronJob created');
+        log.info({ event: 'cronjob_created', monitor: key, cronJob: cjName }, 'CronJob created');
         await emit(m, 'Normal', 'CronJobCreated', `Created CronJob ${cjName} (schedule "${desired.spec.schedule}")`);
       } catch (err) {
         if (apiStatus(err) !== 409) throw err;
@@ -275,7 +275,7 @@ export function createOperator(o: OperatorOptions): Operator {
         await batch.replaceNamespacedCronJob({ name: cjName, namespace, body: body as any }, opts());
         wrote = 'updated';
         o.metrics?.cronJobWrites.inc({ action: 'update' });
-        log.info({ monitor: key, cronJob: cjName, fields: drift.slice(0, 20) }, 'CronJob updated');
+        log.info({ event: 'cronjob_updated', monitor: key, cronJob: cjName, fields: drift.slice(0, 20) }, 'CronJob updated');
         await emit(m, 'Normal', 'CronJobUpdated', `Updated CronJob ${cjName} to match the spec: ${drift.slice(0, 10).join(', ')}${drift.length > 10 ? ', ...' : ''}`);
       }
     }
@@ -299,7 +299,7 @@ export function createOperator(o: OperatorOptions): Operator {
         o.metrics?.reconciles.inc({ result: 'error' });
         o.metrics?.reconcileErrors.inc({ reason: errorReason(err) });
         // Conflicts are routine (a stale cache); anything else is worth a warning.
-        log[apiStatus(err) === 409 ? 'debug' : 'warn']({ monitor: key, err: describeApiError(err), retryInMs: delay }, 'reconcile failed; requeued');
+        log[apiStatus(err) === 409 ? 'debug' : 'warn']({ event: 'reconcile_failed', monitor: key, err: describeApiError(err), retryInMs: delay }, 'reconcile failed; requeued');
       } finally {
         end?.();
         queue.done(key);
@@ -333,7 +333,7 @@ export function createOperator(o: OperatorOptions): Operator {
         await inf.start();
         syncedCount += 1;
       }
-      log.info({ namespaces: o.namespaces.length === 0 ? 'all' : o.namespaces, monitors: monitorInformers.reduce((n, i) => n + i.list().length, 0) }, 'caches synced; reconciling');
+      log.info({ event: 'caches_synced', namespaces: o.namespaces.length === 0 ? 'all' : o.namespaces, monitors: monitorInformers.reduce((n, i) => n + i.list().length, 0) }, 'caches synced; reconciling');
       workers = Array.from({ length: o.workers ?? 4 }, () => worker());
       resync = setInterval(enqueueAll, o.resyncMs ?? 300_000);
       resync.unref();
@@ -348,7 +348,7 @@ export function createOperator(o: OperatorOptions): Operator {
       queue.shutDown();
       await Promise.all(workers);
       await Promise.all(allInformers.map((i) => i.stop()));
-      log.info('operator stopped');
+      log.info({ event: 'operator_stopped' }, 'operator stopped');
     },
   };
 }

@@ -160,12 +160,12 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
     kc = opts.kubeConfig ?? loadDefaultKubeConfig();
   } catch (err) {
     const why = `kubeconfig unreadable: ${describeApiError(err)}`;
-    log.warn({ monitor: ref }, `ModelMonitor status not published (no cluster access): ${why}`);
+    log.warn({ event: 'monitor_status_not_published', reason: why, monitor: ref }, `ModelMonitor status not published (no cluster access): ${why}`);
     return outcome(why, false, false, provisional);
   }
   if (kc === null) {
     const why = 'no in-cluster service account and no kubeconfig';
-    log.warn({ monitor: ref }, `ModelMonitor status not published (no cluster access): ${why}`);
+    log.warn({ event: 'monitor_status_not_published', reason: why, monitor: ref }, `ModelMonitor status not published (no cluster access): ${why}`);
     return outcome(why, false, false, provisional);
   }
 
@@ -183,7 +183,7 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
     monitor = (await objects.getNamespacedCustomObject(target, requestOptions())) as ModelMonitor;
   } catch (err) {
     const why = `cannot read ${ref}: ${describeApiError(err)}`;
-    log.warn({ monitor: ref }, `ModelMonitor status not published: ${why}`);
+    log.warn({ event: 'monitor_status_not_published', reason: why, monitor: ref }, `ModelMonitor status not published: ${why}`);
     return outcome(why, false, false, provisional);
   }
 
@@ -202,7 +202,7 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
     await objects.patchNamespacedCustomObjectStatus({ ...target, body: { status: built.status } }, requestOptions(PatchStrategy.MergePatch));
     statusPatched = true;
   } catch (err) {
-    log.warn({ monitor: ref }, `ModelMonitor status not patched: ${describeApiError(err)}`);
+    log.warn({ event: 'monitor_status_not_patched', reason: describeApiError(err), monitor: ref }, `ModelMonitor status not patched: ${describeApiError(err)}`);
   }
 
   const event = monitorEvent({
@@ -222,9 +222,9 @@ export async function publishRunStatus(opts: PublishRunStatusOptions): Promise<P
     await events.createNamespacedEvent({ namespace: opts.namespace, body: event }, requestOptions());
     eventCreated = true;
   } catch (err) {
-    log.warn({ monitor: ref }, `ModelMonitor event not created: ${describeApiError(err)}`);
+    log.warn({ event: 'monitor_event_not_created', reason: describeApiError(err), monitor: ref }, `ModelMonitor event not created: ${describeApiError(err)}`);
   }
-  if (statusPatched) log.info({ monitor: ref, verdict: built.verdict, event: eventCreated }, `ModelMonitor status published: ${built.verdict}`);
+  if (statusPatched) log.info({ event: 'monitor_status_published', monitor: ref, verdict: built.verdict, event_created: eventCreated }, `ModelMonitor status published: ${built.verdict}`);
   return outcome(null, statusPatched, eventCreated, built.verdict);
 }
 

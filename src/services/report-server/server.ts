@@ -91,7 +91,7 @@ export function createReportApp(deps: ReportAppDeps): Koa {
       await readLatest(dir);
     } catch (err) {
       warning = err instanceof SentinelError ? err.message : 'latest.json cannot be read';
-      logger.error({ err }, 'latest.json is unreadable; /latest.json and /metrics answer 500');
+      logger.error({ event: 'latest_unreadable', err }, 'latest.json is unreadable; /latest.json and /metrics answer 500');
     }
     ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     sendGenerated(ctx, 'text/html; charset=utf-8', renderIndex(runs, { failures, scoreThreshold: deps.scoreThreshold, warning }), NO_CACHE);

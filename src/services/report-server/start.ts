@@ -21,7 +21,7 @@ export async function startReportServer(o: { port: number; host: string; dir: st
   const app = createReportApp({ dir: o.dir, registry, logger: o.logger, scoreThreshold: o.scoreThreshold });
   const server = createHttpServer(app.callback(), o.limits);
   const url = await listen(server, o.port, o.host);
-  logger.info({ url, dir: o.dir }, 'report server listening');
+  logger.info({ event: 'report_server_listening', url, dir: o.dir }, 'report server listening');
   let stopping: Promise<void> | undefined;
   return {
     server,
@@ -29,7 +29,7 @@ export async function startReportServer(o: { port: number; host: string; dir: st
     shutdown() {
       stopping ??= (async () => {
         await closeServer(server, 10_000);
-        logger.info('report server stopped');
+        logger.info({ event: 'report_server_stopped' }, 'report server stopped');
       })();
       return stopping;
     },

@@ -173,9 +173,9 @@ export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcom
     if (!save || opts.keepLast === undefined) return;
     try {
       const removed = await pruneRuns(opts.out, opts.keepLast);
-      if (removed.length > 0) opts.logger?.info({ removed: removed.length, keep_last: opts.keepLast }, 'old runs removed (retention)');
+      if (removed.length > 0) opts.logger?.info({ event: 'runs_pruned', removed: removed.length, keep_last: opts.keepLast }, 'old runs removed (retention)');
     } catch (err) {
-      opts.logger?.warn({ err }, 'could not remove old runs (retention)');
+      opts.logger?.warn({ event: 'runs_not_pruned', err }, 'could not remove old runs (retention)');
     }
   };
   try {
@@ -188,7 +188,7 @@ export async function runDriftJob(opts: DriftJobOptions): Promise<DriftJobOutcom
       try {
         await recordFailedRun(opts.out, runId, message, now());
       } catch (recErr) {
-        opts.logger?.warn({ err: recErr }, 'could not record the failed run');
+        opts.logger?.warn({ event: 'failed_run_not_recorded', err: recErr }, 'could not record the failed run');
       }
       await prune();
     }
@@ -282,7 +282,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       runsOf = inc.runs;
       digests = inc.digests;
       logStats = inc.stats;
-      log?.debug({ ...logStats, digests: digests !== null }, 'log-file cache');
+      log?.debug({ event: 'log_file_cache', ...logStats, digests: digests !== null }, 'log-file cache');
     } else {
       current = await readLog(opts.current, {
         sinceMs,
@@ -293,7 +293,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       });
     }
     lap('read_current');
-    if (current.skippedEntries.length > 0) log?.warn({ skipped_entries: current.skippedEntries }, `${current.skippedEntries.length} entries of the log directory are not regular files and were skipped`);
+    if (current.skippedEntries.length > 0) log?.warn({ event: 'log_entries_skipped', skipped_entries: current.skippedEntries }, `${current.skippedEntries.length} entries of the log directory are not regular files and were skipped`);
     if (current.table.rows === 0) {
       const dropped = current.skippedRows + current.tornLines;
       const why = current.rowsRead === 0 && dropped === 0 ? 'has no data rows' : current.filtered > 0 && sinceMs !== undefined ? `has no rows in the last ${opts.since}` : 'has no usable rows';
@@ -308,7 +308,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     let plan = planColumns(referenceHeader, { columns: currentColumns }, declared, opts.columns, currentIsDir || declared !== undefined, utility);
     if (digests !== null && [...plan.features, ...(plan.prediction === null ? [] : [plan.prediction])].some((f) => ('text' in f && f.text) || (f.type === 'categorical' && digests!.get(f.name)!.kind === 'numerical' && profileDigest(digests!.get(f.name)!, f.type) === null))) {
       // A text column, or a numerical column tested as categorical with too many first-seen values: rows after all.
-      log?.debug('log-file cache: the digests cannot serve this run; merging rows');
+      log?.debug({ event: 'log_file_cache_rows_merged' }, 'log-file cache: the digests cannot serve this run; merging rows');
       await incremental!.finish(false);
       const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, deferWrites: true }, logCache, logPlan!);
       incremental = inc;
@@ -332,10 +332,10 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       key = await cacheKey({ path: opts.reference, columns: planned });
       cacheFile = join(cacheDir, key.file);
       cached = await loadCachedProfile(cacheDir, key.key, key.file).catch((err: unknown) => {
-        log?.warn({ err, file: cacheFile }, 'reference cache unreadable; profiling the CSV');
+        log?.warn({ event: 'reference_cache_unreadable', err, file: cacheFile }, 'reference cache unreadable; profiling the CSV');
         return null;
       });
-      log?.debug({ file: cacheFile, hit: cached !== null }, 'reference cache');
+      log?.debug({ event: 'reference_cache', file: cacheFile, hit: cached !== null }, 'reference cache');
     }
     // Alarm modes: calibration samples cached beside the reference profile (alarms.ts).
     const alarm = alarmsActive(opts.alarm) ? opts.alarm! : undefined;
@@ -373,7 +373,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         throw new InputError('bad_timestamps', `reference ${opts.reference}: ${timestampRows} timestamps for ${reference.table.rows} data rows (rows skipped as malformed?)`);
       }
       if (reference.skippedRows + reference.tornLines > 0) {
-        log?.warn({ skipped: reference.skipped, torn: reference.tornLines }, 'reference rows skipped');
+        log?.warn({ event: 'reference_rows_skipped', skipped: reference.skipped, torn: reference.tornLines }, 'reference rows skipped');
       }
     }
     lap('read_reference');
@@ -435,7 +435,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       try {
         await saveCalibration(cacheDir, key.key, new Map([...calibration!, ...fresh]));
       } catch (err) {
-        log?.warn({ err }, 'could not write the alarm calibration cache');
+        log?.warn({ event: 'alarm_cache_not_written', err }, 'could not write the alarm calibration cache');
       }
     }
 
@@ -453,7 +453,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
         await saveCachedProfile(cacheDir, key.key, key.file, { path: resolve(opts.reference), rows: referenceRows, header: referenceHeader, columns });
       } catch (err) {
         cacheStatus = 'miss';
-        log?.warn({ err, file: cacheFile }, 'could not write the reference cache');
+        log?.warn({ event: 'reference_cache_not_written', err, file: cacheFile }, 'could not write the reference cache');
       }
     }
     await incremental?.finish(true);
@@ -464,7 +464,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       runDir = (await saveRun(opts.out, result)).runDir;
       lap('save');
     }
-    log?.info({ drift_score: result.drift_score, dataset_drift: result.dataset_drift, cache: cacheStatus, timings }, 'drift run complete');
+    log?.info({ event: 'drift_run_complete', drift_score: result.drift_score, dataset_drift: result.dataset_drift, cache: cacheStatus, timings }, 'drift run complete');
     return {
       result,
       runDir,

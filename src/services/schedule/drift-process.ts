@@ -69,7 +69,7 @@ export function createDriftProcessJob(o: {
           }
         });
         c.stdout!.setEncoding('utf8');
-        c.stdout!.on('data', (chunk: string) => logger.debug({ stdout: chunk.trimEnd() }, 'drift output'));
+        c.stdout!.on('data', (chunk: string) => logger.debug({ event: 'drift_output', stdout: chunk.trimEnd() }, 'drift output'));
         c.once('error', reject);
         c.once('close', (code, signal) => {
           if (buf.trim() !== '') stderrLines.push(buf.trim());

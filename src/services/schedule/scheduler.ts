@@ -87,24 +87,24 @@ export function createScheduler<T>(opts: SchedulerOptions<T>): Scheduler {
 
   async function runOnce(run: number): Promise<TickOutcome> {
     const t0 = clock.now();
-    logger.info({ run }, 'drift run started');
+    logger.info({ event: 'drift_run_started', run }, 'drift run started');
     events.emit('run', { run });
     try {
       const result = await opts.job();
       const durationMs = clock.now() - t0;
       stats.succeeded += 1;
-      logger.info({ run, duration_ms: durationMs, ...describe(result) }, 'drift run finished');
+      logger.info({ event: 'drift_run_finished', run, duration_ms: durationMs, ...describe(result) }, 'drift run finished');
       return { status: 'ok', run, durationMs, result };
     } catch (err) {
       const durationMs = clock.now() - t0;
       stats.failed += 1;
       stats.lastError = err instanceof Error ? err.message : String(err);
-      logger.error({ err, run, duration_ms: durationMs, failures: stats.failed }, 'drift run failed; the schedule goes on');
+      logger.error({ event: 'drift_run_failed', err, run, duration_ms: durationMs, failures: stats.failed }, 'drift run failed; the schedule goes on');
       if (opts.onFailure !== undefined) {
         try {
           await opts.onFailure(err);
         } catch (recordErr) {
-          logger.error({ err: recordErr, run }, 'could not record the failed run');
+          logger.error({ event: 'failed_run_not_recorded', err: recordErr, run }, 'could not record the failed run');
         }
       }
       return { status: 'failed', run, durationMs, error: err };
@@ -115,7 +115,7 @@ export function createScheduler<T>(opts: SchedulerOptions<T>): Scheduler {
     if (stopped) return Promise.resolve({ status: 'skipped', reason: 'stopped' } as const);
     if (current !== null) {
       stats.skipped += 1;
-      logger.warn({ skipped: stats.skipped }, 'tick skipped: the previous drift run is still in progress');
+      logger.warn({ event: 'tick_skipped', skipped: stats.skipped }, 'tick skipped: the previous drift run is still in progress');
       const outcome = { status: 'skipped', reason: 'running' } as const;
       events.emit('skip', outcome);
       return Promise.resolve(outcome);
@@ -153,7 +153,7 @@ export function createScheduler<T>(opts: SchedulerOptions<T>): Scheduler {
     if (started) return;
     started = true;
     startedAt = clock.now();
-    logger.info({ every_ms: opts.every }, 'scheduler started');
+    logger.info({ event: 'scheduler_started', every_ms: opts.every }, 'scheduler started');
     if (opts.runAtStart ?? true) void events.tick();
     scheduleNext();
   };
@@ -163,10 +163,10 @@ export function createScheduler<T>(opts: SchedulerOptions<T>): Scheduler {
       stopped = true;
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
-      if (current !== null) logger.info('stopping after the current drift run');
+      if (current !== null) logger.info({ event: 'scheduler_stopping' }, 'stopping after the current drift run');
     }
     if (current !== null) await current;
-    logger.info({ ...events.stats() }, 'scheduler stopped');
+    logger.info({ event: 'scheduler_stopped', ...events.stats() }, 'scheduler stopped');
     events.emit('stopped');
   };
 
