@@ -87,18 +87,7 @@ export interface ModelMonitorSpec {
     onlyColumns?: string[];
     columns?: ColumnSetting[];
     /** Alarm modes (docs/drift.md): calibrated or corrected thresholds instead of Evidently's. */
-    alarms?: {
-      mode?: AlarmMode;
-      columnModes?: Record<string, AlarmMode>;
-      alpha?: number;
-      k?: number;
-      quantile?: number;
-      chunkSize?: number;
-      chunkPeriod?: string;
-      chunkAgainst?: 'rest' | 'all';
-      resamples?: number;
-      seed?: number;
-    };
+    alarms?: Omit<AlarmOptions, 'perColumnMode'> & { columnModes?: Record<string, AlarmMode> };
   };
   /** Headline score threshold: DriftDetected when the drift score exceeds it (or on dataset drift). */
   driftScoreThreshold?: number;
