@@ -40,6 +40,17 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
     '413': errorResponse(`Body larger than ${limits.maxBodyBytes} bytes.`),
     '415': errorResponse('Content type is not application/json.'),
   };
+  /** A request of one item (`single`) or a batch of `item` schemas under `instances`. */
+  const oneOrBatch = (single: object, item: string) => ({
+    required: true,
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [single, { type: 'object', required: ['instances'], additionalProperties: false, properties: { instances: { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: { $ref: `#/components/schemas/${item}` } } } }],
+        },
+      },
+    },
+  });
   /** One `schema` object, or a list of them under `key` (the answer to a single or a batch request). */
   const oneOrList = (schema: string, key: string) => ({
     'application/json': {
@@ -55,24 +66,7 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
       '/predict': {
         post: {
           summary: 'Predict one instance or a batch; answered only once the prediction is in the durable log.',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  oneOf: [
-                    { type: 'object', required: ['features'], additionalProperties: false, properties: { features: { $ref: '#/components/schemas/Features' } } },
-                    {
-                      type: 'object',
-                      required: ['instances'],
-                      additionalProperties: false,
-                      properties: { instances: { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: { $ref: '#/components/schemas/Features' } } },
-                    },
-                  ],
-                },
-              },
-            },
-          },
+          requestBody: oneOrBatch({ type: 'object', required: ['features'], additionalProperties: false, properties: { features: { $ref: '#/components/schemas/Features' } } }, 'Features'),
           responses: {
             '200': {
               description: 'A prediction (`features`) or a list of them (`instances`).',
@@ -90,19 +84,7 @@ export function buildOpenApi(card: ModelCard, limits: { maxInstances: number; ma
         post: {
           summary:
             'Ground truth for earlier predictions; answered only once the label is in the durable label log. A repeated request_id appends another row (the last received wins at join time, both are kept); an id this replica never served is accepted and counted as unmatched when the drift run joins labels to predictions.',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  oneOf: [
-                    { $ref: '#/components/schemas/Feedback' },
-                    { type: 'object', required: ['instances'], additionalProperties: false, properties: { instances: { type: 'array', minItems: 1, maxItems: limits.maxInstances, items: { $ref: '#/components/schemas/Feedback' } } } },
-                  ],
-                },
-              },
-            },
-          },
+          requestBody: oneOrBatch({ $ref: '#/components/schemas/Feedback' }, 'Feedback'),
           responses: {
             '200': {
               description: 'The recorded label (single) or labels (`instances`), with the time they were received.',
