@@ -95,26 +95,9 @@ export function createValidator(card: ModelCard, opts: ValidatorOptions) {
       const row = checkInstance(body.features, 'features', problems);
       if (row) rows = [row];
     } else {
-      const list = body.instances;
-      if (!Array.isArray(list) || list.length === 0) {
-        problems.push({ field: 'instances', code: 'invalid_shape', message: '"instances" must be a non-empty array of objects' });
-      } else if (list.length > opts.maxInstances) {
-        problems.push({ field: 'instances', code: 'invalid_shape', message: `"instances" holds ${list.length} items; at most ${opts.maxInstances} per request` });
-      } else {
-        list.forEach((item, i) => {
-          const row = checkInstance(item, `instances[${i}]`, problems);
-          if (row) rows.push(row);
-        });
-      }
+      rows = checkBatch(body.instances, 'objects', opts.maxInstances, problems, checkInstance);
     }
-    if (problems.length > 0) {
-      // Bound the answer: a hostile body can name thousands of fields.
-      const shown = problems.slice(0, 100);
-      throw new InputError('invalid_features', `${problems.length} invalid field(s): ${shown.slice(0, 5).map((p) => p.field).join(', ')}${problems.length > 5 ? ', ...' : ''}`, {
-        status: 422,
-        details: { problems: shown, total: problems.length },
-      });
-    }
+    throwIfProblems('invalid_features', problems);
     return { rows, batch: hasInstances };
   };
 }
@@ -189,27 +172,37 @@ export function createFeedbackValidator(card: ModelCard, opts: ValidatorOptions)
       for (const k of Object.keys(body)) {
         if (k !== 'instances') problems.push({ field: truncate(k), code: 'unknown_field', message: `unexpected top-level field "${truncate(k)}" beside "instances"` });
       }
-      const list = body.instances;
-      if (!Array.isArray(list) || list.length === 0) {
-        problems.push({ field: 'instances', code: 'invalid_shape', message: '"instances" must be a non-empty array of {"request_id", "label"} objects' });
-      } else if (list.length > opts.maxInstances) {
-        problems.push({ field: 'instances', code: 'invalid_shape', message: `"instances" holds ${list.length} items; at most ${opts.maxInstances} per request` });
-      } else {
-        list.forEach((v, i) => {
-          const item = checkItem(v, `instances[${i}]`, problems);
-          if (item) items.push(item);
-        });
-      }
+      items = checkBatch(body.instances, '{"request_id", "label"} objects', opts.maxInstances, problems, checkItem);
     }
-    if (problems.length > 0) {
-      const shown = problems.slice(0, 100);
-      throw new InputError('invalid_feedback', `${problems.length} invalid field(s): ${shown.slice(0, 5).map((p) => p.field).join(', ')}${problems.length > 5 ? ', ...' : ''}`, {
-        status: 422,
-        details: { problems: shown, total: problems.length },
-      });
-    }
+    throwIfProblems('invalid_feedback', problems);
     return { items, batch };
   };
+}
+
+/** The `instances` of a batch request: a non-empty array of at most `max` items, each checked. */
+function checkBatch<T>(list: unknown, shape: string, max: number, problems: FieldProblem[], check: (v: unknown, at: string, problems: FieldProblem[]) => T | undefined): T[] {
+  const out: T[] = [];
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.push({ field: 'instances', code: 'invalid_shape', message: `"instances" must be a non-empty array of ${shape}` });
+  } else if (list.length > max) {
+    problems.push({ field: 'instances', code: 'invalid_shape', message: `"instances" holds ${list.length} items; at most ${max} per request` });
+  } else {
+    list.forEach((v, i) => {
+      const item = check(v, `instances[${i}]`, problems);
+      if (item) out.push(item);
+    });
+  }
+  return out;
+}
+
+/** 422 naming every problem; the answer is bounded, since a hostile body can name thousands of fields. */
+function throwIfProblems(code: string, problems: FieldProblem[]): void {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 100);
+  throw new InputError(code, `${problems.length} invalid field(s): ${shown.slice(0, 5).map((p) => p.field).join(', ')}${problems.length > 5 ? ', ...' : ''}`, {
+    status: 422,
+    details: { problems: shown, total: problems.length },
+  });
 }
 
 function truncate(s: string, n = 64): string {
