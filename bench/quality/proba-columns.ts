@@ -25,7 +25,8 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { readLog } from '../../src/io/log/reader.ts';
-import { LABEL_COLUMNS, LABEL_DIR, logColumns } from '../../src/io/log/schema.ts';
+import { LABEL_DIR, logColumns } from '../../src/io/log/schema.ts';
+import { LABEL_COLUMNS } from '../../src/drift/log-columns.ts';
 import type { ModelCard } from '../../src/io/model/card.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
