@@ -1,4 +1,3 @@
-// @long: fuzzing loop (~25 s); npm test runs it
 // Cases the differential fuzzer (tools/parity/fuzz.py + fuzz.ts) found, replayed through the same
 // code path as `sentinel drift REFERENCE CURRENT`. Each case folder holds the two CSVs and
 // evidently.json: Evidently 0.7.23's DataDriftPreset numbers, with the exact call recorded in it.
