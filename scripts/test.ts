@@ -2,16 +2,16 @@
 // Tests find those tools through SENTINEL_TOOLS/bin on PATH; a missing tool fails its test, never skips it.
 // `npm run test:unit` (`--unit`): the inner loop, no provisioning: every test file without a
 // `// @needs-tools: …` (a provisioned tool, browser, Python or cluster) or `// @long: …` (kill -9
-// and fuzzing loops) line, with SENTINEL_TOOLS/bin off PATH, so an untagged test that calls a
-// provisioned tool fails here instead of quietly needing it.
+// and fuzzing loops) line, with the provisioned tools out of reach (off PATH, SENTINEL_TOOLS an
+// empty directory), so an untagged test that calls one fails here instead of quietly needing it.
 import { spawnSync } from 'node:child_process';
 import { globSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const cache = process.env.SENTINEL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sentinelml');
-const tools = process.env.SENTINEL_TOOLS ?? join(cache, 'tools');
 const unit = process.argv[2] === '--unit';
+const tools = unit ? join(tmpdir(), 'sentinel-unit-no-tools') : process.env.SENTINEL_TOOLS ?? join(cache, 'tools');
 const toolPath = unit ? '' : `${join(tools, 'bin')}:`;
 // npm exports NODE as the Node that runs npm itself (maybe the machine's older one); scripts and
 // tests must use this one, the Node 24 from node_modules/.bin.
