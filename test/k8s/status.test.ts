@@ -1,3 +1,4 @@
+// @needs-tools: the Kubernetes OpenAPI schemas (scripts/provision/helm.sh)
 // src/services/k8s/status.ts against a loopback HTTPS stand-in for the Kubernetes API: it checks the method,
 // path, content type (merge patch for the status subresource), bearer token and body of every
 // request, and answers like the API server would. Also the paths without cluster access: no
