@@ -1,3 +1,4 @@
+// @needs-tools: promtool
 // `sentinel serve --workers N` as a real process tree: a node:cluster primary and its workers, the
 // real model and real log files.
 import { strict as assert } from 'node:assert';
