@@ -50,8 +50,12 @@ export class ConfigError extends SentinelError {
   }
 }
 
-/** The errno code of an OS error (`ENOSPC`), for messages a client sees: the OS message names server paths. */
-export function errnoOf(err: unknown): string {
+/**
+ * What a client may read of a cause: an exposed SentinelError's message, else the errno code of an
+ * OS error (`ENOSPC`), never the OS message (it names server paths).
+ */
+export function clientReason(err: unknown): string {
+  if (err instanceof SentinelError && err.expose) return err.message;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : 'I/O error';
 }

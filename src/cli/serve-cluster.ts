@@ -7,7 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { UnavailableError, UsageError } from '../errors.ts';
+import { clientReason, UnavailableError, UsageError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { WorkerHooks } from '../services/http/server.ts';
 import { registerProcessMetrics } from '../services/metrics/process.ts';
@@ -281,7 +281,8 @@ export async function runServeWorker(index: number, logger: Logger, start: (hook
     });
   const hooks: WorkerHooks = {
     index,
-    readiness: async () => void (await ask('ask-ready')),
+    // The primary's answer names each unready worker with a client-safe reason (clientReason): shown as is.
+    readiness: () => ask('ask-ready').then(() => undefined, (err: Error) => Promise.reject(err instanceof UnavailableError ? err : new UnavailableError('not_ready', err.message))),
     exposition: async () => (await ask('ask-metrics')) ?? '',
   };
 
@@ -302,7 +303,7 @@ export async function runServeWorker(index: number, logger: Logger, start: (hook
     } else if (msg.kind === 'probe') {
       running!.probe().then(
         () => process.send!({ ns: NS, kind: 'probed', id: msg.id, error: null } satisfies Up),
-        (err: Error) => process.send!({ ns: NS, kind: 'probed', id: msg.id, error: err.message } satisfies Up),
+        (err: Error) => process.send!({ ns: NS, kind: 'probed', id: msg.id, error: clientReason(err) } satisfies Up),
       );
     }
   });

@@ -2,7 +2,7 @@ import { statSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { UnavailableError, errnoOf } from '../../errors.ts';
+import { UnavailableError, clientReason } from '../../errors.ts';
 import { logFileName } from './schema.ts';
 
 export interface LogWriterOptions {
@@ -190,7 +190,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       } catch (cause) {
         await abandonFile();
         // The OS message names server paths: it stays in the cause (logged), the client sees the errno.
-        const err = new UnavailableError('log_write_failed', `the ${opts.what ?? 'prediction log'} cannot be written (${errnoOf(cause)})`, { cause });
+        const err = new UnavailableError('log_write_failed', `the ${opts.what ?? 'prediction log'} cannot be written (${clientReason(cause)})`, { cause });
         opts.onFailure?.(err, rows);
         for (const w of waiters) w.reject(err);
       }

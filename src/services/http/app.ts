@@ -3,7 +3,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Registry } from 'prom-client';
-import { InputError, UnavailableError, errnoOf } from '../../errors.ts';
+import { InputError, UnavailableError, clientReason } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Model, Prediction } from '../../io/model/onnx.ts';
 import { createFeedbackValidator, createValidator } from '../../io/model/validate.ts';
@@ -169,7 +169,7 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
       await deps.probeLog();
     } catch (err) {
       // The OS message names server paths: it stays in the log (the cause), the client gets the errno.
-      throw new UnavailableError('log_not_writable', `the prediction log is not writable (${errnoOf(err)})`, { cause: err });
+      throw new UnavailableError('log_not_writable', `the prediction log is not writable (${clientReason(err)})`, { cause: err });
     }
     ctx.body = { status: 'ready', model: card.name, model_version: card.version };
   });
