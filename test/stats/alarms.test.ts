@@ -11,7 +11,7 @@ import {
   benjaminiHochberg, bonferroni, chunkEvidence, chunksByCount, chunksByPeriod, chunksBySize, evidenceOf, getStatTest,
   minResamples, nullEvidence, prepareSample, quantile, rankThreshold, resampledPValue, spreadThreshold, thresholdFromEvidence,
 } from '../../src/stats/index.ts';
-import type { PreparedNumeric } from '../../src/stats/index.ts';
+import type { PreparedNumeric, StatTest } from '../../src/stats/index.ts';
 import { LegacyRandomState } from '../../src/stats/random.ts';
 
 interface MultitestCase {
@@ -235,6 +235,26 @@ describe('resampling calibration (seeded)', () => {
     // and a 1σ mean shift is always caught
     const shifted = prepareSample(normals(77, 100, 1));
     assert.ok(evidenceOf(w, w.compute(ref, shifted, 'num')) > t100);
+  });
+  it('subsample splits the reference without replacement: sizes N − n and n, no value on both sides', () => {
+    const values = Float64Array.from({ length: 50 }, (_, i) => i * 1.5);
+    const seen: string[] = [];
+    const probe: StatTest = {
+      ...getStatTest('wasserstein'),
+      compute(r, c) {
+        const a = [...(r as PreparedNumeric).sorted];
+        const b = [...(c as PreparedNumeric).sorted];
+        assert.equal(a.length, 40);
+        assert.equal(b.length, 10);
+        assert.deepEqual([...a, ...b].sort((x, y) => x - y), [...values], 'together: the reference, each value once');
+        seen.push(b.join(','));
+        return { statistic: 0, p_value: null, score: 0, drift_detected: false };
+      },
+    };
+    const ref = prepareSample(values) as PreparedNumeric;
+    nullEvidence(ref, probe, 'num', { method: 'subsample', currentSize: 10, iterations: 20, seed: 4 });
+    assert.equal(new Set(seen).size, 20, 'a new split each time');
+    assert.throws(() => nullEvidence(ref, probe, 'num', { method: 'subsample', currentSize: 50 }), /subsample size must be in \(0, 50\) \(got 50\)/);
   });
   it('permutation pools reference and current; categorical draws keep the category set', () => {
     const cur = prepareSample(normals(9, 150)) as PreparedNumeric;
