@@ -3,8 +3,8 @@
  * defaults, on null windows and injected shifts. One command: `bash bench/alarms/run.sh` (makes the
  * virtualenv that exports the second dataset from the nannyml wheel, then runs this file):
  *
- *   node bench/alarms/run.ts --data-dir DIR [--reps 200] [--shift-reps 40] [--reps-100k 40]
- *                            [--perm-reps 20] [--perm-reps-large 5] [--perm-pool 13000] [--sizes 100,1000,10000,100000]
+ *   node bench/alarms/run.ts --data-dir DIR [--reps 100] [--reps-10k 40] [--reps-100k 20] [--shift-reps 10]
+ *                            [--perm-reps 10] [--perm-reps-large 2] [--perm-pool 13000] [--sizes 100,1000,10000,100000]
  *                            [--datasets adult,...] [--modes evidently,...] [--out bench/alarms/RESULTS.md]
  *
  * Random and shifted windows: the reference and every window are independent draws with replacement
@@ -40,12 +40,12 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     'data-dir': { type: 'string' },
-    reps: { type: 'string', default: '200' },
-    'shift-reps': { type: 'string', default: '20' },
-    'reps-10k': { type: 'string', default: '100' },
+    reps: { type: 'string', default: '100' },
+    'shift-reps': { type: 'string', default: '10' },
+    'reps-10k': { type: 'string', default: '40' },
     'reps-100k': { type: 'string', default: '20' },
-    'perm-reps': { type: 'string', default: '20' },
-    'perm-reps-large': { type: 'string', default: '3' },
+    'perm-reps': { type: 'string', default: '10' },
+    'perm-reps-large': { type: 'string', default: '2' },
     'perm-pool': { type: 'string', default: '13000' },
     datasets: { type: 'string' },
     modes: { type: 'string' },
