@@ -182,6 +182,31 @@ test('chunks floor holds the false-alarm rate where NannyML\'s thresholds alone 
   assert.ok(plainAlarms > flooredAlarms, `plain ${plainAlarms}, floored ${flooredAlarms}`);
 });
 
+test('permutation mode: rank rule over permutations of reference ∪ current, recomputed per run (not cached)', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 600, 200);
+  const out = join(dir, 'reports');
+  const alarm = { mode: 'permutation' as const, resamples: 100, seed: 2 };
+  const { result } = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  assert.equal(result.alarm?.dataset_false_alarm_bound, 0.05);
+  for (const c of result.columns) {
+    // α/m = 0.05/3, B = 100: K = ⌊101·0.05/3⌋ = 1
+    assert.match(c.alarm!.method, /^permutation: rank rule at α\/m=0\.05\/3: evidence above the largest of 100 permutations of reference ∪ current$/);
+    assert.equal(c.drift_detected, c.alarm!.p_value! <= 0.05 / 3);
+    assert.ok(c.alarm!.p_value! >= 1 / 101);
+  }
+  const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'));
+  const entries = calFile === undefined ? {} : JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries;
+  assert.ok(!Object.keys(entries).some((k) => k.includes('permutation')), 'a permutation null depends on the current: never cached');
+  // a 0.5σ shift of x: above every permutation of x, so p = 1/101 ≤ α/m
+  const shifted = writePair(tmp(), 600, 200, 0.5);
+  const s = await runDriftJob({ reference: shifted.ref, current: shifted.cur, out: join(dir, 's'), workers: 0, save: false, alarm });
+  const x = s.result.columns.find((c) => c.name === 'x')!;
+  assert.equal(x.alarm!.p_value, 1 / 101);
+  assert.equal(x.drift_detected, true);
+  assert.equal(s.result.dataset_drift, true);
+});
+
 test('dataset bound per mode mix', () => {
   assert.equal(datasetBound(['bootstrap', 'permutation', 'chunks'], { alpha: 0.01 }), 0.01);
   assert.equal(datasetBound(['chunks'], { chunkFloor: 'none' }), null);
