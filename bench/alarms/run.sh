@@ -13,4 +13,4 @@ WORK=.cache/bench-alarms
 mkdir -p "$WORK"
 "$VENV/bin/python" bench/alarms/export_datasets.py "$WORK"
 export PATH="$PWD/node_modules/.bin:$PATH"
-exec node bench/alarms/run.ts --california "$WORK/california.csv" "$@"
+exec node bench/alarms/run.ts --data-dir "$WORK" "$@"

@@ -53,6 +53,9 @@ options:
                          (1d, 12h, 7d; fixed periods from the epoch, UTC) instead of row counts
   --alarm-chunk-against rest|all  chunks: compare each chunk with the rest of the reference
                          (default) or all of it (NannyML)
+  --alarm-chunk-floor bootstrap|none  chunks: never below the bootstrap null's threshold at
+                         the window's size (default; bounds the dataset false-alarm rate) or
+                         NannyML's mean + K*sd alone (none: no bound)
   --alarm-resamples N    bootstrap/permutation resamples (default 500)
   --alarm-seed N         resampling seed (default 0)
   --columns a,b,...      compare only these columns
@@ -141,6 +144,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
         'alarm-chunk-size': { type: 'string' },
         'alarm-chunk-against': { type: 'string' },
         'alarm-chunk-period': { type: 'string' },
+        'alarm-chunk-floor': { type: 'string' },
         'alarm-resamples': { type: 'string' },
         'alarm-seed': { type: 'string' },
         'model-card': { type: 'string' },
@@ -209,6 +213,8 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     chunkPeriod: v['alarm-chunk-period'],
     resamples: whole('alarm-resamples'),
     seed: whole('alarm-seed'),
+    // only when given, so that the options object of a run without it is unchanged
+    ...(v['alarm-chunk-floor'] !== undefined ? { chunkFloor: v['alarm-chunk-floor'] as 'bootstrap' | 'none' } : {}),
   };
   const cbpeGiven = (['cbpe-chunk-size', 'cbpe-chunk-number', 'cbpe-chunk-period'] as const).filter((f) => v[f] !== undefined);
   if (cbpeGiven.length > 1) usageError(`give one of ${cbpeGiven.map((f) => `--${f}`).join(', ')}, not several`);
@@ -233,7 +239,7 @@ export function parseDriftArgs(argv: string[]): { help: true } | ParsedDriftArgs
     'cbpe-chunk-size': 'cbpeChunking', 'cbpe-chunk-number': 'cbpeChunking', 'cbpe-chunk-period': 'cbpeChunking',
     // Any alarm flag replaces the spec's alarm settings as a whole.
     'alarm-mode': 'alarm', 'column-alarm-mode': 'alarm', 'alarm-alpha': 'alarm', 'alarm-k': 'alarm', 'alarm-quantile': 'alarm',
-    'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
+    'alarm-chunk-size': 'alarm', 'alarm-chunk-against': 'alarm', 'alarm-chunk-period': 'alarm', 'alarm-chunk-floor': 'alarm', 'alarm-resamples': 'alarm', 'alarm-seed': 'alarm',
   };
   for (const [flag, option] of Object.entries(flagToOption)) {
     const value = (v as Record<string, unknown>)[flag];

@@ -3,13 +3,16 @@
  * fixed per-test thresholds (the default `evidently` mode, left untouched). See docs/drift.md
  * "Alarm modes". Pure: no I/O; the calibration samples are cached by the job (calibration-cache.ts).
  *
- * - `chunks`: NannyML-style thresholds from the reference's own variability (chunk vs rest).
- * - `bootstrap` / `permutation`: the (1 − α/m) quantile of the statistic under the null.
+ * - `chunks`: NannyML-style thresholds from the reference's own variability (chunk vs rest), never
+ *   below the bootstrap null's level-α/m threshold at the window's size (`chunkFloor`).
+ * - `bootstrap` / `permutation`: the rank rule of the resampled null at level α/m.
  * - `bonferroni` / `bh`: multiple-testing control over the columns' p-values (distance tests get a
  *   bootstrap p-value).
- * In every mode but `evidently` the dataset verdict is "at least one column drifted".
+ * In every mode but `evidently` the dataset verdict is "at least one column drifted"; every column's
+ * false-alarm level is α/m (or its p-values corrected), which bounds the run's by α (see
+ * `datasetBound`), except `chunks` with `chunkFloor: 'none'` (NannyML's plain thresholds).
  */
-import { adjustPValues, chunksBySize, decide, evidenceOf, getStatTest, nullEvidence, quantile, resampledPValue, spreadThreshold, thresholdFromEvidence } from '../stats/index.ts';
+import { adjustPValues, chunksBySize, decide, evidenceOf, getStatTest, minResamples, nullEvidence, rankThreshold, resampledPValue, spreadThreshold, thresholdFromEvidence } from '../stats/index.ts';
 import type { FeatureKind, PreparedSample } from '../stats/index.ts';
 import { chunkEvidence } from '../stats/index.ts';
 import { sampleOf } from './profile.ts';
@@ -43,6 +46,13 @@ export interface AlarmOptions {
   chunkPeriod?: string;
   /** `chunks`: compare each chunk with the rest of the reference (default) or with all of it (NannyML). */
   chunkAgainst?: 'rest' | 'all';
+  /**
+   * `chunks`: the threshold is never below the bootstrap null's level-α/m threshold at the window's
+   * size (`bootstrap`, default), or is NannyML's mean + k·σ alone (`none`: no bound on the run's
+   * false-alarm rate; the chunk spread of 5–30 chunks, skewed statistics and m columns at k·σ each
+   * false-alarmed on 14–51 % of null runs in bench/alarms).
+   */
+  chunkFloor?: 'bootstrap' | 'none';
   /** Resamples for bootstrap / permutation / distance p-values (default 500). */
   resamples?: number;
   /** Seed of the resampling (default 0). */
@@ -89,11 +99,22 @@ export function sizeBucket(n: number): number {
   return Math.round(n / p) * p;
 }
 
+/**
+ * The null the `bootstrap` mode (and the chunk floor, the fallback and the distance p-values) draws:
+ * reference splits without replacement (`subsample`) while the window is at most a quarter of the
+ * reference, so no value is on both sides (see `nullEvidence`: with replacement, shared values
+ * made the null too narrow for a 1 000-row reference); the pseudo-reference is then N − n rows,
+ * which widens the null by at most ~3 % (sd ∝ √(1/n + 1/N)). Larger windows: bootstrap.
+ */
+export function nullMethodFor(windowSize: number, referenceSize: number): 'subsample' | 'bootstrap' {
+  return windowSize * 4 <= referenceSize ? 'subsample' : 'bootstrap';
+}
+
 /** What a column's calibration sample is (the cache key without the reference identity). */
-export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: AlarmOptions, size: number, compat = true): string {
+export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: Omit<AlarmOptions, 'mode'>, size: number, compat = true, nullMethod: 'subsample' | 'bootstrap' = 'bootstrap'): string {
   const variant = compat ? '' : '|corrected';
   if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}` : `size=${size}`}`;
-  return `${column}|${stattest}${variant}|bootstrap|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
+  return `${column}|${stattest}${variant}|${nullMethod}|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
 }
 
 export interface CalibrationContext {
@@ -189,13 +210,33 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
   };
   const bucket = sizeBucket(cur.n);
   const compat = ctx.compat ?? true;
-  const bootstrap = (resamples = alarm.resamples ?? DEFAULT_RESAMPLES): number[] =>
-    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', { ...alarm, resamples }, bucket, compat), () =>
-      nullEvidence(ref, test, kind, { method: 'bootstrap', currentSize: bucket, iterations: resamples, seed: alarm.seed ?? 0, stattest: { compat } }));
-  const withThreshold = (thresholdE: number, a: AlarmColumn): CalibrationOutcome => {
+  // Per-column false-alarm level: α/m, so that "any column" stays ≤ α over the run (union bound).
+  const a = alpha / m;
+  // The rank rule reaches level a only with B + 1 ≥ 1/a resamples: B is raised to that when needed.
+  const B = Math.max(alarm.resamples ?? DEFAULT_RESAMPLES, minResamples(a));
+  const nullMethod = nullMethodFor(bucket, ref.n);
+  const bootstrap = (resamples = B): number[] =>
+    cachedOr(calibrationKey(pair.name, test.name, 'bootstrap', { ...alarm, resamples }, bucket, compat, nullMethod), () =>
+      nullEvidence(ref, test, kind, { method: nullMethod, currentSize: bucket, iterations: resamples, seed: alarm.seed ?? 0, stattest: { compat } }));
+  const nullWords = nullMethod === 'subsample' ? `reference splits (${bucket} vs ${ref.n - bucket} rows, without replacement)` : `bootstrap null resamples at n=${bucket}`;
+  const withThreshold = (thresholdE: number, info: AlarmColumn): CalibrationOutcome => {
     const threshold = thresholdFromEvidence(test, thresholdE);
-    return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: a }, fresh, nullSample: null };
+    return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: info }, fresh, nullSample: null };
   };
+  /** Verdict by the rank rule: resampled p ≤ a, i.e. evidence strictly above the K-th largest null value. */
+  const byRank = (sample: number[], extra: Partial<AlarmColumn> & { method: string }, floorE?: number): CalibrationOutcome => {
+    const nullE = rankThreshold(sample, a);
+    const p = resampledPValue(sample, observed);
+    const thresholdE = floorE === undefined ? nullE : Math.max(floorE, nullE);
+    const chunkVerdict = floorE === undefined || decide(test, drift.stattest_score!, thresholdFromEvidence(test, floorE));
+    const drifted = !Number.isNaN(observed) && p <= a && chunkVerdict;
+    return {
+      drift: { ...drift, threshold: thresholdFromEvidence(test, thresholdE), drift_detected: drifted, alarm: { ...base, ...extra, p_value: p, calibration: summary(sample) } },
+      fresh,
+      nullSample: null,
+    };
+  };
+  const rankWords = (n: number, where: string): string => `rank rule at α/m=${fmtQ(alpha)}/${m}: evidence above the ${ordinal(Math.floor(a * (n + 1) + 1e-9))} of ${n} ${where}`;
   try {
     if (mode === 'bonferroni' || mode === 'bh') {
       if (test.decision === 'p_value') {
@@ -205,30 +246,26 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
       // (nor BH's first cutoff), so B is raised to at least ⌈m/α⌉.
       const sample = bootstrap(Math.max(alarm.resamples ?? DEFAULT_RESAMPLES, Math.ceil(m / alpha)));
       const p = resampledPValue(sample, observed);
-      return { drift: { ...drift, alarm: { ...base, method: `bootstrap p-value (${sample.length} resamples at n=${bucket}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
+      return { drift: { ...drift, alarm: { ...base, method: `${nullMethod} p-value (${sample.length} ${nullMethod === 'subsample' ? `reference splits at n=${bucket}` : `resamples at n=${bucket}`}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
     }
-    const level = 1 - alpha / m;
     if (mode === 'bootstrap' || mode === 'permutation') {
       const sample =
         mode === 'bootstrap'
           ? bootstrap()
-          : nullEvidence(ref, test, kind, { method: 'permutation', current: cur, iterations: alarm.resamples ?? DEFAULT_RESAMPLES, seed: alarm.seed ?? 0, stattest: { compat } });
-      const t = quantile(sample.filter(Number.isFinite), level);
-      return withThreshold(t, { ...base, method: `${mode}: ${fmtQ(level)} quantile of ${sample.length} null resamples${mode === 'bootstrap' ? ` at n=${bucket}` : ''} (α=${alpha}/${m} columns)`, calibration: summary(sample) });
+          : nullEvidence(ref, test, kind, { method: 'permutation', current: cur, iterations: B, seed: alarm.seed ?? 0, stattest: { compat } });
+      return byRank(sample, { method: `${mode}: ${rankWords(sample.length, mode === 'bootstrap' ? nullWords : 'permutations of reference ∪ current')}` });
     }
     // chunks
     const size = alarm.chunkSize ?? bucket;
     const byTime = alarm.chunkPeriod !== undefined;
     const chunks = byTime ? (ctx.periodRanges ?? []) : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
     const chunkWord = byTime ? `of ${alarm.chunkPeriod}` : `of ${size}`;
+    const floor = alarm.chunkFloor ?? 'bootstrap';
     if (chunks.length < MIN_CHUNKS) {
       const sample = bootstrap();
-      const t = quantile(sample.filter(Number.isFinite), level);
-      return withThreshold(t, {
-        ...base,
-        method: `bootstrap fallback: ${fmtQ(level)} quantile of ${sample.length} null resamples at n=${bucket} (α=${alpha}/${m} columns)`,
-        note: `reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}`,
-        calibration: summary(sample),
+      return byRank(sample, {
+        method: `bootstrap fallback: ${rankWords(sample.length, nullWords)}`,
+        note: `reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}; the threshold assumes exchangeable rows (no time or place structure)`,
       });
     }
     const against = alarm.chunkAgainst ?? 'rest';
@@ -236,7 +273,26 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
     const spread = spreadThreshold(values, rule);
     const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;
-    return withThreshold(spread.upper, { ...base, method: `chunks: ${how} of ${spread.n} reference chunks ${chunkWord} vs ${against}`, calibration: { n: spread.n, mean: spread.mean, std: spread.std } });
+    const chunkMethod = `chunks: ${how} of ${spread.n} reference chunks ${chunkWord} vs ${against}`;
+    // Time chunks hold as many rows as a period does; distance statistics shrink like 1/√n, so
+    // their spread belongs to windows of about that size.
+    const sizes = chunks.map((c) => c.end - c.start).sort((x, y) => x - y);
+    const median = sizes[Math.floor(sizes.length / 2)];
+    const mismatch = byTime && (median > 2 * cur.n || median < cur.n / 2) ? `time chunks hold a median of ${median} values, the window ${cur.n}: their spread belongs to windows of about ${median} rows` : undefined;
+    if (floor === 'none') {
+      return withThreshold(spread.upper, { ...base, method: chunkMethod, calibration: { n: spread.n, mean: spread.mean, std: spread.std }, ...(mismatch !== undefined ? { note: mismatch } : {}) });
+    }
+    const sample = bootstrap();
+    const nullE = rankThreshold(sample, a);
+    const out = byRank(sample, {
+      method: `${chunkMethod}, floored by the null (${rankWords(sample.length, nullWords)})`,
+      chunk_threshold: thresholdFromEvidence(test, spread.upper),
+      null_threshold: thresholdFromEvidence(test, nullE),
+      binding: spread.upper >= nullE ? 'chunks' : 'null',
+      ...(mismatch !== undefined ? { note: mismatch } : {}),
+    }, spread.upper);
+    out.drift.alarm!.calibration = { n: spread.n, mean: spread.mean, std: spread.std };
+    return out;
   } catch (err) {
     return { drift: { ...drift, alarm: { ...base, method: 'none', note: `calibration failed, Evidently's verdict kept: ${(err as Error).message}` } }, fresh, nullSample: null };
   }
@@ -244,6 +300,12 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
 
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
+}
+
+function ordinal(k: number): string {
+  if (k <= 0) return 'none (too few resamples)';
+  const suffix = k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th');
+  return k === 1 ? 'largest' : `${k}${suffix} largest`;
 }
 
 function fmtQ(q: number): string {
@@ -298,6 +360,7 @@ export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefi
   if (!alarmsActive(alarm)) return result;
   const a = alarm!;
   const tested = result.tested_columns;
+  const bound = datasetBound(result.columns.filter((c) => c.error === null).map((c) => modeOf(c.name, a)), a);
   return {
     ...result,
     drift_share_threshold: tested > 0 ? 1 / tested : 1,
@@ -313,10 +376,29 @@ export function finalizeAlarms(result: DriftResult, alarm: AlarmOptions | undefi
       ...(a.quantile !== undefined ? { quantile: a.quantile } : {}),
       ...(a.chunkSize !== undefined ? { chunk_size: a.chunkSize } : {}),
       ...(a.chunkPeriod !== undefined ? { chunk_period: a.chunkPeriod } : {}),
+      ...(a.mode === 'chunks' || Object.values(a.perColumnMode ?? {}).includes('chunks') ? { chunk_floor: a.chunkFloor ?? 'bootstrap' } : {}),
+      dataset_false_alarm_bound: bound,
       resamples: a.resamples ?? DEFAULT_RESAMPLES,
       seed: a.seed ?? 0,
     },
   };
+}
+
+/**
+ * The bound on the run's false-alarm rate (no column drifted, rows exchangeable) that the columns'
+ * modes give together with the any-column rule, or null when they give none:
+ * - bootstrap, permutation, chunks (with its null floor), in any mix: each column at α/m, so
+ *   P(any) ≤ m·α/m = α (union bound, any dependence between columns);
+ * - all bonferroni: α (any dependence); all bh: α (Simes, for independent or positively dependent columns);
+ * - anything else (an `evidently` column, chunks without floor, bonferroni mixed with other modes): none.
+ */
+export function datasetBound(modes: readonly AlarmMode[], alarm: AlarmOptions): number | null {
+  const alpha = alarm.alpha ?? DEFAULT_ALPHA;
+  if (modes.length === 0) return null;
+  const set = new Set(modes);
+  if (set.size === 1 && (set.has('bonferroni') || set.has('bh'))) return alpha;
+  const perColumn = (m: AlarmMode): boolean => m === 'bootstrap' || m === 'permutation' || (m === 'chunks' && (alarm.chunkFloor ?? 'bootstrap') === 'bootstrap');
+  return modes.every(perColumn) ? alpha : null;
 }
 
 /** Checks alarm options; returns the first problem as a message, or null. */
@@ -333,6 +415,7 @@ export function alarmOptionsProblem(a: AlarmOptions | undefined): string | null 
   if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0 && a.seed < 2 ** 32)) return `alarm seed must be a whole number in [0, 2^32) (got ${a.seed})`;
   if (a.chunkPeriod !== undefined && parseDuration(a.chunkPeriod) === null) return `alarm chunk period must be a duration like 1d, 12h or 7d (got "${a.chunkPeriod}")`;
   if (a.chunkAgainst !== undefined && a.chunkAgainst !== 'rest' && a.chunkAgainst !== 'all') return `chunk comparison must be rest or all (got ${a.chunkAgainst})`;
+  if (a.chunkFloor !== undefined && a.chunkFloor !== 'bootstrap' && a.chunkFloor !== 'none') return `chunk floor must be bootstrap or none (got ${a.chunkFloor})`;
   return null;
 }
 

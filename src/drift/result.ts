@@ -83,11 +83,15 @@ export interface AlarmColumn {
   method: string;
   /** Evidence of drift the threshold applies to: the distance, or −log10 p for p-value tests. */
   evidence: number | null;
-  /** Multiple-testing modes: the column's p-value (the test's own, or a bootstrap p-value for a distance) and after correction. */
+  /** The column's p-value: the test's own (bonferroni/bh on p-value tests) or the resampled (1 + #{null ≥ evidence})/(B + 1); after correction in bonferroni/bh. */
   p_value?: number | null;
   adjusted_p_value?: number | null;
   /** Calibration sample summary (chunk or null evidence values). */
   calibration?: { n: number; mean: number; std: number };
+  /** `chunks` with the null floor: the chunk rule's threshold, the null's, and which one was applied (the larger). */
+  chunk_threshold?: number;
+  null_threshold?: number;
+  binding?: 'chunks' | 'null';
   note?: string;
 }
 
@@ -104,6 +108,13 @@ export interface AlarmRun {
   quantile?: number;
   chunk_size?: number;
   chunk_period?: string;
+  /** `chunks`: `bootstrap` when each column's threshold is floored by the null's (default), `none` for NannyML's thresholds alone. */
+  chunk_floor?: 'bootstrap' | 'none';
+  /**
+   * Bound on the rate of false dataset alarms (no column drifted, rows exchangeable) that the
+   * columns' modes give with the any-column rule: α, or null when they give none (`datasetBound`).
+   */
+  dataset_false_alarm_bound?: number | null;
   resamples: number;
   seed: number;
 }

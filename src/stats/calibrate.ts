@@ -272,12 +272,39 @@ export function resampledPValue(nullValues: readonly number[], observed: number)
   return (1 + k) / (b + 1);
 }
 
+/**
+ * The rank rule of a resampling test at level a: drift when the resampled p-value
+ * (1 + #{eᵢ ≥ e}) / (B + 1) ≤ a, i.e. when e is above the K-th largest null value, K = ⌊a·(B + 1)⌋
+ * (Infinity when K = 0: B too small to reach a). For a permutation null this is an exact level-a
+ * test for any B; a bootstrap that matches the null is exceeded with probability K/(B + 1) ≤ a.
+ * Used instead of an interpolated quantile: numpy's linear (1 − a) quantile of B values is exceeded
+ * with probability ≈ a + 1/(B + 1) (0.36 % + 0.2 % per column for m = 14, B = 500), which a union
+ * over the columns adds up.
+ */
+export function rankThreshold(nullValues: readonly number[], a: number): number {
+  if (!(a > 0 && a < 1)) throw new RangeError(`level must be in (0, 1) (got ${a})`);
+  const v = nullValues.filter(Number.isFinite).sort((x, y) => y - x);
+  // 1e-9: a·(B + 1) that is a whole number in exact arithmetic must not round down
+  const k = Math.floor(a * (v.length + 1) + 1e-9);
+  if (k === 0) return Infinity;
+  return k > v.length ? -Infinity : v[k - 1];
+}
+
+/** Resamples needed for the rank rule to reach level a at all: B + 1 ≥ 1/a. */
+export function minResamples(a: number): number {
+  return Math.ceil(1 / a - 1e-9) - 1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Null distributions by resampling
 
 export interface NullOptions {
-  /** `bootstrap`: both samples drawn with replacement from the reference (no current data needed, cacheable). `permutation`: reference ∪ current shuffled and split, without replacement. */
-  method: 'bootstrap' | 'permutation';
+  /**
+   * `bootstrap`: both samples drawn with replacement from the reference (no current data needed, cacheable).
+   * `subsample`: the reference shuffled and split into currentSize and the rest, without replacement (cacheable).
+   * `permutation`: reference ∪ current shuffled and split, without replacement.
+   */
+  method: 'bootstrap' | 'subsample' | 'permutation';
   /** Size of the simulated current sample (bootstrap); the current's own size for permutation. */
   currentSize?: number;
   /** The current sample (permutation only). */
@@ -294,8 +321,14 @@ export interface NullOptions {
  * one and the same distribution:
  * - bootstrap: pseudo-reference (N draws) and pseudo-current (n draws), both with replacement from
  *   the reference's empirical distribution;
+ * - subsample: the reference's N values split at random into n (pseudo-current) and N − n
+ *   (pseudo-reference), without replacement: sizes (N − n, n);
  * - permutation: the pooled N + n values are split at random into N and n, without replacement.
- * The threshold for a per-column false-alarm rate α is then the (1 − α) quantile of these values.
+ * With replacement, a value drawn into the pseudo-current is usually in the pseudo-reference too
+ * (shared atoms); a real window's values are new. That shrinks the null of rank and distance
+ * statistics on a small reference or heavy tails (too low thresholds); the subsample has no shared
+ * atoms, at the cost of a pseudo-reference smaller by n.
+ * A threshold for a per-column false-alarm rate a is then `rankThreshold(values, a)`.
  * Draws are index-based (counting sort over the reference's sorted values), O(N + n) per resample.
  */
 export function nullEvidence(reference: PreparedSample, test: StatTest, kind: FeatureKind, opts: NullOptions): number[] {
@@ -306,7 +339,12 @@ export function nullEvidence(reference: PreparedSample, test: StatTest, kind: Fe
   let poolCat: Int32Array | null = null;
   let labels: string[] = [];
   let n: number;
-  if (opts.method === 'permutation') {
+  if (opts.method === 'subsample') {
+    n = opts.currentSize ?? Math.floor(N / 2);
+    if (!(n > 0 && n < N)) throw new RangeError(`subsample size must be in (0, ${N}) (got ${n})`);
+    if (reference.prepared === 'num') poolNum = reference.sorted;
+    else ({ codes: poolCat, labels } = pooledCodes([reference]));
+  } else if (opts.method === 'permutation') {
     const cur = opts.current;
     if (cur === undefined || cur.prepared !== reference.prepared) throw new Error('permutation calibration needs the current sample of the same kind');
     n = cur.n;
@@ -321,7 +359,7 @@ export function nullEvidence(reference: PreparedSample, test: StatTest, kind: Fe
   const P = poolNum !== null ? poolNum.length : poolCat!.length;
   const out: number[] = [];
   const mark = new Uint8Array(P);
-  const idx = opts.method === 'permutation' ? Int32Array.from({ length: P }, (_, i) => i) : null;
+  const idx = opts.method !== 'bootstrap' ? Int32Array.from({ length: P }, (_, i) => i) : null;
   const needOrder = test.inputOrder;
   for (let b = 0; b < iterations; b++) {
     // counts[i] = times pool element i lands in the pseudo-current (cur) / pseudo-reference (ref)

@@ -14,5 +14,5 @@ export { cleanCategorical, cleanNumeric, orderedValues, prepareSample, prepareNu
 export type { PrepareOptions, SortedRuns } from './sample.ts';
 export { bonferroni, benjaminiHochberg, adjustPValues } from './multitest.ts';
 export type { MultipleTestingMethod, MultipleTestingResult } from './multitest.ts';
-export { chunkEvidence, chunksByCount, chunksByPeriod, chunksBySize, decide, evidenceOf, nullEvidence, quantile, resampledPValue, spreadThreshold, thresholdFromEvidence } from './calibrate.ts';
+export { chunkEvidence, chunksByCount, chunksByPeriod, chunksBySize, decide, evidenceOf, nullEvidence, minResamples, quantile, rankThreshold, resampledPValue, spreadThreshold, thresholdFromEvidence } from './calibrate.ts';
 export type { ChunkRange, NullOptions, SpreadRule, SpreadThreshold } from './calibrate.ts';

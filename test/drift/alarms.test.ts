@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { parseDriftArgs, renderDriftTable } from '../../src/cli/drift.ts';
-import { sizeBucket } from '../../src/drift/alarms.ts';
+import { datasetBound, sizeBucket } from '../../src/drift/alarms.ts';
 import { bonferroni, benjaminiHochberg } from '../../src/stats/index.ts';
 import { LegacyRandomState } from '../../src/stats/random.ts';
 
@@ -47,7 +47,7 @@ test('evidently mode (the default) is untouched: no alarm fields, same result as
   assert.ok(!readdirSync(join(out, '.cache')).some((f) => f.endsWith('.calibration.json')));
 });
 
-test('bootstrap mode: null-quantile thresholds, any-column dataset rule, calibration cached with the profile', async () => {
+test('bootstrap mode: rank-rule thresholds, any-column dataset rule, calibration cached with the profile', async () => {
   const dir = tmp();
   const { ref, cur } = writePair(dir, 3000, 400);
   const out = join(dir, 'reports');
@@ -57,14 +57,18 @@ test('bootstrap mode: null-quantile thresholds, any-column dataset rule, calibra
   assert.equal(r.alarm?.mode, 'bootstrap');
   assert.equal(r.alarm?.dataset_rule, 'any_column');
   assert.equal(r.alarm?.alpha, 0.05);
+  assert.equal(r.alarm?.dataset_false_alarm_bound, 0.05);
+  assert.equal(r.alarm?.chunk_floor, undefined);
   assert.equal(r.drift_share_threshold, 1 / 3);
   for (const c of r.columns) {
     assert.equal(c.alarm?.mode, 'bootstrap');
     // reference > 1000 rows: Evidently picks distance tests with a 0.1 threshold
     assert.equal(c.alarm?.evidently_threshold, 0.1);
     assert.ok(c.threshold > 0 && c.threshold < 0.5 && c.threshold !== 0.1, `${c.name}: calibrated threshold ${c.threshold}`);
-    assert.match(c.alarm!.method, /^bootstrap: 0\.9833 quantile of 200 null resamples at n=400 \(α=0\.05\/3 columns\)$/);
-    assert.equal(c.drift_detected, c.stattest_score! >= c.threshold);
+    // α/m = 0.05/3, B = 200: K = ⌊201·0.05/3⌋ = 3
+    assert.match(c.alarm!.method, /^bootstrap: rank rule at α\/m=0\.05\/3: evidence above the 3rd largest of 200 reference splits \(400 vs 2600 rows, without replacement\)$/);
+    assert.equal(c.drift_detected, c.stattest_score! > c.threshold, 'drift when the evidence is strictly above the threshold');
+    assert.equal(c.drift_detected, c.alarm!.p_value! <= 0.05 / 3, 'the same verdict as the resampled p-value at α/m');
   }
   assert.equal(r.dataset_drift, r.drifted_columns >= 1);
   // drift.json on disk carries the same
@@ -75,7 +79,8 @@ test('bootstrap mode: null-quantile thresholds, any-column dataset rule, calibra
   assert.ok(calFile !== undefined);
   const entries = Object.keys(JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries);
   // calibrated on the corrected tests (the calibrated modes' default), keyed so
-  assert.deepEqual(entries.sort(), ['c|jensenshannon|corrected|bootstrap|B=200|seed=5|n=400', 'x|wasserstein|corrected|bootstrap|B=200|seed=5|n=400', 'y|wasserstein|corrected|bootstrap|B=200|seed=5|n=400']);
+  // a 400-row window is at most a quarter of the 3 000-row reference: reference splits, no shared values
+  assert.deepEqual(entries.sort(), ['c|jensenshannon|corrected|subsample|B=200|seed=5|n=400', 'x|wasserstein|corrected|subsample|B=200|seed=5|n=400', 'y|wasserstein|corrected|subsample|B=200|seed=5|n=400']);
   // second run: the cached samples give the same thresholds (inline, no workers)
   const second = await runDriftJob({ reference: ref, current: cur, out, workers: 0, alarm, save: false });
   assert.deepEqual(second.result.columns.map((c) => c.threshold), r.columns.map((c) => c.threshold));
@@ -111,7 +116,7 @@ test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with
   const { ref, cur } = writePair(dir, 2000, 500);
   const bh = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'a'), workers: 0, save: false, alarm: { mode: 'bh', resamples: 100 } });
   for (const c of bh.result.columns) {
-    assert.match(c.alarm!.method, /^bootstrap p-value \(100 resamples at n=500\), bh over the columns \(m=3, α=0.05\)$/);
+    assert.match(c.alarm!.method, /^subsample p-value \(100 reference splits at n=500\), bh over the columns \(m=3, α=0.05\)$/);
     assert.ok(c.alarm!.p_value! >= 1 / 101 && c.alarm!.p_value! <= 1);
     assert.equal(c.p_value, null, 'a distance test still reports no p-value of its own');
   }
@@ -119,20 +124,97 @@ test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with
   const shifted = writePair(tmp(), 2000, 500, 0.5);
   const few = await runDriftJob({ reference: shifted.ref, current: shifted.cur, out: join(dir, 'f'), workers: 0, save: false, alarm: { mode: 'bonferroni', resamples: 20 } });
   const x = few.result.columns.find((c) => c.name === 'x')!;
-  assert.match(x.alarm!.method, /^bootstrap p-value \(60 resamples at n=500\)/);
+  assert.match(x.alarm!.method, /^subsample p-value \(60 reference splits at n=500\)/);
   assert.equal(x.alarm!.p_value, 1 / 61);
   assert.equal(x.drift_detected, true);
   assert.deepEqual(few.result.columns.filter((c) => c.drift_detected).map((c) => c.name), ['x']);
   // 2000 reference rows, window 500: 4 chunks < 5 → bootstrap fallback
   const ch = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'chunks', resamples: 50 } });
-  for (const c of ch.result.columns) assert.match(c.alarm!.note!, /^reference has 2000 values: 4 chunks of 500, fewer than 5$/);
-  // with explicit 200-row chunks: mean + 3σ of 10 chunks vs the rest
-  const ok = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'c'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200 } });
+  for (const c of ch.result.columns) assert.match(c.alarm!.note!, /^reference has 2000 values: 4 chunks of 500, fewer than 5; the threshold assumes exchangeable rows \(no time or place structure\)$/);
+  // with explicit 200-row chunks and no floor: NannyML's mean + 3σ of 10 chunks vs the rest, alone
+  const ok = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'c'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200, chunkFloor: 'none' } });
   for (const c of ok.result.columns) {
     assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 10 reference chunks of 200 vs rest$/);
     assert.equal(c.alarm!.calibration!.n, 10);
     assert.ok(Math.abs(c.threshold - (c.alarm!.calibration!.mean + 3 * c.alarm!.calibration!.std)) < 1e-12);
+    assert.equal(c.drift_detected, c.stattest_score! >= c.threshold);
   }
+  assert.equal(ok.result.alarm?.chunk_floor, 'none');
+  assert.equal(ok.result.alarm?.dataset_false_alarm_bound, null, 'NannyML thresholds alone bound nothing');
+  // the default floor: the same chunk threshold, raised to the bootstrap null's rank-rule threshold at n=500
+  const floored = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'd'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200 } });
+  assert.equal(floored.result.alarm?.chunk_floor, 'bootstrap');
+  assert.equal(floored.result.alarm?.dataset_false_alarm_bound, 0.05);
+  floored.result.columns.forEach((c, i) => {
+    const plain = ok.result.columns[i];
+    assert.equal(c.alarm!.chunk_threshold, plain.threshold, `${c.name}: chunk threshold unchanged`);
+    assert.equal(c.threshold, Math.max(c.alarm!.chunk_threshold!, c.alarm!.null_threshold!));
+    assert.equal(c.alarm!.binding, c.alarm!.chunk_threshold! >= c.alarm!.null_threshold! ? 'chunks' : 'null');
+    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 10 reference chunks of 200 vs rest, floored by the null \(rank rule at α\/m=0\.05\/3: evidence above the 8th largest of 500 reference splits \(500 vs 1500 rows, without replacement\)\)$/);
+    assert.equal(c.drift_detected, c.stattest_score! > c.threshold);
+  });
+});
+
+test('chunks floor holds the false-alarm rate where NannyML\'s thresholds alone do not: 10 chunks, 3 columns, 40 null windows', async () => {
+  // 1 000-row reference, windows of 100 from the same distribution: 10 chunks of 100, k = 3
+  const dir = tmp();
+  const r = new LegacyRandomState(11);
+  const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
+  const row = (): string => `${u().toFixed(6)},${(u() * u()).toFixed(6)},${u() < 0.3 ? 'a' : u() < 0.5 ? 'b' : 'c'}`;
+  const ref = join(dir, 'ref.csv');
+  writeFileSync(ref, 'x,y,c\n' + Array.from({ length: 1000 }, row).join('\n') + '\n');
+  const out = join(dir, 'reports');
+  let plainAlarms = 0;
+  let flooredAlarms = 0;
+  for (let w = 0; w < 40; w++) {
+    const cur = join(dir, `cur${w}.csv`);
+    writeFileSync(cur, 'x,y,c\n' + Array.from({ length: 100 }, row).join('\n') + '\n');
+    const plain = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm: { mode: 'chunks', chunkFloor: 'none', resamples: 100 } });
+    const floored = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm: { mode: 'chunks', resamples: 100 } });
+    if (plain.result.dataset_drift) plainAlarms++;
+    if (floored.result.dataset_drift) flooredAlarms++;
+    // the floor only ever raises a threshold: a floored alarm is also a plain one
+    if (floored.result.dataset_drift) assert.ok(plain.result.dataset_drift);
+  }
+  // B = 100 ≥ 1/a − 1 = 59, K = ⌊101·0.05/3⌋ = 1: each column at ≤ 1/101, the run at ≤ 3/101
+  assert.ok(flooredAlarms <= 5, `floored: ${flooredAlarms}/40 null windows alarmed`);
+  // NannyML's thresholds alone: 10 chunks at mean + 3σ on −log10 p (ks and chisquare here) hold a column near e⁻⁴ ≈ 1.8 %, and more with σ from 10 values
+  assert.ok(plainAlarms > flooredAlarms, `plain ${plainAlarms}, floored ${flooredAlarms}`);
+});
+
+test('permutation mode: rank rule over permutations of reference ∪ current, recomputed per run (not cached)', async () => {
+  const dir = tmp();
+  const { ref, cur } = writePair(dir, 600, 200);
+  const out = join(dir, 'reports');
+  const alarm = { mode: 'permutation' as const, resamples: 100, seed: 2 };
+  const { result } = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  assert.equal(result.alarm?.dataset_false_alarm_bound, 0.05);
+  for (const c of result.columns) {
+    // α/m = 0.05/3, B = 100: K = ⌊101·0.05/3⌋ = 1
+    assert.match(c.alarm!.method, /^permutation: rank rule at α\/m=0\.05\/3: evidence above the largest of 100 permutations of reference ∪ current$/);
+    assert.equal(c.drift_detected, c.alarm!.p_value! <= 0.05 / 3);
+    assert.ok(c.alarm!.p_value! >= 1 / 101);
+  }
+  const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'));
+  const entries = calFile === undefined ? {} : JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries;
+  assert.ok(!Object.keys(entries).some((k) => k.includes('permutation')), 'a permutation null depends on the current: never cached');
+  // a 0.5σ shift of x: above every permutation of x, so p = 1/101 ≤ α/m
+  const shifted = writePair(tmp(), 600, 200, 0.5);
+  const s = await runDriftJob({ reference: shifted.ref, current: shifted.cur, out: join(dir, 's'), workers: 0, save: false, alarm });
+  const x = s.result.columns.find((c) => c.name === 'x')!;
+  assert.equal(x.alarm!.p_value, 1 / 101);
+  assert.equal(x.drift_detected, true);
+  assert.equal(s.result.dataset_drift, true);
+});
+
+test('dataset bound per mode mix', () => {
+  assert.equal(datasetBound(['bootstrap', 'permutation', 'chunks'], { alpha: 0.01 }), 0.01);
+  assert.equal(datasetBound(['chunks'], { chunkFloor: 'none' }), null);
+  assert.equal(datasetBound(['bonferroni', 'bonferroni'], {}), 0.05);
+  assert.equal(datasetBound(['bh'], {}), 0.05);
+  assert.equal(datasetBound(['bonferroni', 'bootstrap'], {}), null, 'a Bonferroni group at α plus columns at α/m: more than α');
+  assert.equal(datasetBound(['evidently', 'bootstrap'], {}), null);
+  assert.equal(datasetBound([], {}), null);
 });
 
 test('per-column modes and the prediction column', async () => {
@@ -164,6 +246,9 @@ test('sentinel drift flags: alarm options parsed, bad values refused; the table 
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-mode', 'strict']), /alarm mode must be one of/);
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-chunk-size', '1.5']), /--alarm-chunk-size must be a whole number/);
   assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-quantile', '2']), /alarm quantile must be in \(0, 1\)/);
+  const f = parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-mode', 'chunks', '--alarm-chunk-floor', 'none']);
+  if (!f.help) assert.equal(f.options.alarm?.chunkFloor, 'none');
+  assert.throws(() => parseDriftArgs(['--reference', 'a', '--current', 'b', '--alarm-chunk-floor', 'permutation']), /chunk floor must be bootstrap or none \(got permutation\)/);
   const dir = tmp();
   const { ref, cur } = writePair(dir, 1500, 300);
   const outcome = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'r'), workers: 0, alarm: { mode: 'bootstrap', resamples: 50 } });
@@ -246,7 +331,13 @@ test('time chunks: the reference timestamp column split by period, placed per co
   const out = join(dir, 'reports');
   const alarm = { mode: 'chunks' as const, chunkPeriod: '1d' };
   const first = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
-  for (const c of first.result.columns) assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 12 reference chunks of 1d vs rest$/);
+  for (const c of first.result.columns) {
+    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 12 reference chunks of 1d vs rest, floored by the null \(rank rule at α\/m=0\.05\/2: evidence above the 12th largest of 500 (reference splits \(300 vs 900 rows, without replacement\)|bootstrap null resamples at n=300)\)$/);
+    // c keeps all 1 200 rows (300 · 4 ≤ 1 200: splits), x 1 190 (a window above a quarter: bootstrap)
+    assert.match(c.alarm!.method, c.name === 'c' ? /reference splits/ : /bootstrap null resamples/);
+    // 100-row days against a 300-row window: the size mismatch is said
+    assert.match(c.alarm!.note!, /^time chunks hold a median of (90|100) values, the window 300: their spread belongs to windows of about (90|100) rows$/);
+  }
   assert.equal(first.result.alarm?.chunk_period, '1d');
   const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'))!;
   const entries = JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries;

@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   benjaminiHochberg, bonferroni, chunkEvidence, chunksByCount, chunksByPeriod, chunksBySize, evidenceOf, getStatTest,
-  nullEvidence, prepareSample, quantile, resampledPValue, spreadThreshold, thresholdFromEvidence,
+  minResamples, nullEvidence, prepareSample, quantile, rankThreshold, resampledPValue, spreadThreshold, thresholdFromEvidence,
 } from '../../src/stats/index.ts';
-import type { PreparedNumeric } from '../../src/stats/index.ts';
+import type { PreparedNumeric, StatTest } from '../../src/stats/index.ts';
 import { LegacyRandomState } from '../../src/stats/random.ts';
 
 interface MultitestCase {
@@ -161,6 +161,49 @@ describe('thresholds from a spread, evidence scale', () => {
   });
 });
 
+describe('rank rule of a resampling test', () => {
+  it('threshold = the K-th largest null value, K = ⌊a·(B + 1)⌋; drift above it ⇔ resampled p ≤ a', () => {
+    const nulls = Array.from({ length: 19 }, (_, i) => i + 1); // 1..19, B = 19
+    assert.equal(rankThreshold(nulls, 0.1), 18); // K = 2
+    assert.equal(resampledPValue(nulls, 18.5), 2 / 20); // ≤ 0.1: drift
+    assert.equal(resampledPValue(nulls, 18), 3 / 20); // not above the threshold: no drift
+    assert.equal(rankThreshold(nulls, 0.05), 19, 'K = 1: above every null value');
+    assert.equal(rankThreshold(nulls, 0.04), Infinity, 'B + 1 = 20 < 1/a: level unreachable');
+    assert.equal(rankThreshold([3, NaN, 1, 2], 0.5), 2, 'NaN values are left out (B = 3, K = 2)');
+    // equivalence on seeded data, ties included
+    const r = new LegacyRandomState(5);
+    const v = Array.from({ length: 499 }, () => r.interval(40) / 10);
+    for (const a of [0.05 / 14, 0.01, 0.05]) {
+      const t = rankThreshold(v, a);
+      for (let e = 0; e <= 4.05; e += 0.05) assert.equal(e > t, resampledPValue(v, e) <= a, `a=${a} e=${e}`);
+    }
+  });
+  it('fewest resamples for level a: B + 1 ≥ 1/a', () => {
+    assert.equal(minResamples(0.05 / 14), 279);
+    assert.equal(minResamples(0.05), 19);
+    assert.equal(rankThreshold(Array.from({ length: 279 }, (_, i) => i), 0.05 / 14), 278);
+    assert.equal(rankThreshold(Array.from({ length: 278 }, (_, i) => i), 0.05 / 14), Infinity);
+  });
+  it('holds level a on exchangeable data for any B, where the interpolated quantile does not', () => {
+    // B = 99 uniform null values and one more from the same law, 20 000 times: the new value exceeds the
+    // rank threshold with probability K/(B + 1) = 5/100 at a = 0.05, and numpy's linear 0.95 quantile
+    // with probability (B(1 − q) + q)/(B + 1) = 5.9/100.
+    const r = new LegacyRandomState(8);
+    let rank = 0;
+    let interp = 0;
+    const T = 20_000;
+    for (let t = 0; t < T; t++) {
+      const v = Array.from({ length: 99 }, () => r.nextUint32());
+      const x = r.nextUint32();
+      if (x > rankThreshold(v, 0.05)) rank++;
+      if (x > quantile(v, 0.95)) interp++;
+    }
+    // binomial sd at 20 000 draws ≈ 0.15 %
+    assert.ok(Math.abs(rank / T - 0.05) < 0.005, `rank rule: ${rank / T}`);
+    assert.ok(Math.abs(interp / T - 0.059) < 0.005, `interpolated quantile: ${interp / T}`);
+  });
+});
+
 function normals(seed: number, n: number, mu = 0, sd = 1): Float64Array {
   const r = new LegacyRandomState(seed);
   const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
@@ -192,6 +235,26 @@ describe('resampling calibration (seeded)', () => {
     // and a 1σ mean shift is always caught
     const shifted = prepareSample(normals(77, 100, 1));
     assert.ok(evidenceOf(w, w.compute(ref, shifted, 'num')) > t100);
+  });
+  it('subsample splits the reference without replacement: sizes N − n and n, no value on both sides', () => {
+    const values = Float64Array.from({ length: 50 }, (_, i) => i * 1.5);
+    const seen: string[] = [];
+    const probe: StatTest = {
+      ...getStatTest('wasserstein'),
+      compute(r, c) {
+        const a = [...(r as PreparedNumeric).sorted];
+        const b = [...(c as PreparedNumeric).sorted];
+        assert.equal(a.length, 40);
+        assert.equal(b.length, 10);
+        assert.deepEqual([...a, ...b].sort((x, y) => x - y), [...values], 'together: the reference, each value once');
+        seen.push(b.join(','));
+        return { statistic: 0, p_value: null, score: 0, drift_detected: false };
+      },
+    };
+    const ref = prepareSample(values) as PreparedNumeric;
+    nullEvidence(ref, probe, 'num', { method: 'subsample', currentSize: 10, iterations: 20, seed: 4 });
+    assert.equal(new Set(seen).size, 20, 'a new split each time');
+    assert.throws(() => nullEvidence(ref, probe, 'num', { method: 'subsample', currentSize: 50 }), /subsample size must be in \(0, 50\) \(got 50\)/);
   });
   it('permutation pools reference and current; categorical draws keep the category set', () => {
     const cur = prepareSample(normals(9, 150)) as PreparedNumeric;
