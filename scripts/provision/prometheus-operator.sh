@@ -75,7 +75,8 @@ image() {
     bah commit --rm -q "$c" "$ref" >/dev/null || die "cannot commit $ref"
     bah push -q "$ref" "docker-archive:$tar.tmp:$ref" || die "cannot export $ref"
     mv -f "$tar.tmp" "$tar"
-    find "$images" -maxdepth 1 -name "$name-*.tar" ! -name "$name-$key.tar" -delete
+    # Older archives of this image (exactly NAME-<16 hex>.tar: "prometheus-*" would match the operator's).
+    find "$images" -maxdepth 1 -regextype posix-extended -regex ".*/$name-[0-9a-f]{16}\.tar" ! -name "$name-$key.tar" -delete
   fi
   echo "$ref $tar"
 }
