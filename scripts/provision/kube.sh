@@ -1,8 +1,8 @@
 # etcd and the Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
 # kube-proxy: one `go build -o DIR` of the five commands) built from the Go module proxy (wrapper modules
 # in tools/kube/), and the prometheus-operator CRDs plus its `operator` and `prometheus-config-reloader`
-# commands (one `go build`; the images are made by scripts/provision/prometheus-operator.sh) from that
-# project's Go module, for the tests against a real API server (test/support/kube-apiserver.ts) and a real node (test/support/kube-node.ts; the
+# commands and the Prometheus its module requires (one `go build`; the images are made by
+# scripts/provision/prometheus-operator.sh) from that project's Go module, for the tests against a real API server (test/support/kube-apiserver.ts) and a real node (test/support/kube-node.ts; the
 # container runtime and images come from scripts/provision/node.sh). helm comes from scripts/provision/helm.sh.
 # Cached under $SENTINEL_CACHE/kube/<component>-<version>; installed into $SENTINEL_TOOLS/bin.
 # Sourced by scripts/provision.sh (inside `( source ) || ...`, where `set -e` is void), so the body
@@ -77,6 +77,7 @@ wrapper_prepare() {
 # wrapper_build NAME MODULE VERSION MAINPKGS GENFN OUT [EXTRA_LDFLAGS]
 # MAINPKGS is one package (OUT is the binary) or several separated by spaces (OUT is a directory that
 # receives one binary per command: one `go build -o DIR/`, so shared packages compile once).
+# Per-command link flags (`-ldflags=PATTERN=...`): the array BUILD_LDFLAGS_EXTRA, if set.
 wrapper_build() {
   local name="$1" module="$2" version="$3" mainpkgs="$4" genfn="$5" out="$6" xldflags="${7:-}" dir start
   start=$SECONDS
@@ -85,7 +86,7 @@ wrapper_build() {
   local target="$out.tmp"
   case "$mainpkgs" in *" "*) rm -rf "$target"; mkdir -p "$target"; target="$target/";; esac
   # shellcheck disable=SC2086 # MAINPKGS is a list
-  ( cd "$dir" && "$GO" build -mod=readonly -trimpath -ldflags "-s -w $xldflags" -o "$target" $mainpkgs ) >&2 \
+  ( cd "$dir" && "$GO" build -mod=readonly -trimpath -ldflags "-s -w $xldflags" ${BUILD_LDFLAGS_EXTRA[@]+"${BUILD_LDFLAGS_EXTRA[@]}"} -o "$target" $mainpkgs ) >&2 \
     || die "$name: 'go build $mainpkgs' failed for $module@$version (see the compiler output above)"
   rm -rf "$out"; mv -f "$out.tmp" "$out"
   say "$name: built in $((SECONDS - start)) s -> $out"
@@ -131,10 +132,15 @@ gen_kubernetes() { # DIR VERSION
   grep -q "=> k8s.io/api $staging" "$dir/go.mod" || { say "found no staging replace directives in $gomod"; return 1; }
 }
 
-# ---- prometheus-operator: the operator and its config-reloader sidecar (one `go build -o DIR/`) ----
+# ---- prometheus-operator: the operator, its config-reloader, and Prometheus (one `go build -o DIR/`) ----
 # The Prometheus and Alertmanager pods it generates run the reloader as init container (it unpacks the
 # gzipped config the operator writes into a Secret) and as sidecar (it reloads on change): both needed.
+# Prometheus itself: the one the operator's module requires (its compatibility matrix's newest, the
+# 3.x kube-prometheus-stack ships). Debian's prometheus 2.42 cannot serve the operator: it is built
+# without Kubernetes service discovery (`kubernetes_sd_configs` is an unknown field to it), and every
+# scrape job and Alertmanager the operator generates is discovered that way.
 PROM_OPERATOR_CMDS=(operator prometheus-config-reloader)
+PROMETHEUS_VERSION="${SENTINEL_PROMETHEUS_VERSION:-v3.5.0}"   # github.com/prometheus/prometheus v0.<major*100+minor>.<patch>
 gen_prometheus_operator() { # DIR VERSION
   local c
   {
@@ -144,6 +150,7 @@ gen_prometheus_operator() { # DIR VERSION
     echo
     echo "require github.com/prometheus-operator/prometheus-operator $2"
     echo
+    echo "tool github.com/prometheus/prometheus/cmd/prometheus"
     for c in "${PROM_OPERATOR_CMDS[@]}"; do echo "tool github.com/prometheus-operator/prometheus-operator/cmd/$c"; done
   } >"$1/go.mod"
 }
@@ -189,7 +196,7 @@ kube_built || need_go=1
 [ -f "$crds_out/.ok" ] || need_go=1
 # The binaries; and the project's example RBAC (example/rbac/) of the operator and of Prometheus, which
 # the monitoring test applies as it is.
-promop_built() { local c; for c in "${PROM_OPERATOR_CMDS[@]}"; do [ -x "$promop_out/$c" ] || return 1; done; }
+promop_built() { local c; for c in "${PROM_OPERATOR_CMDS[@]}" prometheus; do [ -x "$promop_out/$c" ] || return 1; done; }
 promop_built || need_go=1
 [ -f "$promop_rbac/.ok" ] || need_go=1
 [ $need_go = 1 ] && find_go
@@ -218,11 +225,21 @@ if [ ! -f "$promop_rbac/.ok" ]; then
   touch "$promop_rbac/.ok"
 fi
 if ! promop_built; then
-  pkgs=""; for c in "${PROM_OPERATOR_CMDS[@]}"; do pkgs="$pkgs github.com/prometheus-operator/prometheus-operator/cmd/$c"; done
+  pkgs="github.com/prometheus/prometheus/cmd/prometheus"
+  for c in "${PROM_OPERATOR_CMDS[@]}"; do pkgs="$pkgs github.com/prometheus-operator/prometheus-operator/cmd/$c"; done
   pv=github.com/prometheus/common/version
-  # Static (the images are `FROM scratch`); the version stamp is what `--version` and the User-Agent show.
-  CGO_ENABLED=0 wrapper_build prometheus-operator github.com/prometheus-operator/prometheus-operator "$PROM_OPERATOR_VERSION" "${pkgs# }" \
+  # The module version of Prometheus $PROMETHEUS_VERSION must be the one the operator's module requires
+  # (one build, one module graph).
+  pmv="${PROMETHEUS_VERSION#v}"; pmv="v0.$(( ${pmv%%.*} * 100 + $(echo "$pmv" | cut -d. -f2) )).${pmv##*.}"
+  grep -qE "^[[:space:]]*github.com/prometheus/prometheus $pmv( |\$)" "$wrappers/prometheus-operator/go.mod" \
+    || [ "${SENTINEL_KUBE_UPDATE_WRAPPERS:-0}" = 1 ] \
+    || die "tools/kube/prometheus-operator/go.mod does not require github.com/prometheus/prometheus $pmv (Prometheus $PROMETHEUS_VERSION)"
+  # Static (the images are `FROM scratch`); the version stamp is what `--version`, the build-info
+  # metric and the User-Agent show: the operator's for its two commands, Prometheus' for Prometheus.
+  BUILD_LDFLAGS_EXTRA=("-ldflags=github.com/prometheus/prometheus/cmd/prometheus=-s -w -X $pv.Version=${PROMETHEUS_VERSION#v} -X $pv.Branch=HEAD -X $pv.Revision=$PROMETHEUS_VERSION")
+  CGO_ENABLED=0 wrapper_build prometheus-operator github.com/prometheus-operator/prometheus-operator "$PROM_OPERATOR_VERSION" "$pkgs" \
     gen_prometheus_operator "$promop_out" "-X $pv.Version=${PROM_OPERATOR_VERSION#v} -X $pv.Branch=HEAD -X $pv.Revision=$PROM_OPERATOR_VERSION"
+  unset BUILD_LDFLAGS_EXTRA
 fi
 
 up_to_date etcd "$etcd_out" || install_bin "$etcd_out" etcd
@@ -233,6 +250,8 @@ for c in "${PROM_OPERATOR_CMDS[@]}"; do
   [[ "$("$promop_out/$c" --version 2>&1 | head -1)" == *"${PROM_OPERATOR_VERSION#v}"* ]] \
     || die "$promop_out/$c does not report version ${PROM_OPERATOR_VERSION#v}: $("$promop_out/$c" --version 2>&1 | head -3)"
 done
+[[ "$("$promop_out/prometheus" --version 2>&1 | head -1)" == "prometheus, version ${PROMETHEUS_VERSION#v} "* ]] \
+  || die "$promop_out/prometheus does not report version ${PROMETHEUS_VERSION#v}: $("$promop_out/prometheus" --version 2>&1 | head -3)"
 
 # Smoke: each binary runs and reports the expected version (a stale or broken cache fails here, loudly).
 # (Output captured first: `etcd --version | grep -q` fails under pipefail when grep exits early.)
@@ -249,7 +268,8 @@ ETCD_VERSION=$ETCD_VERSION
 PROM_OPERATOR_VERSION=$PROM_OPERATOR_VERSION
 PROM_OPERATOR_CRDS=$SENTINEL_TOOLS/crds/prometheus-operator
 PROM_OPERATOR_BIN=$promop_out
+PROMETHEUS_VERSION=$PROMETHEUS_VERSION
 PROM_OPERATOR_RBAC=$promop_rbac
 ENV
 mv -f "$SENTINEL_TOOLS/kube-versions.env.tmp" "$SENTINEL_TOOLS/kube-versions.env"
-say "etcd $ETCD_VERSION, ${KUBE_CMDS[*]} $KUBE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator, ${PROM_OPERATOR_CMDS[*]} in $promop_out"
+say "etcd $ETCD_VERSION, ${KUBE_CMDS[*]} $KUBE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator, ${PROM_OPERATOR_CMDS[*]} and prometheus $PROMETHEUS_VERSION in $promop_out"

@@ -130,8 +130,8 @@ export async function startMonitoring(node: KubeNode, opts: { scrapeInterval?: s
     // The operator and Prometheus RBAC as the project ships it (example/rbac/), moved to our namespace.
     const rbac = (sub: string, skip: string[]) => readdirSync(join(images.rbacDir, sub)).filter((f) => f.endsWith('.yaml')).sort()
       .flatMap((f) => yamlObjects(join(images.rbacDir, sub, f))).filter((o) => !skip.includes(o.kind)).map((o) => {
-        if (o.metadata.namespace) o.metadata.namespace = ns;
-        for (const s of o.subjects ?? []) if (s.namespace) s.namespace = ns;
+        if (!o.kind.startsWith('Cluster')) o.metadata.namespace = ns;
+        for (const s of o.subjects ?? []) if (s.kind === 'ServiceAccount') s.namespace = ns;
         return o;
       });
     const operatorObjs = rbac('prometheus-operator', ['ServiceMonitor']);
