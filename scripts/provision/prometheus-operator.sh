@@ -1,8 +1,8 @@
 # Images of the in-cluster monitoring stack of the single-node test cluster (test/kube/monitoring.test.ts),
 # built locally with buildah (no registry, no Docker Hub):
-#   - prometheus-operator, prometheus-config-reloader and Prometheus 3.5: the static binaries kube.sh
-#     builds from the operator's Go module (same version as the CRDs; Prometheus at the version that
-#     module requires), each alone in a `FROM scratch` image. Debian's Prometheus 2.42 cannot be used:
+#   - prometheus-operator, prometheus-config-reloader (the operator's Go module, same version as the
+#     CRDs) and Prometheus 3.5: the static binaries kube.sh builds from the Go module proxy, each alone
+#     in a `FROM scratch` image. Debian's Prometheus 2.42 cannot be used:
 #     it is built without Kubernetes service discovery, on which every scrape job and Alertmanager
 #     the operator generates relies (`kubernetes_sd_configs`: unknown field);
 #   - alertmanager: Debian's binary (scripts/provision/prometheus.sh: Alertmanager 0.25). It is
@@ -38,17 +38,18 @@ versions="$SENTINEL_TOOLS/kube-versions.env"
 [ -f "$versions" ] || die "$versions missing: run \`bash scripts/provision.sh kube\` first"
 bin="$(sed -n 's/^PROM_OPERATOR_BIN=//p' "$versions")"
 version="$(sed -n 's/^PROM_OPERATOR_VERSION=//p' "$versions")"
-[ -n "$bin" ] && [ -x "$bin/operator" ] && [ -x "$bin/prometheus-config-reloader" ] && [ -x "$bin/prometheus" ] \
-  || die "the prometheus-operator binaries are not built (PROM_OPERATOR_BIN='$bin' in $versions): run \`bash scripts/provision.sh kube\`"
+prom_bin="$(sed -n 's/^PROMETHEUS_BIN=//p' "$versions")"
+[ -n "$bin" ] && [ -x "$bin/operator" ] && [ -x "$bin/prometheus-config-reloader" ] && [ -n "$prom_bin" ] && [ -x "$prom_bin" ] \
+  || die "the prometheus-operator or Prometheus binaries are not built (PROM_OPERATOR_BIN='$bin', PROMETHEUS_BIN='$prom_bin' in $versions): run \`bash scripts/provision.sh kube\`"
 
 # Debian's Alertmanager (prometheus.sh is idempotent; it runs after this script in a
 # full provisioning, so it is called here for the binaries this script needs).
 # shellcheck source=scripts/provision/prometheus.sh
 ( set +e; source "$here/prometheus.sh" ) || die "scripts/provision/prometheus.sh failed (see above)"
 am_tmpl_dir=/usr/share/prometheus/alertmanager
-prom_version="$("$bin/prometheus" --version 2>&1 | sed -n '1s/^prometheus, version \([0-9.]*\).*/\1/p')"
+prom_version="$("$prom_bin" --version 2>&1 | sed -n '1s/^prometheus, version \([0-9.]*\).*/\1/p')"
 am_version="$("$SENTINEL_TOOLS/bin/alertmanager" --version 2>&1 | sed -n '1s/^alertmanager, version \([0-9.]*\).*/\1/p')"
-[ -n "$prom_version" ] && [ -n "$am_version" ] || die "cannot read the versions of $bin/prometheus and $SENTINEL_TOOLS/bin/alertmanager"
+[ -n "$prom_version" ] && [ -n "$am_version" ] || die "cannot read the versions of $prom_bin and $SENTINEL_TOOLS/bin/alertmanager"
 
 bah() { buildah --root "$SENTINEL_CACHE/node/containers" --runroot "$SENTINEL_CACHE/node/containers-run" --storage-driver overlay "$@"; }
 
@@ -87,7 +88,7 @@ image() {
 file --version >/dev/null 2>&1 || die "the 'file' command is missing (Debian package file)"
 read -r op_ref op_tar < <(image prometheus-operator "$version" "$bin/operator")
 read -r rl_ref rl_tar < <(image prometheus-config-reloader "$version" "$bin/prometheus-config-reloader")
-read -r prom_ref prom_tar < <(image prometheus "v$prom_version" "$bin/prometheus")
+read -r prom_ref prom_tar < <(image prometheus "v$prom_version" "$prom_bin")
 am_extra=(); for f in "$am_tmpl_dir"/*.tmpl; do am_extra+=("$f:$f"); done
 read -r am_ref am_tar < <(image alertmanager "v$am_version" "$SENTINEL_TOOLS/bin/alertmanager" "${am_extra[@]}")
 for t in "$op_tar" "$rl_tar" "$prom_tar" "$am_tar"; do [ -f "$t" ] || die "image archive $t missing"; done

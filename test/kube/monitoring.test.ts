@@ -190,7 +190,6 @@ test('the chart under prometheus-operator: targets, rules, drift and health aler
     t.diagnostic(`${loaded.length} rules: ${loaded.map((r: any) => r.name).join(', ')}`);
   });
 
-  if (process.env.MON_DEV_STOP === 'rules') return; // DEV-ONLY
   // ---- drifted traffic: the demo's live split, with the true classes posted as feedback ----
   const card = bundledCard();
   const send = async (csv: string) => {
