@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { findTool } from '../support/kube-apiserver.ts';
-import { cleanupCrashedRun, hostSnapshot, NODE_NAME, startKubeNode, type KubeNode } from '../support/kube-node.ts';
+import { acquireLock, hostSnapshot, NODE_NAME, startKubeNode, type KubeNode } from '../support/kube-node.ts';
 import { startMonitoring, type Monitoring, type WebhookCall } from '../support/kube-monitoring.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
 
@@ -64,7 +64,9 @@ type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?
 const parse = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS()).filter((o) => o && typeof o.kind === 'string');
 
 before(async () => {
-  await cleanupCrashedRun();
+  // Hold the machine first, so that another run's live cluster is not in the host snapshot (taking the
+  // lock also cleans a crashed earlier run).
+  await acquireLock();
   hostBefore = hostSnapshot();
   node = await startKubeNode();
   helm = findTool('helm', 'run `bash scripts/provision.sh helm`');
