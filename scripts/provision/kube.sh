@@ -1,7 +1,8 @@
 # etcd and the Kubernetes binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
 # kube-proxy: one `go build -o DIR` of the five commands) built from the Go module proxy (wrapper modules
-# in tools/kube/), and the prometheus-operator CRDs from that project's Go module, for the tests against a
-# real API server (test/support/kube-apiserver.ts) and a real node (test/support/kube-node.ts; the
+# in tools/kube/), the prometheus-operator CRDs plus its `operator` and `prometheus-config-reloader`
+# commands from that project's Go module, and Prometheus 3 (its own wrapper; the images are made by
+# scripts/provision/prometheus-operator.sh), for the tests against a real API server (test/support/kube-apiserver.ts) and a real node (test/support/kube-node.ts; the
 # container runtime and images come from scripts/provision/node.sh). helm comes from scripts/provision/helm.sh.
 # Cached under $SENTINEL_CACHE/kube/<component>-<version>; installed into $SENTINEL_TOOLS/bin.
 # Sourced by scripts/provision.sh (inside `( source ) || ...`, where `set -e` is void), so the body
@@ -20,6 +21,7 @@ set -euo pipefail
 KUBE_VERSION="${SENTINEL_KUBE_VERSION:-v1.35.4}"          # k8s.io/kubernetes (the five binaries below)
 ETCD_VERSION="${SENTINEL_ETCD_VERSION:-v3.6.16}"          # go.etcd.io/etcd/server/v3
 PROM_OPERATOR_VERSION="${SENTINEL_PROM_OPERATOR_VERSION:-v0.85.0}"  # github.com/prometheus-operator/prometheus-operator
+PROMETHEUS_VERSION="${SENTINEL_PROMETHEUS_VERSION:-v3.5.0}"          # github.com/prometheus/prometheus v0.<major*100+minor>.<patch>
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -56,6 +58,8 @@ wrapper_prepare() {
   local name="$1" module="$2" version="$3" mainpkg="$4" genfn="$5"
   local dir="$kcache/build/$name-$version"
   rm -rf "$dir"; mkdir -p "$dir"
+  # A wrapper may need files beside its go.mod (a patched copy of a module it replaces).
+  [ -z "${WRAPPER_PREPARE_FN:-}" ] || "$WRAPPER_PREPARE_FN" "$dir" "$version" || die "$name: preparing the wrapper dir failed"
   if [ -f "$wrappers/$name/go.mod" ] && grep -qE "^[[:space:]]*(require[[:space:]]+)?$module $version([[:space:]]*//.*)?\$" "$wrappers/$name/go.mod" \
      && [ -f "$wrappers/$name/go.sum" ] && [ "${SENTINEL_KUBE_UPDATE_WRAPPERS:-0}" != 1 ]; then
     cp "$wrappers/$name/go.mod" "$wrappers/$name/go.sum" "$dir/"
@@ -130,13 +134,66 @@ gen_kubernetes() { # DIR VERSION
   grep -q "=> k8s.io/api $staging" "$dir/go.mod" || { say "found no staging replace directives in $gomod"; return 1; }
 }
 
-# ---- prometheus-operator CRDs ----
-fetch_prom_crds() { # OUTDIR
-  local out="$1" zip tmp
+# ---- prometheus-operator: the operator and its config-reloader sidecar (one `go build -o DIR/`) ----
+# The Prometheus and Alertmanager pods it generates run the reloader as init container (it unpacks the
+# gzipped config the operator writes into a Secret) and as sidecar (it reloads on change): both needed.
+PROM_OPERATOR_CMDS=(operator prometheus-config-reloader)
+gen_prometheus_operator() { # DIR VERSION
+  local c
+  {
+    echo "module sentinelml.local/tools/kube/prometheus-operator"
+    echo
+    echo "go 1.26.0"
+    echo
+    echo "require github.com/prometheus-operator/prometheus-operator $2"
+    echo
+    for c in "${PROM_OPERATOR_CMDS[@]}"; do echo "tool github.com/prometheus-operator/prometheus-operator/cmd/$c"; done
+  } >"$1/go.mod"
+}
+
+# ---- Prometheus, for the operator's Prometheus pods ----
+# Debian's prometheus 2.42 cannot serve the operator: it is built without Kubernetes service discovery
+# (`kubernetes_sd_configs` is an unknown field to it), and every scrape job and Alertmanager the
+# operator generates is discovered that way. This is the newest version of the operator's
+# compatibility matrix (the 3.x line kube-prometheus-stack ships), in its own wrapper: it needs the
+# client-go it was released with (v0.32), the operator another (v0.33). The wrapper replaces the
+# module by a copy whose plugins/plugins.go is tools/kube/prometheus/plugins.go.overlay: only the
+# Kubernetes discovery (plus file and http) is compiled in; the cloud discoveries' SDKs would double
+# the cold build, and none runs here. (`go build -overlay` refuses files in the module cache.)
+pv3="${PROMETHEUS_VERSION#v}"
+PROMETHEUS_MODULE_VERSION="v0.$(( ${pv3%%.*} * 100 + $(echo "$pv3" | cut -d. -f2) )).${pv3##*.}"
+prometheus_src() { # DIR VERSION: DIR/prometheus-src = the module with plugins.go replaced
+  local src
+  src="$(cd "$kcache" && "$GO" mod download -json "github.com/prometheus/prometheus@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -f "$src/plugins/plugins.go" ] || { say "cannot download github.com/prometheus/prometheus@$2, or it has no plugins/plugins.go"; return 1; }
+  cp -r "$src" "$1/prometheus-src" && chmod -R u+w "$1/prometheus-src" \
+    && cp "$wrappers/prometheus/plugins.go.overlay" "$1/prometheus-src/plugins/plugins.go"
+}
+gen_prometheus() { # DIR VERSION
+  {
+    echo "module sentinelml.local/tools/kube/prometheus"
+    echo
+    echo "go 1.26.0"
+    echo
+    echo "require github.com/prometheus/prometheus $2"
+    echo
+    echo "tool github.com/prometheus/prometheus/cmd/prometheus"
+    echo
+    echo "// From Prometheus' own go.mod (a dependency's replace and exclude directives are not applied)."
+    sed -n -E '/^(replace|exclude) \($/,/^\)$/p; /^(replace|exclude) [^(]/p' "$1/prometheus-src/go.mod"
+    echo
+    echo "// Prometheus with plugins/plugins.go replaced (tools/kube/prometheus/plugins.go.overlay)."
+    echo "replace github.com/prometheus/prometheus => ./prometheus-src"
+  } >"$1/go.mod"
+}
+
+# ---- prometheus-operator CRDs (and, with a second argument, another example/ folder: the RBAC) ----
+fetch_prom_crds() { # OUTDIR [EXAMPLE_SUBDIR]
+  local out="$1" sub="${2:-prometheus-operator-crd}" zip tmp
   zip="$("$GO" mod download -json "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION" | sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p')"
   [ -f "$zip" ] || die "cannot download github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION from the Go module proxy"
   tmp="$out.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
-  local prefix="github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION/example/prometheus-operator-crd/"
+  local prefix="github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION/example/$sub/"
   if command -v unzip >/dev/null 2>&1; then
     unzip -q -j "$zip" "${prefix}*.yaml" -d "$tmp" || die "no $prefix*.yaml in $zip"
   else
@@ -151,7 +208,7 @@ with zipfile.ZipFile(z) as f:
 sys.exit(0 if n else 1)
 PY
   fi
-  for k in servicemonitors prometheusrules; do
+  [ "$sub" != prometheus-operator-crd ] || for k in servicemonitors prometheusrules; do
     ls "$tmp"/*"_$k.yaml" >/dev/null 2>&1 || die "the prometheus-operator $PROM_OPERATOR_VERSION module has no $k CRD under example/prometheus-operator-crd/"
   done
   rm -rf "$out"; mv "$tmp" "$out"
@@ -161,12 +218,21 @@ PY
 etcd_out="$kcache/etcd-$ETCD_VERSION/etcd"
 kube_out="$kcache/kubernetes-$KUBE_VERSION"
 crds_out="$kcache/prometheus-operator-crds-$PROM_OPERATOR_VERSION"
+promop_out="$kcache/prometheus-operator-$PROM_OPERATOR_VERSION"
+promop_rbac="$kcache/prometheus-operator-rbac-$PROM_OPERATOR_VERSION"
+prom_out="$kcache/prometheus-$PROMETHEUS_VERSION/prometheus"
 
 kube_built() { local c; for c in "${KUBE_CMDS[@]}"; do [ -x "$kube_out/$c" ] || return 1; done; }
 need_go=0
 [ -x "$etcd_out" ] || need_go=1
 kube_built || need_go=1
 [ -f "$crds_out/.ok" ] || need_go=1
+# The binaries; and the project's example RBAC (example/rbac/) of the operator and of Prometheus, which
+# the monitoring test applies as it is.
+promop_built() { local c; for c in "${PROM_OPERATOR_CMDS[@]}"; do [ -x "$promop_out/$c" ] || return 1; done; }
+promop_built || need_go=1
+[ -f "$promop_rbac/.ok" ] || need_go=1
+[ -x "$prom_out" ] || need_go=1
 [ $need_go = 1 ] && find_go
 
 if [ ! -x "$etcd_out" ]; then
@@ -187,10 +253,36 @@ if [ ! -f "$crds_out/.ok" ]; then
   fetch_prom_crds "$crds_out"
   touch "$crds_out/.ok"
 fi
+if [ ! -f "$promop_rbac/.ok" ]; then
+  mkdir -p "$promop_rbac"
+  for d in prometheus-operator prometheus; do fetch_prom_crds "$promop_rbac/$d" "rbac/$d"; done
+  touch "$promop_rbac/.ok"
+fi
+if ! promop_built; then
+  pkgs=""; for c in "${PROM_OPERATOR_CMDS[@]}"; do pkgs="$pkgs github.com/prometheus-operator/prometheus-operator/cmd/$c"; done
+  pv=github.com/prometheus/common/version
+  # Static (the images are `FROM scratch`); the version stamp is what `--version` and the User-Agent show.
+  CGO_ENABLED=0 wrapper_build prometheus-operator github.com/prometheus-operator/prometheus-operator "$PROM_OPERATOR_VERSION" "${pkgs# }" \
+    gen_prometheus_operator "$promop_out" "-X $pv.Version=${PROM_OPERATOR_VERSION#v} -X $pv.Branch=HEAD -X $pv.Revision=$PROM_OPERATOR_VERSION"
+fi
+if [ ! -x "$prom_out" ]; then
+  mkdir -p "$(dirname "$prom_out")"
+  pv=github.com/prometheus/common/version
+  WRAPPER_PREPARE_FN=prometheus_src CGO_ENABLED=0 wrapper_build prometheus github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" \
+    github.com/prometheus/prometheus/cmd/prometheus gen_prometheus "$prom_out" \
+    "-X $pv.Version=${PROMETHEUS_VERSION#v} -X $pv.Branch=HEAD -X $pv.Revision=$PROMETHEUS_VERSION"
+fi
 
 up_to_date etcd "$etcd_out" || install_bin "$etcd_out" etcd
 for c in "${KUBE_CMDS[@]}"; do up_to_date "$c" "$kube_out/$c" || install_bin "$kube_out/$c" "$c"; done
 ln -sfn "$crds_out" "$SENTINEL_TOOLS/crds/prometheus-operator"
+
+for c in "${PROM_OPERATOR_CMDS[@]}"; do
+  [[ "$("$promop_out/$c" --version 2>&1 | head -1)" == *"${PROM_OPERATOR_VERSION#v}"* ]] \
+    || die "$promop_out/$c does not report version ${PROM_OPERATOR_VERSION#v}: $("$promop_out/$c" --version 2>&1 | head -3)"
+done
+[[ "$("$prom_out" --version 2>&1 | head -1)" == "prometheus, version ${PROMETHEUS_VERSION#v} "* ]] \
+  || die "$prom_out does not report version ${PROMETHEUS_VERSION#v}: $("$prom_out" --version 2>&1 | head -3)"
 
 # Smoke: each binary runs and reports the expected version (a stale or broken cache fails here, loudly).
 # (Output captured first: `etcd --version | grep -q` fails under pipefail when grep exits early.)
@@ -206,6 +298,10 @@ KUBE_VERSION=$KUBE_VERSION
 ETCD_VERSION=$ETCD_VERSION
 PROM_OPERATOR_VERSION=$PROM_OPERATOR_VERSION
 PROM_OPERATOR_CRDS=$SENTINEL_TOOLS/crds/prometheus-operator
+PROM_OPERATOR_BIN=$promop_out
+PROMETHEUS_VERSION=$PROMETHEUS_VERSION
+PROMETHEUS_BIN=$prom_out
+PROM_OPERATOR_RBAC=$promop_rbac
 ENV
 mv -f "$SENTINEL_TOOLS/kube-versions.env.tmp" "$SENTINEL_TOOLS/kube-versions.env"
-say "etcd $ETCD_VERSION, ${KUBE_CMDS[*]} $KUBE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator"
+say "etcd $ETCD_VERSION, ${KUBE_CMDS[*]} $KUBE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION in $SENTINEL_TOOLS/crds/prometheus-operator, ${PROM_OPERATOR_CMDS[*]} in $promop_out, prometheus $PROMETHEUS_VERSION"
