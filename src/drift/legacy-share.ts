@@ -80,6 +80,6 @@ export function legacyShareVerdict(
     stattest: test.name,
     threshold,
     stattest_score: Number.isFinite(score) ? score : null,
-    reason: `Evidently's drift share (legacy DatasetDriftMetric) keeps ±inf on the ${kept} side (no NaN there): ${test.name} on them gives ${Number.isFinite(score) ? score : String(score)}, drift ${verdict ? 'detected' : 'not detected'}`,
+    reason: `Evidently's drift share (legacy DatasetDriftMetric) keeps ±inf on the ${kept} side (no NaN there): ${test.name} on them gives ${Number.isFinite(score) ? Number(score.toPrecision(4)) : String(score)}, drift ${verdict ? 'detected' : 'not detected'}`,
   };
 }
