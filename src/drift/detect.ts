@@ -171,7 +171,7 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
     current: cur.summary,
     distribution: opts.charts === false ? null : distributionOf(ref, cur, opts),
   };
-  const share = legacyShareVerdict(pair, drift, opts, (p) => chooseStatTest(p, opts), userThreshold);
+  const share = legacyShareVerdict(ref, cur, drift, opts.compat ?? true, (reference, current) => chooseStatTest({ ...pair, reference, current }, opts), userThreshold);
   return share === null ? drift : { ...drift, share_verdict: share };
 }
 

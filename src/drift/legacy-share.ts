@@ -14,7 +14,7 @@
  */
 
 import type { ColumnDrift, ColumnSummary, ShareVerdict } from './result.ts';
-import type { ColumnPair, DriftOptions } from './detect.ts';
+import type { SideProfile } from './profile.ts';
 import { prepareNumeric, type PreparedNumeric, type StatTest } from '../stats/index.ts';
 
 /** A side's sample as the legacy metric tests it: null when it keeps no infinity (then it is `ValueDrift`'s sample). */
@@ -37,37 +37,33 @@ function legacySample(summary: ColumnSummary, data: PreparedNumeric | null, inte
 /**
  * What the drift share counts for this column when Evidently's legacy cleaning keeps ±inf on a side
  * and that changes the verdict; null otherwise (the share then counts `drift.drift_detected`).
- * `choose` is the column's stattest choice (user's or Evidently's default selection) on given samples.
+ * `choose` is the column's stattest choice (user's or Evidently's default selection) on given sides.
  */
 export function legacyShareVerdict(
-  pair: ColumnPair,
+  ref: SideProfile,
+  cur: SideProfile,
   drift: ColumnDrift,
-  opts: DriftOptions,
-  choose: (pair: ColumnPair) => StatTest,
+  compat: boolean,
+  choose: (reference: SideProfile, current: SideProfile) => StatTest,
   userThreshold: number | undefined,
 ): ShareVerdict | null {
-  if ((opts.compat ?? true) === false || drift.error !== null || pair.text === true) return null;
-  const ref = pair.reference;
-  const cur = pair.current;
+  if (!compat || drift.error !== null || drift.type !== 'numerical') return null;
   if (ref.type !== 'numerical' || cur.type !== 'numerical' || ref.data === null || cur.data === null) return null;
   const integerDtype = ref.data.integerDtype;
   const refL = legacySample(ref.summary, ref.data, integerDtype);
   const curL = legacySample(cur.summary, cur.data, integerDtype);
   if (refL === null && curL === null) return null;
-  const legacyPair: ColumnPair = {
-    ...pair,
-    reference: refL === null ? ref : { ...ref, data: refL },
-    current: curL === null ? cur : { ...cur, data: curL },
-  };
+  const reference: SideProfile = refL === null ? ref : { ...ref, data: refL };
+  const current: SideProfile = curL === null ? cur : { ...cur, data: curL };
   const kept = [refL !== null ? 'reference' : null, curL !== null ? 'current' : null].filter((s) => s !== null).join(' and ');
   let test: StatTest;
   let threshold: number;
   let verdict: boolean;
   let score: number;
   try {
-    test = choose(legacyPair);
+    test = choose(reference, current);
     threshold = userThreshold ?? test.defaultThreshold;
-    const res = test.compute(legacyPair.reference.data as PreparedNumeric, legacyPair.current.data as PreparedNumeric, 'num', { threshold, compat: true });
+    const res = test.compute(reference.data as PreparedNumeric, current.data as PreparedNumeric, 'num', { threshold, compat: true });
     verdict = res.drift_detected;
     score = res.score;
   } catch {
