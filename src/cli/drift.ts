@@ -298,7 +298,7 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
     Number.isFinite(c.threshold) ? String(Number(c.threshold.toPrecision(6))) : '-',
     fmt(c.stattest_score),
     fmt(c.score),
-    c.error !== null ? `error: ${c.error.code}` : c.drift_detected ? 'DRIFT' : 'no',
+    (c.error !== null ? `error: ${c.error.code}` : c.drift_detected ? 'DRIFT' : 'no') + (c.share_verdict !== undefined ? '*' : ''),
     ...(withMode ? [c.alarm === undefined ? '' : c.alarm.evidently_error !== undefined ? 'error' : `${c.alarm.evidently_drift ? 'DRIFT' : 'no'} at ${c.alarm.evidently_threshold}`] : []),
   ];
   for (const c of r.columns) rows.push(line(c));
@@ -306,6 +306,8 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const table = rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
   const errors = [...r.columns, ...(r.prediction === null ? [] : [r.prediction])].filter((c) => c.error !== null).map((c) => `  ${c.name}: ${c.error!.message}`);
+  // Compat: the share counted Evidently's legacy verdict for these (±inf; drift/legacy-share.ts).
+  const shareNotes = r.columns.filter((c) => c.share_verdict !== undefined).map((c) => `  * ${c.name}: the share counts ${c.share_verdict!.drift_detected ? 'DRIFT' : 'no drift'}: ${c.share_verdict!.reason}`);
   const entries = r.current.skipped_entries ?? [];
   const skipped = Object.entries(outcome.current.skipped).map(([k, n]) => `${n} ${k}`).join(', ');
   const summary = [
@@ -317,7 +319,7 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
     outcome.logCache !== null ? `log-file cache: ${outcome.logCache.cached} of ${outcome.logCache.files} file(s) from the cache, ${outcome.logCache.parsed} parsed, ${outcome.logCache.written} stored${outcome.logCache.fullRead ? '; the files disagree on a column type: read in full' : ''}` : '',
     outcome.runDir !== null ? `report: ${join(outcome.runDir, 'report.html')}` : '',
   ].filter((s) => s !== '');
-  return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;
+  return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}${shareNotes.length > 0 ? `${shareNotes.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;
 }
 
 function performanceLines(r: DriftJobOutcome['result']): string[] {

@@ -9,6 +9,7 @@ import type { ColumnType } from '../table/columns.ts';
 import { profileColumn, resolveTypes, sampleOf, separateNumbersFromText, type SideProfile } from './profile.ts';
 import type { Column, ColumnDigest, Table } from '../table/columns.ts';
 import { LOG_UTILITY_COLUMNS, PREDICTION_COLUMN } from './log-columns.ts';
+import { legacyShareVerdict } from './legacy-share.ts';
 import { DEFAULT_STATTESTS, getStatTest, ksStatisticOf, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
 
@@ -155,7 +156,7 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
     score = totalVariation(refSample as PreparedCategorical, curSample as PreparedCategorical);
     scoreMethod = 'total_variation';
   }
-  return {
+  const drift: ColumnDrift = {
     name: pair.name,
     type: pair.text ? 'text' : ref.type,
     stattest: test.name,
@@ -171,6 +172,8 @@ export function detectColumnDrift(input: ColumnPair, opts: DriftOptions = {}): C
     current: cur.summary,
     distribution: opts.charts === false ? null : distributionOf(ref, cur, opts),
   };
+  const share = legacyShareVerdict(ref, cur, drift, opts.compat ?? true, (reference, current) => chooseStatTest({ ...pair, reference, current }, opts), userThreshold);
+  return share === null ? drift : { ...drift, share_verdict: share };
 }
 
 function finiteOrNull(x: number): number | null {
@@ -262,7 +265,8 @@ export interface RunMeta {
 /** Dataset-level verdict from per-column results (Evidently: dataset drift when share >= drift_share). */
 export function assembleResult(columns: ColumnDrift[], prediction: ColumnDrift | null, meta: RunMeta, opts: DriftOptions = {}): DriftResult {
   const tested = columns.filter((c) => c.error === null);
-  const drifted = tested.filter((c) => c.drift_detected).length;
+  // The share counts Evidently's legacy verdict where it differs (compat, ±inf: legacy-share.ts).
+  const drifted = tested.filter((c) => c.share_verdict?.drift_detected ?? c.drift_detected).length;
   const share = tested.length === 0 ? 0 : drifted / tested.length;
   const threshold = opts.driftShare ?? DEFAULT_DRIFT_SHARE;
   const scores = tested.map((c) => c.score).filter((s): s is number => s !== null);

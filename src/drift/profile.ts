@@ -168,7 +168,14 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
       return { type, summary: { count: rows - col.missing, missing: col.missing, distinct }, data: null, wrongType: `has non-numeric values (${distinct} distinct labels)` };
     }
     let n = 0;
-    for (let i = 0; i < col.values.length; i++) if (Number.isFinite(col.values[i])) n++;
+    let negInf = 0;
+    let posInf = 0;
+    for (let i = 0; i < col.values.length; i++) {
+      const v = col.values[i];
+      if (Number.isFinite(v)) n++;
+      else if (v === Infinity) posInf++;
+      else if (v === -Infinity) negInf++;
+    }
     let finite = col.values;
     if (n !== col.values.length) {
       // Owned: move the finite values to the front of the column itself (order kept), no new array.
@@ -181,7 +188,11 @@ export function profileColumn(col: Column, type: ColumnType, opts: ProfileOption
     }
     const sortInPlace = owned && opts.inputOrder === false;
     const data = n > 0 ? prepareNumeric(finite, { integerDtype: col.integerDtype, sortInPlace, runs: opts.runs }) : null;
-    return { type, summary: numericSummary(data, n, rows), data, wrongType: wrongTypeOf(col.invalid) };
+    const summary = numericSummary(data, n, rows);
+    // Counted among `missing` (dropped before testing), kept apart for Evidently's legacy share (legacy-share.ts).
+    if (negInf > 0) summary.negative_infinity = negInf;
+    if (posInf > 0) summary.positive_infinity = posInf;
+    return { type, summary, data, wrongType: wrongTypeOf(col.invalid) };
   }
   const cat = col.kind === 'numerical' ? numericToCategorical(col) : col;
   const missingCode = missingCodeOf(cat.codes);

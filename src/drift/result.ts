@@ -34,6 +34,9 @@ export interface ColumnSummary {
   max?: number;
   mean?: number;
   distinct?: number;
+  /** Numerical: cells holding -inf / +inf (counted in `missing`); absent when none. */
+  negative_infinity?: number;
+  positive_infinity?: number;
 }
 
 export interface ColumnDrift {
@@ -67,6 +70,23 @@ export interface ColumnDrift {
    * modes"): `threshold` and `drift_detected` above are then the mode's; Evidently's are kept here.
    */
   alarm?: AlarmColumn;
+  /**
+   * Compat mode only, present when the drift share counts another verdict for this column than
+   * `drift_detected`: Evidently 0.7.23's share comes from its legacy DatasetDriftMetric, which keeps
+   * ±inf on a side without NaN where the per-column test drops them (docs/drift.md; legacy-share.ts).
+   */
+  share_verdict?: ShareVerdict;
+}
+
+/** The verdict the drift share counted for a column, and the test run that gave it. */
+export interface ShareVerdict {
+  drift_detected: boolean;
+  stattest: string;
+  threshold: number;
+  /** Evidently's `drift_score` of that run (p-value or distance); null when not finite (NaN, ±inf). */
+  stattest_score: number | null;
+  /** Why it differs, in words. */
+  reason: string;
 }
 
 /** How an alarm mode decided a column. */

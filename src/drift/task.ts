@@ -76,6 +76,8 @@ export function runColumnTask(task: ColumnTask): ColumnTaskResult {
     evidently = { threshold: e.threshold, drift_detected: e.drift_detected, error: e.error };
   }
   const cal = calibrateColumn(pair, drift, task.alarm.options, { familySize: task.alarm.familySize, cached, compat, periodRanges, evidently });
+  // Alarm modes decide the dataset by their own rule, never by Evidently's share (legacy-share.ts).
+  delete cal.drift.share_verdict;
   return { id: task.id, drift: cal.drift, referenceProfile: computed, error: null, calibration: { fresh: [...fresh, ...cal.fresh], nullSample: cal.nullSample } };
 }
 

@@ -58,6 +58,8 @@ interface ColumnView {
   error: { code: string; message: string } | null;
   /** Alarm mode of the column (absent in Evidently's mode): how its threshold was set, and Evidently's own verdict. */
   alarm: { mode: string; method: string; evidently: string; adjusted: string } | null;
+  /** The verdict the drift share counted instead of the shown one (compat, ±inf; drift/legacy-share.ts). */
+  share: { verdict: string; reason: string } | null;
   refSummary: string;
   curSummary: string;
   chart: Chart;
@@ -65,7 +67,8 @@ interface ColumnView {
 
 function summaryLine(s: ColumnDrift['reference'], type: ColumnDrift['type']): string {
   const parts = [`${formatNumber(s.count)} rows`];
-  if (s.missing > 0) parts.push(`${formatNumber(s.missing)} missing`);
+  const inf = (s.negative_infinity ?? 0) + (s.positive_infinity ?? 0);
+  if (s.missing > 0) parts.push(`${formatNumber(s.missing)} missing${inf > 0 ? ` (${formatNumber(inf)} ±inf)` : ''}`);
   if (type === 'numerical' && s.mean !== undefined) parts.push(`mean ${formatNumber(s.mean)}`);
   if (type !== 'numerical' && s.distinct !== undefined) parts.push(`${formatNumber(s.distinct)} distinct`);
   return parts.join(' · ');
@@ -101,6 +104,7 @@ function columnView(c: ColumnDrift, chartWidth: number): ColumnView {
             evidently: c.alarm.evidently_error !== undefined ? `its test fails here (${c.alarm.evidently_error})` : `${c.alarm.evidently_drift ? 'drift' : 'no drift'} at ${formatNumber(c.alarm.evidently_threshold)}`,
             adjusted: c.alarm.adjusted_p_value === undefined || c.alarm.adjusted_p_value === null ? '' : formatNumber(c.alarm.adjusted_p_value),
           },
+    share: c.share_verdict === undefined ? null : { verdict: c.share_verdict.drift_detected ? 'drift' : 'no drift', reason: c.share_verdict.reason },
     refSummary: summaryLine(c.reference, c.type),
     curSummary: summaryLine(c.current, c.type),
     chart: distributionChart(c.name, c.distribution, { width: chartWidth }),
@@ -158,6 +162,7 @@ export function renderReport(result: DriftResult, opts: RenderOptions = {}): str
     alarm: result.alarm === undefined ? null : { mode: result.alarm.mode, alpha: formatNumber(result.alarm.alpha), perColumn: Object.entries(result.alarm.per_column_mode).map(([k, m]) => `${k}: ${m}`).join(', ') },
     columns: result.columns.map((c) => columnView(c, 300)),
     errorCount: result.columns.filter((c) => c.error !== null).length,
+    shareDiffers: result.columns.some((c) => c.share_verdict !== undefined),
     prediction: result.prediction === null ? null : columnView(result.prediction, 520),
     quality: result.performance === undefined ? null : qualityView(result.performance),
   };

@@ -59,7 +59,7 @@ test('profiles: numerical drops NaN and ±Inf (Evidently), sorts once; categoric
   assert.equal(x.type, 'numerical');
   assert.deepEqual(Array.from(x.data!.sorted), [1, 2, 3]);
   assert.deepEqual(Array.from(x.data!.values), [3, 1, 2]);
-  assert.deepEqual(x.summary, { count: 3, missing: 2, min: 1, max: 3, mean: 2 });
+  assert.deepEqual(x.summary, { count: 3, missing: 2, min: 1, max: 3, mean: 2, positive_infinity: 1 });
   const c = profileColumn(t.columns.get('c')!, 'categorical');
   assert.equal(c.type, 'categorical');
   assert.deepEqual(c.data!.dictionary, ['b', 'a', 'c']);

@@ -11,27 +11,17 @@ export interface EvidentlyCase {
   dataset_drift: boolean | null;
   /** Columns Evidently failed the whole report on (message); the report was re-run without them. */
   dropped?: Record<string, string>;
-  /** Numerical columns holding ±inf but no NaN on a side: Evidently's count and ValueDrift disagree on them. */
+  /** Numerical columns holding ±inf but no NaN on a side: Evidently's count and ValueDrift may disagree on them. */
   legacy_inf_columns?: string[];
+  /**
+   * The verdicts DriftedColumnsCount counted (the legacy DatasetDriftMetric's per-column runs,
+   * captured during the same Report run; `share_call` in evidently.json). Absent in older records.
+   */
+  share_columns?: Record<string, { method: string; score: number | string | null; drift: boolean }>;
   /** Column name → the generator's kind (fuzz.py). */
   kinds?: Record<string, string>;
   /** Seconds: Evidently took longer than fuzz.py --timeout; the case has no numbers to compare. */
   timeout?: number;
-}
-
-/**
- * The one known way Evidently 0.7.23 contradicts itself deterministically: DataDriftPreset's
- * DriftedColumnsCount comes from the legacy DatasetDriftMetric, which drops ±inf from a column only
- * when that side of the column also has a NaN; its per-column ValueDrift always drops them. For such
- * a column the count can use another score (normed Wasserstein turns NaN: no drift) or fail (binned
- * tests cannot bin inf). sentinel follows ValueDrift in both places, so its share always agrees with
- * the verdicts it shows. True when every problem is explained by that.
- */
-export function onlyLegacyInfDifferences(problems: readonly string[], golden: EvidentlyCase): boolean {
-  const inf = golden.legacy_inf_columns ?? [];
-  if (inf.length === 0 || problems.length === 0) return false;
-  const datasetLevel = /^(drifted columns|drift share|dataset drift) /;
-  return problems.every((p) => datasetLevel.test(p) || inf.some((c) => p.startsWith(`${c}: Evidently fails on it`) || p.startsWith(`${c}: sentinel tests it, Evidently does not`)));
 }
 
 const BY_DISPLAY_NAME = new Map(listStatTests().map((t) => [t.displayName, t.name]));
@@ -83,6 +73,18 @@ export function compareWithEvidently(result: DriftResult, golden: EvidentlyCase)
     if (!close(c.threshold, decode(g.threshold))) problems.push(`${name}: threshold ${c.threshold} vs ${g.threshold}`);
     if (!close(c.stattest_score, decode(g.score))) problems.push(`${name}: score ${c.stattest_score} vs ${g.score}`);
     if (c.drift_detected !== g.drift) problems.push(`${name}: drift ${c.drift_detected} vs ${g.drift}`);
+  }
+  // The verdict the share counts per column (Evidently's legacy DatasetDriftMetric; src/drift/legacy-share.ts).
+  for (const [name, g] of Object.entries(golden.share_columns ?? {})) {
+    const c = ours.get(name);
+    if (c === undefined || !(name in golden.columns)) continue;
+    const v = c.share_verdict;
+    if ((v?.drift_detected ?? c.drift_detected) !== g.drift) problems.push(`${name}: share counts drift ${v?.drift_detected ?? c.drift_detected} vs Evidently's count ${g.drift}`);
+    if (v !== undefined) {
+      const method = BY_DISPLAY_NAME.get(g.method) ?? g.method;
+      if (v.stattest !== method) problems.push(`${name}: share's test ${v.stattest} vs Evidently's count ${method}`);
+      else if (!close(v.stattest_score, decode(g.score))) problems.push(`${name}: share's score ${v.stattest_score} vs Evidently's count ${g.score}`);
+    }
   }
   if (golden.drifted_columns !== null) {
     if (result.drifted_columns !== golden.drifted_columns.count) problems.push(`drifted columns ${result.drifted_columns} vs ${golden.drifted_columns.count}`);

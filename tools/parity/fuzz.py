@@ -33,11 +33,32 @@ import pandas as pd  # noqa: E402
 import evidently  # noqa: E402
 from evidently import Report  # noqa: E402
 from evidently.presets import DataDriftPreset  # noqa: E402
+import evidently.legacy.calculations.data_drift as legacy_data_drift  # noqa: E402
 
 CALL = (
     "reference = pd.read_csv(reference.csv); current = pd.read_csv(current.csv); "
     "Report([DataDriftPreset()], include_tests=True).run(current_data=current, reference_data=reference)"
 )
+# DriftedColumnsCount's count comes from the legacy DatasetDriftMetric, which tests every column
+# again through evidently.legacy.calculations.data_drift.get_one_column_drift (its own ±inf
+# cleaning). Its per-column results are not in the snapshot, so they are captured from that call
+# during the same Report run and recorded as `share_columns` (the verdicts the share counts).
+SHARE_CALL = (
+    "during the same Report run: evidently.legacy.calculations.data_drift.get_one_column_drift(...) -> "
+    "ColumnDataDriftMetrics (stattest_name, drift_score, drift_detected), as called by DatasetDriftMetric"
+)
+_share_columns = {}
+_legacy_one_column_drift = legacy_data_drift.get_one_column_drift
+
+
+def _capture_one_column_drift(**kwargs):
+    r = _legacy_one_column_drift(**kwargs)
+    _share_columns[kwargs["column_name"]] = {"method": r.stattest_name, "score": num(r.drift_score), "drift": bool(r.drift_detected)}
+    return r
+
+
+legacy_data_drift.get_one_column_drift = _capture_one_column_drift
+
 SIZES = [1, 2, 5, 20, 60, 200, 999, 1000, 1001, 1500, 4000]
 NA_SPELLINGS = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "#N/A", "<NA>", "None"]
 INF_SPELLINGS = ["inf", "-inf", "Infinity", "-Infinity", "INF"]
@@ -156,7 +177,9 @@ def num(v):
 
 
 def evidently_report(reference, current):
+    _share_columns.clear()
     snapshot = Report([DataDriftPreset()], include_tests=True).run(current_data=current, reference_data=reference)
+    share_columns = dict(_share_columns)
     d = snapshot.dict()
     columns = {}
     drifted = None
@@ -178,7 +201,7 @@ def evidently_report(reference, current):
             dataset_drift = status.endswith("FAIL")
     if dataset_drift is None and drifted is not None:
         dataset_drift = drifted["share"] >= drifted["drift_share"]
-    return {"columns": columns, "drifted_columns": drifted, "dataset_drift": dataset_drift}
+    return {"columns": columns, "drifted_columns": drifted, "dataset_drift": dataset_drift, "share_columns": share_columns}
 
 
 def message(e):
@@ -257,7 +280,7 @@ def main():
         os.makedirs(d, exist_ok=True)
         write_csv(os.path.join(d, "reference.csv"), names, cr)
         write_csv(os.path.join(d, "current.csv"), names, cc)
-        rec = {"evidently": evidently.__version__, "pandas": pd.__version__, "numpy": np.__version__, "call": CALL, "seed": a.seed, "case": i, "kinds": dict(zip(names, kinds))}
+        rec = {"evidently": evidently.__version__, "pandas": pd.__version__, "numpy": np.__version__, "call": CALL, "share_call": SHARE_CALL, "seed": a.seed, "case": i, "kinds": dict(zip(names, kinds))}
         signal.alarm(a.timeout)
         try:
             rec.update(run_evidently(os.path.join(d, "reference.csv"), os.path.join(d, "current.csv")))

@@ -1,12 +1,12 @@
 /**
  * Differential fuzzer, sentinel side: runs `sentinel drift`'s job (the CLI's code path, in process)
  * on every case `tools/parity/fuzz.py` wrote and compares with Evidently's numbers: columns tested,
- * test chosen, threshold, score, verdict, drifted count and share, dataset verdict.
+ * test chosen, threshold, score, verdict, the verdict the share counts, drifted count and share, dataset verdict.
  *
  *   node tools/parity/fuzz.ts DIR [--record test/drift/fixtures/fuzz] [--sample N]
  *
- * Prints one line per differing case and a summary; `--record` copies differing cases and documented
- * exceptions (their CSVs and evidently.json) into the fixture folder the test suite replays
+ * Prints one line per differing case and a summary; `--record` copies differing cases (their CSVs and
+ * evidently.json) into the fixture folder the test suite replays
  * (test/drift/fuzz.test.ts), plus with `--sample N` the first N agreeing cases that hold the column
  * kinds real files trip on (mixed, boolean, constant, prediction/target, all-missing, inf), so that
  * what agrees today keeps agreeing. Exit 1 when any case differs.
@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareWithEvidently, onlyLegacyInfDifferences, type EvidentlyCase } from '../../test/support/evidently.ts';
+import { compareWithEvidently, type EvidentlyCase } from '../../test/support/evidently.ts';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { record: { type: 'string' }, sample: { type: 'string', default: '0' } } });
@@ -35,7 +35,6 @@ const record = (name: string): void => {
   for (const f of ['reference.csv', 'current.csv', 'evidently.json']) cpSync(join(dir, name, f), join(dest, f));
 };
 let differing = 0;
-let documented = 0;
 let timedOut = 0;
 const byProblem = new Map<string, number>();
 for (const name of cases) {
@@ -61,12 +60,6 @@ for (const name of cases) {
     }
     continue;
   }
-  if (onlyLegacyInfDifferences(problems, golden)) {
-    documented++;
-    record(name);
-    console.log(`${name}: documented exception (±inf without NaN, Evidently's count vs its ValueDrift): ${problems.join('; ')}`);
-    continue;
-  }
   differing++;
   for (const p of problems) {
     const key = p.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/g, '#').slice(0, 80);
@@ -76,6 +69,6 @@ for (const name of cases) {
   record(name);
 }
 rmSync(out, { recursive: true, force: true });
-console.log(`\n${cases.length} cases, ${differing} differ from Evidently, ${documented} documented exceptions, ${timedOut} not compared (Evidently took longer than fuzz.py --timeout)`);
+console.log(`\n${cases.length} cases, ${differing} differ from Evidently, ${timedOut} not compared (Evidently took longer than fuzz.py --timeout)`);
 for (const [k, n] of [...byProblem].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${n}× ${k}`);
 process.exit(differing === 0 ? 0 : 1);

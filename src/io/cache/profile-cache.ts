@@ -25,7 +25,7 @@ import type { SideProfile } from '../../drift/profile.ts';
 
 export const CACHE_FORMAT = 'SNTLREF1';
 /** Bump when profiling or the file format changes: old entries then simply miss. */
-const PROFILE_VERSION = 3; // 2: categorical sides record whether they were read as numbers; 3: moments over distinct values
+const PROFILE_VERSION = 4; // 2: categorical sides record whether they were read as numbers; 3: moments over distinct values; 4: numerical summaries count ±inf
 
 export interface ReferenceProfile {
   path: string;

@@ -8,7 +8,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import type { parse as ParseSync } from 'csv-parse/sync';
 import { normalizeRequestId } from '../../drift/performance.ts';
 import { InputError } from '../../errors.ts';
 import { LABEL_DIR } from './schema.ts';
@@ -57,6 +57,8 @@ export async function readLabels(path: string, opts: { untilMs?: number } = {}):
         .sort()
         .map((n) => join(path, n))
     : [path];
+  // Loaded here, not at start-up: a drift run without labels never parses one.
+  const { parse } = await import('csv-parse/sync');
   const until = opts.untilMs ?? Infinity;
   const skip = (why: string) => (out.skipped[why] = (out.skipped[why] ?? 0) + 1);
   const apply = (rawId: string, ts: string, label: string) => {
@@ -86,7 +88,7 @@ export async function readLabels(path: string, opts: { untilMs?: number } = {}):
       if (buf.length > 0) out.tornLines++;
       continue;
     }
-    const header = parseRecord(buf.toString('utf8', 0, headerEnd)) ?? [];
+    const header = parseRecord(parse, buf.toString('utf8', 0, headerEnd)) ?? [];
     const idCol = header.indexOf(LABEL_COLUMNS[0]);
     const tsCol = header.indexOf(LABEL_COLUMNS[1]);
     const labelCol = header.indexOf(LABEL_COLUMNS[2]);
@@ -147,7 +149,7 @@ export async function readLabels(path: string, opts: { untilMs?: number } = {}):
       }
       start = end + 1;
       out.rows++;
-      const r = parseRecord(line);
+      const r = parseRecord(parse, line);
       if (r === null) skip('bad_quote');
       else if (r.length !== header.length) skip('field_count');
       else apply(r[idCol], r[tsCol], r[labelCol]);
@@ -163,7 +165,7 @@ function countQuotes(s: string): number {
 }
 
 /** One CSV record (RFC 4180), or null when it is malformed. */
-function parseRecord(text: string): string[] | null {
+function parseRecord(parse: typeof ParseSync, text: string): string[] | null {
   try {
     const rows: string[][] = parse(text.endsWith('\r') ? text.slice(0, -1) : text, { relax_column_count: true });
     return rows[0] ?? [];

@@ -4,7 +4,6 @@
  * with csv-parse, once per reference file (the resulting chunk bounds are cached).
  */
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
 import { InputError } from '../../errors.ts';
 import { TIMESTAMP } from '../../drift/log-columns.ts';
 
@@ -16,6 +15,8 @@ import { TIMESTAMP } from '../../drift/log-columns.ts';
 export async function readTimestampColumn(path: string): Promise<Float64Array> {
   const out: number[] = [];
   let index = -1;
+  // Loaded here, not at start-up: only time-based alarm chunks read timestamps this way.
+  const { parse } = await import('csv-parse');
   const parser = createReadStream(path).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
   try {
     for await (const rec of parser as AsyncIterable<string[]>) {

@@ -197,7 +197,8 @@ export const templateSpecs = {
     + "\">"
     + alias4((((helper = lookupProperty(helpers,"verdict") || alias1(depth0, "verdict", {"start":{"line":63,"column":78},"end":{"line":63,"column":85}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"verdict","hash":{},"data":data,"loc":{"start":{"line":63,"column":76},"end":{"line":63,"column":87}}}) : helper)))
     + "</span>"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":189}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"share"),{"name":"if","hash":{},"fn":container.program(26, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":94},"end":{"line":63,"column":203}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"error"),{"name":"if","hash":{},"fn":container.program(27, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":63,"column":203},"end":{"line":63,"column":298}}})) != null ? stack1 : "")
     + "</td>\n        <td class=\"chart-cell\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(depth0,"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "<div class=\"muted\">ref "
@@ -250,16 +251,31 @@ export const templateSpecs = {
         return undefined
     };
 
-  return "<div class=\"error-text\"><code>"
-    + alias3(alias2(alias1(lookupProperty(depth0,"error"), "code", {"start":{"line":63,"column":139},"end":{"line":63,"column":149}} ), depth0))
-    + "</code> "
-    + alias3(alias2(alias1(lookupProperty(depth0,"error"), "message", {"start":{"line":63,"column":161},"end":{"line":63,"column":174}} ), depth0))
-    + "</div>";
+  return "<div class=\"muted share\" title=\""
+    + alias3(alias2(alias1(lookupProperty(depth0,"share"), "reason", {"start":{"line":63,"column":141},"end":{"line":63,"column":153}} ), depth0))
+    + "\">share counts: "
+    + alias3(alias2(alias1(lookupProperty(depth0,"share"), "verdict", {"start":{"line":63,"column":173},"end":{"line":63,"column":186}} ), depth0))
+    + " *</div>";
 },"27":function(container,depth0,helpers,partials,data) {
-    return "; thresholds are set by the alarm mode shown under each one (hover for how), and Evidently's own verdict at its default threshold is given beside it";
+    var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "<div class=\"error-text\"><code>"
+    + alias3(alias2(alias1(lookupProperty(depth0,"error"), "code", {"start":{"line":63,"column":248},"end":{"line":63,"column":258}} ), depth0))
+    + "</code> "
+    + alias3(alias2(alias1(lookupProperty(depth0,"error"), "message", {"start":{"line":63,"column":270},"end":{"line":63,"column":283}} ), depth0))
+    + "</div>";
 },"28":function(container,depth0,helpers,partials,data) {
-    return " (Evidently's defaults)";
+    return "; thresholds are set by the alarm mode shown under each one (hover for how), and Evidently's own verdict at its default threshold is given beside it";
 },"29":function(container,depth0,helpers,partials,data) {
+    return " (Evidently's defaults)";
+},"30":function(container,depth0,helpers,partials,data) {
+    return "  <p class=\"note\" id=\"share-note\">* The drifted-column count and share follow Evidently 0.7.23, whose share comes from its legacy <code>DatasetDriftMetric</code>: that metric keeps ±inf in a numerical column on a side without missing values, while the per-column test shown here drops them (as Evidently's <code>ValueDrift</code> does). For the marked columns the share counts the verdict under the mark (hover for the test and value); see docs/drift.md.</p>\n";
+},"31":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, alias4=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -268,64 +284,38 @@ export const templateSpecs = {
     };
 
   return "  <div class=\"card prediction sev-"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "severity", {"start":{"line":76,"column":36},"end":{"line":76,"column":55}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "severity", {"start":{"line":79,"column":36},"end":{"line":79,"column":55}} ), depth0))
     + "\">\n    <div class=\"prediction-stats\">\n      <div class=\"label\">Model output · "
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "type", {"start":{"line":78,"column":42},"end":{"line":78,"column":57}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "type", {"start":{"line":81,"column":42},"end":{"line":81,"column":57}} ), depth0))
     + "</div><div class=\"col-name\">"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "name", {"start":{"line":78,"column":89},"end":{"line":78,"column":104}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "name", {"start":{"line":81,"column":89},"end":{"line":81,"column":104}} ), depth0))
     + "</div>\n      <div class=\"big\"><span class=\"pill sev-"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "severity", {"start":{"line":79,"column":47},"end":{"line":79,"column":66}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "severity", {"start":{"line":82,"column":47},"end":{"line":82,"column":66}} ), depth0))
     + "\">"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "verdict", {"start":{"line":79,"column":72},"end":{"line":79,"column":90}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "verdict", {"start":{"line":82,"column":72},"end":{"line":82,"column":90}} ), depth0))
     + "</span></div>\n      <dl>\n        <dt>Test</dt><dd><code>"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "stattest", {"start":{"line":81,"column":33},"end":{"line":81,"column":52}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "stattest", {"start":{"line":84,"column":33},"end":{"line":84,"column":52}} ), depth0))
     + "</code> — drift if "
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "decision", {"start":{"line":81,"column":75},"end":{"line":81,"column":94}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "decision", {"start":{"line":84,"column":75},"end":{"line":84,"column":94}} ), depth0))
     + " "
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "threshold", {"start":{"line":81,"column":99},"end":{"line":81,"column":119}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"alarm"),{"name":"if","hash":{},"fn":container.program(30, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":81,"column":121},"end":{"line":81,"column":252}}})) != null ? stack1 : "")
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "threshold", {"start":{"line":84,"column":99},"end":{"line":84,"column":119}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"alarm"),{"name":"if","hash":{},"fn":container.program(32, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":121},"end":{"line":84,"column":252}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Statistic</dt><dd>"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "statistic", {"start":{"line":82,"column":32},"end":{"line":82,"column":52}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "statistic", {"start":{"line":85,"column":32},"end":{"line":85,"column":52}} ), depth0))
     + "</dd>\n        <dt>p-value</dt><dd>"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "pValue", {"start":{"line":83,"column":30},"end":{"line":83,"column":47}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "pValue", {"start":{"line":86,"column":30},"end":{"line":86,"column":47}} ), depth0))
     + "</dd>\n        <dt>Score</dt><dd>"
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "score", {"start":{"line":84,"column":28},"end":{"line":84,"column":44}} ), depth0))
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(31, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":84,"column":46},"end":{"line":84,"column":112}}})) != null ? stack1 : "")
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "score", {"start":{"line":87,"column":28},"end":{"line":87,"column":44}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"scoreMethod"),{"name":"if","hash":{},"fn":container.program(33, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":46},"end":{"line":87,"column":112}}})) != null ? stack1 : "")
     + "</dd>\n        <dt>Rows</dt><dd>ref "
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "refSummary", {"start":{"line":85,"column":31},"end":{"line":85,"column":52}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "refSummary", {"start":{"line":88,"column":31},"end":{"line":88,"column":52}} ), depth0))
     + "<br>cur "
-    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "curSummary", {"start":{"line":85,"column":64},"end":{"line":85,"column":85}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"prediction"), "curSummary", {"start":{"line":88,"column":64},"end":{"line":88,"column":85}} ), depth0))
     + "</dd>\n      </dl>\n      "
-    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(32, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":87,"column":6},"end":{"line":87,"column":134}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias4,lookupProperty(lookupProperty(depth0,"prediction"),"error"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":90,"column":6},"end":{"line":90,"column":134}}})) != null ? stack1 : "")
     + "\n    </div>\n    <div class=\"prediction-chart\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),lookupProperty(lookupProperty(depth0,"prediction"),"chart"),{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "</div>\n  </div>\n";
-},"30":function(container,depth0,helpers,partials,data) {
-    var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
-        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
-          return parent[propertyName];
-        }
-        return undefined
-    };
-
-  return " ("
-    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "mode", {"start":{"line":81,"column":149},"end":{"line":81,"column":170}} ), depth0))
-    + ": "
-    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "method", {"start":{"line":81,"column":176},"end":{"line":81,"column":199}} ), depth0))
-    + "; Evidently: "
-    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "evidently", {"start":{"line":81,"column":216},"end":{"line":81,"column":242}} ), depth0))
-    + ")";
-},"31":function(container,depth0,helpers,partials,data) {
-    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
-        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
-          return parent[propertyName];
-        }
-        return undefined
-    };
-
-  return " ("
-    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"prediction"), "scoreMethod", {"start":{"line":84,"column":80},"end":{"line":84,"column":102}} ), depth0))
-    + ")";
 },"32":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
@@ -334,14 +324,40 @@ export const templateSpecs = {
         return undefined
     };
 
-  return "<div class=\"error-text\"><code>"
-    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "code", {"start":{"line":87,"column":62},"end":{"line":87,"column":83}} ), depth0))
-    + "</code> "
-    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "message", {"start":{"line":87,"column":95},"end":{"line":87,"column":119}} ), depth0))
-    + "</div>";
+  return " ("
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "mode", {"start":{"line":84,"column":149},"end":{"line":84,"column":170}} ), depth0))
+    + ": "
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "method", {"start":{"line":84,"column":176},"end":{"line":84,"column":199}} ), depth0))
+    + "; Evidently: "
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"alarm"), "evidently", {"start":{"line":84,"column":216},"end":{"line":84,"column":242}} ), depth0))
+    + ")";
 },"33":function(container,depth0,helpers,partials,data) {
-    return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
+    var lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return " ("
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"prediction"), "scoreMethod", {"start":{"line":87,"column":80},"end":{"line":87,"column":102}} ), depth0))
+    + ")";
 },"34":function(container,depth0,helpers,partials,data) {
+    var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "<div class=\"error-text\"><code>"
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "code", {"start":{"line":90,"column":62},"end":{"line":90,"column":83}} ), depth0))
+    + "</code> "
+    + alias3(alias2(alias1(lookupProperty(lookupProperty(depth0,"prediction"),"error"), "message", {"start":{"line":90,"column":95},"end":{"line":90,"column":119}} ), depth0))
+    + "</div>";
+},"35":function(container,depth0,helpers,partials,data) {
+    return "  <p class=\"muted\">No prediction column on both sides: prediction drift was not tested.</p>\n";
+},"36":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3=container.lambda, alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -350,34 +366,34 @@ export const templateSpecs = {
     };
 
   return "<section aria-labelledby=\"quality-title\" id=\"quality\">\n  <div class=\"section-head\">\n    <h2 id=\"quality-title\">Model quality</h2>\n    <div class=\"legend\">ground truth from POST /feedback, joined to predictions by request id"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"target"),{"name":"if","hash":{},"fn":container.program(35, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":99,"column":93},"end":{"line":99,"column":174}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"target"),{"name":"if","hash":{},"fn":container.program(37, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":102,"column":93},"end":{"line":102,"column":174}}})) != null ? stack1 : "")
     + "</div>\n  </div>\n  <section class=\"summary\" aria-label=\"Labels\">\n    <div class=\"card\" id=\"label-coverage\">\n      <div class=\"label\">Label coverage</div>\n      <div class=\"big\">"
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "coverage", {"start":{"line":104,"column":25},"end":{"line":104,"column":41}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "coverage", {"start":{"line":107,"column":25},"end":{"line":107,"column":41}} ), depth0))
     + "</div>\n      <div class=\"sub\">"
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelled", {"start":{"line":105,"column":25},"end":{"line":105,"column":41}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelled", {"start":{"line":108,"column":25},"end":{"line":108,"column":41}} ), depth0))
     + " of "
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "predictions", {"start":{"line":105,"column":49},"end":{"line":105,"column":68}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "predictions", {"start":{"line":108,"column":49},"end":{"line":108,"column":68}} ), depth0))
     + " predictions have a label</div>\n    </div>\n    <div class=\"card\">\n      <div class=\"label\">Labels</div>\n      <div class=\"big small\">"
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "unmatched", {"start":{"line":109,"column":31},"end":{"line":109,"column":48}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "unmatched", {"start":{"line":112,"column":31},"end":{"line":112,"column":48}} ), depth0))
     + " unmatched</div>\n      <div class=\"sub\">"
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelFiles", {"start":{"line":110,"column":25},"end":{"line":110,"column":43}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "labelFiles", {"start":{"line":113,"column":25},"end":{"line":113,"column":43}} ), depth0))
     + " label file(s); "
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "superseded", {"start":{"line":110,"column":63},"end":{"line":110,"column":81}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "superseded", {"start":{"line":113,"column":63},"end":{"line":113,"column":81}} ), depth0))
     + " relabelled (last wins); "
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "late", {"start":{"line":110,"column":110},"end":{"line":110,"column":122}} ), depth0))
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "late", {"start":{"line":113,"column":110},"end":{"line":113,"column":122}} ), depth0))
     + " after the cut-off"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"until"),{"name":"if","hash":{},"fn":container.program(36, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":110,"column":142},"end":{"line":110,"column":221}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"until"),{"name":"if","hash":{},"fn":container.program(38, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":113,"column":142},"end":{"line":113,"column":221}}})) != null ? stack1 : "")
     + "</div>\n    </div>\n  </section>\n  <table class=\"quality\" id=\"quality-metrics\">\n    <thead><tr><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Reference</th><th scope=\"col\" class=\"num\">Realized (labelled)</th><th scope=\"col\" class=\"num\">Change</th><th scope=\"col\" class=\"num\">Estimated (CBPE) ± 3σ</th><th scope=\"col\" class=\"num\">Reference band</th></tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(37, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":116,"column":0},"end":{"line":118,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"rows"),{"name":"each","hash":{},"fn":container.program(39, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":119,"column":0},"end":{"line":121,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <p class=\"note\">"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"probabilitiesNote"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":18},"end":{"line":121,"column":111}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":121,"column":111},"end":{"line":121,"column":324}}})) != null ? stack1 : "")
-    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":121,"column":326},"end":{"line":121,"column":347}} ), depth0))
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"probabilitiesNote"),{"name":"if","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":124,"column":18},"end":{"line":124,"column":111}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"estimated"),{"name":"if","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":124,"column":111},"end":{"line":124,"column":324}}})) != null ? stack1 : "")
+    + alias4(alias3(alias2(lookupProperty(depth0,"quality"), "estimatedNote", {"start":{"line":124,"column":326},"end":{"line":124,"column":347}} ), depth0))
     + "</p>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"chunkNote"),{"name":"if","hash":{},"fn":container.program(43, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":122,"column":0},"end":{"line":128,"column":7}}})) != null ? stack1 : "")
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":129,"column":0},"end":{"line":146,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"chunkNote"),{"name":"if","hash":{},"fn":container.program(45, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":125,"column":0},"end":{"line":131,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"hasCurrent"),{"name":"if","hash":{},"fn":container.program(47, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":132,"column":0},"end":{"line":149,"column":7}}})) != null ? stack1 : "")
     + "</section>\n";
-},"35":function(container,depth0,helpers,partials,data) {
+},"37":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -386,9 +402,9 @@ export const templateSpecs = {
     };
 
   return " · reference labels: <code>"
-    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "target", {"start":{"line":99,"column":144},"end":{"line":99,"column":158}} ), depth0))
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "target", {"start":{"line":102,"column":144},"end":{"line":102,"column":158}} ), depth0))
     + "</code>";
-},"36":function(container,depth0,helpers,partials,data) {
+},"38":function(container,depth0,helpers,partials,data) {
     var alias1=container.strict, alias2=container.lambda, alias3=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -397,11 +413,11 @@ export const templateSpecs = {
     };
 
   return " "
-    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "until", {"start":{"line":110,"column":166},"end":{"line":110,"column":179}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "until", {"start":{"line":113,"column":166},"end":{"line":113,"column":179}} ), depth0))
     + " (window end + "
-    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "delay", {"start":{"line":110,"column":198},"end":{"line":110,"column":211}} ), depth0))
+    + alias3(alias2(alias1(lookupProperty(depth0,"quality"), "delay", {"start":{"line":113,"column":198},"end":{"line":113,"column":211}} ), depth0))
     + ")";
-},"37":function(container,depth0,helpers,partials,data) {
+},"39":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), alias2=container.strict, alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -410,23 +426,23 @@ export const templateSpecs = {
     };
 
   return "      <tr class=\""
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(3, data, 0),"inverse":container.program(38, data, 0),"data":data,"loc":{"start":{"line":117,"column":17},"end":{"line":117,"column":97}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(3, data, 0),"inverse":container.program(40, data, 0),"data":data,"loc":{"start":{"line":120,"column":17},"end":{"line":120,"column":97}}})) != null ? stack1 : "")
     + "\"><td>"
-    + alias4((((helper = lookupProperty(helpers,"name") || alias2(depth0, "name", {"start":{"line":117,"column":105},"end":{"line":117,"column":109}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":117,"column":103},"end":{"line":117,"column":111}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"name") || alias2(depth0, "name", {"start":{"line":120,"column":105},"end":{"line":120,"column":109}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":120,"column":103},"end":{"line":120,"column":111}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"reference") || alias2(depth0, "reference", {"start":{"line":117,"column":134},"end":{"line":117,"column":143}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"reference","hash":{},"data":data,"loc":{"start":{"line":117,"column":132},"end":{"line":117,"column":145}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"reference") || alias2(depth0, "reference", {"start":{"line":120,"column":134},"end":{"line":120,"column":143}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"reference","hash":{},"data":data,"loc":{"start":{"line":120,"column":132},"end":{"line":120,"column":145}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"realized") || alias2(depth0, "realized", {"start":{"line":117,"column":168},"end":{"line":117,"column":176}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"realized","hash":{},"data":data,"loc":{"start":{"line":117,"column":166},"end":{"line":117,"column":178}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"realized") || alias2(depth0, "realized", {"start":{"line":120,"column":168},"end":{"line":120,"column":176}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"realized","hash":{},"data":data,"loc":{"start":{"line":120,"column":166},"end":{"line":120,"column":178}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"change") || alias2(depth0, "change", {"start":{"line":117,"column":201},"end":{"line":117,"column":207}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"change","hash":{},"data":data,"loc":{"start":{"line":117,"column":199},"end":{"line":117,"column":209}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"change") || alias2(depth0, "change", {"start":{"line":120,"column":201},"end":{"line":120,"column":207}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"change","hash":{},"data":data,"loc":{"start":{"line":120,"column":199},"end":{"line":120,"column":209}}}) : helper)))
     + "</td><td class=\"num"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(40, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":117,"column":228},"end":{"line":117,"column":254}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias1,lookupProperty(depth0,"alert"),{"name":"if","hash":{},"fn":container.program(42, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":120,"column":228},"end":{"line":120,"column":254}}})) != null ? stack1 : "")
     + "\">"
-    + alias4((((helper = lookupProperty(helpers,"estimated") || alias2(depth0, "estimated", {"start":{"line":117,"column":258},"end":{"line":117,"column":267}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"estimated","hash":{},"data":data,"loc":{"start":{"line":117,"column":256},"end":{"line":117,"column":269}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"estimated") || alias2(depth0, "estimated", {"start":{"line":120,"column":258},"end":{"line":120,"column":267}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"estimated","hash":{},"data":data,"loc":{"start":{"line":120,"column":256},"end":{"line":120,"column":269}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"band") || alias2(depth0, "band", {"start":{"line":117,"column":292},"end":{"line":117,"column":296}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"band","hash":{},"data":data,"loc":{"start":{"line":117,"column":290},"end":{"line":117,"column":298}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"band") || alias2(depth0, "band", {"start":{"line":120,"column":292},"end":{"line":120,"column":296}} ))),(typeof helper === alias3 ? helper.call(alias1,{"name":"band","hash":{},"data":data,"loc":{"start":{"line":120,"column":290},"end":{"line":120,"column":298}}}) : helper)))
     + "</td></tr>\n";
-},"38":function(container,depth0,helpers,partials,data) {
+},"40":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -434,12 +450,12 @@ export const templateSpecs = {
         return undefined
     };
 
-  return ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"worse"),{"name":"if","hash":{},"fn":container.program(39, data, 0),"inverse":container.program(4, data, 0),"data":data,"loc":{"start":{"line":117,"column":47},"end":{"line":117,"column":90}}})) != null ? stack1 : "");
-},"39":function(container,depth0,helpers,partials,data) {
-    return "sev-error";
-},"40":function(container,depth0,helpers,partials,data) {
-    return " alert";
+  return ((stack1 = lookupProperty(helpers,"if").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"worse"),{"name":"if","hash":{},"fn":container.program(41, data, 0),"inverse":container.program(4, data, 0),"data":data,"loc":{"start":{"line":120,"column":47},"end":{"line":120,"column":90}}})) != null ? stack1 : "");
 },"41":function(container,depth0,helpers,partials,data) {
+    return "sev-error";
+},"42":function(container,depth0,helpers,partials,data) {
+    return " alert";
+},"43":function(container,depth0,helpers,partials,data) {
     var lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -448,11 +464,11 @@ export const templateSpecs = {
     };
 
   return "ROC AUC and log loss: "
-    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "probabilitiesNote", {"start":{"line":121,"column":75},"end":{"line":121,"column":100}} ), depth0))
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "probabilitiesNote", {"start":{"line":124,"column":75},"end":{"line":124,"column":100}} ), depth0))
     + ". ";
-},"42":function(container,depth0,helpers,partials,data) {
+},"44":function(container,depth0,helpers,partials,data) {
     return "CBPE (NannyML's confidence-based performance estimation) estimates the whole window from calibrated probabilities, labels not needed; an estimate outside the reference band alerts. ";
-},"43":function(container,depth0,helpers,partials,data) {
+},"45":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -461,10 +477,10 @@ export const templateSpecs = {
     };
 
   return "  <h3 id=\"cbpe-chunks\">CBPE per chunk</h3>\n  <p class=\"note\">"
-    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "chunkNote", {"start":{"line":124,"column":20},"end":{"line":124,"column":37}} ), depth0))
+    + container.escapeExpression(container.lambda(container.strict(lookupProperty(depth0,"quality"), "chunkNote", {"start":{"line":127,"column":20},"end":{"line":127,"column":37}} ), depth0))
     + "</p>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"quality"),"chunkCharts"),{"name":"each","hash":{},"fn":container.program(44, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":125,"column":0},"end":{"line":127,"column":9}}})) != null ? stack1 : "");
-},"44":function(container,depth0,helpers,partials,data) {
+    + ((stack1 = lookupProperty(helpers,"each").call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(lookupProperty(depth0,"quality"),"chunkCharts"),{"name":"each","hash":{},"fn":container.program(46, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":128,"column":0},"end":{"line":130,"column":9}}})) != null ? stack1 : "");
+},"46":function(container,depth0,helpers,partials,data) {
     var stack1, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -475,7 +491,7 @@ export const templateSpecs = {
   return "  <div class=\"card timeline\">"
     + ((stack1 = container.invokePartial(lookupProperty(partials,"chart"),depth0,{"name":"chart","data":data,"helpers":helpers,"partials":partials,"decorators":container.decorators})) != null ? stack1 : "")
     + "</div>\n";
-},"45":function(container,depth0,helpers,partials,data) {
+},"47":function(container,depth0,helpers,partials,data) {
     var stack1, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -484,13 +500,13 @@ export const templateSpecs = {
     };
 
   return "  <table class=\"quality\" id=\"quality-classes\">\n    <thead><tr><th scope=\"col\">Class</th><th scope=\"col\" class=\"num\">Labelled rows</th><th scope=\"col\" class=\"num\">Precision</th><th scope=\"col\" class=\"num\">Recall</th><th scope=\"col\" class=\"num\">F1</th><th scope=\"col\" class=\"num\">Reference F1</th></tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(46, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":133,"column":0},"end":{"line":135,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"perClass"),{"name":"each","hash":{},"fn":container.program(48, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":136,"column":0},"end":{"line":138,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <table class=\"confusion\" id=\"confusion-matrix\">\n    <thead><tr><th scope=\"col\">true ↓ / predicted →</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(47, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":139,"column":56},"end":{"line":139,"column":119}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"classes"),{"name":"each","hash":{},"fn":container.program(49, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":142,"column":56},"end":{"line":142,"column":119}}})) != null ? stack1 : "")
     + "</tr></thead>\n    <tbody>\n"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(48, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":141,"column":0},"end":{"line":143,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(lookupProperty(depth0,"quality"),"confusion"),{"name":"each","hash":{},"fn":container.program(50, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":144,"column":0},"end":{"line":146,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n";
-},"46":function(container,depth0,helpers,partials,data) {
+},"48":function(container,depth0,helpers,partials,data) {
     var helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", alias4=container.escapeExpression, lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -499,23 +515,23 @@ export const templateSpecs = {
     };
 
   return "      <tr><td><code>"
-    + alias4((((helper = lookupProperty(helpers,"label") || alias1(depth0, "label", {"start":{"line":134,"column":22},"end":{"line":134,"column":27}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":134,"column":20},"end":{"line":134,"column":29}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"label") || alias1(depth0, "label", {"start":{"line":137,"column":22},"end":{"line":137,"column":27}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":137,"column":20},"end":{"line":137,"column":29}}}) : helper)))
     + "</code></td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"support") || alias1(depth0, "support", {"start":{"line":134,"column":59},"end":{"line":134,"column":66}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"support","hash":{},"data":data,"loc":{"start":{"line":134,"column":57},"end":{"line":134,"column":68}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"support") || alias1(depth0, "support", {"start":{"line":137,"column":59},"end":{"line":137,"column":66}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"support","hash":{},"data":data,"loc":{"start":{"line":137,"column":57},"end":{"line":137,"column":68}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"precision") || alias1(depth0, "precision", {"start":{"line":134,"column":91},"end":{"line":134,"column":100}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":134,"column":89},"end":{"line":134,"column":102}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"precision") || alias1(depth0, "precision", {"start":{"line":137,"column":91},"end":{"line":137,"column":100}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"precision","hash":{},"data":data,"loc":{"start":{"line":137,"column":89},"end":{"line":137,"column":102}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"recall") || alias1(depth0, "recall", {"start":{"line":134,"column":125},"end":{"line":134,"column":131}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"recall","hash":{},"data":data,"loc":{"start":{"line":134,"column":123},"end":{"line":134,"column":133}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"recall") || alias1(depth0, "recall", {"start":{"line":137,"column":125},"end":{"line":137,"column":131}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"recall","hash":{},"data":data,"loc":{"start":{"line":137,"column":123},"end":{"line":137,"column":133}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"f1") || alias1(depth0, "f1", {"start":{"line":134,"column":156},"end":{"line":134,"column":158}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"f1","hash":{},"data":data,"loc":{"start":{"line":134,"column":154},"end":{"line":134,"column":160}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"f1") || alias1(depth0, "f1", {"start":{"line":137,"column":156},"end":{"line":137,"column":158}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"f1","hash":{},"data":data,"loc":{"start":{"line":137,"column":154},"end":{"line":137,"column":160}}}) : helper)))
     + "</td><td class=\"num\">"
-    + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":134,"column":183},"end":{"line":134,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":134,"column":181},"end":{"line":134,"column":190}}}) : helper)))
+    + alias4((((helper = lookupProperty(helpers,"refF1") || alias1(depth0, "refF1", {"start":{"line":137,"column":183},"end":{"line":137,"column":188}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"refF1","hash":{},"data":data,"loc":{"start":{"line":137,"column":181},"end":{"line":137,"column":190}}}) : helper)))
     + "</td></tr>\n";
-},"47":function(container,depth0,helpers,partials,data) {
+},"49":function(container,depth0,helpers,partials,data) {
     return "<th scope=\"col\">"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</th>";
-},"48":function(container,depth0,helpers,partials,data) {
+},"50":function(container,depth0,helpers,partials,data) {
     var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
           return parent[propertyName];
@@ -524,11 +540,11 @@ export const templateSpecs = {
     };
 
   return "      <tr><th scope=\"row\">"
-    + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":142,"column":28},"end":{"line":142,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":142,"column":26},"end":{"line":142,"column":35}}}) : helper)))
+    + container.escapeExpression((((helper = lookupProperty(helpers,"label") || container.strict(depth0, "label", {"start":{"line":145,"column":28},"end":{"line":145,"column":33}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"label","hash":{},"data":data,"loc":{"start":{"line":145,"column":26},"end":{"line":145,"column":35}}}) : helper)))
     + "</th>"
-    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(49, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":142,"column":40},"end":{"line":142,"column":81}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"cells"),{"name":"each","hash":{},"fn":container.program(51, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":145,"column":40},"end":{"line":145,"column":81}}})) != null ? stack1 : "")
     + "</tr>\n";
-},"49":function(container,depth0,helpers,partials,data) {
+},"51":function(container,depth0,helpers,partials,data) {
     return "<td>"
     + container.escapeExpression(container.lambda(depth0, depth0))
     + "</td>";
@@ -609,13 +625,15 @@ export const templateSpecs = {
     + " · click a header to sort</div>\n  </div>\n  <table class=\"sortable columns\" id=\"columns\">\n    <thead><tr>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Column</button></th>\n      <th data-type=\"text\" scope=\"col\"><button type=\"button\">Test</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"Drift when the p-value is below it (p &lt;) or the test distance is at or above it (≥)\"><button type=\"button\">Threshold</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"The test statistic; for distance tests, the value compared with the threshold\"><button type=\"button\">Statistic</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\"><button type=\"button\">p-value</button></th>\n      <th data-type=\"number\" scope=\"col\" class=\"num\" title=\"A distance in [0, 1] comparable across columns (higher = more drift); the drift score is their mean\"><button type=\"button\">Score</button></th>\n      <th data-type=\"number\" scope=\"col\"><button type=\"button\">Verdict</button></th>\n      <th scope=\"col\">Reference vs current</th>\n    </tr></thead>\n    <tbody>\n"
     + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"columns"),{"name":"each","hash":{},"fn":container.program(22, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":55,"column":0},"end":{"line":66,"column":9}}})) != null ? stack1 : "")
     + "    </tbody>\n  </table>\n  <p class=\"note\">Each verdict follows its test: hypothesis tests drift when p &lt; threshold, distance tests when the distance ≥ threshold"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(27, data, 0),"inverse":container.program(28, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
-    + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(29, data, 0),"inverse":container.program(33, data, 0),"data":data,"loc":{"start":{"line":75,"column":0},"end":{"line":93,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"alarm"),{"name":"if","hash":{},"fn":container.program(28, data, 0),"inverse":container.program(29, data, 0),"data":data,"loc":{"start":{"line":69,"column":139},"end":{"line":69,"column":338}}})) != null ? stack1 : "")
+    + ".\n  <strong>Score</strong> is a distance in [0, 1] comparable across columns (when it is not the test's own distance, the method, e.g. KS distance or total variation, is shown under it); the drift score above is their mean.</p>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"shareDiffers"),{"name":"if","hash":{},"fn":container.program(30, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":71,"column":0},"end":{"line":73,"column":7}}})) != null ? stack1 : "")
+    + "</section>\n\n<section aria-labelledby=\"prediction-title\" id=\"prediction\">\n  <h2 id=\"prediction-title\">Prediction drift</h2>\n"
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"prediction"),{"name":"if","hash":{},"fn":container.program(31, data, 0),"inverse":container.program(35, data, 0),"data":data,"loc":{"start":{"line":78,"column":0},"end":{"line":96,"column":7}}})) != null ? stack1 : "")
     + "</section>\n"
-    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(34, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":95,"column":0},"end":{"line":148,"column":7}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"if").call(alias2,lookupProperty(depth0,"quality"),{"name":"if","hash":{},"fn":container.program(36, data, 0),"inverse":container.noop,"data":data,"loc":{"start":{"line":98,"column":0},"end":{"line":151,"column":7}}})) != null ? stack1 : "")
     + "</main>\n<footer>Generated by SentinelML · self-contained report: no network access needed.</footer>\n\u003Cscript>"
-    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":151,"column":11},"end":{"line":151,"column":24}} ), depth0)) != null ? stack1 : "")
+    + ((stack1 = alias5(alias1(lookupProperty(depth0,"assets"), "script", {"start":{"line":154,"column":11},"end":{"line":154,"column":24}} ), depth0)) != null ? stack1 : "")
     + "\u003C/script>\n</body>\n</html>\n";
 },"usePartial":true,"useData":true},
   index: {"0":function(container,depth0,helpers,partials,data) {

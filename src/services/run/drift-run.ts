@@ -23,7 +23,7 @@ import type { CategoricalColumn, Column, ColumnDigest } from '../../table/column
 import { assembleResult, planColumns, testNeedsInputOrder, type DriftOptions } from '../../drift/detect.ts';
 import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, probabilityColumns, REQUEST_ID } from '../../drift/log-columns.ts';
 import { readLabels, labelDirOf } from '../../io/log/labels.ts';
-import { assessPerformance, type PerformanceInput } from '../../drift/performance.ts';
+import type { PerformanceInput } from '../../drift/performance.ts';
 import { pickClassProba, type PredictionSide } from '../../drift/probabilities.ts';
 import { estimateWithCbpe } from '../../drift/estimate.ts';
 import { parseDuration } from '../../drift/duration.ts';
@@ -540,6 +540,8 @@ async function measurePerformance(
     }
   }
   if ((labels === null || labels.files.length === 0) && reference === null) return null;
+  // Loaded here, not at start-up: most runs have no labels (classification metrics, CBPE).
+  const { assessPerformance } = await import('../../drift/performance.ts');
   return assessPerformance({
     classes: quality.classes,
     current: cur,

@@ -14,6 +14,10 @@ export function cdfDistanceIntegral(u: PreparedNumeric, v: PreparedNumeric, p: 1
   const uv = u.uniqueValues, uc = u.uniqueCounts, vv = v.uniqueValues, vc = v.uniqueCounts;
   const nu = u.n, nv = v.n;
   const ku = uv.length, kv = vv.length;
+  // An infinity held twice in the pooled sample: scipy's element walk adds |ΔF|·(inf − inf) = NaN
+  // (Evidently's legacy share keeps ±inf; legacy-share.ts). The distinct-value walk would skip it.
+  const count = (x: number, vals: Float64Array, cnts: Float64Array): number => (vals[0] === x ? cnts[0] : 0) + (vals[vals.length - 1] === x && vals.length > 1 ? cnts[vals.length - 1] : 0);
+  if (count(-Infinity, uv, uc) + count(-Infinity, vv, vc) > 1 || count(Infinity, uv, uc) + count(Infinity, vv, vc) > 1) return NaN;
   let a = 0, b = 0;
   let i = 0, j = 0;
   let prev = Math.min(uv[0], vv[0]);
