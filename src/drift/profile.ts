@@ -249,7 +249,11 @@ export function profileDigest(d: ColumnDigest, type: ColumnType): SideProfile | 
       return { type, summary: { count: d.rows - d.missing, missing: d.missing, distinct }, data: null, wrongType: `has non-numeric values (${distinct} distinct labels)` };
     }
     const data = d.runs.values.length > 0 ? prepareNumericFromRuns(d.runs, { integerDtype: d.integerDtype }) : null;
-    return { type, summary: numericSummary(data, data?.n ?? 0, d.rows), data, wrongType: wrongTypeOf(d.invalid) };
+    const summary = numericSummary(data, data?.n ?? 0, d.rows);
+    // As profileColumn reports them (legacy-share.ts reads them).
+    if (d.negativeInfinity > 0) summary.negative_infinity = d.negativeInfinity;
+    if (d.positiveInfinity > 0) summary.positive_infinity = d.positiveInfinity;
+    return { type, summary, data, wrongType: wrongTypeOf(d.invalid) };
   }
   let dictionary: string[];
   let counts: Float64Array;

@@ -72,6 +72,9 @@ export type ColumnDigest =
       runs: SortedRuns;
       /** The distinct non-missing values in first-seen order (read as categorical), null when too many were seen. */
       firstSeen: Float64Array | null;
+      /** ±inf cells (counted in `missing`, absent from `runs`). */
+      negativeInfinity: number;
+      positiveInfinity: number;
     }
   | {
       kind: 'categorical';

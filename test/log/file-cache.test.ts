@@ -123,7 +123,8 @@ function assertRuns(inc: IncrementalRead, what: string): void {
 
 /** What a digest of the full read's column holds, computed from its rows (the oracle for the merged digests). */
 function digestOfColumn(col: Column, rows: number): ColumnDigest {
-  if (col.kind === 'numerical') return { kind: 'numerical', digest: true, rows, missing: col.missing, invalid: col.invalid, integerDtype: col.integerDtype, runs: sortedRunsOf(col.values), firstSeen: firstSeenOf(col.values) };
+  if (col.kind === 'numerical') return { kind: 'numerical', digest: true, rows, missing: col.missing, invalid: col.invalid, integerDtype: col.integerDtype, runs: sortedRunsOf(col.values), firstSeen: firstSeenOf(col.values),
+    negativeInfinity: col.values.filter((v) => v === -Infinity).length, positiveInfinity: col.values.filter((v) => v === Infinity).length };
   return { kind: 'categorical', digest: true, rows, missing: col.missing, dictionary: col.dictionary, counts: countCodes(col.codes, col.dictionary.length) };
 }
 

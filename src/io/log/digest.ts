@@ -26,6 +26,25 @@ export interface PartSummaries {
   runs: Map<string, SortedRuns>;
   /** Distinct non-missing values in first-seen order (`===`), null beyond `FIRST_SEEN_LIMIT`. */
   firstSeen: Map<string, Float64Array | null>;
+  /** [-inf, +inf] cells (not in the runs, which hold finite values; Evidently's legacy share counts them). */
+  infinities: Map<string, Infinities>;
+}
+
+export type Infinities = [negative: number, positive: number];
+
+export function emptySummaries(): PartSummaries {
+  return { runs: new Map(), firstSeen: new Map(), infinities: new Map() };
+}
+
+export function infinitiesOf(values: Float64Array): Infinities {
+  let neg = 0;
+  let pos = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === Infinity) pos++;
+    else if (v === -Infinity) neg++;
+  }
+  return [neg, pos];
 }
 
 /** Distinct non-NaN values of `values` in first-seen order, null once more than `limit` were seen. */
@@ -45,11 +64,12 @@ export function firstSeenOf(values: Float64Array, limit = FIRST_SEEN_LIMIT): Flo
 }
 
 export function summariesOfPart(part: LogFilePart): PartSummaries {
-  const out: PartSummaries = { runs: new Map(), firstSeen: new Map() };
+  const out = emptySummaries();
   for (const [name, c] of part.columns) {
     if (c.kind !== 'numerical') continue;
     out.runs.set(name, sortedRunsOf(c.values));
     out.firstSeen.set(name, firstSeenOf(c.values));
+    out.infinities.set(name, infinitiesOf(c.values));
   }
   return out;
 }
@@ -77,6 +97,7 @@ export function mergeDigests(parts: readonly LogFilePart[], summaries: readonly 
       let allInt = true;
       const lists: SortedRuns[] = [];
       let firstSeen: number[] | null = [];
+      const infinities: Infinities = [0, 0];
       for (let i = 0; i < parts.length; i++) {
         const p = parts[i];
         const c = p.columns.get(name);
@@ -90,8 +111,11 @@ export function mergeDigests(parts: readonly LogFilePart[], summaries: readonly 
         allInt &&= c.allInt;
         const runs = summaries[i]?.runs.get(name);
         const seen = summaries[i]?.firstSeen.get(name);
-        if (runs === undefined || seen === undefined) return null;
+        const inf = summaries[i]?.infinities.get(name);
+        if (runs === undefined || seen === undefined || inf === undefined) return null;
         lists.push(runs);
+        infinities[0] += inf[0];
+        infinities[1] += inf[1];
         if (firstSeen !== null && seen !== null) {
           for (const v of seen) if (!firstSeen.includes(v)) firstSeen.push(v);
           if (firstSeen.length > FIRST_SEEN_LIMIT) firstSeen = null;
@@ -106,6 +130,8 @@ export function mergeDigests(parts: readonly LogFilePart[], summaries: readonly 
         integerDtype: allInt && missing === 0 && invalid === 0,
         runs: mergeSortedRuns(lists),
         firstSeen: firstSeen === null ? null : Float64Array.from(firstSeen),
+        negativeInfinity: infinities[0],
+        positiveInfinity: infinities[1],
       });
       continue;
     }

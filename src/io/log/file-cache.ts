@@ -34,12 +34,12 @@ import { mergeSortedRuns, sortedRunsOf, type SortedRuns } from '../../stats/inde
 import type { ReadResult, SkippedEntry } from '../../table/csv.ts';
 import { isTextLabel } from '../../table/cells.ts';
 import { mergeParts, windowCoverage, windowPart, type LogFilePart, type PartColumn } from '../../table/parts.ts';
-import { firstSeenOf, mergeDigests, summariesOfPart, type PartSummaries } from './digest.ts';
+import { emptySummaries, firstSeenOf, infinitiesOf, mergeDigests, summariesOfPart, type PartSummaries } from './digest.ts';
 import { logFilesOf, readLog, readLogFilePart, requireTimeColumn, type ReadOptions } from './reader.ts';
 
 const FORMAT = 'SNTLLOG1';
 /** Bump when parsing or the entry layout changes: old entries then miss. */
-const VERSION = 3; // 2: counts per code of categorical columns; 3: first-seen values of numerical columns, slices
+const VERSION = 4; // 2: counts per code of categorical columns; 3: first-seen values of numerical columns, slices; 4: ±inf counts
 const DEFAULT_SLICE_ROWS = 16_384;
 const PREFIX = 'log-';
 const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
@@ -160,6 +160,8 @@ interface EntryColumn {
   runCounts?: ArrayRef;
   /** null: more distinct values than `FIRST_SEEN_LIMIT`. */
   firstSeen?: ArrayRef | null;
+  /** Numerical: [-inf, +inf] cells. */
+  infinities?: [number, number];
 }
 
 /** The JSON header of a cache entry: the part's counts (as `LogFilePart` has them) plus what identifies the entry. */
@@ -201,6 +203,7 @@ interface SliceColumn {
   runValues?: ArrayRef;
   runCounts?: ArrayRef;
   firstSeen?: ArrayRef | null;
+  infinities?: [number, number];
   /** Categorical: the file's codes in the slice's first-seen order (u32), and rows per slice code. */
   order?: ArrayRef;
   counts?: ArrayRef;
@@ -265,7 +268,7 @@ function encodeSlices(part: LogFilePart, sliceRows: number, blob: BlobBuilder): 
         if (!allInt) allInt = missing === 0 && (c.numCells === 0 || values.every(Number.isInteger));
         const runs = sortedRunsOf(values);
         const seen = firstSeenOf(values);
-        columns.push({ missing, allInt, runValues: blob.add(runs.values), runCounts: blob.add(runs.counts), firstSeen: seen === null ? null : blob.add(seen) });
+        columns.push({ missing, allInt, runValues: blob.add(runs.values), runCounts: blob.add(runs.counts), firstSeen: seen === null ? null : blob.add(seen), infinities: infinitiesOf(values) });
       } else {
         const missingCode = missingCodeOf(c.codes);
         const local = new Int32Array(c.dictionary.length).fill(-1);
@@ -309,7 +312,7 @@ function encodeEntry(key: string, part: LogFilePart, sums: PartSummaries, slicin
     if (c.kind === 'numerical') {
       const r = sums.runs.get(name)!;
       const seen = sums.firstSeen.get(name)!;
-      columns.push({ name, kind: c.kind, missing: c.missing, invalid: c.invalid, allInt: c.allInt, numCells: c.numCells, paddedNa: c.paddedNa, data: blob.add(c.values), runValues: blob.add(r.values), runCounts: blob.add(r.counts), firstSeen: seen === null ? null : blob.add(seen) });
+      columns.push({ name, kind: c.kind, missing: c.missing, invalid: c.invalid, allInt: c.allInt, numCells: c.numCells, paddedNa: c.paddedNa, data: blob.add(c.values), runValues: blob.add(r.values), runCounts: blob.add(r.counts), firstSeen: seen === null ? null : blob.add(seen), infinities: sums.infinities.get(name)! });
     } else {
       columns.push({ name, kind: c.kind, missing: c.missing, mixed: c.mixed, paddedNa: c.paddedNa, dictionary: c.dictionary, counts: blob.add(c.counts), data: blob.add(c.codes) });
     }
@@ -360,7 +363,7 @@ async function openEntry(dir: string, entry: string, key: string): Promise<Cache
 async function loadPart(c: CachedPart, withRows: boolean, withSummaries: boolean, withTimestamps: boolean): Promise<{ part: LogFilePart; sums: PartSummaries }> {
   const h = c.header;
   const columns = new Map<string, PartColumn>();
-  const sums: PartSummaries = { runs: new Map(), firstSeen: new Map() };
+  const sums: PartSummaries = emptySummaries();
   const read = async (r: ArrayRef): Promise<StoredArray> => (withRows ? c.blob.read(r) : new Float64Array(0));
   for (const col of h.columns) {
     if (col.kind === 'numerical') {
@@ -368,6 +371,7 @@ async function loadPart(c: CachedPart, withRows: boolean, withSummaries: boolean
       if (withSummaries) {
         sums.runs.set(col.name, { values: (await c.blob.read(col.runValues!)) as Float64Array, counts: (await c.blob.read(col.runCounts!)) as Float64Array });
         sums.firstSeen.set(col.name, col.firstSeen == null ? null : ((await c.blob.read(col.firstSeen)) as Float64Array));
+        sums.infinities.set(col.name, col.infinities!);
       }
       columns.set(col.name, { kind: 'numerical', values, missing: col.missing, invalid: col.invalid!, allInt: col.allInt!, numCells: col.numCells!, paddedNa: col.paddedNa });
     } else {
@@ -409,7 +413,7 @@ async function loadSlices(c: CachedPart, sinceMs: number | undefined, types: Dec
     const last = k === slices.length - 1;
     const coverage = windowCoverage({ rows: sl.rows, timestamps: null, hasTimestamps: true, minTs: sl.minTs ?? Infinity, maxTs: sl.maxTs ?? -Infinity, badTimestamps: sl.badTimestamps }, sinceMs);
     const withRows = coverage === 'some' || (coverage === 'all' && !digests);
-    const sums: PartSummaries = { runs: new Map(), firstSeen: new Map() };
+    const sums: PartSummaries = emptySummaries();
     const columns = new Map<string, PartColumn>();
     for (let j = 0; j < h.columns.length; j++) {
       const col = h.columns[j];
@@ -419,6 +423,7 @@ async function loadSlices(c: CachedPart, sinceMs: number | undefined, types: Dec
         if (coverage === 'all') {
           sums.runs.set(col.name, { values: (await c.blob.read(sc.runValues!)) as Float64Array, counts: (await c.blob.read(sc.runCounts!)) as Float64Array });
           sums.firstSeen.set(col.name, sc.firstSeen == null ? null : ((await c.blob.read(sc.firstSeen)) as Float64Array));
+          sums.infinities.set(col.name, sc.infinities!);
         }
         columns.set(col.name, { kind: 'numerical', values, missing: sc.missing, invalid: 0, allInt: sc.allInt!, numCells: col.numCells!, paddedNa: 0 });
         continue;
