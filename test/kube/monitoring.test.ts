@@ -1,3 +1,4 @@
+// @needs-tools: helm, etcd, kube-apiserver, kubelet, kubectl, node images, prometheus-operator images
 // The chart's alerts the way users meet them: through prometheus-operator, on the real single-node
 // cluster (test/support/kube-node.ts) with the monitoring stack of test/support/kube-monitoring.ts
 // (operator, Prometheus and Alertmanager in pods from images built here; the Prometheus selects by
