@@ -30,6 +30,7 @@ import { findTool } from '../support/kube-apiserver.ts';
 import { acquireLock, hostSnapshot, NODE_NAME, startKubeNode, type KubeNode } from '../support/kube-node.ts';
 import { startMonitoring, type Monitoring, type WebhookCall } from '../support/kube-monitoring.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -80,16 +81,6 @@ after(async () => {
   await node?.stop();
   if (node) assert.deepEqual(hostSnapshot(), hostBefore);
 }, { timeout: 120_000 });
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try { const v = await check(); if (v !== undefined) return v; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? `; last error: ${(last as Error).message}` : ''}`);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const getJson = async (args: string[]) => JSON.parse((await node.kubectl([...args, '-o', 'json'])).stdout);

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
 import { acquireLock, hostSnapshot, LOCK, NODE_NAME, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -224,16 +225,6 @@ function trickle(ns: string, svc: string, gapMs = 100) {
     acked, failures,
     async stop() { running = false; await loop; pf?.stop(); },
   };
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try { const v = await check(); if (v !== undefined) return v; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? `; last error: ${(last as Error).message}` : ''}`);
 }
 
 /** Runs the drift CronJob once (`kubectl create job --from=cronjob/...`); resolves to the job's final condition. */

@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { parseAllDocuments } from 'yaml';
 import { promOperatorCrdDir, toolDirs } from './kube-apiserver.ts';
 import { NODE_IP, type KubeNode } from './kube-node.ts';
+import { waitFor } from './wait.ts';
 
 export const MONITORING_NS = 'monitoring';
 /** What kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by (its release name). */
@@ -78,16 +79,6 @@ export interface Monitoring {
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
 const yamlObjects = (file: string): Obj[] => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS()).filter((o) => o && typeof o.kind === 'string');
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, diag?: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try { const v = await check(); if (v !== undefined) return v; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? `; last error: ${(last as Error).message}` : ''}${diag ? `\n${await diag().catch((e) => String(e))}` : ''}`);
-}
 
 /**
  * Installs the CRDs, the operator, Prometheus, Alertmanager and the webhook; resolves once Prometheus
