@@ -31,6 +31,7 @@ import { acquireLock, hostSnapshot, NODE_NAME, startKubeNode, type KubeNode } fr
 import { startMonitoring, type Monitoring, type WebhookCall } from '../support/kube-monitoring.ts';
 import { bundledCard, featureRowsFrom } from '../support/model.ts';
 import { waitFor } from '../support/wait.ts';
+import { runCronJobOnce } from '../support/kube-jobs.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -85,15 +86,7 @@ after(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const getJson = async (args: string[]) => JSON.parse((await node.kubectl([...args, '-o', 'json'])).stdout);
 
-/** Runs the drift CronJob once; resolves to the final condition and its time (ms). */
-async function runDriftJob(cronJob: string, name: string): Promise<{ state: 'Complete' | 'Failed'; at: number }> {
-  await node.kubectl(['create', 'job', '-n', NS, `--from=cronjob/${cronJob}`, name]);
-  return waitFor(`job ${name} finished`, 400_000, async () => {
-    const j = await getJson(['get', 'job', '-n', NS, name]);
-    const c = (j.status.conditions ?? []).find((x: any) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
-    return c ? { state: c.type, at: Date.parse(c.lastTransitionTime) } : undefined;
-  });
-}
+const runDriftJob = (cronJob: string, name: string) => runCronJobOnce(node, NS, cronJob, name);
 
 /** The first webhook notification (after `since`) carrying an alert of `name` in `status` that passes `match`. */
 function notified(name: string, status: 'firing' | 'resolved', since: number, match: (a: WebhookCall['body']['alerts'][number]) => boolean = () => true) {

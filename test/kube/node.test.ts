@@ -16,6 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { findTool, promOperatorCrdDir } from '../support/kube-apiserver.ts';
 import { acquireLock, hostSnapshot, LOCK, NODE_NAME, STATE, startKubeNode, SYSCTLS, type KubeNode, type State } from '../support/kube-node.ts';
 import { waitFor } from '../support/wait.ts';
+import { runCronJobOnce } from '../support/kube-jobs.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHART = join(REPO, 'charts', 'sentinelml');
@@ -227,15 +228,7 @@ function trickle(ns: string, svc: string, gapMs = 100) {
   };
 }
 
-/** Runs the drift CronJob once (`kubectl create job --from=cronjob/...`); resolves to the job's final condition. */
-async function runDriftJob(ns: string, cronJob: string, name: string): Promise<'Complete' | 'Failed'> {
-  await node.kubectl(['create', 'job', '-n', ns, `--from=cronjob/${cronJob}`, name]);
-  return waitFor(`job ${name} finished`, 400_000, async () => {
-    const j = JSON.parse((await node.kubectl(['get', 'job', '-n', ns, name, '-o', 'json'])).stdout);
-    const c = (j.status.conditions ?? []).find((x: any) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
-    return c?.type;
-  });
-}
+const runDriftJob = async (ns: string, cronJob: string, name: string) => (await runCronJobOnce(node, ns, cronJob, name)).state;
 
 async function jobLogs(ns: string, job: string): Promise<string> {
   return (await node.kubectl(['logs', '-n', ns, `job/${job}`, '--tail=30'], { check: false })).stdout;
