@@ -224,8 +224,7 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     return { drift: { ...drift, threshold, drift_detected: decide(test, drift.stattest_score!, threshold), alarm: info }, fresh, nullSample: null };
   };
   /** Verdict by the rank rule: resampled p ≤ a, i.e. evidence strictly above the K-th largest null value. */
-  const byRank = (sample: number[], extra: Partial<AlarmColumn> & { method: string }, floorE?: number): CalibrationOutcome => {
-    const nullE = rankThreshold(sample, a);
+  const byRank = (sample: number[], extra: Partial<AlarmColumn> & { method: string }, floorE?: number, nullE = rankThreshold(sample, a)): CalibrationOutcome => {
     const p = resampledPValue(sample, observed);
     const thresholdE = floorE === undefined ? nullE : Math.max(floorE, nullE);
     const chunkVerdict = floorE === undefined || decide(test, drift.stattest_score!, thresholdFromEvidence(test, floorE));
@@ -290,7 +289,7 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
       null_threshold: thresholdFromEvidence(test, nullE),
       binding: spread.upper >= nullE ? 'chunks' : 'null',
       ...(mismatch !== undefined ? { note: mismatch } : {}),
-    }, spread.upper);
+    }, spread.upper, nullE);
     out.drift.alarm!.calibration = { n: spread.n, mean: spread.mean, std: spread.std };
     return out;
   } catch (err) {
@@ -340,10 +339,8 @@ export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions
       const test = getStatTest(c.stattest);
       let threshold = cutoff;
       if (test.decision === 'distance') {
-        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff ⇔ e above the (j+1)-th largest null value
-        const sample = (nullSamples.get(c.name) ?? []).filter(Number.isFinite).sort((a, b) => b - a);
-        const j = Math.floor(cutoff * (sample.length + 1) - 1 + 1e-9);
-        threshold = j < 0 ? Infinity : j >= sample.length ? -Infinity : sample[j];
+        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff: the rank rule at the cutoff
+        threshold = rankThreshold(nullSamples.get(c.name) ?? [], cutoff);
       }
       out[i] = { ...c, threshold, drift_detected: res.reject[k], alarm: { ...c.alarm!, adjusted_p_value: res.adjusted[k], method: `${c.alarm!.method} (m=${res.m}, α=${alpha})` } };
     });
