@@ -71,7 +71,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   const maxAgeMs = opts.maxAgeMs ?? 60 * 60 * 1000;
   const now = opts.now ?? (() => new Date());
-  const header = stringify([opts.columns]);
+  const headerBytes = Buffer.from(stringify([opts.columns]), 'utf8');
 
   let fh: FileHandle | undefined;
   let path: string | undefined;
@@ -106,7 +106,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
       }
     }
     try {
-      writeAll(handle, header);
+      writeAll(handle, headerBytes);
       await handle.sync();
       const st = await handle.stat();
       identity = { dev: st.dev, ino: st.ino };
@@ -126,7 +126,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
     fh = handle;
     path = candidate;
     openedAt = started.getTime();
-    bytes = Buffer.byteLength(header);
+    bytes = headerBytes.length;
     committed = 0;
     stale = false;
   }
@@ -159,7 +159,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   async function flush(): Promise<void> {
     flushing = true;
     while (pendingWaiters.length > 0) {
-      const text = pendingText.join('');
+      // Encoded once: the same bytes are written, counted for rotation and counted as committed.
+      const data = Buffer.from(pendingText.join(''), 'utf8');
       const rows = pendingRows;
       const waiters = pendingWaiters;
       pendingText = [];
@@ -174,8 +175,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
         // Twice at most: a second lost name in a row means someone keeps deleting the directory.
         for (let attempt = 0; ; attempt++) {
           if (!fh) await openNewFile();
-          writeAll(fh!, text);
-          bytes += Buffer.byteLength(text);
+          writeAll(fh!, data);
+          bytes += data.length;
           await fh!.datasync();
           const lost = lostName();
           if (lost === null) break;
@@ -184,7 +185,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
           await abandonFile(false);
           if (attempt >= 1) throw new Error(`${lost} while rows were written`);
         }
-        committed += Buffer.byteLength(text);
+        committed += data.length;
         opts.onFlush?.(Number(process.hrtime.bigint() - t0) / 1e9, rows);
         for (const w of waiters) w.resolve();
       } catch (cause) {
@@ -233,8 +234,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
 }
 
 /** Synchronous: a write into the page cache costs less than a trip to the thread pool and back. */
-function writeAll(fh: FileHandle, text: string): void {
-  const buf = Buffer.from(text, 'utf8');
+function writeAll(fh: FileHandle, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) {
     const bytesWritten = writeSync(fh.fd, buf, off, buf.length - off);
