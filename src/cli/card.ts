@@ -14,7 +14,7 @@ import { boundaryRows, checkCardAgainstGraph, chooseOutputs, classesFromProbe, d
 import { loadOnnxModel, openOnnxGraph, type FeatureRow, type OnnxGraph } from '../io/model/onnx.ts';
 import { createValidator } from '../io/model/validate.ts';
 import type { ColumnType } from '../table/columns.ts';
-import { EXIT_FAILURE, EXIT_USAGE, exitCodeOf, parseFlags, type Command } from './command.ts';
+import { EXIT_FAILURE, EXIT_USAGE, parseFlags, reportFailure, type Command } from './command.ts';
 import { parsePositiveInt } from './flags.ts';
 
 const HELP = `usage: sentinel card init --model FILE.onnx --reference FILE.csv [options]
@@ -262,7 +262,6 @@ export const cardCommand: Command = async (argv) => {
       for (const p of err.problems) process.stderr.write(`sentinel card ${sub}: ${p}\n`);
       return EXIT_FAILURE;
     }
-    process.stderr.write(`sentinel card ${sub}: ${(err as Error).message.split('\n')[0]}\n`);
-    return exitCodeOf(err);
+    return reportFailure(`card ${sub}`, err);
   }
 };

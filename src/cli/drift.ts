@@ -9,7 +9,7 @@ import { InputError, SentinelError, UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { cbpeChunkingProblem, runDriftJob, type DriftJobOptions, type DriftJobOutcome, type DriftProgress } from '../services/run/drift-run.ts';
 import type { CbpeChunking, ColumnDrift, DriftResult } from '../drift/result.ts';
-import { EXIT_USAGE, exitCodeOf, isUsageError, reportFailure, type Command } from './command.ts';
+import { EXIT_USAGE, isUsageError, messageOf, reportFailure, type Command } from './command.ts';
 import { alarmOptionsProblem, type AlarmMode, type AlarmOptions } from '../drift/alarms.ts';
 import { describeProblems, driftOptionsFromSpec, parseMonitorRef, validateMonitorSpec } from '../services/k8s/spec.ts';
 
@@ -392,12 +392,9 @@ export const driftCommand: Command = async (argv, env) => {
     process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
     return 0;
   } catch (err) {
-    const message = err instanceof SentinelError || err instanceof Error ? err.message : String(err);
-    const usage = isUsageError(err);
     const unreadable = err instanceof SentinelError && err.code === 'monitor_unreadable';
-    if (!usage && !unreadable) await publishStatus(target, config, logger, { failure: { message: message.split('\n')[0] } });
-    process.stderr.write(`sentinel drift: ${message.split('\n')[0]}\n`);
-    return exitCodeOf(err);
+    if (!isUsageError(err) && !unreadable) await publishStatus(target, config, logger, { failure: { message: messageOf(err) } });
+    return reportFailure('drift', err);
   }
 };
 
