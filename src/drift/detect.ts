@@ -1,7 +1,7 @@
 /**
  * Drift detection: per-column stattest (Evidently's default selection or the user's), a comparable
  * [0, 1] distance per column, chart data, and the dataset-level verdict. Pure: no I/O, no threads.
- * `runDriftJob` (job.ts) spreads `detectColumnDrift` over worker threads and calls `assembleResult`.
+ * `runDriftJob` (services/run/drift-run.ts) spreads `detectColumnDrift` over worker threads and calls `assembleResult`.
  */
 
 import type { ColumnDrift, Distribution, DriftResult } from './result.ts';
