@@ -12,6 +12,7 @@ import { LOG_UTILITY_COLUMNS, PREDICTION_COLUMN } from './log-columns.ts';
 import { legacyShareVerdict } from './legacy-share.ts';
 import { DEFAULT_STATTESTS, getStatTest, ksStatisticOf, resolveStatTest, selectStatTestFor } from '../stats/index.ts';
 import { StatTestError, type FeatureKind, type PreparedCategorical, type PreparedNumeric, type StatTest } from '../stats/index.ts';
+import { histogramOf } from '../stats/binning.ts';
 
 export interface DriftOptions {
   /** Stattest for every column (Evidently `method`); default: Evidently's per-column selection. */
@@ -180,18 +181,6 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-/** Number of elements < v in an ascending array. */
-function lowerBound(a: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m] < v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
 /** Total variation distance ½ Σ |p_ref − p_cur| over the union of categories. */
 export function totalVariation(a: PreparedCategorical, b: PreparedCategorical): number {
   let s = 0;
@@ -206,7 +195,6 @@ export function distributionOf(ref: SideProfile, cur: SideProfile, opts: DriftOp
   const curSample = sampleOf(cur);
   if (refSample === null || curSample === null) return null;
   if (ref.type === 'numerical') {
-    // From the distinct values and their counts: O(distinct), and no sorted array written out.
     const r = refSample as PreparedNumeric;
     const c = curSample as PreparedNumeric;
     const lo = Math.min(r.uniqueValues[0], c.uniqueValues[0]);
@@ -214,18 +202,9 @@ export function distributionOf(ref: SideProfile, cur: SideProfile, opts: DriftOp
     const bins = lo === hi ? 1 : (opts.chartBins ?? DEFAULT_CHART_BINS);
     const edges: number[] = [];
     for (let k = 0; k <= bins; k++) edges.push(k === bins ? hi : lo + ((hi - lo) * k) / bins);
-    const hist = (s: PreparedNumeric): number[] => {
-      const out: number[] = [];
-      let at = 0;
-      for (let k = 1; k <= bins; k++) {
-        // numpy convention: bins are [e_k, e_k+1), the last one closed.
-        const upto = k === bins ? s.uniqueValues.length : lowerBound(s.uniqueValues, edges[k]);
-        let count = 0;
-        for (; at < upto; at++) count += s.uniqueCounts[at];
-        out.push(count);
-      }
-      return out;
-    };
+    // numpy convention (bins [e_k, e_k+1), the last one closed), from the distinct values and their counts.
+    const shared = Float64Array.from(edges);
+    const hist = (s: PreparedNumeric): number[] => Array.from(histogramOf(s, shared));
     return { kind: 'histogram', edges, reference: hist(r), current: hist(c) };
   }
   const rc = (refSample as PreparedCategorical).counts;
