@@ -310,7 +310,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
       // A text column, or a numerical column tested as categorical with too many first-seen values: rows after all.
       log?.debug({ event: 'log_file_cache_rows_merged' }, 'log-file cache: the digests cannot serve this run; merging rows');
       await incremental!.finish(false);
-      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, deferWrites: true }, logCache, logPlan!);
+      const inc = await readLogIncremental(opts.current, { sinceMs, types: currentTypes, keepNames, onProgress: onCurrentProgress, deferWrites: true }, logCache, logPlan!);
       incremental = inc;
       current = inc.result;
       runsOf = inc.runs;
