@@ -10,7 +10,7 @@
 import { chunksByCount, chunksByPeriod, chunksBySize } from '../stats/calibrate.ts';
 import { CBPE_METRICS, estimateChunk, fitCbpe, realizedMetric, type CbpeModel } from '../stats/cbpe.ts';
 import type { ClassificationMetrics } from '../stats/classification.ts';
-import type { Outputs } from './probabilities.ts';
+import { gatherRows, type Outputs } from './probabilities.ts';
 import type { CbpeChunk, CbpeChunking, EstimatedPerformance } from './result.ts';
 
 /** Reference chunk size for a window of `windowRows`: within [reference/10, reference/2]. */
@@ -46,16 +46,6 @@ export function chunkRows(chunking: CbpeChunking, n: number, timestampsInOrder: 
   if (chunking.method === 'number') return chunksByCount(n, chunking.number!).map((r) => [r.start, r.end]);
   if (timestampsInOrder === null) throw new RangeError('period chunks need timestamps');
   return chunksByPeriod(timestampsInOrder, chunking.periodMs!).map((r) => [r.start, r.end]);
-}
-
-function gather(outputs: Outputs, rows: readonly number[], k: number): { proba: Float64Array; yPred: Int32Array } {
-  const proba = new Float64Array(rows.length * k);
-  const yPred = new Int32Array(rows.length);
-  rows.forEach((i, j) => {
-    yPred[j] = outputs.predicted[i];
-    for (let c = 0; c < k; c++) proba[j * k + c] = outputs.proba![i * k + c];
-  });
-  return { proba, yPred };
 }
 
 function record(est: ReturnType<typeof estimateChunk>, realizedOf: (m: string) => number | null): EstimatedPerformance['metrics'] {
@@ -103,7 +93,7 @@ export function estimateWithCbpe(input: CbpeInput): Estimated {
   const refData = { k, proba: ref.outputs.proba, yPred: ref.outputs.predicted, yTrue: ref.yTrue };
   const chunkSize = cbpeChunkSize(ref.yTrue.length, keep.length);
   const model = fitCbpe(refData, chunkSize);
-  const est = estimateChunk(model, { k, ...gather(cur, keep, k) });
+  const est = estimateChunk(model, { k, ...gatherRows(cur, keep, k) });
   // Realized values in NannyML's definitions (binary F1 = the positive class's), from the labelled rows.
   const realizedOf = (m: string): number | null => {
     if (realized === null) return null;
@@ -164,10 +154,10 @@ function estimateChunks(
   const ranges = chunkRows(chunking, rows.length, curTimesSorted);
   const chunks = ranges.map(([a, b], index): CbpeChunk => {
     const chunkRowsIdx = rows.slice(a, b);
-    const data = gather(d.cur, chunkRowsIdx, k);
+    const data = gatherRows(d.cur, chunkRowsIdx, k);
     const est = estimateChunk(model, { k, ...data });
     const labelled = d.labelOfRow === null ? [] : chunkRowsIdx.filter((i) => d.labelOfRow![i] >= 0);
-    const realizedData = labelled.length === 0 ? null : { k, ...gather(d.cur, labelled, k), yTrue: Int32Array.from(labelled, (i) => d.labelOfRow![i]) };
+    const realizedData = labelled.length === 0 ? null : { k, ...gatherRows(d.cur, labelled, k), yTrue: Int32Array.from(labelled, (i) => d.labelOfRow![i]) };
     let from = Infinity;
     let to = -Infinity;
     if (curTimesSorted !== null) {

@@ -6,7 +6,7 @@
 
 import { classificationMetrics, type ClassificationMetrics } from '../stats/classification.ts';
 import { missingCodeOf, type CategoricalColumn } from '../table/columns.ts';
-import { outputsOf, rowsWithoutProbabilities, type Outputs, type PredictionSide } from './probabilities.ts';
+import { classIndices, gatherRows, outputsOf, rowsWithoutProbabilities, type Outputs, type PredictionSide } from './probabilities.ts';
 import type { CbpeInput } from './estimate.ts';
 import type { CbpeChunking, EstimatedPerformance, PerformanceSection } from './result.ts';
 
@@ -106,25 +106,11 @@ export function probabilityGap(rows: ArrayLike<number>, outputs: Outputs, classe
 /** Metrics of the selected rows; ROC AUC and log loss only when every row has its probabilities. */
 export function metricsOfRows(rows: ArrayLike<number>, yTrue: ArrayLike<number>, outputs: Outputs, classes: readonly string[]): ClassificationMetrics {
   const k = classes.length;
-  const m = rows.length;
-  const yPred = new Int32Array(m);
-  const proba = outputs.proba === null || rowsWithoutProbabilities(outputs, rows, k) > 0 ? null : new Float64Array(m * k);
-  for (let j = 0; j < m; j++) {
-    const i = rows[j];
-    yPred[j] = outputs.predicted[i];
-    if (proba !== null) for (let c = 0; c < k; c++) proba[j * k + c] = outputs.proba![i * k + c];
+  if (outputs.proba === null || rowsWithoutProbabilities(outputs, rows, k) > 0) {
+    return classificationMetrics(yTrue, Int32Array.from(rows as ArrayLike<number>, (i) => outputs.predicted[i]), null, classes);
   }
+  const { yPred, proba } = gatherRows(outputs, rows, k);
   return classificationMetrics(yTrue, yPred, proba, classes);
-}
-
-/** Class indices of a target column (reference labels); −1 for a missing or unknown value. */
-export function classIndices(col: CategoricalColumn, classes: readonly string[]): Int32Array {
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const missing = missingCodeOf(col.codes);
-  const dictIndex = col.dictionary.map((d) => index.get(d) ?? -1);
-  const out = new Int32Array(col.codes.length);
-  for (let i = 0; i < out.length; i++) out[i] = col.codes[i] === missing ? -1 : dictIndex[col.codes[i]];
-  return out;
 }
 
 export interface PerformanceInput {

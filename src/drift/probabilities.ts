@@ -47,16 +47,21 @@ export function pickClassProba(columns: ReadonlyMap<string, { kind: string }>, c
 
 const valid = (p: number): boolean => p >= 0 && p <= 1;
 
+/** Class indices of a categorical column (predictions, or reference labels); −1 for a missing or unknown value. */
+export function classIndices(col: CategoricalColumn, classes: readonly string[]): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const missing = missingCodeOf(col.codes);
+  const dictIndex = col.dictionary.map((d) => index.get(d) ?? -1);
+  const out = new Int32Array(col.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = col.codes[i] === missing ? -1 : dictIndex[col.codes[i]];
+  return out;
+}
+
 /** Class indices and probabilities of one side (see the module comment for the rules). */
 export function outputsOf(side: PredictionSide, classes: readonly string[]): Outputs {
   const k = classes.length;
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const { codes, dictionary } = side.predictions;
-  const missing = missingCodeOf(codes);
-  const dictIndex = dictionary.map((d) => index.get(d) ?? -1);
-  const n = codes.length;
-  const predicted = new Int32Array(n);
-  for (let i = 0; i < n; i++) predicted[i] = codes[i] === missing ? -1 : dictIndex[codes[i]];
+  const predicted = classIndices(side.predictions, classes);
+  const n = predicted.length;
   const cols = side.classProba ?? null;
   if (cols !== null && cols.length === k) {
     const proba = new Float64Array(k * n);
@@ -101,4 +106,16 @@ export function rowsWithoutProbabilities(outputs: Outputs, rows: ArrayLike<numbe
   let m = 0;
   for (let j = 0; j < rows.length; j++) if (Number.isNaN(outputs.proba[rows[j] * k])) m++;
   return m;
+}
+
+/** The predicted classes and probability rows (row-major, k per row) of the selected rows; proba must be known. */
+export function gatherRows(outputs: Outputs, rows: ArrayLike<number>, k: number): { proba: Float64Array; yPred: Int32Array } {
+  const proba = new Float64Array(rows.length * k);
+  const yPred = new Int32Array(rows.length);
+  for (let j = 0; j < rows.length; j++) {
+    const i = rows[j];
+    yPred[j] = outputs.predicted[i];
+    for (let c = 0; c < k; c++) proba[j * k + c] = outputs.proba![i * k + c];
+  }
+  return { proba, yPred };
 }
