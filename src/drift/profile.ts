@@ -7,7 +7,7 @@
 import { CodeBuilder, isDigest, MISSING_CODE, missingCodeOf, type CategoricalColumn, type CodeArray, type Column, type ColumnDigest, type NumericColumn } from '../table/columns.ts';
 import type { ColumnSummary } from './result.ts';
 import type { ColumnType } from '../table/columns.ts';
-import { prepareNumeric, prepareNumericFromRuns, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
+import { distinctOfRuns, prepareNumeric, prepareNumericFromRuns, type PreparedCategorical, type PreparedNumeric, type SortedRuns } from '../stats/index.ts';
 
 /** Evidently 0.7 `INTEGER_CARDINALITY_LIMIT`: an int column with at most this many distinct values is categorical. */
 export const INTEGER_CARDINALITY_LIMIT = 10;
@@ -35,11 +35,17 @@ export function inferColumnType(col: Column | ColumnDigest): InferredType {
     if (col.integerDtype && distinctNumbers(col.values, INTEGER_CARDINALITY_LIMIT) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
     return { type: 'numerical', text: false };
   }
-  // Only True/False (the reader canonicalises pandas' spellings) and no missing cell: pandas' bool
-  // dtype, which Evidently types categorical whatever the number of rows.
-  if (col.missing === 0 && col.dictionary.length > 0 && col.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
+  if (isBoolDtype(col.missing, col.dictionary)) return { type: 'categorical', text: false };
   const count = col.codes.length - col.missing;
   return { type: 'categorical', text: countDistinct(col) > count * 0.5 };
+}
+
+/**
+ * Only True/False (the reader canonicalises pandas' spellings) and no missing cell: pandas' bool
+ * dtype, which Evidently types categorical whatever the number of rows.
+ */
+function isBoolDtype(missing: number, dictionary: readonly string[]): boolean {
+  return missing === 0 && dictionary.length > 0 && dictionary.every((l) => l === 'True' || l === 'False');
 }
 
 /** `inferColumnType` on a digest: the same decisions from distinct values and counts. */
@@ -49,15 +55,8 @@ function inferDigestType(d: ColumnDigest): InferredType {
     if (d.integerDtype && distinctOfRuns(d.runs) <= INTEGER_CARDINALITY_LIMIT) return { type: 'categorical', text: false };
     return { type: 'numerical', text: false };
   }
-  if (d.missing === 0 && d.dictionary.length > 0 && d.dictionary.every((l) => l === 'True' || l === 'False')) return { type: 'categorical', text: false };
+  if (isBoolDtype(d.missing, d.dictionary)) return { type: 'categorical', text: false };
   return { type: 'categorical', text: d.counts.reduce((n, c) => n + (c > 0 ? 1 : 0), 0) > (d.rows - d.missing) * 0.5 };
-}
-
-/** Distinct values of runs as `===` tells them (-0 and +0 one value). */
-function distinctOfRuns(runs: SortedRuns): number {
-  let d = 0;
-  for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) d++;
-  return d;
 }
 
 function distinctNumbers(values: Float64Array, limit: number): number {

@@ -10,7 +10,7 @@ export { StatTestError } from './types.ts';
 export { ksStatistic, ksStatisticOf } from './tests/ks.ts';
 export { getStatTest, resolveStatTest, listStatTests, selectStatTest, selectStatTestFor, DEFAULT_STATTESTS, UNSUPPORTED_EVIDENTLY_TESTS } from './registry.ts';
 export type { SelectionInput } from './registry.ts';
-export { cleanCategorical, cleanNumeric, orderedValues, prepareSample, prepareNumeric, prepareNumericFromRuns, prepareCategorical, sortedRunsOf, mergeSortedRuns, momentsOfCounts } from './sample.ts';
+export { cleanCategorical, cleanNumeric, distinctOfRuns, orderedValues, prepareSample, prepareNumeric, prepareNumericFromRuns, prepareCategorical, sortedRunsOf, mergeSortedRuns, momentsOfCounts } from './sample.ts';
 export type { PrepareOptions, SortedRuns } from './sample.ts';
 export { bonferroni, benjaminiHochberg, adjustPValues } from './multitest.ts';
 export type { MultipleTestingMethod, MultipleTestingResult } from './multitest.ts';

@@ -216,10 +216,16 @@ export function momentsOfCounts(values: Float64Array, counts: Float64Array, n: n
   return { mean, std };
 }
 
+/** Number of distinct values of runs as `===` tells them (-0 and +0 are one). */
+export function distinctOfRuns(runs: SortedRuns): number {
+  let d = 0;
+  for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) d++;
+  return d;
+}
+
 /** Distinct values (=== : -0 and +0 are one, the first one's sign kept) and their counts, from runs. */
 function uniqueOfRuns(runs: SortedRuns): { uniqueValues: Float64Array; uniqueCounts: Float64Array } {
-  let nu = 0;
-  for (let r = 0; r < runs.values.length; r++) if (r === 0 || runs.values[r] !== runs.values[r - 1]) nu++;
+  const nu = distinctOfRuns(runs);
   const uniqueValues = new Float64Array(nu);
   const uniqueCounts = new Float64Array(nu);
   let k = -1;
