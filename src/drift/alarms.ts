@@ -6,8 +6,8 @@
  * - `chunks`: NannyML-style thresholds from the reference's own variability (chunk vs rest), never
  *   below the bootstrap null's level-α/m threshold at the window's size (`chunkFloor`).
  * - `bootstrap` / `permutation`: the rank rule of the resampled null at level α/m.
- * - `bonferroni` / `bh`: multiple-testing control over the columns' p-values (distance tests get a
- *   bootstrap p-value).
+ * - `bonferroni` / `bh`: multiple-testing control over the columns' resampled p-values (every
+ *   test's evidence against the same cached null as `bootstrap`; never the asymptotic p-values).
  * In every mode but `evidently` the dataset verdict is "at least one column drifted"; every column's
  * false-alarm level is α/m (or its p-values corrected), which bounds the run's by α (see
  * `datasetBound`), except `chunks` with `chunkFloor: 'none'` (NannyML's plain thresholds).
@@ -165,7 +165,7 @@ export interface CalibrationOutcome {
   drift: ColumnDrift;
   /** New calibration samples to cache (key → values). */
   fresh: Map<string, number[]>;
-  /** The null sample of a distance column in a multiple-testing mode (for its threshold after correction). */
+  /** The null sample of a column in a multiple-testing mode (for its threshold after correction). */
   nullSample: number[] | null;
 }
 
@@ -238,14 +238,17 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
   const rankWords = (n: number, where: string): string => `rank rule at α/m=${fmtQ(alpha)}/${m}: evidence above the ${ordinal(Math.floor(a * (n + 1) + 1e-9))} of ${n} ${where}`;
   try {
     if (mode === 'bonferroni' || mode === 'bh') {
-      if (test.decision === 'p_value') {
-        return { drift: { ...drift, alarm: { ...base, method: `${test.name} p-value, ${mode} over the columns`, p_value: drift.stattest_score } }, fresh, nullSample: null };
-      }
+      // Every test gets the resampled p-value of its evidence, p-value tests included: their own
+      // p-values are asymptotic (χ², normal) and far too small in the tail the correction uses
+      // (α/m) when expected counts are small — one row of a category the reference never saw is a
+      // 0.16 % event for χ²₁ but ~9 % under the resampled null at 100 rows (docs/drift.md).
       // The smallest resampled p-value is 1/(B + 1): B < m/α could never reach Bonferroni's α/m
       // (nor BH's first cutoff), so B is raised to at least ⌈m/α⌉.
       const sample = bootstrap(Math.max(alarm.resamples ?? DEFAULT_RESAMPLES, Math.ceil(m / alpha)));
-      const p = resampledPValue(sample, observed);
-      return { drift: { ...drift, alarm: { ...base, method: `${nullMethod} p-value (${sample.length} ${nullMethod === 'subsample' ? `reference splits at n=${bucket}` : `resamples at n=${bucket}`}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
+      // no evidence (NaN p-value): no sign of drift
+      const p = Number.isNaN(observed) ? 1 : resampledPValue(sample, observed);
+      const of = test.decision === 'p_value' ? ` of ${test.name}'s −log10 p` : '';
+      return { drift: { ...drift, alarm: { ...base, method: `${nullMethod} p-value${of} (${sample.length} ${nullMethod === 'subsample' ? `reference splits at n=${bucket}` : `resamples at n=${bucket}`}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
     }
     if (mode === 'bootstrap' || mode === 'permutation') {
       const sample =
@@ -321,9 +324,11 @@ function summary(values: number[]): { n: number; mean: number; std: number } {
 /**
  * Multiple-testing modes, over all columns at once: each group of columns in `bonferroni` (or `bh`)
  * mode is corrected together (m = the group's columns with a p-value); a column drifts when its
- * adjusted p-value ≤ α. `threshold` becomes the p-value cutoff actually applied (Bonferroni α/m;
- * BH α·k/m with k the number of rejections, α/m when none) — for a distance test, the distance whose
- * bootstrap p-value equals that cutoff. `nullSamples` are the distance columns' bootstrap samples.
+ * adjusted (resampled) p-value ≤ α. The cutoff applied is Bonferroni α/m, or BH α·k/m with k the
+ * number of rejections (α/m when none); `threshold` is that cutoff on the test's own scale: the
+ * evidence whose resampled p-value reaches it (rank rule), written as a distance or as the test's
+ * p-value. `nullSamples` are the columns' resampled null samples (`CalibrationOutcome.nullSample`);
+ * a column without one keeps the cutoff itself.
  */
 export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions, nullSamples: ReadonlyMap<string, number[]>): ColumnDrift[] {
   const alpha = alarm.alpha ?? DEFAULT_ALPHA;
@@ -338,9 +343,11 @@ export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions
       const c = out[i];
       const test = getStatTest(c.stattest);
       let threshold = cutoff;
-      if (test.decision === 'distance') {
-        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff: the rank rule at the cutoff
-        threshold = rankThreshold(nullSamples.get(c.name) ?? [], cutoff);
+      const sample = nullSamples.get(c.name);
+      if (sample !== undefined) {
+        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff: the rank rule at the cutoff, written on
+        // the test's own scale (a distance, or the p-value 10^(−e) of a p-value test)
+        threshold = thresholdFromEvidence(test, rankThreshold(sample, cutoff));
       }
       out[i] = { ...c, threshold, drift_detected: res.reject[k], alarm: { ...c.alarm!, adjusted_p_value: res.adjusted[k], method: `${c.alarm!.method} (m=${res.m}, α=${alpha})` } };
     });

@@ -91,24 +91,59 @@ test('bootstrap mode: rank-rule thresholds, any-column dataset rule, calibration
   assert.equal(s.result.dataset_drift, true);
 });
 
-test('bonferroni / bh on p-value tests (reference ≤ 1000 rows): corrected p-values and the applied cutoff', async () => {
+test('bonferroni / bh on p-value tests (reference ≤ 1000 rows): resampled p-values of their evidence, corrected, and the applied cutoff', async () => {
   const dir = tmp();
   const { ref, cur } = writePair(dir, 800, 600, 0.2);
   for (const mode of ['bonferroni', 'bh'] as const) {
     const { result } = await runDriftJob({ reference: ref, current: cur, out: join(dir, mode), workers: 0, save: false, alarm: { mode } });
-    const p = result.columns.map((c) => c.p_value!);
     assert.deepEqual(result.columns.map((c) => c.stattest), ['ks', 'ks', 'chisquare']);
+    const p = result.columns.map((c) => c.alarm!.p_value!);
     const expected = mode === 'bonferroni' ? bonferroni(p, 0.05) : benjaminiHochberg(p, 0.05);
     result.columns.forEach((c, i) => {
-      assert.equal(c.alarm?.p_value, c.p_value);
+      // 600 rows against 800: above a quarter of the reference, so the bootstrap null (B = 500)
+      assert.match(c.alarm!.method, new RegExp(`^bootstrap p-value of ${c.stattest}'s −log10 p \\(500 resamples at n=600\\), ${mode} over the columns \\(m=3, α=0\\.05\\)$`));
+      assert.ok(p[i] >= 1 / 501 && p[i] <= 1, `${c.name}: resampled p = ${p[i]}`);
+      assert.notEqual(p[i], c.p_value, `${c.name}: not the test's own p-value`);
       assert.equal(c.alarm?.adjusted_p_value, expected.adjusted[i]);
       assert.equal(c.drift_detected, expected.reject[i]);
       assert.equal(c.alarm?.evidently_threshold, 0.05);
+      // the cutoff written on the test's p-value scale: drift ⇔ the test's p-value is below it
+      assert.ok(c.threshold > 0 && c.threshold <= 1);
+      assert.equal(c.drift_detected, c.p_value! < c.threshold, `${c.name}: p ${c.p_value}, threshold ${c.threshold}`);
     });
-    const k = expected.reject.filter(Boolean).length;
-    assert.equal(result.columns[0].threshold, mode === 'bonferroni' ? 0.05 / 3 : (0.05 * Math.max(1, k)) / 3);
-    assert.equal(result.dataset_drift, k >= 1);
+    // x moved by 0.2σ over 600 rows: caught in both modes
+    assert.equal(result.columns[0].drift_detected, true);
+    assert.equal(result.dataset_drift, expected.reject.some(Boolean));
   }
+});
+
+test('bonferroni on a 100-row window with one row of a category the reference never saw: the asymptotic χ² p is below α/m, the resampled one is not', async () => {
+  // 1 000-row reference: x numerical (ks), c = a / b and one singleton s (chisquare, corrected: the
+  // homogeneity χ² on the 2×k table). The window: the same a / b shares, and one row of `new`.
+  const dir = tmp();
+  const r = new LegacyRandomState(21);
+  const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
+  const labels = (a: number, b: number, rare: string): string[] => [...Array<string>(a).fill('a'), ...Array<string>(b).fill('b'), rare];
+  const rows = (cs: string[]): string => 'x,c\n' + cs.map((c) => `${u().toFixed(6)},${c}`).join('\n') + '\n';
+  const ref = join(dir, 'ref.csv');
+  const cur = join(dir, 'cur.csv');
+  writeFileSync(ref, rows(labels(500, 499, 's')));
+  writeFileSync(cur, rows(labels(50, 49, 'new')));
+  const corrected = (await runDriftJob({ reference: ref, current: cur, out: join(dir, 'n'), workers: 0, save: false, compat: false })).result;
+  const asymptotic = corrected.columns.find((c) => c.name === 'c')!;
+  assert.equal(asymptotic.stattest, 'chisquare');
+  // χ² ≈ 10.1 on 3 degrees of freedom (the new row alone gives (1 − 100/1100)² / (100/1100) ≈ 9.1 + 0.9)
+  assert.ok(asymptotic.p_value! < 0.05 / 2, `asymptotic p = ${asymptotic.p_value}, below α/m = 0.025`);
+  const { result } = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'bonferroni' } });
+  const c = result.columns.find((x) => x.name === 'c')!;
+  assert.equal(c.p_value, asymptotic.p_value, 'the test and its p-value are the corrected chisquare\'s');
+  assert.equal(c.drift_detected, false, `flagged: resampled p ${c.alarm!.p_value}, asymptotic ${c.p_value}`);
+  // Under the reference-split null the singleton lands in the 100-row pseudo-window one split in ten
+  // and is then a category the pseudo-reference never saw: evidence at least this large is common.
+  assert.match(c.alarm!.method, /^subsample p-value of chisquare's −log10 p \(500 reference splits at n=100\), bonferroni over the columns \(m=2, α=0\.05\)$/);
+  assert.ok(c.alarm!.p_value! > 0.05, `resampled p = ${c.alarm!.p_value}`);
+  assert.ok(c.threshold < asymptotic.p_value!, `cutoff on the p scale ${c.threshold} is below the asymptotic p`);
+  assert.equal(result.dataset_drift, false);
 });
 
 test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with a note) when the reference is too small', async () => {
