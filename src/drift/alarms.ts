@@ -110,10 +110,13 @@ export function nullMethodFor(windowSize: number, referenceSize: number): 'subsa
   return windowSize * 4 <= referenceSize ? 'subsample' : 'bootstrap';
 }
 
-/** What a column's calibration sample is (the cache key without the reference identity). */
-export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: Omit<AlarmOptions, 'mode'>, size: number, compat = true, nullMethod: 'subsample' | 'bootstrap' = 'bootstrap'): string {
+/**
+ * What a column's calibration sample is (the cache key without the reference identity). Time
+ * chunks: `periods` consecutive periods per chunk (`mergeTimeChunks`), in the key when above 1.
+ */
+export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: Omit<AlarmOptions, 'mode'>, size: number, compat = true, nullMethod: 'subsample' | 'bootstrap' = 'bootstrap', periods = 1): string {
   const variant = compat ? '' : '|corrected';
-  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}` : `size=${size}`}`;
+  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}${periods > 1 ? `|periods=${periods}` : ''}` : `size=${size}`}`;
   return `${column}|${stattest}${variant}|${nullMethod}|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
 }
 
@@ -159,6 +162,29 @@ export function periodValueRanges(raw: Column, type: 'numerical' | 'categorical'
     if (pos > from) out.push({ start: from, end: pos });
   }
   return out;
+}
+
+/** Median number of values of the chunks (the upper median; 0 for none). */
+function medianSize(chunks: readonly ChunkRange[]): number {
+  if (chunks.length === 0) return 0;
+  const sizes = chunks.map((c) => c.end - c.start).sort((x, y) => x - y);
+  return sizes[Math.floor(sizes.length / 2)];
+}
+
+/**
+ * Time chunks sized for a window of `windowSize` values: when the periods' median count is below
+ * half the window, runs of g = round(windowSize / median) consecutive periods become one chunk, so
+ * a reference chunk holds about one window's values (NannyML computes thresholds on reference chunks
+ * of the analysis chunks' size); an incomplete last run is dropped, as `chunksBySize(…, 'drop')`
+ * drops a short last chunk. `group` is g (1: unchanged), `periodMedian` the periods' median count.
+ */
+export function mergeTimeChunks(periods: readonly ChunkRange[], windowSize: number): { chunks: ChunkRange[]; group: number; periodMedian: number } {
+  const periodMedian = medianSize(periods);
+  if (periodMedian === 0 || periodMedian >= windowSize / 2) return { chunks: [...periods], group: 1, periodMedian };
+  const group = Math.round(windowSize / periodMedian);
+  const chunks: ChunkRange[] = [];
+  for (let i = 0; i + group <= periods.length; i += group) chunks.push({ start: periods[i].start, end: periods[i + group - 1].end });
+  return { chunks, group, periodMedian };
 }
 
 export interface CalibrationOutcome {
@@ -260,34 +286,47 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     // chunks
     const size = alarm.chunkSize ?? bucket;
     const byTime = alarm.chunkPeriod !== undefined;
-    const chunks = byTime ? (ctx.periodRanges ?? []) : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
-    const chunkWord = byTime ? `of ${alarm.chunkPeriod}` : `of ${size}`;
+    // Time chunks hold one period's rows; distance statistics shrink like 1/√n, so chunks much
+    // smaller than the window would give a chunk threshold far too high for it. NannyML compares
+    // chunks of one size on both sides: runs of g consecutive periods are merged (`mergeTimeChunks`).
+    const time = byTime ? mergeTimeChunks(ctx.periodRanges ?? [], bucket) : null;
+    const chunks = time !== null ? time.chunks : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
+    const chunkWord = time !== null ? `of ${time.group > 1 ? `${time.group}×` : ''}${alarm.chunkPeriod}` : `of ${size}`;
+    const merged = time !== null && time.group > 1 ? { periods_per_chunk: time.group } : {};
+    const mergeWords = time !== null && time.group > 1 ? `time chunks of ${alarm.chunkPeriod} hold a median of ${time.periodMedian} values, the window ${cur.n}: runs of ${time.group} consecutive periods merged into each reference chunk` : undefined;
     const floor = alarm.chunkFloor ?? 'bootstrap';
     if (chunks.length < MIN_CHUNKS) {
       const sample = bootstrap();
       return byRank(sample, {
         method: `bootstrap fallback: ${rankWords(sample.length, nullWords)}`,
-        note: `reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}; the threshold assumes exchangeable rows (no time or place structure)`,
+        ...merged,
+        note: `${mergeWords !== undefined ? `${mergeWords}; ` : ''}reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}; the threshold assumes exchangeable rows (no time or place structure)`,
       });
     }
     const against = alarm.chunkAgainst ?? 'rest';
-    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size, compat), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat } }).values);
+    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size, compat, 'bootstrap', time?.group ?? 1), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat } }).values);
     const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
     const spread = spreadThreshold(values, rule);
     const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;
     const chunkMethod = `chunks: ${how} of ${spread.n} reference chunks ${chunkWord} vs ${against}`;
-    // Time chunks hold as many rows as a period does; distance statistics shrink like 1/√n, so
-    // their spread belongs to windows of about that size.
-    const sizes = chunks.map((c) => c.end - c.start).sort((x, y) => x - y);
-    const median = sizes[Math.floor(sizes.length / 2)];
-    const mismatch = byTime && (median > 2 * cur.n || median < cur.n / 2) ? `time chunks hold a median of ${median} values, the window ${cur.n}: their spread belongs to windows of about ${median} rows` : undefined;
+    // The chunks' spread belongs to windows of about their size: said when that is far from the
+    // window's (time chunks still mismatched after merging, e.g. periods larger than the window,
+    // or an explicit --alarm-chunk-size).
+    const median = medianSize(chunks);
+    const far = median > 2 * cur.n || median < cur.n / 2;
+    const mismatch = !far
+      ? mergeWords !== undefined ? `${mergeWords} (median ${median} values)` : undefined
+      : byTime
+        ? `${mergeWords !== undefined ? `${mergeWords}; ` : ''}time chunks hold a median of ${median} values, the window ${cur.n}: their spread belongs to windows of about ${median} rows`
+        : alarm.chunkSize !== undefined ? `chunks hold ${size} values, the window ${cur.n}: their spread belongs to windows of about ${size} rows` : undefined;
     if (floor === 'none') {
-      return withThreshold(spread.upper, { ...base, method: chunkMethod, calibration: { n: spread.n, mean: spread.mean, std: spread.std }, ...(mismatch !== undefined ? { note: mismatch } : {}) });
+      return withThreshold(spread.upper, { ...base, method: chunkMethod, ...merged, calibration: { n: spread.n, mean: spread.mean, std: spread.std }, ...(mismatch !== undefined ? { note: mismatch } : {}) });
     }
     const sample = bootstrap();
     const nullE = rankThreshold(sample, a);
     const out = byRank(sample, {
       method: `${chunkMethod}, floored by the null (${rankWords(sample.length, nullWords)})`,
+      ...merged,
       chunk_threshold: thresholdFromEvidence(test, spread.upper),
       null_threshold: thresholdFromEvidence(test, nullE),
       binding: spread.upper >= nullE ? 'chunks' : 'null',

@@ -112,6 +112,8 @@ export interface AlarmColumn {
   chunk_threshold?: number;
   null_threshold?: number;
   binding?: 'chunks' | 'null';
+  /** `chunks` by time: consecutive periods merged into each reference chunk so that it holds about one window's values (absent: one period each). */
+  periods_per_chunk?: number;
   note?: string;
 }
 
