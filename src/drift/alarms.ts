@@ -41,7 +41,8 @@ export interface AlarmOptions {
   chunkSize?: number;
   /**
    * `chunks`: time chunks instead of row counts — the reference's `timestamp` column grouped by fixed
-   * periods from the epoch (UTC), e.g. `1d` (NannyML's `chunk_period`). Wins over `chunkSize`.
+   * periods from the epoch (UTC), e.g. `1d` (NannyML's `chunk_period`); periods holding less than
+   * half a window are merged into runs of about one window's rows (`mergeTimeChunks`). Wins over `chunkSize`.
    */
   chunkPeriod?: string;
   /** `chunks`: compare each chunk with the rest of the reference (default) or with all of it (NannyML). */
