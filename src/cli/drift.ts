@@ -322,6 +322,20 @@ export function renderDriftTable(outcome: DriftJobOutcome): string {
   return `${table}\n${errors.length > 0 ? `column errors:\n${errors.join('\n')}\n` : ''}${shareNotes.length > 0 ? `${shareNotes.join('\n')}\n` : ''}\n${summary.join('\n')}\n`;
 }
 
+/**
+ * The calibrated columns' `alarm.note`s (chunk sizes far from the window, merged time chunks, the
+ * bootstrap fallback), each distinct note once with the columns it applies to.
+ */
+export function alarmNoteLines(r: DriftJobOutcome['result']): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const c of [...r.columns, ...(r.prediction === null ? [] : [r.prediction])]) {
+    const note = c.alarm?.note;
+    if (note === undefined) continue;
+    byNote.set(note, [...(byNote.get(note) ?? []), c.name]);
+  }
+  return [...byNote].map(([note, names]) => `alarm note (${names.length === 1 ? names[0] : `${names.length} columns: ${names.join(', ')}`}): ${note}`);
+}
+
 function performanceLines(r: DriftJobOutcome['result']): string[] {
   const p = r.performance;
   if (p === undefined) return [];
@@ -389,6 +403,7 @@ export const driftCommand: Command = async (argv, env) => {
       onProgress: parsed.quiet ? undefined : progressPrinter((s) => process.stderr.write(s)),
     });
     await publishStatus(target, config, logger, { result: outcome.result });
+    for (const line of alarmNoteLines(outcome.result)) process.stderr.write(`sentinel drift: ${line}\n`);
     process.stdout.write(parsed.json ? JSON.stringify(outcome.result, null, 2) + '\n' : renderDriftTable(outcome));
     return 0;
   } catch (err) {

@@ -6,8 +6,8 @@
  * - `chunks`: NannyML-style thresholds from the reference's own variability (chunk vs rest), never
  *   below the bootstrap null's level-α/m threshold at the window's size (`chunkFloor`).
  * - `bootstrap` / `permutation`: the rank rule of the resampled null at level α/m.
- * - `bonferroni` / `bh`: multiple-testing control over the columns' p-values (distance tests get a
- *   bootstrap p-value).
+ * - `bonferroni` / `bh`: multiple-testing control over the columns' resampled p-values (every
+ *   test's evidence against the same cached null as `bootstrap`; never the asymptotic p-values).
  * In every mode but `evidently` the dataset verdict is "at least one column drifted"; every column's
  * false-alarm level is α/m (or its p-values corrected), which bounds the run's by α (see
  * `datasetBound`), except `chunks` with `chunkFloor: 'none'` (NannyML's plain thresholds).
@@ -41,7 +41,8 @@ export interface AlarmOptions {
   chunkSize?: number;
   /**
    * `chunks`: time chunks instead of row counts — the reference's `timestamp` column grouped by fixed
-   * periods from the epoch (UTC), e.g. `1d` (NannyML's `chunk_period`). Wins over `chunkSize`.
+   * periods from the epoch (UTC), e.g. `1d` (NannyML's `chunk_period`); periods holding less than
+   * half a window are merged into runs of about one window's rows (`mergeTimeChunks`). Wins over `chunkSize`.
    */
   chunkPeriod?: string;
   /** `chunks`: compare each chunk with the rest of the reference (default) or with all of it (NannyML). */
@@ -110,10 +111,13 @@ export function nullMethodFor(windowSize: number, referenceSize: number): 'subsa
   return windowSize * 4 <= referenceSize ? 'subsample' : 'bootstrap';
 }
 
-/** What a column's calibration sample is (the cache key without the reference identity). */
-export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: Omit<AlarmOptions, 'mode'>, size: number, compat = true, nullMethod: 'subsample' | 'bootstrap' = 'bootstrap'): string {
+/**
+ * What a column's calibration sample is (the cache key without the reference identity). Time
+ * chunks: `periods` consecutive periods per chunk (`mergeTimeChunks`), in the key when above 1.
+ */
+export function calibrationKey(column: string, stattest: string, method: 'chunks' | 'bootstrap', alarm: Omit<AlarmOptions, 'mode'>, size: number, compat = true, nullMethod: 'subsample' | 'bootstrap' = 'bootstrap', periods = 1): string {
   const variant = compat ? '' : '|corrected';
-  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}` : `size=${size}`}`;
+  if (method === 'chunks') return `${column}|${stattest}${variant}|chunks|${alarm.chunkAgainst ?? 'rest'}|${alarm.chunkPeriod !== undefined ? `period=${alarm.chunkPeriod}${periods > 1 ? `|periods=${periods}` : ''}` : `size=${size}`}`;
   return `${column}|${stattest}${variant}|${nullMethod}|B=${alarm.resamples ?? DEFAULT_RESAMPLES}|seed=${alarm.seed ?? 0}|n=${size}`;
 }
 
@@ -161,11 +165,34 @@ export function periodValueRanges(raw: Column, type: 'numerical' | 'categorical'
   return out;
 }
 
+/** Median number of values of the chunks (the upper median; 0 for none). */
+function medianSize(chunks: readonly ChunkRange[]): number {
+  if (chunks.length === 0) return 0;
+  const sizes = chunks.map((c) => c.end - c.start).sort((x, y) => x - y);
+  return sizes[Math.floor(sizes.length / 2)];
+}
+
+/**
+ * Time chunks sized for a window of `windowSize` values: when the periods' median count is below
+ * half the window, runs of g = round(windowSize / median) consecutive periods become one chunk, so
+ * a reference chunk holds about one window's values (NannyML computes thresholds on reference chunks
+ * of the analysis chunks' size); an incomplete last run is dropped, as `chunksBySize(…, 'drop')`
+ * drops a short last chunk. `group` is g (1: unchanged), `periodMedian` the periods' median count.
+ */
+export function mergeTimeChunks(periods: readonly ChunkRange[], windowSize: number): { chunks: ChunkRange[]; group: number; periodMedian: number } {
+  const periodMedian = medianSize(periods);
+  if (periodMedian === 0 || periodMedian >= windowSize / 2) return { chunks: [...periods], group: 1, periodMedian };
+  const group = Math.round(windowSize / periodMedian);
+  const chunks: ChunkRange[] = [];
+  for (let i = 0; i + group <= periods.length; i += group) chunks.push({ start: periods[i].start, end: periods[i + group - 1].end });
+  return { chunks, group, periodMedian };
+}
+
 export interface CalibrationOutcome {
   drift: ColumnDrift;
   /** New calibration samples to cache (key → values). */
   fresh: Map<string, number[]>;
-  /** The null sample of a distance column in a multiple-testing mode (for its threshold after correction). */
+  /** The null sample of a column in a multiple-testing mode (for its threshold after correction). */
   nullSample: number[] | null;
 }
 
@@ -238,14 +265,17 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
   const rankWords = (n: number, where: string): string => `rank rule at α/m=${fmtQ(alpha)}/${m}: evidence above the ${ordinal(Math.floor(a * (n + 1) + 1e-9))} of ${n} ${where}`;
   try {
     if (mode === 'bonferroni' || mode === 'bh') {
-      if (test.decision === 'p_value') {
-        return { drift: { ...drift, alarm: { ...base, method: `${test.name} p-value, ${mode} over the columns`, p_value: drift.stattest_score } }, fresh, nullSample: null };
-      }
+      // Every test gets the resampled p-value of its evidence, p-value tests included: their own
+      // p-values are asymptotic (χ², normal) and far too small in the tail the correction uses
+      // (α/m) when expected counts are small — one row of a category the reference never saw is a
+      // 0.16 % event for χ²₁ but ~9 % under the resampled null at 100 rows (docs/drift.md).
       // The smallest resampled p-value is 1/(B + 1): B < m/α could never reach Bonferroni's α/m
       // (nor BH's first cutoff), so B is raised to at least ⌈m/α⌉.
       const sample = bootstrap(Math.max(alarm.resamples ?? DEFAULT_RESAMPLES, Math.ceil(m / alpha)));
-      const p = resampledPValue(sample, observed);
-      return { drift: { ...drift, alarm: { ...base, method: `${nullMethod} p-value (${sample.length} ${nullMethod === 'subsample' ? `reference splits at n=${bucket}` : `resamples at n=${bucket}`}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
+      // no evidence (NaN p-value): no sign of drift
+      const p = Number.isNaN(observed) ? 1 : resampledPValue(sample, observed);
+      const of = test.decision === 'p_value' ? ` of ${test.name}'s −log10 p` : '';
+      return { drift: { ...drift, alarm: { ...base, method: `${nullMethod} p-value${of} (${sample.length} ${nullMethod === 'subsample' ? `reference splits at n=${bucket}` : `resamples at n=${bucket}`}), ${mode} over the columns`, p_value: p } }, fresh, nullSample: sample };
     }
     if (mode === 'bootstrap' || mode === 'permutation') {
       const sample =
@@ -257,34 +287,47 @@ export function calibrateColumn(pair: ColumnPair, drift: ColumnDrift, alarm: Ala
     // chunks
     const size = alarm.chunkSize ?? bucket;
     const byTime = alarm.chunkPeriod !== undefined;
-    const chunks = byTime ? (ctx.periodRanges ?? []) : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
-    const chunkWord = byTime ? `of ${alarm.chunkPeriod}` : `of ${size}`;
+    // Time chunks hold one period's rows; distance statistics shrink like 1/√n, so chunks much
+    // smaller than the window would give a chunk threshold far too high for it. NannyML compares
+    // chunks of one size on both sides: runs of g consecutive periods are merged (`mergeTimeChunks`).
+    const time = byTime ? mergeTimeChunks(ctx.periodRanges ?? [], bucket) : null;
+    const chunks = time !== null ? time.chunks : ref.n >= size * MIN_CHUNKS ? chunksBySize(ref.n, size, 'drop') : [];
+    const chunkWord = time !== null ? `of ${time.group > 1 ? `${time.group}×` : ''}${alarm.chunkPeriod}` : `of ${size}`;
+    const merged = time !== null && time.group > 1 ? { periods_per_chunk: time.group } : {};
+    const mergeWords = time !== null && time.group > 1 ? `time chunks of ${alarm.chunkPeriod} hold a median of ${time.periodMedian} values, the window ${cur.n}: runs of ${time.group} consecutive periods merged into each reference chunk` : undefined;
     const floor = alarm.chunkFloor ?? 'bootstrap';
     if (chunks.length < MIN_CHUNKS) {
       const sample = bootstrap();
       return byRank(sample, {
         method: `bootstrap fallback: ${rankWords(sample.length, nullWords)}`,
-        note: `reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}; the threshold assumes exchangeable rows (no time or place structure)`,
+        ...merged,
+        note: `${mergeWords !== undefined ? `${mergeWords}; ` : ''}reference has ${ref.n} values: ${byTime ? chunks.length : Math.floor(ref.n / size)} chunks ${chunkWord}, fewer than ${MIN_CHUNKS}; the threshold assumes exchangeable rows (no time or place structure)`,
       });
     }
     const against = alarm.chunkAgainst ?? 'rest';
-    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size, compat), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat } }).values);
+    const values = cachedOr(calibrationKey(pair.name, test.name, 'chunks', alarm, size, compat, 'bootstrap', time?.group ?? 1), () => chunkEvidence(ref as PreparedSample, chunks, test, kind, { against, stattest: { compat } }).values);
     const rule = alarm.quantile !== undefined ? { rule: 'quantile' as const, q: alarm.quantile } : { rule: 'std' as const, k: alarm.k ?? DEFAULT_K };
     const spread = spreadThreshold(values, rule);
     const how = rule.rule === 'std' ? `mean + ${rule.k}·σ` : `${fmtQ(rule.q)} quantile`;
     const chunkMethod = `chunks: ${how} of ${spread.n} reference chunks ${chunkWord} vs ${against}`;
-    // Time chunks hold as many rows as a period does; distance statistics shrink like 1/√n, so
-    // their spread belongs to windows of about that size.
-    const sizes = chunks.map((c) => c.end - c.start).sort((x, y) => x - y);
-    const median = sizes[Math.floor(sizes.length / 2)];
-    const mismatch = byTime && (median > 2 * cur.n || median < cur.n / 2) ? `time chunks hold a median of ${median} values, the window ${cur.n}: their spread belongs to windows of about ${median} rows` : undefined;
+    // The chunks' spread belongs to windows of about their size: said when that is far from the
+    // window's (time chunks still mismatched after merging, e.g. periods larger than the window,
+    // or an explicit --alarm-chunk-size).
+    const median = medianSize(chunks);
+    const far = median > 2 * cur.n || median < cur.n / 2;
+    const mismatch = !far
+      ? mergeWords !== undefined ? `${mergeWords} (median ${median} values)` : undefined
+      : byTime
+        ? `${mergeWords !== undefined ? `${mergeWords}; ` : ''}time chunks hold a median of ${median} values, the window ${cur.n}: their spread belongs to windows of about ${median} rows`
+        : alarm.chunkSize !== undefined ? `chunks hold ${size} values, the window ${cur.n}: their spread belongs to windows of about ${size} rows` : undefined;
     if (floor === 'none') {
-      return withThreshold(spread.upper, { ...base, method: chunkMethod, calibration: { n: spread.n, mean: spread.mean, std: spread.std }, ...(mismatch !== undefined ? { note: mismatch } : {}) });
+      return withThreshold(spread.upper, { ...base, method: chunkMethod, ...merged, calibration: { n: spread.n, mean: spread.mean, std: spread.std }, ...(mismatch !== undefined ? { note: mismatch } : {}) });
     }
     const sample = bootstrap();
     const nullE = rankThreshold(sample, a);
     const out = byRank(sample, {
       method: `${chunkMethod}, floored by the null (${rankWords(sample.length, nullWords)})`,
+      ...merged,
       chunk_threshold: thresholdFromEvidence(test, spread.upper),
       null_threshold: thresholdFromEvidence(test, nullE),
       binding: spread.upper >= nullE ? 'chunks' : 'null',
@@ -321,9 +364,11 @@ function summary(values: number[]): { n: number; mean: number; std: number } {
 /**
  * Multiple-testing modes, over all columns at once: each group of columns in `bonferroni` (or `bh`)
  * mode is corrected together (m = the group's columns with a p-value); a column drifts when its
- * adjusted p-value ≤ α. `threshold` becomes the p-value cutoff actually applied (Bonferroni α/m;
- * BH α·k/m with k the number of rejections, α/m when none) — for a distance test, the distance whose
- * bootstrap p-value equals that cutoff. `nullSamples` are the distance columns' bootstrap samples.
+ * adjusted (resampled) p-value ≤ α. The cutoff applied is Bonferroni α/m, or BH α·k/m with k the
+ * number of rejections (α/m when none); `threshold` is that cutoff on the test's own scale: the
+ * evidence whose resampled p-value reaches it (rank rule), written as a distance or as the test's
+ * p-value. `nullSamples` are the columns' resampled null samples (`CalibrationOutcome.nullSample`);
+ * a column without one keeps the cutoff itself.
  */
 export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions, nullSamples: ReadonlyMap<string, number[]>): ColumnDrift[] {
   const alpha = alarm.alpha ?? DEFAULT_ALPHA;
@@ -338,9 +383,11 @@ export function applyMultipleTesting(columns: ColumnDrift[], alarm: AlarmOptions
       const c = out[i];
       const test = getStatTest(c.stattest);
       let threshold = cutoff;
-      if (test.decision === 'distance') {
-        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff: the rank rule at the cutoff
-        threshold = rankThreshold(nullSamples.get(c.name) ?? [], cutoff);
+      const sample = nullSamples.get(c.name);
+      if (sample !== undefined) {
+        // reject ⇔ (1 + #{null ≥ e}) / (B + 1) ≤ cutoff: the rank rule at the cutoff, written on
+        // the test's own scale (a distance, or the p-value 10^(−e) of a p-value test)
+        threshold = thresholdFromEvidence(test, rankThreshold(sample, cutoff));
       }
       out[i] = { ...c, threshold, drift_detected: res.reject[k], alarm: { ...c.alarm!, adjusted_p_value: res.adjusted[k], method: `${c.alarm!.method} (m=${res.m}, α=${alpha})` } };
     });

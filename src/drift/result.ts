@@ -103,7 +103,7 @@ export interface AlarmColumn {
   method: string;
   /** Evidence of drift the threshold applies to: the distance, or −log10 p for p-value tests. */
   evidence: number | null;
-  /** The column's p-value: the test's own (bonferroni/bh on p-value tests) or the resampled (1 + #{null ≥ evidence})/(B + 1); after correction in bonferroni/bh. */
+  /** The column's resampled p-value (1 + #{null ≥ evidence})/(B + 1), p-value tests included (never their asymptotic p-value); bonferroni/bh correct it into `adjusted_p_value`. */
   p_value?: number | null;
   adjusted_p_value?: number | null;
   /** Calibration sample summary (chunk or null evidence values). */
@@ -112,6 +112,8 @@ export interface AlarmColumn {
   chunk_threshold?: number;
   null_threshold?: number;
   binding?: 'chunks' | 'null';
+  /** `chunks` by time: consecutive periods merged into each reference chunk so that it holds about one window's values (absent: one period each). */
+  periods_per_chunk?: number;
   note?: string;
 }
 

@@ -9,8 +9,8 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
-import { parseDriftArgs, renderDriftTable } from '../../src/cli/drift.ts';
-import { datasetBound, sizeBucket } from '../../src/drift/alarms.ts';
+import { alarmNoteLines, parseDriftArgs, renderDriftTable } from '../../src/cli/drift.ts';
+import { calibrationKey, datasetBound, mergeTimeChunks, sizeBucket } from '../../src/drift/alarms.ts';
 import { bonferroni, benjaminiHochberg } from '../../src/stats/index.ts';
 import { LegacyRandomState } from '../../src/stats/random.ts';
 
@@ -91,24 +91,59 @@ test('bootstrap mode: rank-rule thresholds, any-column dataset rule, calibration
   assert.equal(s.result.dataset_drift, true);
 });
 
-test('bonferroni / bh on p-value tests (reference ≤ 1000 rows): corrected p-values and the applied cutoff', async () => {
+test('bonferroni / bh on p-value tests (reference ≤ 1000 rows): resampled p-values of their evidence, corrected, and the applied cutoff', async () => {
   const dir = tmp();
   const { ref, cur } = writePair(dir, 800, 600, 0.2);
   for (const mode of ['bonferroni', 'bh'] as const) {
     const { result } = await runDriftJob({ reference: ref, current: cur, out: join(dir, mode), workers: 0, save: false, alarm: { mode } });
-    const p = result.columns.map((c) => c.p_value!);
     assert.deepEqual(result.columns.map((c) => c.stattest), ['ks', 'ks', 'chisquare']);
+    const p = result.columns.map((c) => c.alarm!.p_value!);
     const expected = mode === 'bonferroni' ? bonferroni(p, 0.05) : benjaminiHochberg(p, 0.05);
     result.columns.forEach((c, i) => {
-      assert.equal(c.alarm?.p_value, c.p_value);
+      // 600 rows against 800: above a quarter of the reference, so the bootstrap null (B = 500)
+      assert.match(c.alarm!.method, new RegExp(`^bootstrap p-value of ${c.stattest}'s −log10 p \\(500 resamples at n=600\\), ${mode} over the columns \\(m=3, α=0\\.05\\)$`));
+      assert.ok(p[i] >= 1 / 501 && p[i] <= 1, `${c.name}: resampled p = ${p[i]}`);
+      assert.notEqual(p[i], c.p_value, `${c.name}: not the test's own p-value`);
       assert.equal(c.alarm?.adjusted_p_value, expected.adjusted[i]);
       assert.equal(c.drift_detected, expected.reject[i]);
       assert.equal(c.alarm?.evidently_threshold, 0.05);
+      // the cutoff written on the test's p-value scale: drift ⇔ the test's p-value is below it
+      assert.ok(c.threshold > 0 && c.threshold <= 1);
+      assert.equal(c.drift_detected, c.p_value! < c.threshold, `${c.name}: p ${c.p_value}, threshold ${c.threshold}`);
     });
-    const k = expected.reject.filter(Boolean).length;
-    assert.equal(result.columns[0].threshold, mode === 'bonferroni' ? 0.05 / 3 : (0.05 * Math.max(1, k)) / 3);
-    assert.equal(result.dataset_drift, k >= 1);
+    // x moved by 0.2σ over 600 rows: caught in both modes
+    assert.equal(result.columns[0].drift_detected, true);
+    assert.equal(result.dataset_drift, expected.reject.some(Boolean));
   }
+});
+
+test('bonferroni on a 100-row window with one row of a category the reference never saw: the asymptotic χ² p is below α/m, the resampled one is not', async () => {
+  // 1 000-row reference: x numerical (ks), c = a / b and one singleton s (chisquare, corrected: the
+  // homogeneity χ² on the 2×k table). The window: the same a / b shares, and one row of `new`.
+  const dir = tmp();
+  const r = new LegacyRandomState(21);
+  const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
+  const labels = (a: number, b: number, rare: string): string[] => [...Array<string>(a).fill('a'), ...Array<string>(b).fill('b'), rare];
+  const rows = (cs: string[]): string => 'x,c\n' + cs.map((c) => `${u().toFixed(6)},${c}`).join('\n') + '\n';
+  const ref = join(dir, 'ref.csv');
+  const cur = join(dir, 'cur.csv');
+  writeFileSync(ref, rows(labels(500, 499, 's')));
+  writeFileSync(cur, rows(labels(50, 49, 'new')));
+  const corrected = (await runDriftJob({ reference: ref, current: cur, out: join(dir, 'n'), workers: 0, save: false, compat: false })).result;
+  const asymptotic = corrected.columns.find((c) => c.name === 'c')!;
+  assert.equal(asymptotic.stattest, 'chisquare');
+  // χ² ≈ 10.1 on 3 degrees of freedom (the new row alone gives (1 − 100/1100)² / (100/1100) ≈ 9.1 + 0.9)
+  assert.ok(asymptotic.p_value! < 0.05 / 2, `asymptotic p = ${asymptotic.p_value}, below α/m = 0.025`);
+  const { result } = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'b'), workers: 0, save: false, alarm: { mode: 'bonferroni' } });
+  const c = result.columns.find((x) => x.name === 'c')!;
+  assert.equal(c.p_value, asymptotic.p_value, 'the test and its p-value are the corrected chisquare\'s');
+  assert.equal(c.drift_detected, false, `flagged: resampled p ${c.alarm!.p_value}, asymptotic ${c.p_value}`);
+  // Under the reference-split null the singleton lands in the 100-row pseudo-window one split in ten
+  // and is then a category the pseudo-reference never saw: evidence at least this large is common.
+  assert.match(c.alarm!.method, /^subsample p-value of chisquare's −log10 p \(500 reference splits at n=100\), bonferroni over the columns \(m=2, α=0\.05\)$/);
+  assert.ok(c.alarm!.p_value! > 0.05, `resampled p = ${c.alarm!.p_value}`);
+  assert.ok(c.threshold < asymptotic.p_value!, `cutoff on the p scale ${c.threshold} is below the asymptotic p`);
+  assert.equal(result.dataset_drift, false);
 });
 
 test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with a note) when the reference is too small', async () => {
@@ -135,6 +170,8 @@ test('bh on distance tests uses bootstrap p-values; chunks mode falls back (with
   const ok = await runDriftJob({ reference: ref, current: cur, out: join(dir, 'c'), workers: 0, save: false, alarm: { mode: 'chunks', chunkSize: 200, chunkFloor: 'none' } });
   for (const c of ok.result.columns) {
     assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 10 reference chunks of 200 vs rest$/);
+    // an explicit chunk size far below the window's: said, as for time chunks
+    assert.equal(c.alarm!.note, 'chunks hold 200 values, the window 500: their spread belongs to windows of about 200 rows');
     assert.equal(c.alarm!.calibration!.n, 10);
     assert.ok(Math.abs(c.threshold - (c.alarm!.calibration!.mean + 3 * c.alarm!.calibration!.std)) < 1e-12);
     assert.equal(c.drift_detected, c.stattest_score! >= c.threshold);
@@ -311,14 +348,14 @@ test('calibrated modes run the corrected tests unless compat is asked for: a cat
   assert.throws(() => parsed(['--compat', '--no-compat']), /--compat and --no-compat contradict each other/);
 });
 
-test('time chunks: the reference timestamp column split by period, placed per column, cached', async () => {
+test('time chunks: the reference timestamp column split by period, placed per column, merged to the window\'s size, cached', async () => {
   const dir = tmp();
   const r = new LegacyRandomState(3);
   const u = (): number => (r.nextUint32() + 0.5) / 4294967296;
   const day = 86_400_000;
   const lines = ['timestamp,x,c'];
-  // 12 days × 100 rows; x has a missing cell on every 10th row of day 0, so its chunks differ from the rows'
-  for (let d = 0; d < 12; d++) {
+  // 30 days × 100 rows; x has a missing cell on every 10th row of day 0, so its chunks differ from the rows'
+  for (let d = 0; d < 30; d++) {
     for (let i = 0; i < 100; i++) {
       const t = new Date(Date.UTC(2026, 0, 1) + d * day + i * 60_000).toISOString().replace('T', ' ').slice(0, 19);
       lines.push(`${t},${d === 0 && i % 10 === 0 ? '' : u().toFixed(5)},${u() < 0.5 ? 'a' : 'b'}`);
@@ -326,32 +363,75 @@ test('time chunks: the reference timestamp column split by period, placed per co
   }
   const ref = join(dir, 'ref.csv');
   writeFileSync(ref, lines.join('\n') + '\n');
-  const cur = join(dir, 'cur.csv');
-  writeFileSync(cur, 'x,c\n' + Array.from({ length: 300 }, () => `${u().toFixed(5)},${u() < 0.5 ? 'a' : 'b'}`).join('\n') + '\n');
+  const window = (n: number): string => {
+    const cur = join(dir, `cur${n}.csv`);
+    writeFileSync(cur, 'x,c\n' + Array.from({ length: n }, () => `${u().toFixed(5)},${u() < 0.5 ? 'a' : 'b'}`).join('\n') + '\n');
+    return cur;
+  };
   const out = join(dir, 'reports');
   const alarm = { mode: 'chunks' as const, chunkPeriod: '1d' };
-  const first = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  // a 300-row window: 100-row days are below half of it, so runs of round(300 / 100) = 3 days make a chunk
+  const cur300 = window(300);
+  const first = await runDriftJob({ reference: ref, current: cur300, out, workers: 0, save: false, alarm });
   for (const c of first.result.columns) {
-    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 12 reference chunks of 1d vs rest, floored by the null \(rank rule at α\/m=0\.05\/2: evidence above the 12th largest of 500 (reference splits \(300 vs 900 rows, without replacement\)|bootstrap null resamples at n=300)\)$/);
-    // c keeps all 1 200 rows (300 · 4 ≤ 1 200: splits), x 1 190 (a window above a quarter: bootstrap)
-    assert.match(c.alarm!.method, c.name === 'c' ? /reference splits/ : /bootstrap null resamples/);
-    // 100-row days against a 300-row window: the size mismatch is said
-    assert.match(c.alarm!.note!, /^time chunks hold a median of (90|100) values, the window 300: their spread belongs to windows of about (90|100) rows$/);
+    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 10 reference chunks of 3×1d vs rest, floored by the null \(rank rule at α\/m=0\.05\/2: evidence above the 12th largest of 500 reference splits \(300 vs (2700|2690) rows, without replacement\)\)$/);
+    assert.equal(c.alarm!.periods_per_chunk, 3);
+    // x: day 0 kept 90 values, so the first chunk holds 290 and the median 300
+    assert.equal(c.alarm!.note, 'time chunks of 1d hold a median of 100 values, the window 300: runs of 3 consecutive periods merged into each reference chunk (median 300 values)');
   }
   assert.equal(first.result.alarm?.chunk_period, '1d');
-  const calFile = readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'))!;
-  const entries = JSON.parse(readFileSync(join(out, '.cache', calFile), 'utf8')).entries;
+  // the CLI prints the note once for both columns
+  assert.deepEqual(alarmNoteLines(first.result), ['alarm note (2 columns: x, c): time chunks of 1d hold a median of 100 values, the window 300: runs of 3 consecutive periods merged into each reference chunk (median 300 values)']);
+  const entries = (): Record<string, number[]> => JSON.parse(readFileSync(join(out, '.cache', readdirSync(join(out, '.cache')).find((f) => f.endsWith('.calibration.json'))!), 'utf8')).entries;
   // x: day 0 kept 90 of its 100 rows
-  assert.deepEqual(entries['x|time-chunks|1d'].slice(0, 4), [0, 90, 90, 190]);
-  assert.deepEqual(entries['c|time-chunks|1d'].slice(0, 4), [0, 100, 100, 200]);
+  assert.deepEqual(entries()['x|time-chunks|1d'].slice(0, 4), [0, 90, 90, 190]);
+  assert.deepEqual(entries()['c|time-chunks|1d'].slice(0, 4), [0, 100, 100, 200]);
+  // the merge is in the key: chunks of 3 days are not those of 1 day
+  assert.equal(entries()['c|jensenshannon|corrected|chunks|rest|period=1d|periods=3'].length, 10);
   // second run: profile and chunk bounds from the cache, same thresholds
-  const second = await runDriftJob({ reference: ref, current: cur, out, workers: 0, save: false, alarm });
+  const second = await runDriftJob({ reference: ref, current: cur300, out, workers: 0, save: false, alarm });
   assert.equal(second.cache.status, 'hit');
   assert.deepEqual(second.result.columns.map((c) => c.threshold), first.result.columns.map((c) => c.threshold));
+  // a 150-row window: days are not below half of it, one day a chunk, its own cache entry
+  const small = await runDriftJob({ reference: ref, current: window(150), out, workers: 0, save: false, alarm });
+  for (const c of small.result.columns) {
+    assert.match(c.alarm!.method, /^chunks: mean \+ 3·σ of 30 reference chunks of 1d vs rest, floored/);
+    assert.equal(c.alarm!.periods_per_chunk, undefined);
+    assert.equal(c.alarm!.note, undefined);
+  }
+  assert.equal(entries()['c|jensenshannon|corrected|chunks|rest|period=1d'].length, 30);
+  assert.equal(entries()['c|jensenshannon|corrected|chunks|rest|period=1d|periods=3'].length, 10, 'the 3-day entry is kept beside it');
+  // a 1 000-row window: runs of 10 days leave 3 chunks, fewer than 5: the bootstrap fallback says both
+  const large = await runDriftJob({ reference: ref, current: window(1000), out, workers: 0, save: false, alarm });
+  const c = large.result.columns.find((x) => x.name === 'c')!;
+  assert.match(c.alarm!.method, /^bootstrap fallback: /);
+  assert.equal(c.alarm!.periods_per_chunk, 10);
+  assert.equal(c.alarm!.note, 'time chunks of 1d hold a median of 100 values, the window 1000: runs of 10 consecutive periods merged into each reference chunk; reference has 3000 values: 3 chunks of 10×1d, fewer than 5; the threshold assumes exchangeable rows (no time or place structure)');
+  // a 40-row window: days are more than twice its size (no merge for that): said
+  const tiny = await runDriftJob({ reference: ref, current: window(40), out, workers: 0, save: false, alarm });
+  assert.equal(tiny.result.columns.find((x) => x.name === 'c')!.alarm!.note, 'time chunks hold a median of 100 values, the window 40: their spread belongs to windows of about 100 rows');
   // no timestamp column: one clear error
   const plain = writePair(tmp(), 500, 100);
   await assert.rejects(runDriftJob({ reference: plain.ref, current: plain.cur, out: join(dir, 'p'), save: false, workers: 0, alarm }), /time-based alarm chunks need a "timestamp" column, and .*ref\.csv has none/);
-  await assert.rejects(runDriftJob({ reference: ref, current: cur, out: join(dir, 'q'), save: false, alarm: { mode: 'chunks', chunkPeriod: 'daily' } }), /alarm chunk period must be a duration like 1d, 12h or 7d \(got "daily"\)/);
+  await assert.rejects(runDriftJob({ reference: ref, current: cur300, out: join(dir, 'q'), save: false, alarm: { mode: 'chunks', chunkPeriod: 'daily' } }), /alarm chunk period must be a duration like 1d, 12h or 7d \(got "daily"\)/);
+});
+
+test('mergeTimeChunks: runs of round(window / median period) periods, the incomplete last run dropped', () => {
+  const periods = (sizes: number[]) => {
+    let at = 0;
+    return sizes.map((n) => ({ start: at, end: (at += n) }));
+  };
+  const days = periods([80, 90, 70, 85, 80, 75, 90, 80]);
+  // median 80 ≥ 150 / 2: unchanged
+  assert.deepEqual(mergeTimeChunks(days, 150), { chunks: days, group: 1, periodMedian: 80 });
+  // median 80 < 400 / 2: g = 5, one full run of 5 periods; the 3 left over are dropped
+  assert.deepEqual(mergeTimeChunks(days, 400), { chunks: [{ start: 0, end: 405 }], group: 5, periodMedian: 80 });
+  // g = round(250 / 80) = 3
+  assert.deepEqual(mergeTimeChunks(days, 250).chunks, [{ start: 0, end: 240 }, { start: 240, end: 480 }]);
+  assert.deepEqual(mergeTimeChunks([], 1000), { chunks: [], group: 1, periodMedian: 0 });
+  // the cache key names the merge; one period per chunk keeps the old key
+  assert.equal(calibrationKey('x', 'ks', 'chunks', { chunkPeriod: '1d' }, 300, false, 'bootstrap', 3), 'x|ks|corrected|chunks|rest|period=1d|periods=3');
+  assert.equal(calibrationKey('x', 'ks', 'chunks', { chunkPeriod: '1d' }, 300, false), 'x|ks|corrected|chunks|rest|period=1d');
 });
 
 test('size buckets: two significant digits from 100 rows up', () => {
