@@ -34,7 +34,8 @@ apt_install() {
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
-  if [ $apt_updated -eq 0 ]; then apt_retry apt-get update -qq; apt_updated=1; fi
+  # ${…:-0}: a script that inherits apt_install through `export -f` (a re-executed bash) has no apt_updated.
+  if [ "${apt_updated:-0}" -eq 0 ]; then apt_retry apt-get update -qq; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive apt_retry apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 export -f apt_retry apt_install

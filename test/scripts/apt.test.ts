@@ -81,3 +81,24 @@ test('apt_install gives up on a dpkg lock held past SENTINEL_APT_LOCK_WAIT, with
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('apt_install inherited by a re-executed bash under set -u (export -f, no apt_updated) still runs apt-get', async () => {
+  // scripts/provision/node.sh re-executes itself: the function comes through the environment, the
+  // variable does not; a fresh machine (packages missing) then failed with "apt_updated: unbound variable".
+  const { dir, conf } = scratchApt();
+  try {
+    const child = spawn('bash', ['-c', 'source scripts/apt.sh && bash -euo pipefail -c "apt_install sentinelml-no-such-package"'], {
+      cwd: REPO,
+      env: { ...process.env, APT_CONFIG: conf, SENTINEL_APT_LOCK_POLL: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const [code] = await once(child, 'exit');
+    assert.doesNotMatch(stderr, /unbound variable/);
+    assert.match(stderr, /Unable to locate package sentinelml-no-such-package/);
+    assert.equal(code, 100);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
