@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -33,6 +35,47 @@ describe('createLogWriter', () => {
       ['id-1', '1', 'Köln, "Mitte"'],
       ['id-2', '2', ''],
     ]);
+  });
+
+  it('a lone row set fdatasyncs on the event-loop thread while syncs are fast; a group, or after a slow sync, on the thread pool', async () => {
+    const dir = tmp();
+    const calls: string[] = [];
+    let delayMs = 0;
+    const realInline = fs.fdatasyncSync;
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    rmSync(join(dir, 'probe'));
+    const realPool = proto.datasync;
+    fs.fdatasyncSync = (fd: number) => {
+      calls.push('inline');
+      const end = performance.now() + delayMs;
+      while (performance.now() < end); // a slow disk
+      realInline(fd);
+    };
+    syncBuiltinESMExports();
+    proto.datasync = function (this: unknown) {
+      calls.push('pool');
+      return realPool.call(this);
+    };
+    try {
+      const w = createLogWriter({ dir, instanceId: 'a', columns, inlineSyncMaxMs: 100 });
+      await w.append([row(1)]); // alone: inline
+      await Promise.all([w.append([row(2)]), w.append([row(3)])]); // a group of two: the pool
+      delayMs = 150;
+      await w.append([row(4)]); // alone, inline, but it takes 150 ms
+      delayMs = 0;
+      await w.append([row(5)]); // alone after a slow sync: the pool
+      await w.append([row(6)]); // the pool's sync was fast again: inline
+      await w.close();
+      assert.deepEqual(calls, ['inline', 'pool', 'inline', 'pool', 'inline']);
+      const records = parse(readFileSync(join(dir, readdirSync(dir)[0])), { columns: true });
+      assert.deepEqual(records.map((r: any) => r.request_id), ['id-1', 'id-2', 'id-3', 'id-4', 'id-5', 'id-6']);
+    } finally {
+      fs.fdatasyncSync = realInline;
+      syncBuiltinESMExports();
+      proto.datasync = realPool;
+    }
   });
 
   it('shares one fsync between appends that arrive together (group commit)', async () => {

@@ -5,6 +5,9 @@ import { stringify } from 'csv-stringify/sync';
 import { UnavailableError, clientReason } from '../../errors.ts';
 import { logFileName } from './schema.ts';
 
+/** A lone request's fdatasync runs on the event-loop thread only while syncs take less than this (default). */
+const INLINE_SYNC_MAX_MS = 2;
+
 export interface LogWriterOptions {
   dir: string;
   /** Distinguishes replicas: each writes its own files. */
@@ -18,6 +21,8 @@ export interface LogWriterOptions {
   maxBytes?: number;
   /** Start a new file once the current one is this old. */
   maxAgeMs?: number;
+  /** A group of one row set fdatasyncs on the event-loop thread while the last sync took less than this many ms (default 2); else on the thread pool. */
+  inlineSyncMaxMs?: number;
   now?: () => Date;
   /** Called after each durable flush with its duration and row count (metrics). */
   onFlush?: (seconds: number, rows: number) => void;
@@ -71,6 +76,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
   const maxAgeMs = opts.maxAgeMs ?? 60 * 60 * 1000;
   const now = opts.now ?? (() => new Date());
+  const inlineSyncMaxMs = opts.inlineSyncMaxMs ?? INLINE_SYNC_MAX_MS;
   const headerBytes = Buffer.from(stringify([opts.columns]), 'utf8');
 
   let fh: FileHandle | undefined;
@@ -83,6 +89,8 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   let committed = 0;
   /** Set when the open file was found not to be at its path; the next flush starts a new one. */
   let stale = false;
+  /** How long the last fdatasync took (ms): decides whether a lone request may sync inline. */
+  let lastSyncMs = 0;
 
   let pendingText: string[] = [];
   let pendingRows = 0;
@@ -178,10 +186,13 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
           writeAll(fh!, data);
           bytes += data.length;
           // A group of one request (nobody else waiting: one connection, light load) syncs on this
-          // thread: the round trip through the thread pool costs that request more than the sync
-          // blocks anyone. A larger group syncs on the pool, so requests keep arriving meanwhile.
-          if (waiters.length === 1) fdatasyncSync(fh!.fd);
+          // thread while the disk is fast: the round trip through the thread pool costs that request
+          // more than the sync blocks anyone. A larger group, or a slow disk (the last sync took
+          // inlineSyncMaxMs or more), syncs on the pool, so requests and probes keep being served.
+          const s0 = process.hrtime.bigint();
+          if (waiters.length === 1 && lastSyncMs < inlineSyncMaxMs) fdatasyncSync(fh!.fd);
           else await fh!.datasync();
+          lastSyncMs = Number(process.hrtime.bigint() - s0) / 1e6;
           const lost = lostName();
           if (lost === null) break;
           opts.onLostFile?.(lost);
