@@ -265,9 +265,9 @@ from data/current.csv; ${ROUNDS} interleaved rounds of ${SECONDS} s per connecti
 CPU per request: user + sys of the server's process tree (workers included) over the measured run ÷ requests;
 wrk's own CPU the same way (it runs on the same ${cpus().length} cores), and "cores busy" = (server + wrk) CPU per request × req/s:
 near ${cpus().length}, the machine, not the server, bounds the throughput.
-**The machine was shared with other engineers' jobs**: 1-minute load average during the measured runs
-median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}) on ${cpus().length} cores, so absolute numbers are low and noisy; the
-interleaved rounds make the ratios the meaningful part. Generated ${new Date().toISOString()}.
+1-minute load average at the start of each measured run: median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)})
+on ${cpus().length} cores, the bench's own server and wrk included (about 1 to ${cpus().length} of it); anything above that is
+other work on the machine. Interleaved rounds make the ratios the meaningful part. Generated ${new Date().toISOString()}.
 
 ${tables.join('\n\n')}
 
