@@ -48,6 +48,12 @@ export interface InferenceApp {
   app: Koa<State>;
   /** Shutting down: new predictions get 503 and readiness fails, in-flight requests finish. */
   startDraining(): void;
+  /**
+   * Resolves once no request is being handled. A connection can close before its handler ends (a
+   * client that hung up mid-request), so a closed server does not mean the handlers are done: the
+   * log is closed only after this, and a prediction already made still gets its row.
+   */
+  settled(): Promise<void>;
 }
 
 /** Builds the inference app; it binds no port (the serve command listens), so tests drive it in-process. */
@@ -63,15 +69,23 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const app = new Koa<State>();
   const router = new Router<State>();
   let draining = false;
+  let inFlight = 0;
+  let onSettled: (() => void)[] = [];
 
   // Request metrics: labels come only from the route table and a fixed method set, so random paths
   // and methods cannot grow /metrics (one `unmatched` value collects them all).
   app.use(async (ctx, next) => {
     const t0 = process.hrtime.bigint();
+    inFlight++;
     try {
       await next();
     } finally {
       metrics.requestDuration.observe({ method: methodLabel(ctx.method), route: routeLabel(router, ctx), status: String(ctx.status) }, Number(process.hrtime.bigint() - t0) / 1e9);
+      if (--inFlight === 0) {
+        const waiting = onSettled;
+        onSettled = [];
+        for (const resolve of waiting) resolve();
+      }
     }
   });
   app.use(createErrorMiddleware({ onClientError: (e) => metrics.invalidRequests.inc({ reason: e.code }) }));
@@ -192,5 +206,6 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
     startDraining: () => {
       draining = true;
     },
+    settled: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => onSettled.push(resolve))),
   };
 }

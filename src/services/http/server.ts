@@ -117,7 +117,7 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       await unlink(probe).catch(() => {});
     }
   };
-  const { app, startDraining } = createInferenceApp({
+  const { app, startDraining, settled } = createInferenceApp({
     model,
     log,
     labels,
@@ -146,6 +146,8 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       stopping ??= (async () => {
         startDraining();
         await closeServer(server, 20_000);
+        // Handlers of clients that hung up mid-request may still run: their rows go in before the log closes.
+        await settledWithin(settled(), 20_000);
         await log?.close();
         await labels?.close();
         await model.close();
@@ -154,6 +156,16 @@ export async function startInferenceServer(o: ServeOptions): Promise<RunningServ
       return stopping;
     },
   };
+}
+
+/** `settled`, or after `ms` whatever is still running (a handler stuck in a hung model must not hold the shutdown). */
+function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Creates `parent/name` and syncs `parent`, so the new directory entry survives a crash. */
