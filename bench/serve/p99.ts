@@ -74,9 +74,9 @@ async function child(tree: string, seconds: number): Promise<Summary> {
       }
     };
   }
-  // The synchronous calls (writeSync, statSync) and the promise stat: patched on the module objects,
+  // The synchronous calls (writeSync, statSync, fdatasyncSync) and the promise stat: patched on the module objects,
   // then synced into the ESM named exports the writer imported.
-  const timeSync = <T extends (...a: never[]) => unknown>(orig: T, into: 'write' | 'stat'): T =>
+  const timeSync = <T extends (...a: never[]) => unknown>(orig: T, into: 'write' | 'stat' | 'datasync'): T =>
     function (this: unknown, ...a: Parameters<T>) {
       const t = performance.now();
       try {
@@ -85,7 +85,8 @@ async function child(tree: string, seconds: number): Promise<Summary> {
         fileTimes[into] += performance.now() - t;
       }
     } as T;
-  Object.assign(fs, { writeSync: timeSync(fs.writeSync, 'write'), statSync: timeSync(fs.statSync, 'stat') });
+  // fdatasyncSync: a lone request's sync on the event-loop thread (the writer's inline path).
+  Object.assign(fs, { writeSync: timeSync(fs.writeSync, 'write'), statSync: timeSync(fs.statSync, 'stat'), fdatasyncSync: timeSync(fs.fdatasyncSync, 'datasync') });
   const promiseStat = fs.promises.stat;
   fs.promises.stat = (async (...a: Parameters<typeof promiseStat>) => {
     const t = performance.now();
@@ -244,8 +245,8 @@ const loads = [...results.values()].flat().map((s) => s.load);
 const report = `# Single-connection tail latency (bench/serve/p99.ts)
 
 Command: \`node bench/serve/p99.ts --rounds ${ROUNDS} --seconds ${values.seconds} --base ${values.base}\`
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; **shared with other engineers' jobs**: 1-minute
-load average median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}) on ${cpus().length} cores. wrk -c1, single-row
+Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; 1-minute load average (the bench's own
+server and wrk included) median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}) on ${cpus().length} cores. wrk -c1, single-row
 requests, ${ROUNDS} interleaved rounds of ${values.seconds} s, medians of the rounds. Times in ms. Generated ${new Date().toISOString()}.
 
 | | ${names.join(' | ')} |
