@@ -78,14 +78,19 @@ const VARIANTS: Variant[] = [
   { key: 'koa', label: 'bare Koa returning a constant (HTTP floor, 1 process)', start: (port) => spawn(process.execPath, [join(REPO, 'bench/serve/koa-constant.ts'), String(port)], { cwd: REPO, stdio: 'ignore' }) },
 ];
 
+/** The fields of /proc/<pid>/stat after the command name (index 0 = state, 1 = ppid, 11/12 = utime/stime, 13/14 = cutime/cstime). */
+function procStat(pid: number | 'self'): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
 /** User + sys CPU seconds of `pid` and all its descendants (from /proc; workers included). */
 function treeCpuSeconds(pid: number): number {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const text = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const f = procStat(Number(d));
       stats.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       /* gone meanwhile */
@@ -140,8 +145,7 @@ interface Round { rps: number; p50: number; p99: number; errors: number; non2xx:
 
 /** CPU seconds of this process's reaped children (cutime + cstime): around a spawnSync, the child's own. */
 function reapedChildrenCpuSeconds(): number {
-  const text = readFileSync('/proc/self/stat', 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const f = procStat('self');
   return (Number(f[13]) + Number(f[14])) / CLK_TCK;
 }
 
@@ -221,6 +225,8 @@ async function main() {
     if (!rs) return undefined;
     return { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpu: median(rs.map((r) => r.cpuUsPerReq)), wrk: median(rs.map((r) => r.wrkUsPerReq)), errors: rs.reduce((a, r) => a + r.errors + r.non2xx, 0) };
   };
+  /** Cores the server and wrk kept busy: their CPU per request × requests per second. */
+  const coresBusy = (m: { rps: number; cpu: number; wrk: number }, of: 'both' | 'cpu' | 'wrk' = 'both') => ((of === 'both' ? m.cpu + m.wrk : m[of]) * m.rps) / 1e6;
   const loads = [...results.values()].flat().map((r) => r.load);
   const tables = CONNECTIONS.map((c) => {
     const ours = med('durable', c);
@@ -232,7 +238,7 @@ async function main() {
       ...variants.map((v) => {
         const m = med(v.key, c)!;
         const two = med('durable-2w', c);
-        return `| ${v.label} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpu.toFixed(0)} | ${m.wrk.toFixed(0)} | ${(((m.cpu + m.wrk) * m.rps) / 1e6).toFixed(2)} | ${m.errors} | ${ours ? (ours.rps / m.rps).toFixed(2) + '×' : '–'} | ${two ? (two.rps / m.rps).toFixed(2) + '×' : '–'} |`;
+        return `| ${v.label} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpu.toFixed(0)} | ${m.wrk.toFixed(0)} | ${coresBusy(m).toFixed(2)} | ${m.errors} | ${ours ? (ours.rps / m.rps).toFixed(2) + '×' : '–'} | ${two ? (two.rps / m.rps).toFixed(2) + '×' : '–'} |`;
       }),
     ];
     return lines.join('\n');
@@ -250,7 +256,7 @@ async function main() {
   checks.push(`CPU per request, FastAPI ÷ ours (${hi} connections): 1 worker no log ${fmt(ratio('fastapi-1w', 'durable', hi, 'cpu'))}×, 2 workers no log ${fmt(ratio('fastapi-2w', 'durable-2w', hi, 'cpu'))}×`);
   const busy = (v: string, c: number) => {
     const m = med(v, c);
-    return m ? `${fmt(((m.cpu + m.wrk) * m.rps) / 1e6)} cores (server ${fmt((m.cpu * m.rps) / 1e6)} + wrk ${fmt((m.wrk * m.rps) / 1e6)})` : 'n/a';
+    return m ? `${fmt(coresBusy(m))} cores (server ${fmt(coresBusy(m, 'cpu'))} + wrk ${fmt(coresBusy(m, 'wrk'))})` : 'n/a';
   };
   checks.push(`a second worker (durable 2w ÷ 1w, ${hi} connections): ${fmt(ratio('durable-2w', 'durable', hi))}× req/s (goal ≥ 1.7×); busy: 1 worker ${busy('durable', hi)}, 2 workers ${busy('durable-2w', hi)} of ${cpus().length}`);
   if (CONNECTIONS.includes(1)) {
