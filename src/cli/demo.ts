@@ -132,7 +132,7 @@ export const demoCommand: Command = async (argv, env) => {
       void (async () => {
         await replay.stop();
         await scheduler.stop();
-        await Promise.all([inference.shutdown(), reports.shutdown()]);
+        await Promise.all([job.close(), inference.shutdown(), reports.shutdown()]);
         res();
       })();
     });

@@ -1,7 +1,7 @@
 import { EXIT_USAGE, reportFailure, type Command } from './command.ts';
 
 // Each command lives in its own module, loaded on demand so `sentinel drift` never loads onnxruntime.
-const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string; internal?: true }> = {
   serve: { load: async () => (await import('./serve.ts')).serveCommand, summary: 'run the inference API' },
   drift: { load: async () => (await import('./drift.ts')).driftCommand, summary: 'run one drift comparison' },
   reports: { load: async () => (await import('./reports.ts')).reportsCommand, summary: 'serve reports and drift metrics' },
@@ -9,10 +9,12 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   card: { load: async () => (await import('./card.ts')).cardCommand, summary: 'write or check the model card of an ONNX model' },
   operator: { load: async () => (await import('./operator.ts')).operatorCommand, summary: 'reconcile ModelMonitors into drift CronJobs (Kubernetes controller)' },
   demo: { load: async () => (await import('./demo.ts')).demoCommand, summary: 'the whole pipeline locally (npm start)' },
+  // Started by `schedule` and `demo` (src/services/schedule/drift-process.ts); not for people.
+  'drift-runner': { load: async () => (await import('./drift-runner.ts')).driftRunnerCommand, summary: 'drift runs read from stdin', internal: true },
 };
 
 export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).filter(([, c]) => !c.internal).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `usage: sentinel <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "sentinel <command> --help" for the options of a command.\n`;
 }
 

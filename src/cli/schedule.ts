@@ -65,7 +65,7 @@ export const scheduleCommand: Command = async (argv, env) => {
     onShutdownSignal((signal, count) => {
       if (count === 1) {
         logger.info({ event: 'schedule_stopping', signal }, 'stopping after the current run (signal again to abort it)');
-        void scheduler.stop().then(res);
+        void scheduler.stop().then(() => job.close()).then(res);
       } else {
         logger.warn({ event: 'drift_run_aborting', signal }, 'aborting the current run');
         job.abort();

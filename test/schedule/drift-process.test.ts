@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { access, copyFile, mkdir } from 'node:fs/promises';
+import { access, copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDriftProcessJob, DriftRunError } from '../../src/services/schedule/drift-process.ts';
+import { createDriftProcessJob, DriftRunError, encodeRunnerJob } from '../../src/services/schedule/drift-process.ts';
 import { splitScheduleArgs } from '../../src/cli/schedule.ts';
 import { countFailedRuns, readLatest } from '../../src/io/report-store.ts';
 import { memoryLogger, tempDir } from '../report-server/helpers.ts';
@@ -18,10 +18,14 @@ test('the drift process job: success returns the saved run, failure carries the 
   const forwarded: string[] = [];
   const onLogLine = (l: string) => void forwarded.push(l);
   const ok = createDriftProcessJob({ driftArgs: ['--run-id', 'run-ok'], dir, env: process.env, logger, bin: FAKE, onLogLine });
-  assert.deepEqual(await ok.run(), { run_id: 'run-ok', drift_score: 0.1234, recorded_failure: false });
-  assert.equal((await readLatest(dir))?.run_id, 'run-ok');
+  t.after(() => ok.close());
+  const done = await ok.run();
+  assert.match(String(done.run_id), /^run-ok-\d+-1$/);
+  assert.deepEqual(done, { run_id: done.run_id, drift_score: 0.1234, recorded_failure: false });
+  assert.equal((await readLatest(dir))?.run_id, done.run_id);
 
   const bad = createDriftProcessJob({ driftArgs: ['--fail', 'reference data/ref.csv not found'], dir, env: process.env, logger, bin: FAKE, onLogLine });
+  t.after(() => bad.close());
   const err = await bad.run().then(() => null, (e: unknown) => e);
   assert.ok(err instanceof DriftRunError);
   assert.equal(err.message, 'sentinel drift failed (exit code 1): sentinel drift: reference data/ref.csv not found');
@@ -29,9 +33,49 @@ test('the drift process job: success returns the saved run, failure carries the 
   assert.deepEqual(forwarded, ['{"level":30,"msg":"structured log line"}'], "the child's JSON log lines are forwarded, its one-line reason is not");
 
   const selfRecording = createDriftProcessJob({ driftArgs: ['--fail', 'boom', '--record', '--run-id', 'run-bad'], dir, env: process.env, logger, bin: FAKE, onLogLine });
+  t.after(() => selfRecording.close());
   const err2 = await selfRecording.run().then(() => null, (e: unknown) => e);
   assert.ok(err2 instanceof DriftRunError && err2.recorded, 'a run that recorded its own failure is not recorded twice');
   assert.equal(await countFailedRuns(dir), 1);
+});
+
+test('the drift runner: one process for many runs, a new one after a crash or over its memory bound, gone after close', async (t) => {
+  const dir = await tempDir(t);
+  const { logger } = memoryLogger();
+  const runsOf = (driftArgs: string[], runnerMaxRssMib?: number) => createDriftProcessJob({ driftArgs, dir, env: process.env, logger, bin: FAKE, onLogLine: () => {}, runnerMaxRssMib });
+  const pidAndRun = (id: string | null) => {
+    const m = /-(\d+)-(\d+)$/.exec(String(id));
+    assert.ok(m, `run id ${id}`);
+    return { pid: Number(m[1]), run: Number(m[2]) };
+  };
+
+  const job = runsOf(['--run-id', 'a']);
+  const first = pidAndRun((await job.run()).run_id);
+  const second = pidAndRun((await job.run()).run_id);
+  assert.deepEqual(second, { pid: first.pid, run: 2 }, 'the second run went to the same runner');
+  assert.equal(job.runnerPid(), first.pid);
+  await job.close();
+  assert.equal(job.runnerPid(), undefined);
+  assert.throws(() => process.kill(first.pid, 0), /ESRCH/, 'the runner has exited after close()');
+  const third = pidAndRun((await job.run()).run_id);
+  assert.notEqual(third.pid, first.pid, 'a run after close() starts a new runner');
+  await job.close();
+
+  // A runner that dies mid-run: that run fails with how it ended, the next one gets a new runner.
+  const crashing = runsOf(['--crash']);
+  t.after(() => crashing.close());
+  const err = await crashing.run().then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof DriftRunError);
+  assert.match(err.message, /^sentinel drift failed \(exit code 70\)/);
+  assert.equal(crashing.runnerPid(), undefined);
+
+  // Over the memory bound (0 MiB here): every run has its own runner.
+  const recycled = runsOf(['--run-id', 'r'], 0);
+  t.after(() => recycled.close());
+  const r1 = pidAndRun((await recycled.run()).run_id);
+  const r2 = pidAndRun((await recycled.run()).run_id);
+  assert.notEqual(r1.pid, r2.pid);
+  assert.deepEqual([r1.run, r2.run], [1, 1]);
 });
 
 test('schedule flags: ours are taken, the rest go to sentinel drift', () => {
@@ -120,6 +164,11 @@ test('sentinel schedule with the real drift job: failures recorded once each, re
   const failedLogged = failedLines().length;
   assert.equal(await countFailedRuns(reports), failedLogged);
   assert.equal(latest.last_failure !== null, true);
+  // Every run, failed or not, went to one drift runner, which ended with the schedule.
+  const runners = log.lines.filter((l) => l.event === 'drift_runner_started');
+  assert.equal(runners.length, 1, log.dump());
+  assert.ok(log.lines.filter((l) => l.event === 'drift_run_started').length >= 3);
+  assert.throws(() => process.kill(Number(runners[0].pid), 0), /ESRCH/, 'the runner exited with the schedule');
 });
 
 test('sentinel schedule: a bad --every exits non-zero with one line', async () => {
@@ -131,4 +180,40 @@ test('sentinel schedule: a bad --every exits non-zero with one line', async () =
   assert.notEqual(code, 0);
   assert.match(err, /--every must be a positive duration/);
   assert.equal(err.trim().split('\n').length, 1);
+});
+
+test('sentinel drift-runner: each run gives what a fresh sentinel drift process gives; a bad job line is refused and the runner goes on', async (t) => {
+  const dir = await tempDir(t);
+  const ref = join(REPO, 'data', 'reference.csv');
+  const cur = join(REPO, 'data', 'current.csv');
+  const jobs = [
+    ['--reference', ref, '--current', cur, '--workers', '0'],
+    ['--reference', ref, '--current', cur, '--workers', '0', '--stattest', 'psi', '--columns', 'age,education,hours-per-week'],
+    ['--reference', cur, '--current', ref, '--workers', '0', '--no-compat'],
+  ];
+  const runner = spawn(process.execPath, [SENTINEL, 'drift-runner'], { cwd: REPO, env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => void runner.kill('SIGKILL'));
+  runner.stdout!.resume();
+  let stderr = '';
+  runner.stderr!.setEncoding('utf8');
+  runner.stderr!.on('data', (c: string) => (stderr += c));
+  const doneLines = () => stderr.split('\n').filter((l) => l.startsWith('\u001esentinel-drift-runner done '));
+  runner.stdin!.write('{"not": "a job"}\n');
+  jobs.forEach((args, i) => runner.stdin!.write(encodeRunnerJob([...args, '--out', join(dir, `runner-${i}`)])));
+  runner.stdin!.end();
+  const [code] = await once(runner, 'exit');
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(doneLines().map((l) => l.split(' ').slice(-2).join(' ')), ['2 0', '0 0', '0 0', '0 0'], stderr);
+  assert.match(stderr, /sentinel drift-runner: a runner job is one JSON array of strings per line/);
+
+  const withoutRunIdentity = ({ run_id, started_at, finished_at, ...rest }: Record<string, unknown>) => rest;
+  for (const [i, args] of jobs.entries()) {
+    const fresh = spawn(process.execPath, [SENTINEL, 'drift', ...args, '--out', join(dir, `fresh-${i}`)], { cwd: REPO, env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    assert.equal((await once(fresh, 'exit'))[0], 0);
+    const [a, b] = await Promise.all([`runner-${i}`, `fresh-${i}`].map(async (d) => {
+      const latest = await readLatest(join(dir, d));
+      return JSON.parse(await readFile(join(dir, d, latest!.run_id, 'drift.json'), 'utf8')) as Record<string, unknown>;
+    }));
+    assert.deepEqual(withoutRunIdentity(a), withoutRunIdentity(b), `job ${i}`);
+  }
 });
