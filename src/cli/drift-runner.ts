@@ -2,7 +2,7 @@
  * `sentinel drift-runner` (internal: what `sentinel schedule` and the demo start, through
  * src/services/schedule/drift-process.ts, which owns the protocol). Runs `sentinel drift` once per
  * stdin line (a JSON array of its arguments), one run after the other in this one process, and ends
- * each run with a done line on stderr carrying its exit code. Start-up and module loading are paid
+ * each run with a done line on stderr carrying its exit code and CPU time. Start-up and module loading are paid
  * once per runner instead of once per run. Exits at the end of stdin, or after a run that left it
  * above --max-rss-mib (the next run gets a fresh process).
  */
@@ -20,6 +20,7 @@ export const driftRunnerCommand: Command = async (argv, env) => {
   for await (const line of lines) {
     if (line.trim() === '') continue;
     const job = decodeRunnerJob(line);
+    const cpu = process.cpuUsage();
     let code: number;
     if (!Array.isArray(job)) {
       process.stderr.write(`sentinel drift-runner: ${job.problem}\n`);
@@ -28,8 +29,9 @@ export const driftRunnerCommand: Command = async (argv, env) => {
       // driftCommand reports its own failures; anything it lets through is this run's, not the runner's.
       code = await driftCommand(job, env).catch((err: unknown) => reportFailure('drift', err));
     }
+    const used = process.cpuUsage(cpu);
     const exiting = process.memoryUsage.rss() > maxRssMib * 2 ** 20;
-    process.stderr.write(runnerDoneLine(code, exiting));
+    process.stderr.write(runnerDoneLine(code, exiting, used.user + used.system));
     if (exiting) break;
   }
   lines.close();

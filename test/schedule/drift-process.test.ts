@@ -21,7 +21,7 @@ test('the drift process job: success returns the saved run, failure carries the 
   t.after(() => ok.close());
   const done = await ok.run();
   assert.match(String(done.run_id), /^run-ok-\d+-1$/);
-  assert.deepEqual(done, { run_id: done.run_id, drift_score: 0.1234, recorded_failure: false });
+  assert.deepEqual(done, { run_id: done.run_id, drift_score: 0.1234, cpu_ms: 1.5, recorded_failure: false });
   assert.equal((await readLatest(dir))?.run_id, done.run_id);
 
   const bad = createDriftProcessJob({ driftArgs: ['--fail', 'reference data/ref.csv not found'], dir, env: process.env, logger, bin: FAKE, onLogLine });
@@ -203,7 +203,8 @@ test('sentinel drift-runner: each run gives what a fresh sentinel drift process 
   runner.stdin!.end();
   const [code] = await once(runner, 'exit');
   assert.equal(code, 0, stderr);
-  assert.deepEqual(doneLines().map((l) => l.split(' ').slice(-2).join(' ')), ['2 0', '0 0', '0 0', '0 0'], stderr);
+  assert.deepEqual(doneLines().map((l) => l.split(' ').slice(-3, -1).join(' ')), ['2 0', '0 0', '0 0', '0 0'], stderr);
+  assert.ok(doneLines().slice(1).every((l) => Number(l.split(' ').at(-1)) > 0), 'each run reports its CPU time');
   assert.match(stderr, /sentinel drift-runner: a runner job is one JSON array of strings per line/);
 
   const withoutRunIdentity = ({ run_id, started_at, finished_at, ...rest }: Record<string, unknown>) => rest;

@@ -37,7 +37,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     await saveRun(out, makeResult({ runId, finishedAt: new Date().toISOString(), driftScore: 0.1234 }));
     process.stdout.write('feature table\n');
   }
-  process.stderr.write(runnerDoneLine(code, recycle));
+  process.stderr.write(runnerDoneLine(code, recycle, 1500));
   if (recycle) break;
 }
 process.stdin.destroy();

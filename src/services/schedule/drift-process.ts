@@ -30,7 +30,8 @@ const SENTINEL_BIN = fileURLToPath(new URL('../../../bin/sentinel.js', import.me
 export const DEFAULT_RUNNER_MAX_RSS_MIB = 256;
 
 // The runner protocol (both sides here, so they cannot drift apart): one JSON array of `sentinel
-// drift` arguments per stdin line; after each run one stderr line `<prefix><exit code> <exiting 0|1>`.
+// drift` arguments per stdin line; after each run one stderr line `<prefix><exit code> <exiting 0|1>
+// <the run's CPU time in µs>`.
 // The done line goes on stderr, not a separate channel, so that it comes after every line the run wrote.
 const DONE_PREFIX = '\u001esentinel-drift-runner done ';
 
@@ -50,19 +51,22 @@ export function decodeRunnerJob(line: string): string[] | { problem: string } {
   return parsed;
 }
 
-export function runnerDoneLine(code: number, exiting: boolean): string {
-  return `${DONE_PREFIX}${code} ${exiting ? 1 : 0}\n`;
+export function runnerDoneLine(code: number, exiting: boolean, cpuMicros: number): string {
+  return `${DONE_PREFIX}${code} ${exiting ? 1 : 0} ${Math.round(cpuMicros)}\n`;
 }
 
-function parseRunnerDone(line: string): { code: number; exiting: boolean } | null {
+function parseRunnerDone(line: string): { code: number; exiting: boolean; cpuMs: number } | null {
   if (!line.startsWith(DONE_PREFIX)) return null;
-  const [code, exiting] = line.slice(DONE_PREFIX.length).split(' ');
-  return { code: Number(code), exiting: exiting === '1' };
+  const [code, exiting, cpu] = line.slice(DONE_PREFIX.length).split(' ');
+  return { code: Number(code), exiting: exiting === '1', cpuMs: Number(cpu) / 1000 };
 }
 
 export interface DriftProcessJob {
-  /** One run; resolves with the latest pointer's run id and score, rejects with the child's reason. */
-  run(): Promise<{ run_id: string | null; drift_score: number | null; recorded_failure: false }>;
+  /**
+   * One run; resolves with the latest pointer's run id and score and the run's CPU time (user +
+   * system, every thread of the runner), rejects with the child's reason.
+   */
+  run(): Promise<{ run_id: string | null; drift_score: number | null; cpu_ms: number | null; recorded_failure: false }>;
   /** Kills the run in progress (SIGTERM to the runner's process group), if any. */
   abort(): void;
   /** Lets the runner exit (after the run in progress, if any); resolves once it has. */
@@ -83,6 +87,8 @@ export class DriftRunError extends SentinelError {
 interface RunEnd {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** From the done line; null when the runner ended without one. */
+  cpuMs: number | null;
   /** The run's last stderr lines (at most 50). */
   lines: string[];
 }
@@ -142,7 +148,7 @@ export function createDriftProcessJob(o: {
           forget();
           logger.info({ event: 'drift_runner_recycled', pid: child.pid, max_rss_mib: maxRssMib }, 'drift runner exits: over its memory bound');
         }
-        endRun({ code: done.code, signal: null });
+        endRun({ code: done.code, signal: null, cpuMs: done.cpuMs });
         return;
       }
       if (line.trim() === '') return;
@@ -165,7 +171,7 @@ export function createDriftProcessJob(o: {
     });
     child.once('close', (code, signal) => {
       forget();
-      endRun({ code, signal });
+      endRun({ code, signal, cpuMs: null });
     });
     logger.info({ event: 'drift_runner_started', pid: child.pid }, 'drift runner started');
     return r;
@@ -182,7 +188,7 @@ export function createDriftProcessJob(o: {
       });
       if (exit.code === 0) {
         const latest = await readLatest(o.dir).catch(() => null);
-        return { run_id: latest?.run_id ?? null, drift_score: latest?.drift_score ?? null, recorded_failure: false };
+        return { run_id: latest?.run_id ?? null, drift_score: latest?.drift_score ?? null, cpu_ms: exit.cpuMs, recorded_failure: false };
       }
       const reason = [...exit.lines].reverse().find((l) => !l.startsWith('{')) ?? exit.lines.at(-1) ?? '';
       const recorded = (await countFailedRuns(o.dir)) > failuresBefore;

@@ -64,7 +64,7 @@ function describe(result: unknown): Record<string, unknown> {
   if (result === null || typeof result !== 'object') return {};
   const r = result as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of ['run_id', 'drift_score', 'dataset_drift', 'drift_share', 'runDir']) if (k in r) out[k] = r[k];
+  for (const k of ['run_id', 'drift_score', 'dataset_drift', 'drift_share', 'runDir', 'cpu_ms']) if (k in r) out[k] = r[k];
   return out;
 }
 
