@@ -13,7 +13,11 @@
  *   - evidently: python bench/drift/evidently_drift.py REF CUR OUT.json OUT.html (import, read_csv,
  *     Report([DataDriftPreset()]).run, save_html);
  *   - sentinel cold: node bin/sentinel.js drift --reference REF --current CUR --out DIR --no-cache --json;
- *   - sentinel warm: the same with the reference-profile cache already filled (a hit).
+ *   - sentinel warm: the same with the reference-profile cache already filled (a hit);
+ *   - scheduled: the same two runs as `sentinel schedule` and the demo make them, in one long-lived
+ *     drift runner each (src/services/schedule/drift-process.ts): CPU per run after the first from
+ *     the runner's done line (getrusage of the runner, every thread), the first run (start-up
+ *     included) from /proc/<pid>/stat.
  * Per-column verdicts are compared (Evidently's from its ValueDrift tests).
  * The memory check: a prediction-log directory with a current window of --rss-rows rows.
  * With an empty --sizes (`--sizes ''`) only the memory check runs (no Evidently, no virtualenv) and
@@ -26,6 +30,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededUniform } from '../../src/stats/random.ts';
+import { createDriftProcessJob, type DriftProcessJob } from '../../src/services/schedule/drift-process.ts';
+import { createLogger } from '../../src/logger.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WORK = join(ROOT, '.cache', 'bench-drift');
@@ -112,6 +118,41 @@ interface SizeResult {
   evidentlyPhases: Record<string, number> | null;
   /** Evidently's CPU seconds after its import (read_csv + report + html), one per run. */
   evidentlyComputeCpu: number[];
+  /** Runs in a long-lived drift runner (what `sentinel schedule` does), without / with the cache. */
+  scheduled: { cold: Scheduled; warm: Scheduled };
+}
+
+interface Scheduled {
+  /** CPU seconds of the runner's first run, process start-up included (/proc). */
+  firstCpu: number;
+  /** CPU and wall seconds of each later run. */
+  cpu: number[];
+  wall: number[];
+}
+
+/** utime + stime of a live process, in seconds (every thread, ended ones too). */
+function procCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+/** A drift job in its own runner, as the scheduler makes it; the first run is made here. */
+async function scheduledJob(args: string[], dir: string, into: Scheduled): Promise<{ job: DriftProcessJob; run: () => Promise<void> }> {
+  rmSync(dir, { recursive: true, force: true });
+  const job = createDriftProcessJob({ driftArgs: args, dir, env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' }, logger: createLogger({ level: 'warn' }), onLogLine: () => {} });
+  await job.run();
+  into.firstCpu = procCpu(job.runnerPid()!);
+  return {
+    job,
+    run: async () => {
+      const t0 = performance.now();
+      const done = await job.run();
+      into.wall.push((performance.now() - t0) / 1000);
+      into.cpu.push(done.cpu_ms! / 1000);
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -125,11 +166,14 @@ async function main(): Promise<void> {
     const curPath = join(WORK, `current-${n}.csv`);
     await writeResampled(refPath, ref.header, ref.rows, n, 1);
     await writeResampled(curPath, cur.header, cur.rows, n, 2);
-    const res: SizeResult = { n, evidently: null, cold: [], warm: [], verdicts: null, evidentlyPhases: null, evidentlyComputeCpu: [] };
+    const res: SizeResult = { n, evidently: null, cold: [], warm: [], verdicts: null, evidentlyPhases: null, evidentlyComputeCpu: [], scheduled: { cold: { firstCpu: 0, cpu: [], wall: [] }, warm: { firstCpu: 0, cpu: [], wall: [] } } };
     const outDir = join(WORK, `reports-${n}`);
     const ours = (extra: string[]): Measured => timed(process.execPath, [SENTINEL, 'drift', '--reference', refPath, '--current', curPath, '--out', outDir, '--json', '--quiet', ...extra]);
     rmSync(outDir, { recursive: true, force: true });
     ours([]); // fills the reference cache for the warm runs
+    const driftArgs = ['--reference', refPath, '--current', curPath, '--quiet'];
+    const schedCold = await scheduledJob([...driftArgs, '--no-cache'], join(WORK, `scheduled-${n}-cold`), res.scheduled.cold);
+    const schedWarm = await scheduledJob(driftArgs, join(WORK, `scheduled-${n}-warm`), res.scheduled.warm);
     // Interleaved (Evidently, cold, warm per round) so that a change in machine load hits both sides.
     let evJson: { columns: Record<string, { drift: boolean }>; timings: Record<string, number>; cpu: { import: number; compute: number } } | null = null;
     const withEvidently = n <= evidentlyMax;
@@ -146,7 +190,10 @@ async function main(): Promise<void> {
       }
       res.cold.push(ours(['--no-cache']));
       res.warm.push(ours([]));
+      await schedCold.run();
+      await schedWarm.run();
     }
+    await Promise.all([schedCold.job.close(), schedWarm.job.close()]);
     for (const m of [...res.cold, ...res.warm]) if (m.code !== 0) throw new Error(`sentinel drift failed at ${n}: ${m.stderr}`);
     if (withEvidently) {
       res.evidentlyPhases = evJson!.timings;
@@ -160,7 +207,7 @@ async function main(): Promise<void> {
       res.verdicts = { same: differing.length === 0, differing, columns: ourResult.columns.length };
     }
     results.push(res);
-    console.log(JSON.stringify({ n, evidently: res.evidently?.map((m) => m.wall), cold: res.cold.map((m) => m.wall), warm: res.warm.map((m) => m.wall), verdicts: res.verdicts }));
+    console.log(JSON.stringify({ n, evidently: res.evidently?.map((m) => m.wall), cold: res.cold.map((m) => m.wall), warm: res.warm.map((m) => m.wall), scheduledCpu: { cold: res.scheduled.cold.cpu, warm: res.scheduled.warm.cpu }, verdicts: res.verdicts }));
   }
 
   // Memory bound: a prediction-log directory with one 10M-row current window.
@@ -216,9 +263,17 @@ async function main(): Promise<void> {
     writeFileSync(args.out, updated);
   } else {
     let text = renderResults(results, rss);
+    const old = existsSync(args.out) ? readFileSync(args.out, 'utf8') : '';
+    // Hand-written notes (earlier runs, profiles) stay, before the memory section.
+    const notes = old.indexOf(NOTES_MARKER);
+    if (notes !== -1) {
+      const end = old.indexOf(MEMORY_HEADING, notes);
+      const kept = old.slice(notes, end === -1 ? undefined : end).trimEnd();
+      const at = text.indexOf(MEMORY_HEADING);
+      text = at === -1 ? `${text.trimEnd()}\n\n${kept}\n` : `${text.slice(0, at)}${kept}\n\n${text.slice(at)}`;
+    }
     // No memory check this time (--rss-rows 0): keep the one already in the file.
-    if (rss === null && existsSync(args.out)) {
-      const old = readFileSync(args.out, 'utf8');
+    if (rss === null) {
       const start = old.indexOf(MEMORY_HEADING);
       if (start !== -1) text = `${text.trimEnd()}\n\n${old.slice(start).trimEnd()}\n`;
     }
@@ -230,6 +285,7 @@ async function main(): Promise<void> {
 type RssResult = { rows: number; m: Measured; rawNumericMiB: number; allColumnsMiB: number; columns: number; numeric: number };
 
 const MEMORY_HEADING = '## Memory bound: a large current window';
+const NOTES_MARKER = '<!-- notes: bench/drift/run.ts keeps what follows, up to the memory section, when it rewrites this file -->';
 
 function renderMemory(rss: RssResult, withCommand: boolean): string[] {
   const f = (x: number): string => x.toFixed(2);
@@ -270,6 +326,17 @@ function renderResults(results: SizeResult[], rss: RssResult | null): string {
     const c = median(r.cold.map((m) => m.cpu));
     const w = median(r.warm.map((m) => m.cpu));
     lines.push(`| ${r.n.toLocaleString('en-US')} | ${f(e)} | ${f(c)} | ${f(w)} | ${(e / c).toFixed(1)}× / ${(e / w).toFixed(1)}× |`);
+  }
+  lines.push('');
+  lines.push('Scheduled runs: what `sentinel schedule` and the demo pay per run. Their runs go to one long-lived drift runner, so start-up and module loading are paid by its first run only; the like-for-like peer is the same long-running Evidently service as above. CPU per later run = the runner\'s getrusage (every thread) around the run, median; first run = the runner\'s whole CPU after it, from /proc (start-up included):', '');
+  lines.push('| rows (each side) | Evidently compute CPU | runner first run CPU cold / warm | later runs CPU cold / warm | later runs wall cold / warm | less CPU cold / warm |', '|---|---|---|---|---|---|');
+  for (const r of results) {
+    const s = r.scheduled;
+    if (s.cold.cpu.length === 0) continue;
+    const e = r.evidentlyComputeCpu.length > 0 ? median(r.evidentlyComputeCpu) : null;
+    const c = median(s.cold.cpu);
+    const w = median(s.warm.cpu);
+    lines.push(`| ${r.n.toLocaleString('en-US')} | ${e !== null ? f(e) : '-'} | ${f(s.cold.firstCpu)} / ${f(s.warm.firstCpu)} | ${f(c)} / ${f(w)} [${s.cold.cpu.length}] | ${f(median(s.cold.wall))} / ${f(median(s.warm.wall))} | ${e !== null ? `${(e / c).toFixed(1)}× / ${(e / w).toFixed(1)}×` : '-'} |`);
   }
   lines.push('');
   lines.push('Evidently phase times (seconds, last run) — its import alone is a fixed cost:', '');
