@@ -50,7 +50,11 @@ test('the drift runner: one process for many runs, a new one after a crash or ov
   };
 
   const job = runsOf(['--run-id', 'a']);
-  const first = pidAndRun((await job.run()).run_id);
+  const [firstDone, overlapping] = await Promise.allSettled([job.run(), job.run()]);
+  assert.equal(overlapping.status, 'rejected');
+  assert.match(String((overlapping as PromiseRejectedResult).reason), /already in progress/);
+  assert.equal(firstDone.status, 'fulfilled');
+  const first = pidAndRun((firstDone as PromiseFulfilledResult<{ run_id: string | null }>).value.run_id);
   const second = pidAndRun((await job.run()).run_id);
   assert.deepEqual(second, { pid: first.pid, run: 2 }, 'the second run went to the same runner');
   assert.equal(job.runnerPid(), first.pid);

@@ -181,6 +181,8 @@ export function createDriftProcessJob(o: {
     async run() {
       const failuresBefore = await countFailedRuns(o.dir);
       const r = runner ?? (runner = startRunner());
+      // The scheduler never overlaps runs; a second caller must not take the first one's answer.
+      if (r.current !== null) throw new SentinelError('drift_run_in_progress', 'a drift run of this job is already in progress');
       const exit = await new Promise<RunEnd>((resolve, reject) => {
         r.current = { lines: [], end: resolve, fail: reject };
         holdOpen(r, true);
