@@ -39,7 +39,7 @@ test('the drift process job: success returns the saved run, failure carries the 
   assert.equal(await countFailedRuns(dir), 1);
 });
 
-test('the drift runner: one process for many runs, a new one after a crash or over its memory bound, gone after close', async (t) => {
+test('the drift runner: one process for many runs, a new one after a crash, an abort or over its memory bound, gone after close', async (t) => {
   const dir = await tempDir(t);
   const { logger } = memoryLogger();
   const runsOf = (driftArgs: string[], runnerMaxRssMib?: number) => createDriftProcessJob({ driftArgs, dir, env: process.env, logger, bin: FAKE, onLogLine: () => {}, runnerMaxRssMib });
@@ -72,6 +72,14 @@ test('the drift runner: one process for many runs, a new one after a crash or ov
   assert.ok(err instanceof DriftRunError);
   assert.match(err.message, /^sentinel drift failed \(exit code 70\)/);
   assert.equal(crashing.runnerPid(), undefined);
+
+  // abort() (the second Ctrl-C): the run in progress is killed, the next one gets a new runner.
+  const hanging = createDriftProcessJob({ driftArgs: ['--hang'], dir, env: process.env, logger, bin: FAKE, onLogLine: (l) => l.includes('hanging') && hanging.abort() });
+  t.after(() => hanging.close());
+  const aborted = await hanging.run().then(() => null, (e: unknown) => e);
+  assert.ok(aborted instanceof DriftRunError);
+  assert.match(aborted.message, /^sentinel drift failed \(killed by SIGTERM\)/);
+  assert.equal(hanging.runnerPid(), undefined);
 
   // Over the memory bound (0 MiB here): every run has its own runner.
   const recycled = runsOf(['--run-id', 'r'], 0);

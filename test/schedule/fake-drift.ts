@@ -1,8 +1,8 @@
 // Stands in for `bin/sentinel.js` in drift-process tests: `fake-drift.ts drift-runner --max-rss-mib N`,
 // speaking the runner protocol of src/services/schedule/drift-process.ts. Each stdin line is one run:
-// `[--fail MSG] [--record] [--crash] [--run-id ID] --out DIR`. Succeeds by saving a run through the
+// `[--fail MSG] [--record] [--crash] [--hang] [--run-id ID] --out DIR`. Succeeds by saving a run through the
 // real store (run id suffixed with this runner's pid and run number); fails like `sentinel drift`
-// (one line, exit code 1); --crash ends the runner in the middle of the run.
+// (one line, exit code 1); --crash ends the runner in the middle of the run; --hang never ends it.
 import { createInterface } from 'node:readline';
 import { recordFailedRun } from '../../src/io/report-store.ts';
 import { decodeRunnerJob, runnerDoneLine } from '../../src/services/schedule/drift-process.ts';
@@ -27,6 +27,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   const fail = get('--fail');
   const runId = `${get('--run-id') ?? 'run'}-${process.pid}-${runs}`;
   if (args.includes('--crash')) process.exit(70);
+  if (args.includes('--hang')) {
+    process.stderr.write('{"level":30,"msg":"hanging"}\n');
+    await new Promise(() => setInterval(() => {}, 1000));
+  }
   let code = 0;
   if (fail !== undefined) {
     if (args.includes('--record')) await recordFailedRun(out, runId, fail);
