@@ -10,8 +10,10 @@ import { parseDuration } from './flags.ts';
 const HELP = `usage: sentinel schedule --every DURATION [--out DIR] [drift flags...]
 
 Runs "sentinel drift" every DURATION (the local stand-in for the drift CronJob), writing reports
-to DIR. Never two runs at once: a tick during a run is skipped and logged. A failed run is logged,
-recorded in DIR (counted by sentinel_drift_run_failures_total) and the schedule goes on.
+to DIR. The runs go to one long-lived drift process, so a small window's run does not pay Node's
+start-up each time; it is replaced after a crash or a run that left it over 256 MiB. Never two
+runs at once: a tick during a run is skipped and logged. A failed run is logged, recorded in DIR
+(counted by sentinel_drift_run_failures_total) and the schedule goes on.
 Ctrl-C / SIGTERM stop after the current run; a second signal aborts it.
 
 options:
