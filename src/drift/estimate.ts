@@ -8,7 +8,7 @@
  */
 
 import { chunksByCount, chunksByPeriod, chunksBySize } from '../stats/calibrate.ts';
-import { CBPE_METRICS, estimateChunk, fitCbpe, realizedMetric, type CbpeModel } from '../stats/cbpe.ts';
+import { CBPE_METRICS, estimateChunk, fitCbpe, fitCbpeReference, realizedMetric, type CbpeReferenceFit } from '../stats/cbpe.ts';
 import type { ClassificationMetrics } from '../stats/classification.ts';
 import { gatherRows, type Outputs } from './probabilities.ts';
 import type { CbpeChunk, CbpeChunking, EstimatedPerformance } from './result.ts';
@@ -20,6 +20,12 @@ export function cbpeChunkSize(referenceRows: number, windowRows: number): number
   return Math.min(Math.max(windowRows, lo), hi);
 }
 
+/**
+ * CBPE's reference fits by the reference's row order ('file' as read, 'time' NannyML's time order for
+ * chunks): read when present, filled when made. Valid only for the reference the caller keyed it by.
+ */
+export type CbpeFitCache = Map<'file' | 'time', CbpeReferenceFit>;
+
 /** The labelled reference and the window as CBPE sees them; timestamps (ms, NaN unknown) per row when known. */
 export interface CbpeInput {
   ref: { yTrue: Int32Array; outputs: Outputs; timestamps?: Float64Array | null } | null;
@@ -29,6 +35,16 @@ export interface CbpeInput {
   curTimestamps?: Float64Array | null;
   realized: ClassificationMetrics | null;
   chunking?: CbpeChunking | null;
+  fitCache?: CbpeFitCache | null;
+}
+
+function referenceFit(cache: CbpeFitCache | null | undefined, order: 'file' | 'time', ref: Parameters<typeof fitCbpeReference>[0]): CbpeReferenceFit {
+  let fit = cache?.get(order);
+  if (fit === undefined) {
+    fit = fitCbpeReference(ref);
+    cache?.set(order, fit);
+  }
+  return fit;
 }
 
 type Estimated = { estimated: EstimatedPerformance | null; unavailable: string | null };
@@ -92,7 +108,7 @@ export function estimateWithCbpe(input: CbpeInput): Estimated {
   if (classesSeen < k) return { estimated: null, unavailable: `the reference labels hold ${classesSeen} of the ${k} classes` };
   const refData = { k, proba: ref.outputs.proba, yPred: ref.outputs.predicted, yTrue: ref.yTrue };
   const chunkSize = cbpeChunkSize(ref.yTrue.length, keep.length);
-  const model = fitCbpe(refData, chunkSize);
+  const model = fitCbpe(refData, chunkSize, referenceFit(input.fitCache, 'file', refData));
   const est = estimateChunk(model, { k, ...gatherRows(cur, keep, k) });
   // Realized values in NannyML's definitions (binary F1 = the positive class's), from the labelled rows.
   const realizedOf = (m: string): number | null => {
@@ -114,7 +130,7 @@ export function estimateWithCbpe(input: CbpeInput): Estimated {
   if (chunking === null) return { estimated, unavailable: null };
   try {
     estimated.chunking = chunking;
-    const series = estimateChunks(chunking, { k, refData, refTimes: ref.timestamps ?? null, cur, keep, curTimes: input.curTimestamps ?? null, labelOfRow: input.labelOfRow ?? null });
+    const series = estimateChunks(chunking, { k, refData, refTimes: ref.timestamps ?? null, cur, keep, curTimes: input.curTimestamps ?? null, labelOfRow: input.labelOfRow ?? null, fitCache: input.fitCache ?? null });
     estimated.chunks = series.chunks;
     estimated.chunk_reference_chunks = series.referenceChunks;
   } catch (err) {
@@ -126,7 +142,7 @@ export function estimateWithCbpe(input: CbpeInput): Estimated {
 /** The window in NannyML's chunks, each estimated against bands from the reference in the same chunks. */
 function estimateChunks(
   chunking: CbpeChunking,
-  d: { k: number; refData: Parameters<typeof fitCbpe>[0]; refTimes: Float64Array | null; cur: Outputs; keep: number[]; curTimes: Float64Array | null; labelOfRow: Int32Array | null },
+  d: { k: number; refData: Parameters<typeof fitCbpe>[0]; refTimes: Float64Array | null; cur: Outputs; keep: number[]; curTimes: Float64Array | null; labelOfRow: Int32Array | null; fitCache: CbpeFitCache | null },
 ): { chunks: CbpeChunk[]; referenceChunks: number } {
   const { k } = d;
   const needTimes = chunking.method === 'period';
@@ -140,15 +156,15 @@ function estimateChunks(
     yTrue: Int32Array.from(refRows, (i) => d.refData.yTrue![i]),
   };
   const refTimesSorted = d.refTimes === null ? null : Float64Array.from(refRows, (i) => d.refTimes![i]);
-  let model: CbpeModel;
   let refRanges: [number, number][];
   try {
     refRanges = chunkRows(chunking, refRows.length, refTimesSorted);
   } catch (err) {
     throw new Error(`reference: ${(err as Error).message}`);
   }
-  if (chunking.method === 'size') model = fitCbpe(sortedRef, chunking.size!);
-  else model = fitCbpe(sortedRef, refRanges);
+  // Without timestamps the time order is the file order (timeOrder): the same fit.
+  const fit = referenceFit(d.fitCache, d.refTimes === null ? 'file' : 'time', sortedRef);
+  const model = fitCbpe(sortedRef, chunking.method === 'size' ? chunking.size! : refRanges, fit);
   const rows = timeOrder(d.curTimes, d.keep);
   const curTimesSorted = d.curTimes === null ? null : Float64Array.from(rows, (i) => d.curTimes![i]);
   const ranges = chunkRows(chunking, rows.length, curTimesSorted);

@@ -477,14 +477,20 @@ export function calibrate(model: Pick<CbpeModel, 'k' | 'calibrators'>, proba: Fl
 }
 
 /**
+ * What CBPE learns from the labelled reference alone, whatever the window: the calibrators and the
+ * sampling-error components. It depends on the reference's rows and their order (the calibration
+ * check's stratified splits and the components' tie order follow it), and it is most of a fit's
+ * cost (the calibration check fits ten isotonic maps), so a run can take it from a cache.
+ */
+export type CbpeReferenceFit = Pick<CbpeModel, 'k' | 'calibrators' | 'components'>;
+
+/**
  * Fits CBPE on a labelled reference: calibrators, sampling-error components, alert bands from
  * reference chunks: NannyML's size chunks of `chunks` rows, or the given [start, end) ranges (its
- * count and period chunkers).
+ * count and period chunkers). `fit`: `fitCbpeReference(ref)` made earlier (a cache), else made here.
  */
-export function fitCbpe(ref: CbpeData, chunks: number | readonly [number, number][]): CbpeModel {
-  const { k } = ref;
-  const yTrue = ref.yTrue!;
-  const n = yTrue.length;
+export function fitCbpe(ref: CbpeData, chunks: number | readonly [number, number][], fit: CbpeReferenceFit = fitCbpeReference(ref)): CbpeModel {
+  const n = ref.yTrue!.length;
   const chunkSize = typeof chunks === 'number' ? chunks : 0;
   const ranges = typeof chunks === 'number' ? chunkRanges(n, chunks) : chunks;
   const thresholds = {} as Record<CbpeMetric, MetricBand>;
@@ -498,6 +504,14 @@ export function fitCbpe(ref: CbpeData, chunks: number | readonly [number, number
     if (upper >= 1) upper = 1;
     thresholds[m] = { lower, upper };
   }
+  return { k: fit.k, chunkSize, calibrators: fit.calibrators, thresholds, components: fit.components, referenceChunks: ranges.length };
+}
+
+/** The window-independent part of `fitCbpe` (see `CbpeReferenceFit`). */
+export function fitCbpeReference(ref: CbpeData): CbpeReferenceFit {
+  const { k } = ref;
+  const yTrue = ref.yTrue!;
+  const n = yTrue.length;
   const correct = new Float64Array(n);
   for (let i = 0; i < n; i++) correct[i] = yTrue[i] === ref.yPred[i] ? 1 : 0;
   const classesOf = k === 2 ? [1] : Array.from({ length: k }, (_, c) => c);
@@ -512,7 +526,7 @@ export function fitCbpe(ref: CbpeData, chunks: number | readonly [number, number
     const p = column(ref.proba, k, c);
     return needsCalibration(y, p) ? fitIsotonic(p, y) : null;
   });
-  return { k, chunkSize, calibrators, thresholds, components, referenceChunks: ranges.length };
+  return { k, calibrators, components };
 }
 
 /** CBPE estimates of one chunk (its rows' probabilities and predictions; labels optional for `realized`). */
