@@ -75,7 +75,8 @@ options:
   --compat               Evidently's tests in every column, the calibrated alarm modes' too
   --workers N            threads for the column tests and the reference read (default: CPU
                          count when over 32 MiB of CSV is parsed, else 0 = none)
-  --no-cache             do not use or write the caches in DIR/.cache (reference profile, log files)
+  --no-cache             do not use or write the caches in DIR/.cache (reference profile, log files,
+                         CBPE's reference fit)
   --no-log-cache         parse every file of a log directory (keep the reference-profile cache)
   --keep-last N          retention: keep only the N newest runs in DIR (default: keep all)
   --json                 print drift.json to stdout instead of the table

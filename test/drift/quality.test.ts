@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -104,6 +104,31 @@ describe('model quality in the drift run', () => {
     }
     assert.equal(p.estimated!.metrics.f1.realized, p.current!.per_class[1].f1);
     assert.equal(p.estimated_unavailable, null);
+  });
+
+  it('caches CBPE’s reference fit beside the reference profile: the same performance section from the cache, an edited entry is what is used, a corrupt one is a miss', async () => {
+    const cacheDir = join(dir, 'cbpe-cache');
+    const job = (cache: boolean) => runDriftJob({ reference: `${REPO}data/reference.csv`, current: live, out: join(dir, 'cached'), cacheDir, modelCard: `${REPO}models/model.json`, workers: 1, cache, cbpeChunking: { method: 'size', size: 500 } });
+    const fresh = (await job(false)).result.performance!;
+    assert.deepEqual(fresh.estimated!.calibrated, [true], 'the fixture needs calibration, so the cached calibrator matters');
+    assert.ok(fresh.estimated!.chunks!.length > 1);
+    const first = (await job(true)).result.performance!;
+    const files = readdirSync(cacheDir).filter((n) => n.includes('-cbpe-'));
+    assert.equal(files.length, 1);
+    const second = (await job(true)).result.performance!;
+    assert.deepEqual(first, fresh, 'a miss fits and writes');
+    assert.deepEqual(second, fresh, 'a hit gives every number of a fresh fit');
+    const path = join(cacheDir, files[0]);
+    const written = JSON.parse(readFileSync(path, 'utf8'));
+    assert.deepEqual(Object.keys(written.fits), ['file'], 'no reference timestamps: the time order is the file order, one fit');
+    written.fits.file.calibrators = [null];
+    writeFileSync(path, JSON.stringify(written));
+    const edited = (await job(true)).result.performance!;
+    assert.notEqual(edited.estimated!.metrics.accuracy.value, fresh.estimated!.metrics.accuracy.value, 'the run used the cached fit');
+    writeFileSync(path, '{"format":"SNTLCBPE1","fits":{"file":{"k":2,"calibrators":[{"x":[1],"y":[]}]}}}');
+    assert.deepEqual((await job(true)).result.performance, fresh, 'a malformed entry is a miss');
+    writeFileSync(path, 'not json');
+    assert.deepEqual((await job(true)).result.performance, fresh, 'an unreadable file is a miss');
   });
 
   it('exports sentinelml_model_performance and sentinelml_label_coverage on the report server’s /metrics', async () => {

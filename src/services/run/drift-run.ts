@@ -25,7 +25,7 @@ import { CONFIDENCE, LOG_UTILITY_COLUMNS, PREDICTION_COLUMN, probabilityColumns,
 import { readLabels, labelDirOf } from '../../io/log/labels.ts';
 import type { PerformanceInput } from '../../drift/performance.ts';
 import { pickClassProba, type PredictionSide } from '../../drift/probabilities.ts';
-import { estimateWithCbpe } from '../../drift/estimate.ts';
+import { estimateWithCbpe, type CbpeFitCache } from '../../drift/estimate.ts';
 import { parseDuration } from '../../drift/duration.ts';
 import { createColumnPool } from './pool.ts';
 import { profileDigest, type SideProfile } from '../../drift/profile.ts';
@@ -36,6 +36,7 @@ import { alarmOptionsProblem, alarmsActive, applyMultipleTesting, columnCompat, 
 import { readTimestampColumn } from '../../io/log/timestamps.ts';
 import { chunksByPeriod } from '../../stats/index.ts';
 import { loadCalibration, saveCalibration } from '../../io/cache/calibration-cache.ts';
+import { cbpeCacheName, loadCbpeFits, saveCbpeFits } from '../../io/cache/cbpe-cache.ts';
 
 export interface DriftJobOptions extends DriftOptions {
   /** Reference CSV file. */
@@ -440,7 +441,7 @@ async function runDriftJobInner(opts: DriftJobOptions, runId: string, startedAt:
     }
 
     if (quality !== null && qualityInput !== null) {
-      const performance = await measurePerformance(opts, quality, qualityInput, current.to, currentIsDir, declared);
+      const performance = await measurePerformance(opts, quality, qualityInput, current.to, currentIsDir, declared, useCache ? { dir: cacheDir, identity: identity!.prefix, log } : null);
       if (performance !== null) result.performance = performance;
       lap('performance');
     }
@@ -508,6 +509,8 @@ async function measurePerformance(
   windowTo: string | null,
   currentIsDir: boolean,
   declared: ReadonlyMap<string, ColumnType> | undefined,
+  /** Where CBPE's reference fit is cached (null: --no-cache). */
+  cache: { dir: string; identity: string; log: Logger | undefined } | null,
 ): Promise<PerformanceSection | null> {
   const labelPath = opts.labels ?? (currentIsDir ? labelDirOf(opts.current) : null);
   const delayMs = opts.labelDelay === undefined ? null : parseDuration(opts.labelDelay);
@@ -515,6 +518,7 @@ async function measurePerformance(
   const labels = labelPath === null ? null : await readLabels(labelPath, { untilMs });
   const target = opts.target ?? quality.target;
   let reference: PerformanceInput['reference'] = null;
+  let fitCache: { name: string; fits: CbpeFitCache; loaded: number } | null = null;
   if (target !== null) {
     const header = await readHeader(opts.reference);
     if (header.includes(target) && header.includes(PREDICTION_COLUMN)) {
@@ -537,12 +541,18 @@ async function measurePerformance(
       const side = pickQualityColumns(ref.table.columns, quality.classes, times);
       const y = ref.table.columns.get(target);
       if (side !== null && y !== undefined && y.kind === 'categorical') reference = { target, labels: y, side: side.side, timestamps: side.timestamps };
+      if (reference !== null && cache !== null) {
+        // What picks and reads these rows; the file itself is in the identity.
+        const name = cbpeCacheName(cache.identity, { classes: quality.classes, target, types: [...wantedRef].sort().map((n) => [n, types.get(n)]) });
+        const fits = await loadCbpeFits(cache.dir, name);
+        fitCache = { name, fits, loaded: fits.size };
+      }
     }
   }
   if ((labels === null || labels.files.length === 0) && reference === null) return null;
   // Loaded here, not at start-up: most runs have no labels (classification metrics, CBPE).
   const { assessPerformance } = await import('../../drift/performance.ts');
-  return assessPerformance({
+  const section = assessPerformance({
     classes: quality.classes,
     current: cur,
     labels: {
@@ -561,8 +571,16 @@ async function measurePerformance(
     },
     reference,
     chunking: opts.cbpeChunking === undefined ? null : withPeriodMs(opts.cbpeChunking),
-    estimate: estimateWithCbpe,
+    estimate: (input) => estimateWithCbpe({ ...input, fitCache: fitCache?.fits }),
   });
+  if (cache !== null && fitCache !== null && fitCache.fits.size > fitCache.loaded) {
+    try {
+      await saveCbpeFits(cache.dir, fitCache.name, fitCache.fits);
+    } catch (err) {
+      cache.log?.warn({ event: 'cbpe_cache_not_written', err }, 'could not write the CBPE reference-fit cache');
+    }
+  }
+  return section;
 }
 
 function withPeriodMs(c: CbpeChunking): CbpeChunking {
