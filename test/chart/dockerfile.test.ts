@@ -67,3 +67,13 @@ test('.dockerignore admits exactly what COPY needs, and every source exists', ()
   }
   for (const never of ['node_modules', '.git', 'test', 'data/current.csv', '.venv']) assert.ok(!allowed.some((a) => a === never || never.startsWith(`${a}/`)), `${never} must stay out of the image`);
 });
+
+test('the compile cache is filled at build time, as the runtime user, where Node looks for it', () => {
+  // Node keys its compile cache by user id: filled as root, a pod running as 10001 would never hit it.
+  assert.match(dockerfile, /NODE_COMPILE_CACHE=\/app\/\.compile-cache/);
+  const user = instructions.indexOf('USER ${UID}:${GID}');
+  const warm = instructions.findIndex((l) => l.startsWith('RUN node ') && l.includes("readdirSync('src'"));
+  assert.ok(warm > user, 'the cache is filled after USER, as the runtime user');
+  assert.ok(instructions.some((l, i) => i < user && l.startsWith('RUN ') && /chown -R "\$\{UID\}:\$\{GID\}" [^&]*\/app\/\.compile-cache/.test(l)), 'the cache directory belongs to the runtime user');
+  assert.match(instructions[warm], /test -n "\$\(ls -A \/app\/\.compile-cache\)"/, 'an empty cache fails the build');
+});
