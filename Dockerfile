@@ -56,7 +56,7 @@ RUN printf '#!/bin/sh\nexec node /app/bin/sentinel.js "$@"\n' > /usr/local/bin/s
 USER ${UID}:${GID}
 # Node's compile cache (the type-stripped, compiled modules), filled at build time by importing every
 # module: each pod starts with an empty /tmp, and compiling them was half of a small drift run's CPU
-# (a CronJob run over 10k rows per side: 0.82 s with an empty cache, 0.45 s with it;
+# (a CronJob run over 10k rows per side: 0.68 s with an empty cache, 0.40 s with it;
 # bench/drift/compile-cache.ts). Node keys the cache by user id, so it is filled as the runtime user;
 # a module it lacks is compiled as before.
 RUN node --input-type=module -e "import { readdirSync } from 'node:fs'; for (const f of readdirSync('src', { recursive: true })) if (f.endsWith('.ts')) await import('/app/src/' + f).catch(() => {});" \

@@ -51,7 +51,8 @@ run() { ( TIMEFORMAT="%U %S"; time node /app/bin/sentinel.js drift --reference /
 echo "user $(id -u) cache $NODE_COMPILE_CACHE $(du -sh /app/.compile-cache | cut -f1)"
 for i in $(seq ${Number(args.repeats)}); do echo "round $(run) $(NODE_COMPILE_CACHE=/tmp/empty-$i run)"; done
 echo "after $(du -sh /app/.compile-cache | cut -f1)"`;
-  out = buildah('run', '--user', '10001:10001', '-v', `${data}:/bench:ro`, container, '--', 'bash', '-c', script);
+  // No network: buildah's default would set up a CNI bridge, iptables chains and ip_forward on the host.
+  out = buildah('run', '--network=none', '--user', '10001:10001', '-v', `${data}:/bench:ro`, container, '--', 'bash', '-c', script);
 } finally {
   buildah('rm', container);
 }
