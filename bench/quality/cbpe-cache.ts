@@ -14,18 +14,13 @@
  * Both outputs' `performance` sections are compared (they must be equal).
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse/sync';
 import { createDriftProcessJob } from '../../src/services/schedule/drift-process.ts';
 import { createLogger } from '../../src/logger.ts';
-import { createLogWriter } from '../../src/io/log/writer.ts';
-import { LABEL_DIR, LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
-import { LABEL_COLUMNS } from '../../src/drift/log-columns.ts';
-import { featureRowsFrom, loadBundledModel } from '../../test/support/model.ts';
+import { writeServedLog } from '../../test/support/model.ts';
 import { REPO, SENTINEL } from '../../test/support/process.ts';
 
 const { values: args } = parseArgs({
@@ -41,19 +36,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-cbpe-cache-'));
 const live = join(dir, 'live');
-const model = await loadBundledModel();
-const rows = featureRowsFrom(`${REPO}data/current.csv`, model.card, N);
-const records: Record<string, string>[] = parse(readFileSync(`${REPO}data/current.csv`), { columns: true, to: N });
-const predicted = await model.predict(rows);
-await model.close();
-mkdirSync(join(live, LABEL_DIR), { recursive: true });
-const log = createLogWriter({ dir: live, instanceId: 'bench', columns: logColumns(model.card.features.map((f) => f.name)) });
-const labels = createLogWriter({ dir: join(live, LABEL_DIR), instanceId: 'bench', columns: [...LABEL_COLUMNS], filePrefix: LABEL_FILE_PREFIX });
-const ts = new Date().toISOString();
-const ids = rows.map(() => randomUUID());
-await log.append(rows.map((r, i) => [ids[i], ts, model.card.version, ...model.card.features.map((f) => r[f.name] ?? ''), predicted[i].label, predicted[i].confidence]));
-await labels.append(ids.flatMap((id, i) => (i % 3 === 0 ? [] : [[id, ts, records[i].class]])));
-await log.close();
+const { records, ids, timestamp, labels } = await writeServedLog(live, N, 'bench');
+await labels.append(ids.flatMap((id, i) => (i % 3 === 0 ? [] : [[id, timestamp, records[i].class]])));
 await labels.close();
 
 const driftArgs = ['--reference', `${REPO}data/reference.csv`, '--current', live, '--model-card', `${REPO}models/model.json`, '--quiet'];

@@ -5,20 +5,17 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { Registry } from 'prom-client';
 import { runDriftJob, type DriftJobOutcome } from '../../src/services/run/drift-run.ts';
-import { LABEL_DIR, LABEL_FILE_PREFIX, logColumns } from '../../src/io/log/schema.ts';
-import { LABEL_COLUMNS } from '../../src/drift/log-columns.ts';
-import { createLogWriter } from '../../src/io/log/writer.ts';
 import { registerDriftMetrics } from '../../src/services/report-server/metrics.ts';
 import { estimateChunk, fitCbpe } from '../../src/stats/cbpe.ts';
 import { classificationMetrics } from '../../src/stats/classification.ts';
-import { featureRowsFrom, loadBundledModel } from '../support/model.ts';
+import { writeServedLog } from '../support/model.ts';
 import { REPO } from '../support/process.ts';
 
 const N = 1500;
@@ -35,23 +32,12 @@ describe('model quality in the drift run', () => {
   let labelledIdx: number[];
 
   before(async () => {
-    const model = await loadBundledModel();
-    classes = model.card.classes;
-    const rows = featureRowsFrom(`${REPO}data/current.csv`, model.card, N);
-    const records: Record<string, string>[] = parse(readFileSync(`${REPO}data/current.csv`), { columns: true, to: N });
-    const predicted = await model.predict(rows);
-    await model.close();
-    mkdirSync(join(live, LABEL_DIR), { recursive: true });
-    const log = createLogWriter({ dir: live, instanceId: 'q', columns: logColumns(model.card.features.map((f) => f.name)) });
-    const labels = createLogWriter({ dir: join(live, LABEL_DIR), instanceId: 'q', columns: [...LABEL_COLUMNS], filePrefix: LABEL_FILE_PREFIX });
-    const ts = new Date().toISOString();
-    const ids = rows.map(() => randomUUID());
-    await log.append(rows.map((r, i) => [ids[i], ts, model.card.version, ...model.card.features.map((f) => r[f.name] ?? ''), predicted[i].label, predicted[i].confidence]));
+    const { card, records, predicted, ids, timestamp: ts, labels } = await writeServedLog(live, N, 'q');
+    classes = card.classes;
     // Labels for 2 of every 3 predictions, a relabelled id (the last label counts) and an unknown id.
     labelledIdx = ids.map((_, i) => i).filter((i) => i % 3 !== 0);
     await labels.append(labelledIdx.map((i) => [ids[i], ts, i === 1 ? classes[0] : records[i].class]));
     await labels.append([[ids[1], new Date(Date.now() + 5).toISOString(), records[1].class], [randomUUID(), ts, classes[0]]]);
-    await log.close();
     await labels.close();
     pred = predicted.map((p) => classes.indexOf(p.label));
     p1 = predicted.map((p) => (p.label === classes[1] ? p.confidence : 1 - p.confidence));
