@@ -1,8 +1,8 @@
 import { fdatasyncSync, statSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { UnavailableError, clientReason } from '../../errors.ts';
+import { csvRecords } from './csv.ts';
 import { logFileName } from './schema.ts';
 
 /** A lone request's fdatasync runs on the event-loop thread only while syncs take less than this (default). */
@@ -77,7 +77,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   const maxAgeMs = opts.maxAgeMs ?? 60 * 60 * 1000;
   const now = opts.now ?? (() => new Date());
   const inlineSyncMaxMs = opts.inlineSyncMaxMs ?? INLINE_SYNC_MAX_MS;
-  const headerBytes = Buffer.from(stringify([opts.columns]), 'utf8');
+  const headerBytes = Buffer.from(csvRecords([opts.columns]), 'utf8');
 
   let fh: FileHandle | undefined;
   let path: string | undefined;
@@ -218,7 +218,7 @@ export function createLogWriter(opts: LogWriterOptions): LogWriter {
   return {
     append(rows) {
       if (closed) return Promise.reject(new UnavailableError('log_closed', `the ${opts.what ?? 'prediction log'} is closed (shutting down)`));
-      const text = stringify(rows);
+      const text = csvRecords(rows);
       return new Promise<void>((resolve, reject) => {
         pendingText.push(text);
         pendingRows += rows.length;

@@ -1,0 +1,33 @@
+/**
+ * The log files' CSV encoding: RFC 4180 exactly as csv-stringify writes it with its defaults (and
+ * csv-parse reads back). Written by hand because the server encodes one row per request on its
+ * event-loop thread: csv-stringify's sync API normalises its options and builds a transform on every
+ * call, ~3.5 µs a row against ~0.7 µs here (4 % of a durable request's CPU; bench/serve/RESULTS.md).
+ * test/log/csv.test.ts checks the bytes against csv-stringify's.
+ */
+
+/** A field is quoted when it holds a delimiter, a quote or a line break; quotes inside are doubled. */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One field: strings as they are (quoted when needed), numbers as String(n), null and undefined empty. */
+export function csvField(value: unknown): string {
+  if (typeof value === 'string') return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (value === null || value === undefined) return '';
+  // csv-stringify's default for booleans.
+  if (typeof value === 'boolean') return value ? '1' : '';
+  throw new TypeError(`a log field must be a string, number, boolean or null (got ${Object.prototype.toString.call(value)})`);
+}
+
+/** Rows as CSV records, each ended by "\n". */
+export function csvRecords(rows: readonly (readonly unknown[])[]): string {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) out += ',';
+      out += csvField(row[i]);
+    }
+    out += '\n';
+  }
+  return out;
+}
