@@ -12,7 +12,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelCard } from '../../src/io/model/card.ts';
-import { loadOnnxModel, type FeatureRow, type Model } from '../../src/io/model/onnx.ts';
+import { loadOnnxModel, type Model } from '../../src/io/model/onnx.ts';
+import { driveModel, holdoutRows } from './model-cost.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const { values: args } = parseArgs({
@@ -28,28 +29,8 @@ const requests = Number(args.requests);
 const rounds = Number(args.rounds);
 
 const { card, onnxBytes } = await loadModelCard(join(ROOT, 'models', 'model.onnx'));
-const holdout = JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'test', 'fixtures', 'model', 'holdout.json'), 'utf8')) as { rows: { features: FeatureRow }[] };
-const rows = holdout.rows.map((r) => r.features);
-
-/** C workers, each sending its next single-row request when its previous answer arrives. */
-async function drive(model: Model): Promise<{ cpuUsPerRequest: number; wallMs: number; rowsPerRun: number }> {
-  const before = model.runStats();
-  let next = 0;
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        const i = next++;
-        await model.predict([rows[i % rows.length]]);
-      }
-    }),
-  );
-  const wallMs = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  const after = model.runStats();
-  return { cpuUsPerRequest: (c.user + c.system) / requests, wallMs, rowsPerRun: (after.rows - before.rows) / (after.runs - before.runs) };
-}
+const rows = holdoutRows();
+const drive = (model: Model) => driveModel(model, rows, concurrency, requests);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const batched = await loadOnnxModel(card, onnxBytes, { maxBatchRows: 64 });

@@ -5,19 +5,27 @@
 // every variant alike; we report the median of the rounds, the load average seen, and CPU per
 // request (user + sys of the server's whole process tree, from /proc, over the measured run).
 //
-//   node bench/serve/run.ts [--rounds 5] [--seconds 10] [--connections 64,1] [--only a,b]
+//   node bench/serve/run.ts [--rounds 5] [--seconds 10] [--connections 64,1] [--only a,b] [--base <commit>]
+//
+// --base adds the durable server of an earlier commit (1 and 2 workers, extracted with `git archive`,
+// sharing our node_modules) to the same interleaved rounds: a before/after of a change on one machine
+// in one run. The batched limit (issue 17: bare Koa + the model's CPU per row in 64-row runs) is
+// measured at the end, the model alone in this process (bench/serve/model-cost.ts).
 //
 // Needs: wrk (apt-get install wrk); the FastAPI peer's venv (bench/serve/fastapi/requirements.txt,
 // default ~/.cache/sentinelml/venv-serve); for the optional seed-design variants (flask, gunicorn)
 // the venv of bench/serve/python/requirements.txt (--venv).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundledCard, featureRowsFrom } from '../../test/support/model.ts';
-import { REPO, SENTINEL } from '../../test/support/process.ts';
+import { REPO } from '../../test/support/process.ts';
+import { loadModelCard } from '../../src/io/model/card.ts';
+import { loadOnnxModel } from '../../src/io/model/onnx.ts';
+import { driveModel, holdoutRows } from './model-cost.ts';
 
 const CACHE = process.env.SENTINEL_CACHE ?? join(process.env.HOME ?? '/root', '.cache/sentinelml');
 const DEFAULT_ONLY = 'fastapi-1w,fastapi-1w-fsync,fastapi-2w,fastapi-2w-fsync,nolog,durable,durable-2w,koa';
@@ -30,6 +38,7 @@ const { values } = parseArgs({
     venv: { type: 'string', default: join(CACHE, 'venv-bench') },
     'fastapi-venv': { type: 'string', default: join(CACHE, 'venv-serve') },
     out: { type: 'string', default: join(REPO, 'bench/serve/RESULTS.md') },
+    base: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -63,8 +72,9 @@ const fastapi = (workers: number, log: 'none' | 'fsync') => (port: number, dir: 
     env: { ...process.env, BENCH_LOG: log, BENCH_LOG_DIR: dir, PYTHONUNBUFFERED: '1' },
     stdio: 'ignore',
   });
-const sentinel = (args: string[]) => (port: number, dir: string) =>
-  spawn(process.execPath, [SENTINEL, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args.map((a) => (a === 'DIR' ? dir : a))], { cwd: REPO, stdio: 'ignore', env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' } });
+const sentinelAt = (tree: string) => (args: string[]) => (port: number, dir: string) =>
+  spawn(process.execPath, [join(tree, 'bin/sentinel.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), ...args.map((a) => (a === 'DIR' ? dir : a))], { cwd: tree, stdio: 'ignore', env: { ...process.env, SENTINEL_LOG_LEVEL: 'warn' } });
+const sentinel = sentinelAt(REPO);
 const VARIANTS: Variant[] = [
   { key: 'flask', label: 'seed design: Flask dev server + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'python'), ['app.py', '--port', String(port)], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
   { key: 'gunicorn', label: 'seed design: gunicorn -w 2 + scikit-learn + CSV append', start: (port, dir) => spawn(join(py, 'gunicorn'), ['-w', '2', '-b', `127.0.0.1:${port}`, 'app:app'], { cwd: join(REPO, 'bench/serve/python'), env: pyEnv(dir), stdio: 'ignore' }) },
@@ -180,6 +190,18 @@ async function main() {
   writeWrkScript(bodies, script);
   const only = values.only.split(',');
   const variants = VARIANTS.filter((v) => only.includes(v.key));
+  if (values.base) {
+    const tree = join(work, 'base');
+    spawnSync('mkdir', [tree]);
+    const arch = spawnSync('sh', ['-c', `git -C "${REPO}" archive "${values.base}" | tar -x -C "${tree}"`], { encoding: 'utf8' });
+    if (arch.status !== 0) throw new Error(`git archive ${values.base} failed: ${arch.stderr}`);
+    symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'));
+    const at = sentinelAt(tree);
+    // Each right after this tree's variant of the same worker count, so both see the same moment of the machine.
+    const after = (key: string, v: Variant) => variants.splice(variants.findIndex((x) => x.key === key) + 1, 0, v);
+    if (only.includes('durable')) after('durable', { key: 'durable-base', label: `sentinel serve --workers 1, durable log, at ${values.base}`, logs: true, start: at(['--workers', '1', '--log-dir', 'DIR']) });
+    if (only.includes('durable-2w')) after('durable-2w', { key: 'durable-2w-base', label: `sentinel serve --workers 2, durable log, at ${values.base}`, logs: true, start: at(['--workers', '2', '--log-dir', 'DIR']) });
+  }
   const key = (v: string, c: number) => `${v}@${c}`;
   const results = new Map<string, Round[]>();
   const logged = new Map<string, { rows: number; answered: number }>();
@@ -220,6 +242,19 @@ async function main() {
   }
   rmSync(work, { recursive: true, force: true });
 
+  // The model alone on this (now idle) process: its CPU per row when runs are 64 rows.
+  let limit: Awaited<ReturnType<typeof driveModel>> | undefined;
+  if (only.includes('koa') && only.includes('durable')) {
+    const { card, onnxBytes } = await loadModelCard(join(REPO, 'models/model.onnx'));
+    const model = await loadOnnxModel(card, onnxBytes, { maxBatchRows: 64 });
+    const holdout = holdoutRows();
+    await driveModel(model, holdout, 64, 20000); // warm-up
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await driveModel(model, holdout, 64, 20000));
+    await model.close();
+    limit = { cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)), wallMs: median(runs.map((r) => r.wallMs)), rowsPerRun: median(runs.map((r) => r.rowsPerRun)) };
+  }
+
   const med = (v: string, c: number) => {
     const rs = results.get(key(v, c));
     if (!rs) return undefined;
@@ -259,13 +294,31 @@ async function main() {
     return m ? `${fmt(coresBusy(m))} cores (server ${fmt(coresBusy(m, 'cpu'))} + wrk ${fmt(coresBusy(m, 'wrk'))})` : 'n/a';
   };
   checks.push(`a second worker (durable 2w ÷ 1w, ${hi} connections): ${fmt(ratio('durable-2w', 'durable', hi))}× req/s (goal ≥ 1.7×); busy: 1 worker ${busy('durable', hi)}, 2 workers ${busy('durable-2w', hi)} of ${cpus().length}`);
+  if (values.base) {
+    for (const [now, then] of [['durable', 'durable-base'], ['durable-2w', 'durable-2w-base']]) {
+      const x = med(now, hi);
+      const y = med(then, hi);
+      if (x && y) checks.push(`${now}, this tree ÷ ${values.base} (${hi} connections): ${fmt(x.rps / y.rps)}× req/s; CPU per request ${y.cpu.toFixed(0)} → ${x.cpu.toFixed(0)} µs (${fmt(y.cpu / x.cpu)}× less)`);
+    }
+  }
+  if (limit) {
+    const koa = med('koa', hi)!;
+    const bound = koa.cpu + limit.cpuUsPerRequest;
+    const share = (v: string) => {
+      const m = med(v, hi);
+      return m ? `${((bound / m.cpu) * 100).toFixed(0)} % (${m.cpu.toFixed(0)} µs)` : 'n/a';
+    };
+    checks.push(
+      `batched limit (issue 17): bare Koa ${koa.cpu.toFixed(0)} µs + the model ${limit.cpuUsPerRequest.toFixed(1)} µs per row in ${limit.rowsPerRun.toFixed(0)}-row runs (the model alone, this process, median of 3) = ${bound.toFixed(0)} µs of CPU per request; the limit's share of a request's CPU: durable 1w ${share('durable')}, 2w ${share('durable-2w')} (goal ≥ 60 %)`,
+    );
+  }
   if (CONNECTIONS.includes(1)) {
     checks.push(`p99 at 1 connection, durable 1w ÷ FastAPI 1w with fsync: ${fmt(ratio('durable', 'fastapi-1w-fsync', 1, 'p99'))} (goal ≤ 1); durable 2w ÷ FastAPI 2w with fsync: ${fmt(ratio('durable-2w', 'fastapi-2w-fsync', 1, 'p99'))}`);
   }
   for (const [k, l] of logged) checks.push(`${k}: ${l.rows} rows in its log files for ${l.answered} answered requests (warm-up and measured runs)`);
   const report = `# bench/serve results
 
-Command: \`node bench/serve/run.ts --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS.join(',')}${values.only === DEFAULT_ONLY ? '' : ` --only ${values.only}`}\`
+Command: \`node bench/serve/run.ts --rounds ${ROUNDS} --seconds ${SECONDS} --connections ${CONNECTIONS.join(',')}${values.only === DEFAULT_ONLY ? '' : ` --only ${values.only}`}${values.base ? ` --base ${values.base}` : ''}\`
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}. Load: wrk, 1 thread, single-row POST /predict bodies
 from data/current.csv; ${ROUNDS} interleaved rounds of ${SECONDS} s per connection count (after a 2 s warm-up), medians.
 CPU per request: user + sys of the server's process tree (workers included) over the measured run ÷ requests;
