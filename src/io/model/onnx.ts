@@ -205,7 +205,8 @@ export async function loadOnnxModel(card: ModelCard, onnxBytes: Uint8Array, opts
     const probs = result[card.outputs.probabilities].data as Float32Array | Float64Array;
     const predictions: Prediction[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const p = Array.from(probs.subarray(i * nClasses, (i + 1) * nClasses));
+      const p: number[] = new Array(nClasses);
+      for (let c = 0; c < nClasses; c++) p[c] = probs[i * nClasses + c];
       let best = 0;
       for (let c = 1; c < nClasses; c++) if (p[c] > p[best]) best = c;
       predictions[i] = { label: card.classes[best], confidence: p[best], probabilities: p };

@@ -38,34 +38,35 @@ export function createValidator(card: ModelCard, opts: ValidatorOptions) {
     for (const key of Object.keys(value)) {
       if (!specs.has(key)) problems.push({ field: `${at}.${key}`, code: 'unknown_feature', message: `"${truncate(key)}" is not a feature of model ${card.name}` });
     }
+    // The field's path is built only for a problem: this loop runs for every feature of every request.
+    const fieldOf = (spec: FeatureSpec) => `${at}.${spec.name}`;
     for (const spec of card.features) {
-      const field = `${at}.${spec.name}`;
       if (!Object.hasOwn(value, spec.name)) {
-        problems.push({ field, code: 'missing', message: `feature "${spec.name}" is required${spec.nullable ? ' (send null when the value is unknown)' : ''}` });
+        problems.push({ field: fieldOf(spec), code: 'missing', message: `feature "${spec.name}" is required${spec.nullable ? ' (send null when the value is unknown)' : ''}` });
         continue;
       }
       const v = value[spec.name];
       if (v === null) {
         if (spec.nullable) row[spec.name] = null;
-        else problems.push({ field, code: 'wrong_type', message: `feature "${spec.name}" may not be null` });
+        else problems.push({ field: fieldOf(spec), code: 'wrong_type', message: `feature "${spec.name}" may not be null` });
         continue;
       }
       if (spec.type === 'numerical') {
         if (typeof v !== 'number') {
-          problems.push({ field, code: 'wrong_type', message: `feature "${spec.name}" must be a number, got ${describe(v)}` });
+          problems.push({ field: fieldOf(spec), code: 'wrong_type', message: `feature "${spec.name}" must be a number, got ${describe(v)}` });
         } else if (!Number.isFinite(v)) {
-          problems.push({ field, code: 'not_finite', message: `feature "${spec.name}" must be finite` });
+          problems.push({ field: fieldOf(spec), code: 'not_finite', message: `feature "${spec.name}" must be finite` });
         } else if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
-          problems.push({ field, code: 'out_of_range', message: `feature "${spec.name}" must be between ${spec.min ?? '-inf'} and ${spec.max ?? 'inf'}, got ${v}` });
+          problems.push({ field: fieldOf(spec), code: 'out_of_range', message: `feature "${spec.name}" must be between ${spec.min ?? '-inf'} and ${spec.max ?? 'inf'}, got ${v}` });
         } else if (spec.integer && !Number.isInteger(v)) {
-          problems.push({ field, code: 'not_integer', message: `feature "${spec.name}" must be a whole number, got ${v}` });
+          problems.push({ field: fieldOf(spec), code: 'not_integer', message: `feature "${spec.name}" must be a whole number, got ${v}` });
         } else {
           row[spec.name] = v;
         }
       } else if (typeof v !== 'string') {
-        problems.push({ field, code: 'wrong_type', message: `feature "${spec.name}" must be a string, got ${describe(v)}` });
+        problems.push({ field: fieldOf(spec), code: 'wrong_type', message: `feature "${spec.name}" must be a string, got ${describe(v)}` });
       } else if (!categories.get(spec.name)!.has(v)) {
-        problems.push({ field, code: 'unknown_category', message: `"${truncate(v)}" is not an allowed value of feature "${spec.name}"` });
+        problems.push({ field: fieldOf(spec), code: 'unknown_category', message: `"${truncate(v)}" is not an allowed value of feature "${spec.name}"` });
       } else {
         row[spec.name] = v;
       }

@@ -9,6 +9,7 @@ import type { Model, Prediction } from '../../io/model/onnx.ts';
 import { createFeedbackValidator, createValidator } from '../../io/model/validate.ts';
 import type { InferenceMetrics } from '../metrics/inference.ts';
 import type { LogWriter } from '../../io/log/writer.ts';
+import { logColumns } from '../../io/log/schema.ts';
 import { logsClassProbabilities } from '../../drift/log-columns.ts';
 import { createErrorMiddleware, logRequestErrors, methodLabel, routeLabel } from './errors.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -66,6 +67,10 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
   const validateFeedback = createFeedbackValidator(card, { maxInstances });
   const openapi = buildOpenApi(card, { maxInstances, maxBodyBytes });
   const logProbabilities = logsClassProbabilities(card.classes);
+  const classes = card.classes;
+  const featureNames = card.features.map((f) => f.name);
+  // A log row, in the order of logColumns: request_id, timestamp, model_version, the features, prediction, confidence[, one probability per class].
+  const rowLength = logColumns(featureNames, classes).length;
   const app = new Koa<State>();
   const router = new Router<State>();
   let draining = false;
@@ -137,21 +142,22 @@ export function createInferenceApp(deps: InferenceAppDeps): InferenceApp {
       const timestamp = new Date().toISOString();
       const out: PredictionOut[] = new Array(rows.length);
       const logRows: unknown[][] = new Array(rows.length);
+      // Plain loops over precomputed names: this runs for every prediction.
       for (let i = 0; i < rows.length; i++) {
         const p = predicted[i];
         const id = randomUUID();
-        out[i] = {
-          id,
-          timestamp,
-          prediction: p.label,
-          confidence: p.confidence,
-          probabilities: Object.fromEntries(card.classes.map((c, k) => [c, p.probabilities[k]])),
-          model_version: card.version,
-        };
-        const row: unknown[] = [id, timestamp, card.version];
-        for (const f of card.features) row.push(rows[i][f.name] ?? '');
-        row.push(p.label, p.confidence);
-        if (logProbabilities) for (let k = 0; k < card.classes.length; k++) row.push(p.probabilities[k]);
+        const probabilities: Record<string, number> = {};
+        for (let k = 0; k < classes.length; k++) probabilities[classes[k]] = p.probabilities[k];
+        out[i] = { id, timestamp, prediction: p.label, confidence: p.confidence, probabilities, model_version: card.version };
+        const row: unknown[] = new Array(rowLength);
+        row[0] = id;
+        row[1] = timestamp;
+        row[2] = card.version;
+        let at = 3;
+        for (let f = 0; f < featureNames.length; f++) row[at++] = rows[i][featureNames[f]] ?? '';
+        row[at++] = p.label;
+        row[at++] = p.confidence;
+        if (logProbabilities) for (let k = 0; k < classes.length; k++) row[at++] = p.probabilities[k];
         logRows[i] = row;
       }
       ctx.state.logRows = logRows;
