@@ -143,6 +143,9 @@ describe('createLogWriter', () => {
     await w2.close();
     assert.equal(readFileSync(f1, 'utf8'), before);
     assert.equal(readdirSync(dir).length, 2);
+    // The "crashed" writer's handle: a crash would have closed it (left open, GC closes it with a warning).
+    await w1.close();
+    assert.equal(readFileSync(f1, 'utf8'), before);
   });
 
   it('rejects with a 503-class error when the disk is full, then recovers in a new file', async () => {
