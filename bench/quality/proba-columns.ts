@@ -6,7 +6,7 @@
  *
  * 1. Serve path: the real `sentinel serve` answers the fixture's 3,000 rows (batches of 100) into
  *    its log; bytes per row of that file (v2), and of the same rows without the three columns (v1).
- *    The writer's per-row formatting CPU (csv-stringify, as src/io/log/writer.ts) of both, median.
+ *    The writer's per-row formatting CPU (src/io/log/csv.ts, as the writer formats) of both, median.
  * 2. Drift run: the served rows repeated to --rows (fresh ids) in a v2 and a v1 log directory, all
  *    labelled; `runDriftJob` with the card (join, realized metrics, CBPE where possible), in this
  *    process, interleaved after one uncounted warm-up round; median wall and CPU (user+sys) seconds. v2 computes ROC AUC, log loss
@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { csvRecords } from '../../src/io/log/csv.ts';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { readLog } from '../../src/io/log/reader.ts';
 import { LABEL_DIR, logColumns } from '../../src/io/log/schema.ts';
@@ -44,7 +45,7 @@ const card: ModelCard = JSON.parse(readFileSync(join(FIXTURE, 'model.json'), 'ut
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function serveFixture(dir: string): Promise<string> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'serve', '--port', '0', '--host', '127.0.0.1', '--model', join(FIXTURE, 'model.onnx'), '--log-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SENTINEL_LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'sentinel.js'), 'serve', '--workers', '1', '--port', '0', '--host', '127.0.0.1', '--model', join(FIXTURE, 'model.onnx'), '--log-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SENTINEL_LOG_LEVEL: 'info' } });
   let buf = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {
@@ -62,7 +63,9 @@ async function serveFixture(dir: string): Promise<string> {
   }
   child.kill('SIGTERM');
   await once(child, 'exit');
+  // One worker, one file, rows in request order: the labels below are matched to rows by position.
   const files = readdirSync(dir).filter((f) => f.endsWith('.csv'));
+  if (files.length !== 1) throw new Error(`expected one served log file, found ${files.length}: ${files.join(', ')}`);
   return join(dir, files[0]);
 }
 
@@ -70,7 +73,7 @@ function formatCpu(rows: unknown[][], reps: number): number {
   const out: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = process.cpuUsage();
-    for (let i = 0; i < rows.length; i++) stringify([rows[i]]); // one request's row at a time, as the writer formats
+    for (let i = 0; i < rows.length; i++) csvRecords([rows[i]]); // one request's row at a time, as the writer formats
     const d = process.cpuUsage(t0);
     out.push(((d.user + d.system) / 1e6 / rows.length) * 1e6);
   }
@@ -165,7 +168,7 @@ Model: test/fixtures/multiclass (3 classes, 7 features). v1 = the same rows with
 | | v1 | v2 | v2 / v1 |
 |---|---|---|---|
 | bytes per log row | ${perRow.v1.toFixed(1)} | ${perRow.v2.toFixed(1)} | ${(perRow.v2 / perRow.v1).toFixed(2)}× |
-| CPU to format a row (csv-stringify, µs per row over 30,000 rows, median of ${REPEATS}) | ${median(fmt.v1).toFixed(2)} | ${median(fmt.v2).toFixed(2)} | ${(median(fmt.v2) / median(fmt.v1)).toFixed(2)}× |
+| CPU to format a row (src/io/log/csv.ts, µs per row over 30,000 rows, median of ${REPEATS}) | ${median(fmt.v1).toFixed(2)} | ${median(fmt.v2).toFixed(2)} | ${(median(fmt.v2) / median(fmt.v1)).toFixed(2)}× |
 
 ## Drift run with labels (${N.toLocaleString('en-US')} rows, all labelled; join + realized metrics + CBPE, workers 0, no cache)
 
