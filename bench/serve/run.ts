@@ -94,6 +94,12 @@ function procStat(pid: number | 'self'): string[] {
   return text.slice(text.lastIndexOf(')') + 2).split(' ');
 }
 
+/** The machine's CPU ticks from /proc/stat: all, and steal (time the hypervisor gave our vCPUs to someone else). */
+function machineTicks(): { all: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { all: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+}
+
 /** User + sys CPU seconds of `pid` and all its descendants (from /proc; workers included). */
 function treeCpuSeconds(pid: number): number {
   const stats = new Map<number, { ppid: number; ticks: number }>();
@@ -206,6 +212,7 @@ async function main() {
   const results = new Map<string, Round[]>();
   const logged = new Map<string, { rows: number; answered: number }>();
 
+  const ticks0 = machineTicks();
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of variants) {
       // One server start per variant and round; each connection count is measured on it in turn.
@@ -241,6 +248,8 @@ async function main() {
     }
   }
   rmSync(work, { recursive: true, force: true });
+  const ticks1 = machineTicks();
+  const stealShare = (ticks1.steal - ticks0.steal) / Math.max(1, ticks1.all - ticks0.all);
 
   // The model alone on this (now idle) process: its CPU per row when runs are 64 rows.
   let limit: Awaited<ReturnType<typeof driveModel>> | undefined;
@@ -298,7 +307,9 @@ async function main() {
     for (const [now, then] of [['durable', 'durable-base'], ['durable-2w', 'durable-2w-base']]) {
       const x = med(now, hi);
       const y = med(then, hi);
-      if (x && y) checks.push(`${now}, this tree ÷ ${values.base} (${hi} connections): ${fmt(x.rps / y.rps)}× req/s; CPU per request ${y.cpu.toFixed(0)} → ${x.cpu.toFixed(0)} µs (${fmt(y.cpu / x.cpu)}× less)`);
+      // Each round's pair ran back to back: the spread of the paired ratios is this machine's noise.
+      const pairs = (results.get(key(now, hi)) ?? []).map((r, i) => (results.get(key(then, hi))?.[i]?.cpuUsPerReq ?? NaN) / r.cpuUsPerReq).filter(Number.isFinite).sort((a, b) => a - b);
+      if (x && y) checks.push(`${now}, this tree ÷ ${values.base} (${hi} connections): ${fmt(x.rps / y.rps)}× req/s; CPU per request ${y.cpu.toFixed(0)} → ${x.cpu.toFixed(0)} µs (${fmt(y.cpu / x.cpu)}× less); paired by round, CPU ${values.base} ÷ this tree: ${pairs.map(fmt).join(', ')}`);
     }
   }
   if (limit) {
@@ -326,7 +337,8 @@ wrk's own CPU the same way (it runs on the same ${cpus().length} cores), and "co
 near ${cpus().length}, the machine, not the server, bounds the throughput.
 1-minute load average at the start of each measured run: median ${median(loads).toFixed(1)} (min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)})
 on ${cpus().length} cores, the bench's own server and wrk included (about 1 to ${cpus().length} of it); anything above that is
-other work on the machine. Interleaved rounds make the ratios the meaningful part. Generated ${new Date().toISOString()}.
+other work on the machine. CPU steal over the rounds (the hypervisor running others on our vCPUs; it slows
+everything measured, unevenly): ${(stealShare * 100).toFixed(0)} % of the machine's CPU time. Interleaved rounds make the ratios the meaningful part. Generated ${new Date().toISOString()}.
 
 ${tables.join('\n\n')}
 

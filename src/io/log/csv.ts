@@ -2,7 +2,8 @@
  * The log files' CSV encoding: RFC 4180 exactly as csv-stringify writes it with its defaults (and
  * csv-parse reads back). Written by hand because the server encodes one row per request on its
  * event-loop thread: csv-stringify's sync API normalises its options and builds a transform on every
- * call, ~3.5 µs a row against ~0.7 µs here (4 % of a durable request's CPU; bench/serve/RESULTS.md).
+ * call, ~3.5 µs a row against ~0.7 µs here (it was 5.5 % of the durable server's event-loop thread
+ * in a CPU profile under load; README, "Serving").
  * test/log/csv.test.ts checks the bytes against csv-stringify's.
  */
 
