@@ -16,7 +16,7 @@
 // default ~/.cache/sentinelml/venv-serve); for the optional seed-design variants (flask, gunicorn)
 // the venv of bench/serve/python/requirements.txt (--venv).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -198,7 +198,7 @@ async function main() {
   const variants = VARIANTS.filter((v) => only.includes(v.key));
   if (values.base) {
     const tree = join(work, 'base');
-    spawnSync('mkdir', [tree]);
+    mkdirSync(tree);
     const arch = spawnSync('sh', ['-c', `git -C "${REPO}" archive "${values.base}" | tar -x -C "${tree}"`], { encoding: 'utf8' });
     if (arch.status !== 0) throw new Error(`git archive ${values.base} failed: ${arch.stderr}`);
     symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'));
