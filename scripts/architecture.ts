@@ -14,7 +14,7 @@ export const LAYERS: Layer[] = [
   // Shared by every layer: the error type, the logger, the environment reader.
   { name: 'base', paths: ['errors.ts', 'logger.ts', 'config.ts'] },
   { name: 'stats', paths: ['stats/'] },
-  // Tables: the CSV tokenizer, cells as pandas reads them, typed columns (src/io reads the files).
+  // Tables: the CSV tokenizer and encoder, cells as pandas reads them, typed columns (src/io reads and writes the files).
   { name: 'table', paths: ['table/'] },
   { name: 'drift', paths: ['drift/'] },
   { name: 'render', paths: ['render/'] },

@@ -6,7 +6,7 @@
  *
  * 1. Serve path: the real `sentinel serve` answers the fixture's 3,000 rows (batches of 100) into
  *    its log; bytes per row of that file (v2), and of the same rows without the three columns (v1).
- *    The writer's per-row formatting CPU (src/io/log/csv.ts, as the writer formats) of both, median.
+ *    The writer's per-row formatting CPU (src/table/csv-write.ts, as the writer formats) of both, median.
  * 2. Drift run: the served rows repeated to --rows (fresh ids) in a v2 and a v1 log directory, all
  *    labelled; `runDriftJob` with the card (join, realized metrics, CBPE where possible), in this
  *    process, interleaved after one uncounted warm-up round; median wall and CPU (user+sys) seconds. v2 computes ROC AUC, log loss
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { csvRecords } from '../../src/io/log/csv.ts';
+import { csvRecords } from '../../src/table/csv-write.ts';
 import { runDriftJob } from '../../src/services/run/drift-run.ts';
 import { readLog } from '../../src/io/log/reader.ts';
 import { LABEL_DIR, logColumns } from '../../src/io/log/schema.ts';
@@ -168,7 +168,7 @@ Model: test/fixtures/multiclass (3 classes, 7 features). v1 = the same rows with
 | | v1 | v2 | v2 / v1 |
 |---|---|---|---|
 | bytes per log row | ${perRow.v1.toFixed(1)} | ${perRow.v2.toFixed(1)} | ${(perRow.v2 / perRow.v1).toFixed(2)}× |
-| CPU to format a row (src/io/log/csv.ts, µs per row over 30,000 rows, median of ${REPEATS}) | ${median(fmt.v1).toFixed(2)} | ${median(fmt.v2).toFixed(2)} | ${(median(fmt.v2) / median(fmt.v1)).toFixed(2)}× |
+| CPU to format a row (src/table/csv-write.ts, µs per row over 30,000 rows, median of ${REPEATS}) | ${median(fmt.v1).toFixed(2)} | ${median(fmt.v2).toFixed(2)} | ${(median(fmt.v2) / median(fmt.v1)).toFixed(2)}× |
 
 ## Drift run with labels (${N.toLocaleString('en-US')} rows, all labelled; join + realized metrics + CBPE, workers 0, no cache)
 

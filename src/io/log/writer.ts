@@ -2,7 +2,7 @@ import { fdatasyncSync, statSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError, clientReason } from '../../errors.ts';
-import { csvRecords } from './csv.ts';
+import { csvRecords } from '../../table/csv-write.ts';
 import { logFileName } from './schema.ts';
 
 /** A lone request's fdatasync runs on the event-loop thread only while syncs take less than this (default). */

@@ -1,10 +1,11 @@
 /**
- * The log files' CSV encoding: RFC 4180 exactly as csv-stringify writes it with its defaults (and
- * csv-parse reads back). Written by hand because the server encodes one row per request on its
+ * The CSV encoder, the writing side of src/table/csv.ts's tokenizer: RFC 4180 exactly as
+ * csv-stringify writes it with its defaults (and csv-parse reads back). Pure: the log writer
+ * (src/io/log/writer.ts) owns the files. Written by hand because the server encodes one row per request on its
  * event-loop thread: csv-stringify's sync API normalises its options and builds a transform on every
  * call, ~3.5 µs a row against ~0.7 µs here (it was 5.5 % of the durable server's event-loop thread
  * in a CPU profile under load; README, "Serving").
- * test/log/csv.test.ts checks the bytes against csv-stringify's.
+ * test/table/csv-write.test.ts checks the bytes against csv-stringify's.
  */
 
 /** A field is quoted when it holds a delimiter, a quote or a line break; quotes inside are doubled. */

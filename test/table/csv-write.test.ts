@@ -1,10 +1,10 @@
-// The log's hand-written CSV encoder (src/io/log/csv.ts) against the library it replaces on the hot
+// The log's hand-written CSV encoder (src/table/csv-write.ts) against the library it replaces on the hot
 // path: the same bytes as csv-stringify's defaults, and csv-parse reads every field back.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { csvField, csvRecords } from '../../src/io/log/csv.ts';
+import { csvField, csvRecords } from '../../src/table/csv-write.ts';
 import { seededUniform } from '../../src/stats/random.ts';
 
 // Pieces that exercise quoting: delimiters, quotes, both line breaks, spaces, non-ASCII, look-alikes.
