@@ -1,10 +1,10 @@
 /**
  * The CSV encoder, the writing side of src/table/csv.ts's tokenizer: RFC 4180 exactly as
  * csv-stringify writes it with its defaults (and csv-parse reads back). Pure: the log writer
- * (src/io/log/writer.ts) owns the files. Written by hand because the server encodes one row per request on its
- * event-loop thread: csv-stringify's sync API normalises its options and builds a transform on every
- * call, ~3.5 µs a row against ~0.7 µs here (it was 5.5 % of the durable server's event-loop thread
- * in a CPU profile under load; README, "Serving").
+ * (src/io/log/writer.ts) owns the files. Written by hand because the server encodes one row per
+ * request on its event-loop thread: csv-stringify's sync API normalises its options and builds a
+ * transform on every call, ~3.5 µs a row against ~0.7 µs here (it was 5.5 % of the durable
+ * server's event-loop thread in a CPU profile under load; README, "Serving").
  * test/table/csv-write.test.ts checks the bytes against csv-stringify's.
  */
 
@@ -18,7 +18,7 @@ export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   // csv-stringify's default for booleans.
   if (typeof value === 'boolean') return value ? '1' : '';
-  throw new TypeError(`a log field must be a string, number, boolean or null (got ${Object.prototype.toString.call(value)})`);
+  throw new TypeError(`a CSV field must be a string, number, boolean or null (got ${Object.prototype.toString.call(value)})`);
 }
 
 /** Rows as CSV records, each ended by "\n". */
